@@ -1,0 +1,34 @@
+package dev.cairn.config;
+
+import java.util.regex.Pattern;
+
+/**
+ * Where one node of the cluster listens: its Cairn protocol port, its Raft port and its HTTP port.
+ */
+public record NodeAddress(String id, String host, int port, int raftPort, int httpPort) {
+
+    private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,31}");
+
+    public NodeAddress {
+        if (id == null || !ID.matcher(id).matches()) {
+            throw new ConfigException("node id '" + id + "' is invalid: use 1-32 letters, digits, '_' or '-'");
+        }
+        if (host == null || host.isBlank()) {
+            throw new ConfigException("node " + id + ": host is missing");
+        }
+        checkPort(id, "port", port);
+        checkPort(id, "raftPort", raftPort);
+        checkPort(id, "httpPort", httpPort);
+    }
+
+    private static void checkPort(String id, String field, int value) {
+        if (value < 1 || value > 65535) {
+            throw new ConfigException("node " + id + ": " + field + " must be 1-65535, got " + value);
+        }
+    }
+
+    /** {@code host:port} of the Cairn protocol endpoint, the form clients are given. */
+    public String endpoint() {
+        return host + ":" + port;
+    }
+}

@@ -1,0 +1,53 @@
+package dev.cairn.config;
+
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The whole configuration of one node: who it is, where its data lives, the cluster it belongs to.
+ *
+ * @param nodeId this node's id; must be one of {@code nodes}
+ * @param dataDir the node's data directory (absolute once loaded)
+ * @param quorum replication factor and quorum sizes
+ * @param nodes every node of the cluster, this one included
+ * @param limits named limits
+ */
+public record NodeConfig(String nodeId, Path dataDir, Quorum quorum, List<NodeAddress> nodes, Limits limits) {
+
+    public NodeConfig {
+        Objects.requireNonNull(dataDir, "dataDir");
+        Objects.requireNonNull(quorum, "quorum");
+        Objects.requireNonNull(limits, "limits");
+        nodes = List.copyOf(nodes);
+        if (nodes.isEmpty()) {
+            throw new ConfigException("nodes is empty: list every node of the cluster, this one included");
+        }
+        Set<String> ids = new HashSet<>();
+        Set<String> endpoints = new HashSet<>();
+        for (NodeAddress node : nodes) {
+            if (!ids.add(node.id())) {
+                throw new ConfigException("nodes: id '" + node.id() + "' appears twice");
+            }
+            for (int port : new int[] {node.port(), node.raftPort(), node.httpPort()}) {
+                if (!endpoints.add(node.host() + ":" + port)) {
+                    throw new ConfigException("nodes: " + node.host() + ":" + port + " is used twice (node " + node.id() + ")");
+                }
+            }
+        }
+        if (!ids.contains(nodeId)) {
+            throw new ConfigException("nodeId '" + nodeId + "' is not one of the nodes " + ids);
+        }
+        if (quorum.replicas() > nodes.size()) {
+            throw new ConfigException("replicas (N=" + quorum.replicas() + ") is larger than the number of nodes ("
+                    + nodes.size() + "); lower replicas or add nodes");
+        }
+    }
+
+    /** This node's own address. */
+    public NodeAddress self() {
+        return nodes.stream().filter(n -> n.id().equals(nodeId)).findFirst().orElseThrow();
+    }
+}
