@@ -1,0 +1,47 @@
+package dev.cairn.engine.protocol;
+
+/**
+ * The kinds of request a frame carries. A response carries the type of its request with the
+ * {@link Frame#RESPONSE_FLAG} set, or {@link #ERROR}.
+ */
+public enum MessageType {
+    /** Which nodes form the cluster and its quorums. */
+    CLUSTER_INFO(1),
+    /** Which of these chunk ids does the node hold durably. */
+    HAS_CHUNKS(2),
+    /** Store these chunks; the reply comes after the fdatasync that covers them. */
+    PUT_CHUNKS(3),
+    /** Return these chunks. */
+    GET_CHUNKS(4),
+    /** Commit an image root to the Raft catalog. */
+    COMMIT_IMAGE(5),
+    /** Read one catalog entry. */
+    GET_IMAGE(6),
+    /** List catalog entries by name prefix. */
+    LIST_IMAGES(7),
+    /** Delete a catalog entry. */
+    DELETE_IMAGE(8),
+    /** The node's Raft role and indexes and its chunk store's size. */
+    NODE_STATUS(9),
+    /** A failed request: an error code and a message. Only in responses. */
+    ERROR(127);
+
+    private final int code;
+
+    MessageType(int code) {
+        this.code = code;
+    }
+
+    public int code() {
+        return code;
+    }
+
+    public static MessageType fromCode(int code) {
+        for (MessageType t : values()) {
+            if (t.code == code) {
+                return t;
+            }
+        }
+        throw new ProtocolException("unknown message type " + code);
+    }
+}

@@ -1,0 +1,340 @@
+package dev.cairn.engine.protocol;
+
+import dev.cairn.engine.ChunkCodec;
+import dev.cairn.engine.ChunkData;
+import dev.cairn.engine.ChunkId;
+import dev.cairn.engine.ImageName;
+import dev.cairn.engine.manifest.ImageInfo;
+import dev.cairn.engine.manifest.ImageRoot;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The header messages of every frame type, each with its encoding. Chunk bytes never go into a
+ * header: they travel as the frame's payload, in the order the header lists them.
+ */
+public final class Messages {
+
+    private Messages() {}
+
+    /** One node as clients see it. */
+    public record Peer(String id, String host, int port, int httpPort) {
+        void write(WireWriter w) {
+            w.string(id).string(host).i32(port).i32(httpPort);
+        }
+
+        static Peer read(WireReader r) {
+            return new Peer(r.string("peer id"), r.string("peer host"), r.i32("peer port"), r.i32("peer http port"));
+        }
+
+        public String endpoint() {
+            return host + ":" + port;
+        }
+    }
+
+    /** CLUSTER_INFO response: the answering node, the quorums and every node. */
+    public record ClusterInfo(String nodeId, int replicas, int writeQuorum, int readQuorum, List<Peer> nodes) {
+        public ClusterInfo {
+            nodes = List.copyOf(nodes);
+        }
+
+        public ByteBuffer encode() {
+            WireWriter w = new WireWriter().string(nodeId).i32(replicas).i32(writeQuorum).i32(readQuorum).i32(nodes.size());
+            nodes.forEach(p -> p.write(w));
+            return w.toBuffer();
+        }
+
+        public static ClusterInfo decode(ByteBuffer header) {
+            WireReader r = new WireReader(header);
+            String nodeId = r.string("node id");
+            int n = r.i32("replicas");
+            int wq = r.i32("write quorum");
+            int rq = r.i32("read quorum");
+            int count = r.count("nodes", 12);
+            List<Peer> nodes = new ArrayList<>(count);
+            for (int i = 0; i < count; i++) {
+                nodes.add(Peer.read(r));
+            }
+            r.end("cluster info");
+            return new ClusterInfo(nodeId, n, wq, rq, nodes);
+        }
+    }
+
+    /** HAS_CHUNKS and GET_CHUNKS requests: a list of chunk ids. */
+    public static ByteBuffer encodeIds(List<ChunkId> ids) {
+        WireWriter w = new WireWriter(4 + ids.size() * ChunkId.LENGTH_BYTES).i32(ids.size());
+        ids.forEach(w::id);
+        return w.toBuffer();
+    }
+
+    public static List<ChunkId> decodeIds(ByteBuffer header) {
+        WireReader r = new WireReader(header);
+        int count = r.count("chunk ids", ChunkId.LENGTH_BYTES);
+        List<ChunkId> ids = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            ids.add(r.id("chunk id"));
+        }
+        r.end("chunk id list");
+        return ids;
+    }
+
+    /** HAS_CHUNKS response: one byte per asked id, 1 when the node holds it durably. */
+    public static ByteBuffer encodePresence(boolean[] present) {
+        WireWriter w = new WireWriter(4 + present.length).i32(present.length);
+        for (boolean p : present) {
+            w.u8(p ? 1 : 0);
+        }
+        return w.toBuffer();
+    }
+
+    public static boolean[] decodePresence(ByteBuffer header) {
+        WireReader r = new WireReader(header);
+        int count = r.count("presence flags", 1);
+        boolean[] present = new boolean[count];
+        for (int i = 0; i < count; i++) {
+            present[i] = r.u8("presence flag") == 1;
+        }
+        r.end("presence list");
+        return present;
+    }
+
+    /** Status of one chunk in a GET_CHUNKS response. */
+    public enum ChunkStatus { OK, MISSING, CORRUPT }
+
+    private static final int CHUNK_ENTRY_BYTES = ChunkId.LENGTH_BYTES + 1 + 4 + 4;
+
+    /**
+     * PUT_CHUNKS request header: per chunk its id, codec, raw length and stored length; the
+     * payload is the chunks' stored bytes back to back.
+     */
+    public static ByteBuffer encodeChunkHeader(List<ChunkData> chunks) {
+        WireWriter w = new WireWriter(4 + chunks.size() * CHUNK_ENTRY_BYTES).i32(chunks.size());
+        for (ChunkData c : chunks) {
+            w.id(c.id()).u8(c.codec().code()).i32(c.rawLength()).i32(c.storedLength());
+        }
+        return w.toBuffer();
+    }
+
+    /** Splits a PUT_CHUNKS frame into chunks whose bytes are views of the payload. */
+    public static List<ChunkData> decodeChunks(ByteBuffer header, ByteBuffer payload, int maxChunkBytes) {
+        WireReader r = new WireReader(header);
+        int count = r.count("chunks", CHUNK_ENTRY_BYTES);
+        List<ChunkData> chunks = new ArrayList<>(count);
+        int offset = payload.position();
+        for (int i = 0; i < count; i++) {
+            ChunkId id = r.id("chunk id");
+            ChunkCodec codec = codec(r.u8("codec"));
+            int rawLength = r.i32("raw length");
+            int storedLength = r.i32("stored length");
+            checkLength(rawLength, maxChunkBytes, id);
+            checkLength(storedLength, maxChunkBytes, id);
+            if (offset + storedLength > payload.limit()) {
+                throw new ProtocolException("chunk " + id.shortHex() + " runs past the end of the frame payload");
+            }
+            chunks.add(new ChunkData(id, codec, rawLength, payload.slice(offset, storedLength)));
+            offset += storedLength;
+        }
+        r.end("chunk list");
+        if (offset != payload.limit()) {
+            throw new ProtocolException("frame payload has " + (payload.limit() - offset) + " bytes no chunk claims");
+        }
+        return chunks;
+    }
+
+    /** GET_CHUNKS response header: per asked id its status, codec, raw and stored length. */
+    public static ByteBuffer encodeFetched(List<ChunkId> ids, List<ChunkData> found, List<ChunkStatus> status) {
+        WireWriter w = new WireWriter(4 + ids.size() * CHUNK_ENTRY_BYTES).i32(ids.size());
+        for (int i = 0; i < ids.size(); i++) {
+            ChunkData c = found.get(i);
+            w.u8(status.get(i).ordinal());
+            if (c == null) {
+                w.u8(0).i32(0).i32(0);
+            } else {
+                w.u8(c.codec().code()).i32(c.rawLength()).i32(c.storedLength());
+            }
+        }
+        return w.toBuffer();
+    }
+
+    /** One entry of a GET_CHUNKS response; {@code data} is null unless the status is OK. */
+    public record Fetched(ChunkStatus status, ChunkData data) {}
+
+    public static List<Fetched> decodeFetched(List<ChunkId> asked, ByteBuffer header, ByteBuffer payload, int maxChunkBytes) {
+        WireReader r = new WireReader(header);
+        int count = r.count("fetched chunks", 10);
+        if (count != asked.size()) {
+            throw new ProtocolException("asked for " + asked.size() + " chunks, the answer lists " + count);
+        }
+        List<Fetched> result = new ArrayList<>(count);
+        int offset = payload.position();
+        for (int i = 0; i < count; i++) {
+            int s = r.u8("chunk status");
+            if (s >= ChunkStatus.values().length) {
+                throw new ProtocolException("unknown chunk status " + s);
+            }
+            ChunkStatus status = ChunkStatus.values()[s];
+            ChunkCodec codec = codec(r.u8("codec"));
+            int rawLength = r.i32("raw length");
+            int storedLength = r.i32("stored length");
+            if (status != ChunkStatus.OK) {
+                result.add(new Fetched(status, null));
+                continue;
+            }
+            checkLength(rawLength, maxChunkBytes, asked.get(i));
+            checkLength(storedLength, maxChunkBytes, asked.get(i));
+            if (offset + storedLength > payload.limit()) {
+                throw new ProtocolException("chunk " + asked.get(i).shortHex() + " runs past the end of the frame payload");
+            }
+            result.add(new Fetched(status, new ChunkData(asked.get(i), codec, rawLength, payload.slice(offset, storedLength))));
+            offset += storedLength;
+        }
+        r.end("fetched chunk list");
+        return result;
+    }
+
+    /** COMMIT_IMAGE request. */
+    public record CommitImage(ImageName name, ImageRoot root) {
+        public ByteBuffer encode() {
+            return new WireWriter(300).string(name.value()).bytes(root.encode()).toBuffer();
+        }
+
+        public static CommitImage decode(ByteBuffer header) {
+            WireReader r = new WireReader(header);
+            ImageName name = imageName(r.string("image name"));
+            byte[] root = r.bytes("image root");
+            r.end("commit request");
+            return new CommitImage(name, decodeRoot(root));
+        }
+    }
+
+    /** GET_IMAGE and DELETE_IMAGE requests: just a name. */
+    public static ByteBuffer encodeName(ImageName name) {
+        return new WireWriter(260).string(name.value()).toBuffer();
+    }
+
+    public static ImageName decodeName(ByteBuffer header) {
+        WireReader r = new WireReader(header);
+        ImageName name = imageName(r.string("image name"));
+        r.end("name request");
+        return name;
+    }
+
+    /** A response that is one number (a commit index). */
+    public static ByteBuffer encodeLong(long value) {
+        return new WireWriter(8).i64(value).toBuffer();
+    }
+
+    public static long decodeLong(ByteBuffer header) {
+        WireReader r = new WireReader(header);
+        long value = r.i64("number");
+        r.end("number");
+        return value;
+    }
+
+    /** LIST_IMAGES request. */
+    public record ListImages(String prefix, int limit) {
+        public ByteBuffer encode() {
+            return new WireWriter(300).string(prefix).i32(limit).toBuffer();
+        }
+
+        public static ListImages decode(ByteBuffer header) {
+            WireReader r = new WireReader(header);
+            String prefix = r.string("prefix");
+            int limit = r.i32("limit");
+            r.end("list request");
+            if (limit < 1) {
+                throw new ProtocolException("list limit must be positive, got " + limit);
+            }
+            return new ListImages(prefix, limit);
+        }
+    }
+
+    /** GET_IMAGE and LIST_IMAGES responses: a list of catalog entries (zero or one for GET_IMAGE). */
+    public static ByteBuffer encodeImages(List<ImageInfo> images) {
+        WireWriter w = new WireWriter(16 + images.size() * 160).i32(images.size());
+        for (ImageInfo info : images) {
+            w.string(info.name().value()).bytes(info.root().encode()).i64(info.commitIndex());
+        }
+        return w.toBuffer();
+    }
+
+    public static List<ImageInfo> decodeImages(ByteBuffer header) {
+        WireReader r = new WireReader(header);
+        int count = r.count("images", 2 + 4 + 8);
+        List<ImageInfo> images = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            ImageName name = imageName(r.string("image name"));
+            ImageRoot root = decodeRoot(r.bytes("image root"));
+            images.add(new ImageInfo(name, root, r.i64("commit index")));
+        }
+        r.end("image list");
+        return images;
+    }
+
+    /** NODE_STATUS response. */
+    public record NodeStatus(String nodeId, String role, long term, String leaderId, long commitIndex,
+                             long appliedIndex, long chunkCount, long storedBytes) {
+        public ByteBuffer encode() {
+            return new WireWriter(128).string(nodeId).string(role).i64(term).string(leaderId == null ? "" : leaderId)
+                    .i64(commitIndex).i64(appliedIndex).i64(chunkCount).i64(storedBytes).toBuffer();
+        }
+
+        public static NodeStatus decode(ByteBuffer header) {
+            WireReader r = new WireReader(header);
+            NodeStatus s = new NodeStatus(r.string("node id"), r.string("role"), r.i64("term"), emptyToNull(r.string("leader")),
+                    r.i64("commit index"), r.i64("applied index"), r.i64("chunk count"), r.i64("stored bytes"));
+            r.end("node status");
+            return s;
+        }
+    }
+
+    /** ERROR response. */
+    public record Error(ErrorCode code, String message) {
+        public ByteBuffer encode() {
+            String m = message == null ? "" : message;
+            if (m.length() > 4000) {
+                m = m.substring(0, 4000);
+            }
+            return new WireWriter(16 + m.length()).u8(code.code()).string(m).toBuffer();
+        }
+
+        public static Error decode(ByteBuffer header) {
+            WireReader r = new WireReader(header);
+            Error e = new Error(ErrorCode.fromCode(r.u8("error code")), r.string("error message"));
+            r.end("error");
+            return e;
+        }
+    }
+
+    private static ChunkCodec codec(int code) {
+        try {
+            return ChunkCodec.fromCode(code);
+        } catch (IllegalArgumentException e) {
+            throw new ProtocolException(e.getMessage());
+        }
+    }
+
+    private static void checkLength(int length, int max, ChunkId id) {
+        if (length < 0 || length > max) {
+            throw new ProtocolException("chunk " + id.shortHex() + " length " + length + " is outside 0.." + max);
+        }
+    }
+
+    private static ImageRoot decodeRoot(byte[] bytes) {
+        try {
+            return ImageRoot.decode(ByteBuffer.wrap(bytes));
+        } catch (IllegalArgumentException e) {
+            throw new ProtocolException(e.getMessage());
+        }
+    }
+
+    private static ImageName imageName(String value) {
+        // An invalid name is the caller's error, reported as INVALID_NAME, not as a broken frame.
+        return new ImageName(value);
+    }
+
+    private static String emptyToNull(String s) {
+        return s.isEmpty() ? null : s;
+    }
+}
