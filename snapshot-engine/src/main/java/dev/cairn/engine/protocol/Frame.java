@@ -55,7 +55,16 @@ public record Frame(MessageType type, boolean response, long requestId, ByteBuff
      * header. The payload follows as its own buffer so that chunk bytes are never copied.
      */
     public ByteBuffer encodePrefix(int maxFrameBytes) {
-        long length = (long) FIXED_BYTES + header.remaining() + payload.remaining();
+        return prefix(type, response, requestId, header, payload.remaining(), maxFrameBytes);
+    }
+
+    /**
+     * The prefix of a frame whose payload of {@code payloadBytes} bytes is sent separately (for
+     * instance as several chunk buffers written back to back after it).
+     */
+    public static ByteBuffer prefix(MessageType type, boolean response, long requestId, ByteBuffer header,
+                                    long payloadBytes, int maxFrameBytes) {
+        long length = (long) FIXED_BYTES + header.remaining() + payloadBytes;
         if (length > maxFrameBytes) {
             throw new ProtocolException("frame of " + length + " bytes exceeds the limit of " + maxFrameBytes
                     + " bytes; send fewer chunks per frame");

@@ -1,0 +1,143 @@
+package dev.cairn.client;
+
+import dev.cairn.config.ClientConfig;
+import dev.cairn.engine.ImageName;
+import dev.cairn.engine.manifest.ImageInfo;
+import dev.cairn.engine.protocol.Messages;
+import dev.cairn.engine.protocol.MessageType;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * A connection to a Cairn cluster: put, get, list, stat and delete checkpoint images.
+ *
+ * <p>Thread-safe; one instance holds one connection per node. Every put is durable when it
+ * returns: each chunk is fsync'd on N_W nodes and the image's root is committed in the Raft log
+ * on a majority. Every get verifies each chunk against its SHA-256.
+ *
+ * <pre>{@code
+ * try (CairnClient cairn = CairnClient.connect(ClientConfig.parse("127.0.0.1:7400"))) {
+ *     cairn.put("job-7/ckpt-1", Path.of("/var/lib/criu/dump-1"));
+ *     cairn.get("job-7/ckpt-1", Path.of("/tmp/restore"));
+ * }
+ * }</pre>
+ */
+public final class CairnClient implements AutoCloseable {
+
+    /** Most images one list call returns. */
+    public static final int MAX_LIST = 100_000;
+
+    private final Cluster cluster;
+
+    private CairnClient(Cluster cluster) {
+        this.cluster = cluster;
+    }
+
+    /** Connects to the cluster through the first of the configured nodes that answers. */
+    public static CairnClient connect(ClientConfig config) {
+        return new CairnClient(Cluster.connect(config));
+    }
+
+    /** Stores a directory (its contents) or a single file as image {@code name}. */
+    public PutResult put(String name, Path source, ProgressListener progress) {
+        return new ImageUploader(cluster, progress).putPath(name(name), source);
+    }
+
+    public PutResult put(String name, Path source) {
+        return put(name, source, ProgressListener.NONE);
+    }
+
+    /** Stores everything {@code in} yields as a single-stream image. The stream is not closed. */
+    public PutResult put(String name, InputStream in, ProgressListener progress) {
+        return new ImageUploader(cluster, progress).putStream(name(name), in);
+    }
+
+    public PutResult put(String name, InputStream in) {
+        return put(name, in, ProgressListener.NONE);
+    }
+
+    /** Restores image {@code name} into {@code destination}, a new or empty directory; fsync'd on return. */
+    public GetResult get(String name, Path destination, ProgressListener progress) {
+        return new ImageRestorer(cluster, progress).toDirectory(stat(name), destination);
+    }
+
+    public GetResult get(String name, Path destination) {
+        return get(name, destination, ProgressListener.NONE);
+    }
+
+    /** Writes a stream image (or an image of one file) to {@code out}. The stream is not closed. */
+    public GetResult get(String name, OutputStream out, ProgressListener progress) {
+        return new ImageRestorer(cluster, progress).toStream(stat(name), out);
+    }
+
+    public GetResult get(String name, OutputStream out) {
+        return get(name, out, ProgressListener.NONE);
+    }
+
+    /** Images whose names start with {@code prefix}, sorted by name. */
+    public List<ImageInfo> list(String prefix) {
+        NodeConnection.Reply reply = cluster.metadataCall(MessageType.LIST_IMAGES,
+                new Messages.ListImages(prefix == null ? "" : prefix, MAX_LIST).encode());
+        return Messages.decodeImages(reply.header());
+    }
+
+    /** The catalog entry of image {@code name}; {@link CairnException.ImageNotFound} when there is none. */
+    public ImageInfo stat(String name) {
+        ImageName imageName = name(name);
+        NodeConnection.Reply reply = cluster.metadataCall(MessageType.GET_IMAGE, Messages.encodeName(imageName));
+        List<ImageInfo> found = Messages.decodeImages(reply.header());
+        if (found.isEmpty()) {
+            throw notFound(name);
+        }
+        return found.get(0);
+    }
+
+    /** Deletes image {@code name}; returns the commit index of the delete. Its chunks go at the next GC. */
+    public long delete(String name) {
+        NodeConnection.Reply reply = cluster.metadataCall(MessageType.DELETE_IMAGE, Messages.encodeName(name(name)));
+        return Messages.decodeLong(reply.header());
+    }
+
+    /** Each node's Raft role and indexes and chunk store size; a node that does not answer is left out. */
+    public List<Messages.NodeStatus> nodeStatuses() {
+        List<Messages.NodeStatus> statuses = new ArrayList<>();
+        for (NodeConnection node : cluster.nodes()) {
+            try {
+                statuses.add(Messages.NodeStatus.decode(node.call(MessageType.NODE_STATUS, ByteBuffer.allocate(0)).get().header()));
+            } catch (ExecutionException e) {
+                // unreachable or failing: not listed
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        return statuses;
+    }
+
+    /** The cluster's membership and quorums as the contacted node reported them. */
+    public Messages.ClusterInfo clusterInfo() {
+        return cluster.info();
+    }
+
+    static CairnException.ImageNotFound notFound(String name) {
+        return new CairnException.ImageNotFound("image '" + name + "' not found; cairn ls lists the images");
+    }
+
+    private static ImageName name(String name) {
+        try {
+            return new ImageName(name);
+        } catch (ImageName.InvalidNameException e) {
+            throw new CairnException.InvalidName(e.getMessage());
+        }
+    }
+
+    @Override
+    public void close() {
+        cluster.close();
+    }
+}

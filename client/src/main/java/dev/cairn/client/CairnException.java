@@ -1,0 +1,64 @@
+package dev.cairn.client;
+
+/**
+ * Why a client call failed. The message is one line that says what happened and what to do;
+ * subclasses name the kinds a caller may want to handle.
+ */
+public class CairnException extends RuntimeException {
+    public CairnException(String message) {
+        super(message);
+    }
+
+    public CairnException(String message, Throwable cause) {
+        super(message, cause);
+    }
+
+    /** The image does not exist. */
+    public static final class ImageNotFound extends CairnException {
+        public ImageNotFound(String message) {
+            super(message);
+        }
+    }
+
+    /** An image of that name exists already (images are immutable). */
+    public static final class ImageExists extends CairnException {
+        public ImageExists(String message) {
+            super(message);
+        }
+    }
+
+    /** The image name breaks the naming rules. */
+    public static final class InvalidName extends CairnException {
+        public InvalidName(String message) {
+            super(message);
+        }
+    }
+
+    /** No node of the cluster could be reached. */
+    public static final class ClusterUnreachable extends CairnException {
+        public ClusterUnreachable(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /** A write or read quorum, or the Raft majority, cannot be met now. */
+    public static final class QuorumUnavailable extends CairnException {
+        public QuorumUnavailable(String message) {
+            super(message);
+        }
+    }
+
+    /** Stored data failed verification on every replica, or a node reported corruption. */
+    public static final class CorruptData extends CairnException {
+        public CorruptData(String message) {
+            super(message);
+        }
+    }
+
+    /** The local source or destination cannot be used (not empty, not readable, ...). */
+    public static final class LocalIo extends CairnException {
+        public LocalIo(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+}

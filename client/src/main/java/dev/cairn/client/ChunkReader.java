@@ -1,0 +1,104 @@
+package dev.cairn.client;
+
+import dev.cairn.config.Limits;
+import dev.cairn.engine.ChunkData;
+import dev.cairn.engine.ChunkId;
+import dev.cairn.engine.protocol.Messages;
+import dev.cairn.engine.protocol.MessageType;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Fetches chunks by id. Each chunk is asked of its replicas in placement order; the first copy
+ * whose bytes hash to the id is taken, so a missing, corrupt or unreachable replica only costs a
+ * second request, never a wrong byte.
+ */
+final class ChunkReader {
+
+    private final Cluster cluster;
+
+    ChunkReader(Cluster cluster) {
+        this.cluster = cluster;
+    }
+
+    /** The raw, verified bytes of the chunks, in the order asked. */
+    CompletableFuture<List<ByteBuffer>> fetch(List<ChunkId> ids) {
+        ByteBuffer[] result = new ByteBuffer[ids.size()];
+        Map<Integer, List<String>> problems = new HashMap<>();
+        List<Integer> all = new ArrayList<>(ids.size());
+        for (int i = 0; i < ids.size(); i++) {
+            all.add(i);
+        }
+        return attempt(ids, all, 0, result, problems).thenApply(v -> List.of(result));
+    }
+
+    private CompletableFuture<Void> attempt(List<ChunkId> ids, List<Integer> wanted, int replicaRank,
+                                            ByteBuffer[] result, Map<Integer, List<String>> problems) {
+        if (wanted.isEmpty()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        if (replicaRank >= cluster.replicas()) {
+            int first = wanted.get(0);
+            String why = String.join(", ", problems.getOrDefault(first, List.of("no replica")));
+            return CompletableFuture.failedFuture(new CairnException.CorruptData("chunk " + ids.get(first).shortHex()
+                    + "… could not be read from any of its " + cluster.replicas() + " replicas (" + why + ")"
+                    + (wanted.size() > 1 ? "; " + (wanted.size() - 1) + " more chunks failed the same way" : "")
+                    + "; run cairn admin repair when nodes are back"));
+        }
+        Map<String, List<Integer>> byNode = new LinkedHashMap<>();
+        for (int i : wanted) {
+            String node = cluster.placement().nodesFor(ids.get(i), cluster.replicas()).get(replicaRank);
+            byNode.computeIfAbsent(node, k -> new ArrayList<>()).add(i);
+        }
+        List<Integer> retry = new ArrayList<>();
+        List<CompletableFuture<Void>> calls = new ArrayList<>();
+        byNode.forEach((node, indexes) -> {
+            List<ChunkId> asked = new ArrayList<>(indexes.size());
+            indexes.forEach(i -> asked.add(ids.get(i)));
+            calls.add(cluster.node(node).call(MessageType.GET_CHUNKS, Messages.encodeIds(asked)).handle((reply, error) -> {
+                synchronized (retry) {
+                    if (error != null) {
+                        String why = node + " unreachable";
+                        indexes.forEach(i -> note(problems, i, why));
+                        retry.addAll(indexes);
+                        return null;
+                    }
+                    List<Messages.Fetched> fetched;
+                    try {
+                        fetched = Messages.decodeFetched(asked, reply.header(), reply.payload(), Limits.DEFAULT_MAX_CHUNK_BYTES);
+                    } catch (RuntimeException e) {
+                        indexes.forEach(i -> note(problems, i, node + " sent a malformed answer: " + e.getMessage()));
+                        retry.addAll(indexes);
+                        return null;
+                    }
+                    for (int k = 0; k < indexes.size(); k++) {
+                        int i = indexes.get(k);
+                        Messages.Fetched f = fetched.get(k);
+                        ChunkData data = f.data();
+                        if (f.status() != Messages.ChunkStatus.OK) {
+                            note(problems, i, node + " " + f.status().name().toLowerCase());
+                            retry.add(i);
+                        } else if (!data.verify()) {
+                            note(problems, i, node + " sent bytes that do not match the id");
+                            retry.add(i);
+                        } else {
+                            result[i] = data.rawBytes();
+                        }
+                    }
+                    return null;
+                }
+            }));
+        });
+        return CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new))
+                .thenCompose(v -> attempt(ids, retry, replicaRank + 1, result, problems));
+    }
+
+    private static void note(Map<Integer, List<String>> problems, int index, String why) {
+        problems.computeIfAbsent(index, k -> new ArrayList<>()).add(why);
+    }
+}

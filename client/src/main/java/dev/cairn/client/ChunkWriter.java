@@ -1,0 +1,231 @@
+package dev.cairn.client;
+
+import dev.cairn.engine.ChunkData;
+import dev.cairn.engine.ChunkId;
+import dev.cairn.engine.protocol.Messages;
+import dev.cairn.engine.protocol.MessageType;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Uploads the chunks of one put in batches: asks the chunks' placement nodes which they hold,
+ * sends the rest, and counts a chunk as stored only when N_W of its placement nodes hold it
+ * durably (each node answers a PUT only after the fdatasync that covers it).
+ *
+ * <p>A bounded number of batches is in flight at once, so memory stays bounded whatever the
+ * image size; the producer blocks in {@link #add} when the window is full.
+ */
+final class ChunkWriter {
+
+    static final int MAX_BATCH_CHUNKS = 1024;
+    static final int MAX_BATCH_BYTES = 4 * 1024 * 1024;
+    static final int MAX_BATCHES_IN_FLIGHT = 4;
+
+    private final Cluster cluster;
+    private final Set<ChunkId> seen = new HashSet<>();
+    private final Semaphore window = new Semaphore(MAX_BATCHES_IN_FLIGHT);
+    private final ConcurrentLinkedQueue<CompletableFuture<Void>> pending = new ConcurrentLinkedQueue<>();
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private final AtomicLong sentBytes = new AtomicLong();
+    private final AtomicLong newChunks = new AtomicLong();
+    private final AtomicLong uniqueStoredBytes = new AtomicLong();
+    private List<ChunkData> batch = new ArrayList<>();
+    private int batchBytes;
+
+    ChunkWriter(Cluster cluster) {
+        this.cluster = cluster;
+    }
+
+    /** Queues a chunk; a chunk already queued by this writer is skipped (dedup within the image). */
+    void add(ChunkData chunk) {
+        throwIfFailed();
+        if (!seen.add(chunk.id())) {
+            return;
+        }
+        uniqueStoredBytes.addAndGet(chunk.storedLength());
+        if (batch.size() == MAX_BATCH_CHUNKS || batchBytes + chunk.storedLength() > MAX_BATCH_BYTES) {
+            flush();
+        }
+        batch.add(chunk);
+        batchBytes += chunk.storedLength();
+    }
+
+    /** Waits until every queued chunk is durable on N_W nodes, or throws why not. */
+    void finish() {
+        flush();
+        for (CompletableFuture<Void> f : pending) {
+            try {
+                f.get();
+            } catch (ExecutionException e) {
+                failure.compareAndSet(null, e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CairnException("interrupted while uploading");
+            }
+        }
+        pending.clear();
+        throwIfFailed();
+    }
+
+    long sentBytes() {
+        return sentBytes.get();
+    }
+
+    long newChunks() {
+        return newChunks.get();
+    }
+
+    /** Encoded bytes of the distinct chunks this writer was given. */
+    long uniqueStoredBytes() {
+        return uniqueStoredBytes.get();
+    }
+
+    private void flush() {
+        if (batch.isEmpty()) {
+            return;
+        }
+        List<ChunkData> toSend = batch;
+        batch = new ArrayList<>();
+        batchBytes = 0;
+        try {
+            window.acquire();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CairnException("interrupted while uploading");
+        }
+        CompletableFuture<Void> done = upload(toSend).whenComplete((v, e) -> {
+            window.release();
+            if (e != null) {
+                failure.compareAndSet(null, e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                        ? e.getCause() : e);
+            }
+        });
+        pending.add(done);
+        pending.removeIf(CompletableFuture::isDone);
+    }
+
+    private void throwIfFailed() {
+        Throwable t = failure.get();
+        if (t instanceof CairnException c) {
+            throw c;
+        }
+        if (t != null) {
+            throw new CairnException("upload failed: " + Cluster.rootMessage(t), t);
+        }
+    }
+
+    private CompletableFuture<Void> upload(List<ChunkData> chunks) {
+        int n = chunks.size();
+        Map<String, List<Integer>> byNode = new HashMap<>();
+        for (int i = 0; i < n; i++) {
+            for (String node : cluster.placement().nodesFor(chunks.get(i).id(), cluster.replicas())) {
+                byNode.computeIfAbsent(node, k -> new ArrayList<>()).add(i);
+            }
+        }
+        // Which placement nodes already hold each chunk durably.
+        Map<String, CompletableFuture<boolean[]>> presence = new HashMap<>();
+        byNode.forEach((node, indexes) -> {
+            List<ChunkId> ids = new ArrayList<>(indexes.size());
+            indexes.forEach(i -> ids.add(chunks.get(i).id()));
+            presence.put(node, cluster.node(node).call(MessageType.HAS_CHUNKS, Messages.encodeIds(ids))
+                    .thenApply(r -> Messages.decodePresence(r.header()))
+                    .exceptionally(e -> null));
+        });
+        return CompletableFuture.allOf(presence.values().toArray(CompletableFuture[]::new)).thenCompose(ignored -> {
+            int[] durable = new int[n];
+            Map<String, String> problems = new HashMap<>();
+            Map<String, boolean[]> has = new HashMap<>();
+            presence.forEach((node, f) -> {
+                boolean[] p = f.join();
+                if (p == null || p.length != byNode.get(node).size()) {
+                    problems.put(node, "unreachable");
+                    return;
+                }
+                has.put(node, p);
+                List<Integer> indexes = byNode.get(node);
+                for (int k = 0; k < p.length; k++) {
+                    if (p[k]) {
+                        durable[indexes.get(k)]++;
+                    }
+                }
+            });
+            int w = cluster.writeQuorum();
+            List<CompletableFuture<Void>> puts = new ArrayList<>();
+            Set<Integer> sent = new HashSet<>();
+            byNode.forEach((node, indexes) -> {
+                boolean[] p = has.get(node);
+                if (p == null) {
+                    return; // unreachable: its copies come from repair later
+                }
+                List<ChunkData> missing = new ArrayList<>();
+                List<Integer> missingIndexes = new ArrayList<>();
+                for (int k = 0; k < indexes.size(); k++) {
+                    int i = indexes.get(k);
+                    if (!p[k] && durable[i] < w) {
+                        missing.add(chunks.get(i));
+                        missingIndexes.add(i);
+                    }
+                }
+                if (missing.isEmpty()) {
+                    return;
+                }
+                List<ByteBuffer> payload = new ArrayList<>(missing.size());
+                long bytes = 0;
+                for (ChunkData c : missing) {
+                    payload.add(c.bytes());
+                    bytes += c.storedLength();
+                }
+                long frameBytes = bytes;
+                sent.addAll(missingIndexes);
+                puts.add(cluster.node(node).call(MessageType.PUT_CHUNKS, Messages.encodeChunkHeader(missing), payload)
+                        .handle((r, e) -> {
+                            if (e == null) {
+                                sentBytes.addAndGet(frameBytes);
+                                synchronized (durable) {
+                                    missingIndexes.forEach(i -> durable[i]++);
+                                }
+                            } else {
+                                synchronized (problems) {
+                                    problems.put(node, Cluster.rootMessage(e));
+                                }
+                            }
+                            return null;
+                        }));
+            });
+            newChunks.addAndGet(sent.size());
+            return CompletableFuture.allOf(puts.toArray(CompletableFuture[]::new)).thenRun(() -> {
+                synchronized (durable) {
+                    for (int i = 0; i < n; i++) {
+                        if (durable[i] < w) {
+                            throw new CairnException.QuorumUnavailable("quorum not met: " + durable[i] + " of "
+                                    + cluster.replicas() + " replicas acknowledged chunk " + chunks.get(i).id().shortHex()
+                                    + "… (need N_W=" + w + ")" + describe(problems));
+                        }
+                    }
+                }
+            });
+        });
+    }
+
+    private static String describe(Map<String, String> problems) {
+        if (problems.isEmpty()) {
+            return "";
+        }
+        StringBuilder sb = new StringBuilder();
+        synchronized (problems) {
+            problems.forEach((node, why) -> sb.append("; node ").append(node).append(": ").append(why));
+        }
+        return sb.toString();
+    }
+}

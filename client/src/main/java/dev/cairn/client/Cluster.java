@@ -1,0 +1,165 @@
+package dev.cairn.client;
+
+import dev.cairn.config.ClientConfig;
+import dev.cairn.config.Limits;
+import dev.cairn.engine.protocol.ErrorCode;
+import dev.cairn.engine.protocol.Messages;
+import dev.cairn.engine.protocol.MessageType;
+import dev.cairn.engine.placement.Placement;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The client's view of a cluster: its nodes (learned from any one of them), its quorums, where
+ * each chunk lives, and one connection per node.
+ */
+final class Cluster implements AutoCloseable {
+
+    private final Messages.ClusterInfo info;
+    private final Placement placement;
+    private final Map<String, NodeConnection> connections;
+    private final EventLoopGroup group;
+    private final ClientConfig config;
+    private volatile String preferredNode;
+
+    private Cluster(ClientConfig config, Messages.ClusterInfo info, EventLoopGroup group) {
+        this.config = config;
+        this.info = info;
+        this.group = group;
+        List<String> ids = new ArrayList<>();
+        Map<String, NodeConnection> byId = new LinkedHashMap<>();
+        for (Messages.Peer peer : info.nodes()) {
+            ids.add(peer.id());
+            byId.put(peer.id(), new NodeConnection(peer.id(), peer.host(), peer.port(),
+                    Limits.DEFAULT_MAX_FRAME_BYTES, config.requestTimeout(), group));
+        }
+        this.placement = new Placement(ids);
+        this.connections = byId;
+        this.preferredNode = info.nodeId();
+    }
+
+    /** Asks the given endpoints in order for the cluster's membership; fails if none answers. */
+    static Cluster connect(ClientConfig config) {
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+        List<String> failures = new ArrayList<>();
+        for (String endpoint : config.endpoints()) {
+            ClientConfig.HostPort hp = ClientConfig.parseEndpoint(endpoint);
+            NodeConnection probe = new NodeConnection("?", hp.host(), hp.port(), Limits.DEFAULT_MAX_FRAME_BYTES,
+                    config.requestTimeout(), group);
+            try {
+                NodeConnection.Reply reply = probe.call(MessageType.CLUSTER_INFO, ByteBuffer.allocate(0))
+                        .get(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+                return new Cluster(config, Messages.ClusterInfo.decode(reply.header()), group);
+            } catch (ExecutionException e) {
+                failures.add(endpoint + " (" + rootMessage(e.getCause()) + ")");
+            } catch (TimeoutException e) {
+                failures.add(endpoint + " (no answer)");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            } finally {
+                probe.close();
+            }
+        }
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        throw new CairnException.ClusterUnreachable("cluster unreachable: no node answered at " + String.join(", ", failures)
+                + "; check --cluster / CAIRN_CLUSTER and that the nodes run (cairn dev)", null);
+    }
+
+    Messages.ClusterInfo info() {
+        return info;
+    }
+
+    Placement placement() {
+        return placement;
+    }
+
+    int replicas() {
+        return info.replicas();
+    }
+
+    int writeQuorum() {
+        return info.writeQuorum();
+    }
+
+    int readQuorum() {
+        return info.readQuorum();
+    }
+
+    NodeConnection node(String id) {
+        return connections.get(id);
+    }
+
+    List<NodeConnection> nodes() {
+        return List.copyOf(connections.values());
+    }
+
+    /**
+     * A metadata call: any node can serve it (it forwards to the Raft leader). Nodes that cannot
+     * be reached are skipped; an answer, good or ERROR, ends the search.
+     */
+    NodeConnection.Reply metadataCall(MessageType type, ByteBuffer header) {
+        List<String> order = new ArrayList<>(connections.keySet());
+        order.remove(preferredNode);
+        order.add(0, preferredNode);
+        List<String> failures = new ArrayList<>();
+        for (String id : order) {
+            try {
+                NodeConnection.Reply reply = connections.get(id).call(type, header).get();
+                preferredNode = id;
+                return reply;
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof NodeConnection.RemoteError remote) {
+                    throw translate(remote);
+                }
+                failures.add(id + ": " + rootMessage(e.getCause()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CairnException("interrupted");
+            }
+        }
+        throw new CairnException.ClusterUnreachable("cluster unreachable: no node answered (" + String.join("; ", failures)
+                + "); check that the nodes run", null);
+    }
+
+    /** Maps a node's ERROR answer to the exception a caller handles. */
+    static CairnException translate(NodeConnection.RemoteError e) {
+        ErrorCode code = e.code();
+        return switch (code) {
+            case NOT_FOUND -> new CairnException.ImageNotFound(e.getMessage());
+            case EXISTS -> new CairnException.ImageExists(e.getMessage());
+            case INVALID_NAME -> new CairnException.InvalidName(e.getMessage());
+            case UNAVAILABLE -> new CairnException.QuorumUnavailable(e.getMessage());
+            case CORRUPT_CHUNK -> new CairnException.CorruptData("node " + e.nodeId() + ": " + e.getMessage());
+            default -> new CairnException("node " + e.nodeId() + " failed: " + e.getMessage());
+        };
+    }
+
+    static String rootMessage(Throwable t) {
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        String m = t.getMessage();
+        if (t instanceof IOException && m != null) {
+            return m;
+        }
+        return m == null ? t.getClass().getSimpleName() : t.getClass().getSimpleName() + ": " + m;
+    }
+
+    @Override
+    public void close() {
+        connections.values().forEach(NodeConnection::close);
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+}

@@ -1,0 +1,217 @@
+package dev.cairn.client;
+
+import dev.cairn.engine.protocol.ErrorCode;
+import dev.cairn.engine.protocol.Frame;
+import dev.cairn.engine.protocol.Messages;
+import dev.cairn.engine.protocol.MessageType;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One pipelined connection to one node: many requests in flight, answers matched by request id.
+ * A lost connection fails every request in flight; the next call reconnects.
+ */
+final class NodeConnection implements AutoCloseable {
+
+    /** A successful answer: header and payload copied out of the network buffer. */
+    record Reply(ByteBuffer header, ByteBuffer payload) {}
+
+    private final String nodeId;
+    private final String host;
+    private final int port;
+    private final int maxFrameBytes;
+    private final Duration timeout;
+    private final EventLoopGroup group;
+    private final AtomicLong nextRequestId = new AtomicLong(1);
+    private final Map<Long, CompletableFuture<Reply>> inFlight = new ConcurrentHashMap<>();
+    private final Object connectLock = new Object();
+    private volatile Channel channel;
+    private volatile boolean closed;
+
+    NodeConnection(String nodeId, String host, int port, int maxFrameBytes, Duration timeout, EventLoopGroup group) {
+        this.nodeId = nodeId;
+        this.host = host;
+        this.port = port;
+        this.maxFrameBytes = maxFrameBytes;
+        this.timeout = timeout;
+        this.group = group;
+    }
+
+    String nodeId() {
+        return nodeId;
+    }
+
+    String endpoint() {
+        return host + ":" + port;
+    }
+
+    /**
+     * Sends a request whose payload is the given buffers back to back (not copied). The future
+     * fails with {@link RemoteError} for an ERROR answer and with an IOException when the node
+     * cannot be reached or does not answer in time.
+     */
+    CompletableFuture<Reply> call(MessageType type, ByteBuffer header, List<ByteBuffer> payload) {
+        Channel ch;
+        try {
+            ch = connected();
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        long requestId = nextRequestId.getAndIncrement();
+        long payloadBytes = 0;
+        for (ByteBuffer b : payload) {
+            payloadBytes += b.remaining();
+        }
+        ByteBuffer prefix;
+        try {
+            prefix = Frame.prefix(type, false, requestId, header, payloadBytes, maxFrameBytes);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        ByteBuffer[] parts = new ByteBuffer[payload.size() + 1];
+        parts[0] = prefix;
+        for (int i = 0; i < payload.size(); i++) {
+            parts[i + 1] = payload.get(i).duplicate();
+        }
+        CompletableFuture<Reply> reply = new CompletableFuture<>();
+        inFlight.put(requestId, reply);
+        ch.writeAndFlush(Unpooled.wrappedBuffer(parts)).addListener(f -> {
+            if (!f.isSuccess()) {
+                fail(requestId, new IOException("cannot send to node " + nodeId + " at " + endpoint() + ": " + f.cause(), f.cause()));
+            }
+        });
+        ch.eventLoop().schedule(() -> fail(requestId, new IOException("node " + nodeId + " at " + endpoint()
+                + " did not answer within " + timeout.toSeconds() + " s")), timeout.toMillis(), TimeUnit.MILLISECONDS);
+        return reply;
+    }
+
+    CompletableFuture<Reply> call(MessageType type, ByteBuffer header) {
+        return call(type, header, List.of());
+    }
+
+    private void fail(long requestId, Throwable cause) {
+        CompletableFuture<Reply> f = inFlight.remove(requestId);
+        if (f != null) {
+            f.completeExceptionally(cause);
+        }
+    }
+
+    private Channel connected() throws IOException {
+        Channel ch = channel;
+        if (ch != null && ch.isActive()) {
+            return ch;
+        }
+        synchronized (connectLock) {
+            if (closed) {
+                throw new IOException("connection to node " + nodeId + " is closed");
+            }
+            ch = channel;
+            if (ch != null && ch.isActive()) {
+                return ch;
+            }
+            Bootstrap bootstrap = new Bootstrap()
+                    .group(group)
+                    .channel(NioSocketChannel.class)
+                    .option(ChannelOption.TCP_NODELAY, true)
+                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5000)
+                    .handler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel c) {
+                            c.pipeline().addLast(new LengthFieldBasedFrameDecoder(maxFrameBytes, 0, 4, 0, 4));
+                            c.pipeline().addLast(new ReplyHandler());
+                        }
+                    });
+            try {
+                ch = bootstrap.connect(host, port).syncUninterruptibly().channel();
+            } catch (Exception e) {
+                throw new IOException("node " + nodeId + " at " + endpoint() + " is unreachable: " + e.getMessage(), e);
+            }
+            Channel opened = ch;
+            ch.closeFuture().addListener(f -> failAll(opened));
+            channel = ch;
+            return ch;
+        }
+    }
+
+    private void failAll(Channel lost) {
+        if (channel == lost) {
+            channel = null;
+        }
+        for (Long id : List.copyOf(inFlight.keySet())) {
+            fail(id, new ClosedChannelException());
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        Channel ch = channel;
+        if (ch != null) {
+            ch.close().syncUninterruptibly();
+        }
+    }
+
+    /** Copies each answer out of Netty's buffer (released here) and completes its request. */
+    private final class ReplyHandler extends SimpleChannelInboundHandler<ByteBuf> {
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, ByteBuf msg) {
+            Frame frame = Frame.decodeBody(ByteBuffer.wrap(ByteBufUtil.getBytes(msg)), maxFrameBytes);
+            CompletableFuture<Reply> f = inFlight.remove(frame.requestId());
+            if (f == null) {
+                return; // timed out already
+            }
+            if (frame.type() == MessageType.ERROR) {
+                Messages.Error error = Messages.Error.decode(frame.header());
+                f.completeExceptionally(new RemoteError(nodeId, error.code(), error.message()));
+            } else {
+                f.complete(new Reply(frame.header(), frame.payload()));
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+        }
+    }
+
+    /** An ERROR answer from a node. */
+    static final class RemoteError extends Exception {
+        private final String nodeId;
+        private final ErrorCode code;
+
+        RemoteError(String nodeId, ErrorCode code, String message) {
+            super(message);
+            this.nodeId = nodeId;
+            this.code = code;
+        }
+
+        String nodeId() {
+            return nodeId;
+        }
+
+        ErrorCode code() {
+            return code;
+        }
+    }
+}

@@ -1,0 +1,90 @@
+package dev.cairn.client.cli;
+
+import dev.cairn.client.CairnClient;
+import dev.cairn.client.CairnException;
+import dev.cairn.config.ClientConfig;
+import dev.cairn.config.ConfigException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The {@code cairn} command line. A thin layer over {@link CairnClient}. */
+@Command(name = "cairn", mixinStandardHelpOptions = true, version = "cairn 0.1.0",
+        description = "Cairn: a replicated, deduplicating store for checkpoint images.",
+        subcommands = {
+            DevCommand.class,
+            ImageCommands.Put.class,
+            ImageCommands.Get.class,
+            ImageCommands.Ls.class,
+            ImageCommands.Stat.class,
+            ImageCommands.Rm.class,
+        },
+        footer = {"", "Also: cairn server --config FILE   runs one node in the foreground.", "",
+            "The cluster is --cluster host:port,... or $CAIRN_CLUSTER. Start one on this machine with:",
+            "  eval \"$(cairn dev | grep --line-buffered export)\"   (or run cairn dev in its own terminal)"})
+public final class CairnCli implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** Options every command that talks to a cluster shares. */
+    static final class ClusterOptions {
+        @Option(names = "--cluster", paramLabel = "HOST:PORT,...", description = "nodes to contact (default: $CAIRN_CLUSTER)")
+        String cluster;
+
+        CairnClient connect() {
+            String value = cluster != null ? cluster : System.getenv("CAIRN_CLUSTER");
+            return CairnClient.connect(ClientConfig.parse(value));
+        }
+    }
+
+    static boolean verbose(String[] args) {
+        for (String a : args) {
+            if (a.equals("--verbose")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    public static int run(String[] args) {
+        CommandLine cli = new CommandLine(new CairnCli());
+        boolean verbose = verbose(args);
+        cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            PrintWriter err = commandLine.getErr();
+            err.println("cairn: " + message(e));
+            if (verbose) {
+                e.printStackTrace(err);
+            }
+            err.flush();
+            return exitCode(e);
+        });
+        return cli.execute(args);
+    }
+
+    static String message(Throwable e) {
+        if (e instanceof CairnException || e instanceof ConfigException) {
+            return e.getMessage();
+        }
+        String m = e.getMessage();
+        return (m == null ? e.getClass().getSimpleName() : m) + " (run with --verbose for details)";
+    }
+
+    /** 1 for failures; 2 is picocli's code for usage errors; 3 for a missing image. */
+    static int exitCode(Throwable e) {
+        if (e instanceof CairnException.ImageNotFound) {
+            return 3;
+        }
+        return 1;
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+}

@@ -1,0 +1,310 @@
+package dev.cairn.client.cli;
+
+import dev.cairn.client.CairnClient;
+import dev.cairn.config.ClientConfig;
+import dev.cairn.config.ConfigException;
+import dev.cairn.config.ConfigFiles;
+import dev.cairn.config.Limits;
+import dev.cairn.config.NodeAddress;
+import dev.cairn.config.NodeConfig;
+import dev.cairn.config.Quorum;
+import dev.cairn.engine.protocol.Messages;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code cairn dev}: a real cluster on this machine, one {@code cairn server} process per node,
+ * for development, demos and benchmarks.
+ */
+@Command(name = "dev", mixinStandardHelpOptions = true,
+        description = {"Starts N real cairn server processes on loopback, each with its own data dir DIR/node-I/, "
+                + "config DIR/node-I/cairn.yaml and pid file DIR/node-I/server.pid; waits until the Raft group has a "
+                + "leader and every node answers; prints the export lines and 'ready'. Stays in the foreground; "
+                + "Ctrl-C or SIGTERM stops all nodes cleanly. Started again on the same DIR, the nodes keep their data."},
+        subcommands = DevCommand.Stop.class,
+        footer = {"", "Example:", "  cairn dev --data ./cairn-data &", "  # then, in the shell that runs the commands:",
+            "  export CAIRN_CLUSTER=127.0.0.1:7400,127.0.0.1:7410,127.0.0.1:7420"})
+final class DevCommand implements Callable<Integer> {
+
+    static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+    static final Duration STOP_TIMEOUT = Duration.ofSeconds(20);
+
+    @Option(names = "--nodes", defaultValue = "3", description = "number of nodes (default: ${DEFAULT-VALUE})")
+    int nodes;
+
+    @Option(names = "--data", defaultValue = "cairn-data", paramLabel = "DIR", description = "data directory (default: ./${DEFAULT-VALUE})")
+    Path data;
+
+    @Option(names = "--replicas", paramLabel = "N", description = "replicas per chunk (default: nodes, at most 3)")
+    Integer replicas;
+
+    @Option(names = "--write-quorum", paramLabel = "W", description = "write quorum (default: majority of N)")
+    Integer writeQuorum;
+
+    @Option(names = "--read-quorum", paramLabel = "R", description = "read quorum (default: majority of N)")
+    Integer readQuorum;
+
+    @Option(names = "--base-port", defaultValue = "7400", paramLabel = "P",
+            description = "node I listens on P+10(I-1) (protocol), +1 (Raft), +2 (HTTP) (default: ${DEFAULT-VALUE})")
+    int basePort;
+
+    @Option(names = "--verbose", description = "print stack traces of errors")
+    boolean verbose;
+
+    @Override
+    public Integer call() throws Exception {
+        if (nodes < 1 || nodes > 9) {
+            throw new ConfigException("--nodes must be between 1 and 9, got " + nodes);
+        }
+        Quorum defaults = Quorum.defaultFor(nodes);
+        int n = replicas != null ? replicas : defaults.replicas();
+        int majority = n / 2 + 1;
+        // Refused here, before any process starts: the message names both numbers and the rule.
+        Quorum quorum = new Quorum(n, writeQuorum != null ? writeQuorum : majority, readQuorum != null ? readQuorum : majority);
+        if (quorum.replicas() > nodes) {
+            throw new ConfigException("--replicas " + quorum.replicas() + " is more than --nodes " + nodes);
+        }
+        Path dataDir = data.toAbsolutePath().normalize();
+        Files.createDirectories(dataDir);
+        List<Long> running = livePids(dataDir);
+        if (!running.isEmpty()) {
+            throw new ConfigException("a dev cluster already runs on " + data + " (pids " + running
+                    + "); stop it with: cairn dev stop --data " + data);
+        }
+        List<Path> configs = writeConfigs(dataDir, quorum);
+        List<NodeConfig> nodeConfigs = new ArrayList<>();
+        for (Path c : configs) {
+            nodeConfigs.add(ConfigFiles.loadNode(c));
+        }
+        checkPortsFree(nodeConfigs.get(0).nodes());
+
+        Path launcher = launcher();
+        List<Process> processes = new ArrayList<>();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> stopAll(processes, nodeConfigs), "cairn-dev-stop"));
+        Files.writeString(dataDir.resolve("dev.pid"), ProcessHandle.current().pid() + "\n");
+        for (NodeConfig node : nodeConfigs) {
+            Path dir = node.dataDir();
+            Path log = dir.resolve("server.log");
+            ProcessBuilder pb = new ProcessBuilder(launcher.toString(), "server", "--config", dir.resolve("cairn.yaml").toString())
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+            Process p = pb.start();
+            processes.add(p);
+            Files.writeString(dir.resolve("server.pid"), p.pid() + "\n");
+        }
+        String cluster = nodeConfigs.get(0).nodes().stream().map(NodeAddress::endpoint).collect(Collectors.joining(","));
+        awaitReady(processes, nodeConfigs, cluster);
+        NodeAddress first = nodeConfigs.get(0).nodes().get(0);
+        System.out.println("export CAIRN_CLUSTER=" + cluster);
+        System.out.println("export CAIRN_HTTP=http://" + first.host() + ":" + first.httpPort());
+        System.out.println("ready");
+        System.out.flush();
+        // Foreground until signalled (the hook stops the nodes) or until every node has exited.
+        for (Process p : processes) {
+            p.waitFor();
+        }
+        System.err.println("cairn dev: every node has exited");
+        return 0;
+    }
+
+    private List<Path> writeConfigs(Path dataDir, Quorum quorum) throws IOException {
+        List<NodeAddress> addresses = new ArrayList<>();
+        for (int i = 1; i <= nodes; i++) {
+            int base = basePort + 10 * (i - 1);
+            addresses.add(new NodeAddress("node-" + i, "127.0.0.1", base, base + 1, base + 2));
+        }
+        List<Path> configs = new ArrayList<>();
+        for (int i = 1; i <= nodes; i++) {
+            Path dir = dataDir.resolve("node-" + i);
+            Path file = dir.resolve("cairn.yaml");
+            configs.add(file);
+            if (Files.exists(file)) {
+                NodeConfig existing = ConfigFiles.loadNode(file);
+                if (!existing.quorum().equals(quorum) || existing.nodes().size() != nodes) {
+                    throw new ConfigException(file + " describes another cluster (" + existing.nodes().size() + " nodes, "
+                            + existing.quorum() + "); use a new --data directory or the same settings");
+                }
+                continue; // a restart keeps the node's ports and data
+            }
+            Files.createDirectories(dir);
+            ConfigFiles.writeNode(new NodeConfig("node-" + i, dir, quorum, addresses, Limits.defaults()), file);
+        }
+        return configs;
+    }
+
+    private static void checkPortsFree(List<NodeAddress> nodes) {
+        for (NodeAddress a : nodes) {
+            for (int port : new int[] {a.port(), a.raftPort(), a.httpPort()}) {
+                try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getByName(a.host()))) {
+                    s.setReuseAddress(true);
+                } catch (IOException e) {
+                    throw new ConfigException("port " + port + " on " + a.host() + " is in use; stop what uses it or pass "
+                            + "--base-port with a free range (existing configs in --data keep their ports)");
+                }
+            }
+        }
+    }
+
+    private void awaitReady(List<Process> processes, List<NodeConfig> nodeConfigs, String cluster) throws Exception {
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        String lastProblem = "no node answered yet";
+        while (System.nanoTime() < deadline) {
+            for (int i = 0; i < processes.size(); i++) {
+                if (!processes.get(i).isAlive()) {
+                    Path log = nodeConfigs.get(i).dataDir().resolve("server.log");
+                    throw new ConfigException("node-" + (i + 1) + " exited during start-up (code " + processes.get(i).exitValue()
+                            + "): " + lastLine(log) + " (log: " + log + ")");
+                }
+            }
+            try (CairnClient client = CairnClient.connect(ClientConfig.parse(cluster))) {
+                List<Messages.NodeStatus> statuses = client.nodeStatuses();
+                Set<String> leaders = new HashSet<>();
+                statuses.forEach(s -> leaders.add(String.valueOf(s.leaderId())));
+                if (statuses.size() == processes.size() && leaders.size() == 1 && !leaders.contains("null")) {
+                    return;
+                }
+                lastProblem = statuses.size() + " of " + processes.size() + " nodes answer, leaders seen " + leaders;
+            } catch (RuntimeException e) {
+                lastProblem = e.getMessage();
+            }
+            Thread.sleep(250);
+        }
+        throw new ConfigException("the cluster did not become ready within " + START_TIMEOUT.toSeconds() + " s: " + lastProblem
+                + "; see DIR/node-I/server.log");
+    }
+
+    private static String lastLine(Path log) {
+        try {
+            List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+            for (int i = lines.size() - 1; i >= 0; i--) {
+                if (!lines.get(i).isBlank()) {
+                    return lines.get(i).trim();
+                }
+            }
+        } catch (IOException e) {
+            // fall through
+        }
+        return "(no output)";
+    }
+
+    private static void stopAll(List<Process> processes, List<NodeConfig> nodeConfigs) {
+        for (Process p : processes) {
+            p.destroy();
+        }
+        for (int i = 0; i < processes.size(); i++) {
+            Process p = processes.get(i);
+            try {
+                if (!p.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                    p.destroyForcibly();
+                }
+                Files.deleteIfExists(nodeConfigs.get(i).dataDir().resolve("server.pid"));
+            } catch (InterruptedException | IOException e) {
+                p.destroyForcibly();
+            }
+        }
+        try {
+            Files.deleteIfExists(nodeConfigs.get(0).dataDir().getParent().resolve("dev.pid"));
+        } catch (IOException e) {
+            // best effort
+        }
+    }
+
+    /** bin/cairn of this checkout: the dev cluster runs the same build as the CLI. */
+    static Path launcher() {
+        String home = System.getProperty("cairn.home");
+        if (home == null) {
+            throw new ConfigException("cairn dev needs the cairn.home system property (bin/cairn sets it)");
+        }
+        Path launcher = Path.of(home, "bin", "cairn");
+        if (!Files.isExecutable(launcher)) {
+            throw new ConfigException(launcher + " is missing or not executable");
+        }
+        return launcher;
+    }
+
+    /** Pids recorded under {@code dataDir} whose processes still run. */
+    static List<Long> livePids(Path dataDir) throws IOException {
+        List<Long> live = new ArrayList<>();
+        for (Path pidFile : pidFiles(dataDir)) {
+            readPid(pidFile).flatMap(ProcessHandle::of).filter(ProcessHandle::isAlive).ifPresent(h -> live.add(h.pid()));
+        }
+        return live;
+    }
+
+    static List<Path> pidFiles(Path dataDir) throws IOException {
+        List<Path> files = new ArrayList<>();
+        if (!Files.isDirectory(dataDir)) {
+            return files;
+        }
+        Path dev = dataDir.resolve("dev.pid");
+        if (Files.exists(dev)) {
+            files.add(dev);
+        }
+        try (var dirs = Files.list(dataDir)) {
+            dirs.filter(d -> d.getFileName().toString().startsWith("node-")).sorted()
+                    .map(d -> d.resolve("server.pid")).filter(Files::exists).forEach(files::add);
+        }
+        return files;
+    }
+
+    static Optional<Long> readPid(Path pidFile) {
+        try {
+            return Optional.of(Long.parseLong(Files.readString(pidFile).trim()));
+        } catch (IOException | NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
+    @Command(name = "stop", mixinStandardHelpOptions = true,
+            description = "Stops the nodes of a dev cluster started on DIR (SIGTERM, then SIGKILL after 20 s).",
+            footer = {"", "Example:", "  cairn dev stop --data ./cairn-data"})
+    static final class Stop implements Callable<Integer> {
+        @Option(names = "--data", defaultValue = "cairn-data", paramLabel = "DIR", description = "data directory (default: ./${DEFAULT-VALUE})")
+        Path data;
+
+        @Option(names = "--verbose", description = "print stack traces of errors")
+        boolean verbose;
+
+        @Override
+        public Integer call() throws Exception {
+            Path dataDir = data.toAbsolutePath().normalize();
+            List<Path> files = pidFiles(dataDir);
+            int stopped = 0;
+            for (Path pidFile : files) {
+                Optional<ProcessHandle> handle = readPid(pidFile).flatMap(ProcessHandle::of).filter(ProcessHandle::isAlive);
+                if (handle.isPresent()) {
+                    ProcessHandle h = handle.get();
+                    h.destroy();
+                    try {
+                        h.onExit().get(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                    } catch (java.util.concurrent.TimeoutException e) {
+                        h.destroyForcibly();
+                        h.onExit().get(5, TimeUnit.SECONDS);
+                    }
+                    System.out.println("stopped " + dataDir.relativize(pidFile).getParent() + " (pid " + h.pid() + ")");
+                    stopped++;
+                }
+                Files.deleteIfExists(pidFile);
+            }
+            if (stopped == 0) {
+                System.out.println("no running dev cluster on " + data);
+            }
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,228 @@
+package dev.cairn.client.cli;
+
+import dev.cairn.client.CairnClient;
+import dev.cairn.client.GetResult;
+import dev.cairn.client.ProgressListener;
+import dev.cairn.client.PutResult;
+import dev.cairn.engine.manifest.ImageInfo;
+import java.io.BufferedOutputStream;
+import java.io.OutputStream;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** put, get, ls, stat and rm. */
+final class ImageCommands {
+
+    private ImageCommands() {}
+
+    static final class Shared {
+        @Option(names = "--cluster", paramLabel = "HOST:PORT,...", description = "nodes to contact (default: $CAIRN_CLUSTER)")
+        String cluster;
+
+        @Option(names = "--json", description = "print one JSON object as the last line on stdout")
+        boolean json;
+
+        @Option(names = "--verbose", description = "print stack traces of errors")
+        boolean verbose;
+
+        CairnClient connect() {
+            CairnCli.ClusterOptions o = new CairnCli.ClusterOptions();
+            o.cluster = cluster;
+            return o.connect();
+        }
+    }
+
+    @Command(name = "put", mixinStandardHelpOptions = true,
+            description = "Stores a directory, a file or stdin (-) as image NAME. Returns once every chunk is fsync'd "
+                    + "on a write quorum and the image is committed in the Raft log.",
+            footer = {"", "Examples:", "  cairn put job-7/ckpt-1 /var/lib/criu/dump-1", "  tar -c dir | cairn put job-7/archive -"})
+    static final class Put implements Callable<Integer> {
+        @Mixin
+        Shared shared;
+
+        @Parameters(index = "0", paramLabel = "NAME", description = "image name: segments of [A-Za-z0-9._-] separated by /")
+        String name;
+
+        @Parameters(index = "1", paramLabel = "PATH", description = "a directory, a file, or - for stdin")
+        String path;
+
+        @Override
+        public Integer call() {
+            try (CairnClient cairn = shared.connect()) {
+                ProgressListener progress = ProgressBar.forTerminal("put " + name);
+                PutResult r;
+                try {
+                    r = path.equals("-") ? cairn.put(name, System.in, progress) : cairn.put(name, Path.of(path), progress);
+                } finally {
+                    if (progress instanceof ProgressBar bar) {
+                        bar.finish();
+                    }
+                }
+                System.out.println("stored " + r.name() + ": " + Output.bytes(r.logicalBytes()) + " in " + r.chunks()
+                        + " chunks (" + r.newChunks() + " new), sent " + Output.bytes(r.sentBytes()) + ", commit index "
+                        + r.commitIndex());
+                if (shared.json) {
+                    Map<String, Object> j = new LinkedHashMap<>();
+                    j.put("name", r.name());
+                    j.put("logicalBytes", r.logicalBytes());
+                    j.put("sentBytes", r.sentBytes());
+                    j.put("chunks", r.chunks());
+                    j.put("newChunks", r.newChunks());
+                    j.put("storedBytes", r.storedBytes());
+                    j.put("commitIndex", r.commitIndex());
+                    Output.json(System.out, j);
+                }
+                return 0;
+            }
+        }
+    }
+
+    @Command(name = "get", mixinStandardHelpOptions = true,
+            description = "Restores image NAME into directory DEST (created; must be empty), or to stdout with -. "
+                    + "Every chunk is verified against its SHA-256; files and directories are fsync'd before success.",
+            footer = {"", "Examples:", "  cairn get job-7/ckpt-1 /tmp/restore", "  cairn get job-7/archive - | tar -x"})
+    static final class Get implements Callable<Integer> {
+        @Mixin
+        Shared shared;
+
+        @Parameters(index = "0", paramLabel = "NAME", description = "image name")
+        String name;
+
+        @Parameters(index = "1", paramLabel = "DEST", description = "a new or empty directory, or - for stdout")
+        String dest;
+
+        @Override
+        public Integer call() throws Exception {
+            try (CairnClient cairn = shared.connect()) {
+                ProgressListener progress = ProgressBar.forTerminal("get " + name);
+                GetResult r;
+                try {
+                    if (dest.equals("-")) {
+                        OutputStream out = new BufferedOutputStream(System.out, 1 << 20);
+                        r = cairn.get(name, out, progress);
+                        out.flush();
+                    } else {
+                        r = cairn.get(name, Path.of(dest), progress);
+                    }
+                } finally {
+                    if (progress instanceof ProgressBar bar) {
+                        bar.finish();
+                    }
+                }
+                if (!dest.equals("-")) {
+                    System.out.println("restored " + r.name() + " into " + dest + ": " + Output.bytes(r.logicalBytes())
+                            + ", " + r.entries() + " entries");
+                    if (shared.json) {
+                        Map<String, Object> j = new LinkedHashMap<>();
+                        j.put("name", r.name());
+                        j.put("logicalBytes", r.logicalBytes());
+                        j.put("entries", r.entries());
+                        j.put("chunks", r.chunks());
+                        Output.json(System.out, j);
+                    }
+                }
+                return 0;
+            }
+        }
+    }
+
+    @Command(name = "ls", mixinStandardHelpOptions = true,
+            description = "Lists images, one a line: name, logical size in bytes, creation time (tab-separated).",
+            footer = {"", "Example:", "  cairn ls job-7/"})
+    static final class Ls implements Callable<Integer> {
+        @Mixin
+        Shared shared;
+
+        @Parameters(index = "0", arity = "0..1", paramLabel = "PREFIX", description = "only names starting with this")
+        String prefix = "";
+
+        @Override
+        public Integer call() {
+            try (CairnClient cairn = shared.connect()) {
+                List<ImageInfo> images = cairn.list(prefix);
+                List<Map<String, Object>> json = new ArrayList<>();
+                for (ImageInfo i : images) {
+                    System.out.println(i.name() + "\t" + i.root().logicalBytes() + "\t" + Instant.ofEpochMilli(i.root().createdMillis()));
+                    json.add(describe(i));
+                }
+                if (shared.json) {
+                    Output.json(System.out, Map.of("images", json));
+                }
+                return 0;
+            }
+        }
+    }
+
+    @Command(name = "stat", mixinStandardHelpOptions = true,
+            description = "Shows image NAME: files, logical size, chunks, stored size, commit index.",
+            footer = {"", "Example:", "  cairn stat job-7/ckpt-1"})
+    static final class Stat implements Callable<Integer> {
+        @Mixin
+        Shared shared;
+
+        @Parameters(index = "0", paramLabel = "NAME", description = "image name")
+        String name;
+
+        @Override
+        public Integer call() {
+            try (CairnClient cairn = shared.connect()) {
+                ImageInfo i = cairn.stat(name);
+                System.out.println("name:         " + i.name());
+                System.out.println("files:        " + i.root().fileCount());
+                System.out.println("logical size: " + i.root().logicalBytes() + " (" + Output.bytes(i.root().logicalBytes()) + ")");
+                System.out.println("chunks:       " + i.root().chunkCount());
+                System.out.println("stored size:  " + i.root().storedBytes() + " (" + Output.bytes(i.root().storedBytes()) + ")");
+                System.out.println("commit index: " + i.commitIndex());
+                System.out.println("created:      " + Instant.ofEpochMilli(i.root().createdMillis()));
+                if (shared.json) {
+                    Output.json(System.out, describe(i));
+                }
+                return 0;
+            }
+        }
+    }
+
+    @Command(name = "rm", mixinStandardHelpOptions = true,
+            description = "Deletes image NAME. Its chunks are freed when garbage collection finds them unreferenced.",
+            footer = {"", "Example:", "  cairn rm job-7/ckpt-1"})
+    static final class Rm implements Callable<Integer> {
+        @Mixin
+        Shared shared;
+
+        @Parameters(index = "0", paramLabel = "NAME", description = "image name")
+        String name;
+
+        @Override
+        public Integer call() {
+            try (CairnClient cairn = shared.connect()) {
+                long index = cairn.delete(name);
+                System.out.println("deleted " + name + " (commit index " + index + ")");
+                if (shared.json) {
+                    Output.json(System.out, Map.of("name", name, "commitIndex", index));
+                }
+                return 0;
+            }
+        }
+    }
+
+    static Map<String, Object> describe(ImageInfo i) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", i.name().value());
+        m.put("files", i.root().fileCount());
+        m.put("logicalBytes", i.root().logicalBytes());
+        m.put("chunks", i.root().chunkCount());
+        m.put("storedBytes", i.root().storedBytes());
+        m.put("commitIndex", i.commitIndex());
+        m.put("created", Instant.ofEpochMilli(i.root().createdMillis()).toString());
+        return m;
+    }
+}

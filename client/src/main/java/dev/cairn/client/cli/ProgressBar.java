@@ -1,0 +1,58 @@
+package dev.cairn.client.cli;
+
+import dev.cairn.client.ProgressListener;
+import java.io.PrintStream;
+import java.util.Locale;
+
+/** A one-line progress bar on stderr (bytes, MB/s, ETA), redrawn at most ten times a second. */
+final class ProgressBar implements ProgressListener {
+
+    private final PrintStream err;
+    private final String label;
+    private final long startNs = System.nanoTime();
+    private long lastDrawNs;
+    private boolean drawn;
+
+    ProgressBar(PrintStream err, String label) {
+        this.err = err;
+        this.label = label;
+    }
+
+    /** A bar when stderr is a terminal, nothing otherwise (scripts and CI see no control characters). */
+    static ProgressListener forTerminal(String label) {
+        return Output.stderrIsTerminal() ? new ProgressBar(System.err, label) : ProgressListener.NONE;
+    }
+
+    @Override
+    public void onProgress(long doneBytes, long totalBytes) {
+        long now = System.nanoTime();
+        if (now - lastDrawNs < 100_000_000L && doneBytes != totalBytes) {
+            return;
+        }
+        lastDrawNs = now;
+        double seconds = Math.max(1e-3, (now - startNs) / 1e9);
+        double mbps = doneBytes / 1e6 / seconds;
+        StringBuilder line = new StringBuilder("\r").append(label).append(' ');
+        if (totalBytes > 0) {
+            int percent = (int) Math.min(100, doneBytes * 100 / totalBytes);
+            int filled = percent / 5;
+            line.append('[').append("#".repeat(filled)).append(" ".repeat(20 - filled)).append("] ")
+                    .append(String.format(Locale.ROOT, "%3d%% ", percent));
+            line.append(Output.bytes(doneBytes)).append(" / ").append(Output.bytes(totalBytes));
+            double eta = mbps > 0 ? (totalBytes - doneBytes) / 1e6 / mbps : 0;
+            line.append(String.format(Locale.ROOT, "  %.1f MB/s  ETA %d:%02d", mbps, (int) eta / 60, (int) eta % 60));
+        } else {
+            line.append(Output.bytes(doneBytes)).append(String.format(Locale.ROOT, "  %.1f MB/s", mbps));
+        }
+        err.print(line.append("\u001b[K"));
+        err.flush();
+        drawn = true;
+    }
+
+    /** Ends the bar's line so the next output starts clean. */
+    void finish() {
+        if (drawn) {
+            err.println();
+        }
+    }
+}

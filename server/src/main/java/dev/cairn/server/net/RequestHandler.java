@@ -1,0 +1,184 @@
+package dev.cairn.server.net;
+
+import dev.cairn.config.NodeConfig;
+import dev.cairn.engine.ChunkData;
+import dev.cairn.engine.ChunkId;
+import dev.cairn.engine.ImageName;
+import dev.cairn.engine.protocol.ErrorCode;
+import dev.cairn.engine.protocol.Frame;
+import dev.cairn.engine.protocol.Messages;
+import dev.cairn.engine.protocol.MessageType;
+import dev.cairn.engine.protocol.ProtocolException;
+import dev.cairn.server.meta.CatalogException;
+import dev.cairn.server.meta.MetaService;
+import dev.cairn.server.meta.MetaStatus;
+import dev.cairn.server.store.ChunkCorruptException;
+import dev.cairn.server.store.ChunkStore;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * What a node does with each request: chunk requests go to the local chunk store, catalog
+ * requests to the Raft metadata service. Knows messages, not sockets.
+ */
+public final class RequestHandler {
+
+    /** A response ready to send: header and payload buffers, or an error. */
+    public record Response(MessageType type, ByteBuffer header, List<ByteBuffer> payload) {
+        static Response of(MessageType type, ByteBuffer header) {
+            return new Response(type, header, List.of());
+        }
+
+        static Response error(ErrorCode code, String message) {
+            return new Response(MessageType.ERROR, new Messages.Error(code, message).encode(), List.of());
+        }
+    }
+
+    private final NodeConfig config;
+    private final ChunkStore store;
+    private final MetaService meta;
+    private final Messages.ClusterInfo clusterInfo;
+
+    public RequestHandler(NodeConfig config, ChunkStore store, MetaService meta) {
+        this.config = config;
+        this.store = store;
+        this.meta = meta;
+        List<Messages.Peer> peers = new ArrayList<>();
+        config.nodes().forEach(n -> peers.add(new Messages.Peer(n.id(), n.host(), n.port(), n.httpPort())));
+        this.clusterInfo = new Messages.ClusterInfo(config.nodeId(), config.quorum().replicas(),
+                config.quorum().writeQuorum(), config.quorum().readQuorum(), peers);
+    }
+
+    /**
+     * Handles one request frame. The frame's buffers stay valid until the returned future
+     * completes; the caller releases them then.
+     */
+    public CompletableFuture<Response> handle(Frame request) {
+        try {
+            return dispatch(request).exceptionally(RequestHandler::toError);
+        } catch (RuntimeException e) {
+            return CompletableFuture.completedFuture(toError(e));
+        }
+    }
+
+    private CompletableFuture<Response> dispatch(Frame request) {
+        MessageType type = request.type();
+        return switch (type) {
+            case CLUSTER_INFO -> done(Response.of(type, clusterInfo.encode()));
+            case HAS_CHUNKS -> {
+                List<ChunkId> ids = Messages.decodeIds(request.header());
+                boolean[] present = new boolean[ids.size()];
+                for (int i = 0; i < present.length; i++) {
+                    present[i] = store.contains(ids.get(i));
+                }
+                yield done(Response.of(type, Messages.encodePresence(present)));
+            }
+            case PUT_CHUNKS -> {
+                List<ChunkData> chunks = Messages.decodeChunks(request.header(), request.payload(),
+                        config.limits().maxChunkBytes());
+                // The store completes this only after the fdatasync that covers every chunk.
+                yield store.append(chunks).thenApply(v -> Response.of(type, ByteBuffer.allocate(0)));
+            }
+            case GET_CHUNKS -> done(getChunks(Messages.decodeIds(request.header())));
+            case COMMIT_IMAGE -> {
+                Messages.CommitImage commit = Messages.CommitImage.decode(request.header());
+                yield meta.commitImage(commit.name(), commit.root()).thenApply(index -> Response.of(type, Messages.encodeLong(index)));
+            }
+            case GET_IMAGE -> {
+                ImageName name = Messages.decodeName(request.header());
+                yield meta.getImage(name).thenApply(found -> found
+                        .map(info -> Response.of(type, Messages.encodeImages(List.of(info))))
+                        .orElseGet(() -> Response.of(type, Messages.encodeImages(List.of()))));
+            }
+            case LIST_IMAGES -> {
+                Messages.ListImages list = Messages.ListImages.decode(request.header());
+                yield meta.listImages(list.prefix(), list.limit()).thenApply(images -> Response.of(type, Messages.encodeImages(images)));
+            }
+            case DELETE_IMAGE -> {
+                ImageName name = Messages.decodeName(request.header());
+                yield meta.deleteImage(name).thenApply(index -> Response.of(type, Messages.encodeLong(index)));
+            }
+            case NODE_STATUS -> {
+                MetaStatus s = meta.status();
+                yield done(Response.of(type, new Messages.NodeStatus(s.nodeId(), s.role(), s.term(), s.leaderId(),
+                        s.commitIndex(), s.appliedIndex(), store.chunkCount(), store.storedBytes()).encode()));
+            }
+            case ERROR -> throw new ProtocolException("an ERROR frame is not a request");
+        };
+    }
+
+    private Response getChunks(List<ChunkId> ids) {
+        List<ChunkData> found = new ArrayList<>(ids.size());
+        List<Messages.ChunkStatus> status = new ArrayList<>(ids.size());
+        List<ByteBuffer> payload = new ArrayList<>(ids.size());
+        long bytes = 0;
+        for (ChunkId id : ids) {
+            try {
+                Optional<ChunkData> chunk = store.read(id);
+                if (chunk.isPresent() && bytes + chunk.get().storedLength() <= config.limits().maxFrameBytes() - 65536L) {
+                    found.add(chunk.get());
+                    status.add(Messages.ChunkStatus.OK);
+                    payload.add(chunk.get().bytes());
+                    bytes += chunk.get().storedLength();
+                } else {
+                    // Absent, or the answer would not fit in one frame: the client asks again elsewhere.
+                    found.add(null);
+                    status.add(Messages.ChunkStatus.MISSING);
+                }
+            } catch (ChunkCorruptException e) {
+                found.add(null);
+                status.add(Messages.ChunkStatus.CORRUPT);
+            } catch (IOException e) {
+                throw new CompletionException(e);
+            }
+        }
+        return new Response(MessageType.GET_CHUNKS, Messages.encodeFetched(ids, found, status), payload);
+    }
+
+    private static CompletableFuture<Response> done(Response r) {
+        return CompletableFuture.completedFuture(r);
+    }
+
+    /** Maps a failure to the error code and message a client acts on. */
+    static Response toError(Throwable t) {
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        if (t instanceof CatalogException c) {
+            return Response.error(switch (c.code()) {
+                case NOT_FOUND -> ErrorCode.NOT_FOUND;
+                case EXISTS -> ErrorCode.EXISTS;
+                case UNAVAILABLE -> ErrorCode.UNAVAILABLE;
+                case INVALID -> ErrorCode.BAD_REQUEST;
+            }, c.getMessage());
+        }
+        if (t instanceof ImageName.InvalidNameException) {
+            return Response.error(ErrorCode.INVALID_NAME, t.getMessage());
+        }
+        if (t instanceof ProtocolException || t instanceof IllegalArgumentException) {
+            return Response.error(ErrorCode.BAD_REQUEST, "bad request: " + t.getMessage());
+        }
+        if (t instanceof ChunkCorruptException) {
+            return Response.error(ErrorCode.CORRUPT_CHUNK, t.getMessage());
+        }
+        if (t instanceof IOException) {
+            return Response.error(ErrorCode.STORAGE_FAILED, "storage failed: " + t.getMessage());
+        }
+        return Response.error(ErrorCode.INTERNAL, "internal error: " + t);
+    }
+
+    /** Exposed for the HTTP API, which answers from the same sources. */
+    public MetaService meta() {
+        return meta;
+    }
+
+    public ChunkStore store() {
+        return store;
+    }
+}
