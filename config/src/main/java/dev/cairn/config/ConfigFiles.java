@@ -1,5 +1,6 @@
 package dev.cairn.config;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
@@ -43,7 +44,11 @@ public final class ConfigFiles {
     public static NodeConfig loadNode(Path file) {
         NodeFile raw;
         try {
-            raw = YAML.readValue(Files.readString(file), NodeFile.class);
+            // An empty or comment-only file has no token at all; readValue would call that a bad
+            // value for '' instead of saying the file is empty.
+            try (JsonParser parser = YAML.createParser(Files.readString(file))) {
+                raw = parser.nextToken() == null ? null : YAML.readValue(parser, NodeFile.class);
+            }
         } catch (NoSuchFileException e) {
             throw new ConfigException(file + ": no such file; pass the node's cairn.yaml with --config");
         } catch (UnrecognizedPropertyException e) {

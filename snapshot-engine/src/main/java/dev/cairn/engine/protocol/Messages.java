@@ -322,6 +322,11 @@ public final class Messages {
     }
 
     private static ImageRoot decodeRoot(byte[] bytes) {
+        if (bytes.length > ImageRoot.ENCODED_LENGTH) {
+            // ImageRoot.decode stops after its fields; bytes past them would otherwise pass unnoticed.
+            throw new ProtocolException("image root has " + (bytes.length - ImageRoot.ENCODED_LENGTH)
+                    + " unexpected trailing bytes");
+        }
         try {
             return ImageRoot.decode(ByteBuffer.wrap(bytes));
         } catch (IllegalArgumentException e) {

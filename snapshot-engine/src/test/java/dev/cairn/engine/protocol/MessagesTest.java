@@ -1,0 +1,352 @@
+package dev.cairn.engine.protocol;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cairn.engine.ChunkCodec;
+import dev.cairn.engine.ChunkData;
+import dev.cairn.engine.ChunkId;
+import dev.cairn.engine.ImageName;
+import dev.cairn.engine.manifest.ImageInfo;
+import dev.cairn.engine.manifest.ImageRoot;
+import dev.cairn.engine.protocol.Messages.ChunkStatus;
+import dev.cairn.engine.protocol.Messages.Fetched;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+
+class MessagesTest {
+
+    private static final int MAX_CHUNK = 4096;
+    private static final int MAX_FRAME = 1 << 20;
+
+    static ChunkData chunk(int length, int seed) {
+        byte[] b = new byte[length];
+        for (int i = 0; i < length; i++) {
+            b[i] = (byte) (seed * 31 + i);
+        }
+        return ChunkData.raw(b);
+    }
+
+    static ImageRoot root(int seed) {
+        return new ImageRoot(ChunkId.of(new byte[] {(byte) seed}), 1L << 40, 12345, 17, 99, 1_700_000_000_000L + seed);
+    }
+
+    static ByteBuffer concat(List<ChunkData> chunks) {
+        ByteBuffer all = ByteBuffer.allocate(chunks.stream().mapToInt(ChunkData::storedLength).sum());
+        chunks.forEach(c -> all.put(c.bytes().duplicate()));
+        return all.flip();
+    }
+
+    static ByteBuffer plusOneByte(ByteBuffer b) {
+        ByteBuffer out = ByteBuffer.allocate(b.remaining() + 1);
+        out.put(b.duplicate()).put((byte) 0);
+        return out.flip();
+    }
+
+    /** Sends a header and payload through a real frame so that the decoders see views, as on a socket. */
+    static Frame viaFrame(ByteBuffer header, ByteBuffer payload) {
+        return Frame.decode(Frame.request(MessageType.PUT_CHUNKS, 1, header, payload).encode(MAX_FRAME), MAX_FRAME);
+    }
+
+    @Test
+    void clusterInfoRoundTrips() {
+        Messages.ClusterInfo info = new Messages.ClusterInfo("b", 3, 2, 2, List.of(
+                new Messages.Peer("a", "10.0.0.1", 7400, 7600),
+                new Messages.Peer("b", "n\u00f6de-b.example", 7401, 7601)));
+        assertEquals(info, Messages.ClusterInfo.decode(info.encode()));
+        assertEquals("10.0.0.1:7400", info.nodes().get(0).endpoint());
+        Messages.ClusterInfo none = new Messages.ClusterInfo("x", 1, 1, 1, List.of());
+        assertEquals(none, Messages.ClusterInfo.decode(none.encode()));
+    }
+
+    @Test
+    void chunkIdsRoundTrip() {
+        List<ChunkId> ids = List.of(ChunkId.of(new byte[] {1}), ChunkId.of(new byte[] {2}), ChunkId.of(new byte[] {1}));
+        assertEquals(ids, Messages.decodeIds(Messages.encodeIds(ids)));
+        assertEquals(List.of(), Messages.decodeIds(Messages.encodeIds(List.of())));
+    }
+
+    @Test
+    void presenceRoundTrips() {
+        boolean[] present = {true, false, false, true, true};
+        assertArrayEquals(present, Messages.decodePresence(Messages.encodePresence(present)));
+        assertArrayEquals(new boolean[0], Messages.decodePresence(Messages.encodePresence(new boolean[0])));
+    }
+
+    @Test
+    void chunksRoundTripAsViewsOfThePayload() {
+        List<ChunkData> chunks = List.of(chunk(100, 1), chunk(0, 2), chunk(MAX_CHUNK, 3), chunk(1, 4));
+        Frame frame = viaFrame(Messages.encodeChunkHeader(chunks), concat(chunks));
+        List<ChunkData> decoded = Messages.decodeChunks(frame.header(), frame.payload(), MAX_CHUNK);
+        assertEquals(chunks, decoded);
+        for (ChunkData c : decoded) {
+            assertTrue(c.verify(), "chunk " + c.id().shortHex() + " carries its own bytes");
+        }
+        assertEquals(0, frame.payload().position(), "decoding does not move the payload");
+    }
+
+    @Test
+    void fetchedChunksRoundTripWithTheirStatus() {
+        ChunkData a = chunk(300, 1);
+        ChunkData c = chunk(7, 3);
+        ChunkId missing = ChunkId.of(new byte[] {9});
+        ChunkId corrupt = ChunkId.of(new byte[] {8});
+        List<ChunkId> asked = List.of(a.id(), missing, corrupt, c.id());
+        ByteBuffer header = Messages.encodeFetched(asked, Arrays.asList(a, null, null, c),
+                List.of(ChunkStatus.OK, ChunkStatus.MISSING, ChunkStatus.CORRUPT, ChunkStatus.OK));
+        Frame frame = viaFrame(header, concat(List.of(a, c)));
+        List<Fetched> fetched = Messages.decodeFetched(asked, frame.header(), frame.payload(), MAX_CHUNK);
+        assertEquals(List.of(new Fetched(ChunkStatus.OK, a), new Fetched(ChunkStatus.MISSING, null),
+                new Fetched(ChunkStatus.CORRUPT, null), new Fetched(ChunkStatus.OK, c)), fetched);
+    }
+
+    @Test
+    void fetchedRefusesAnAnswerOfTheWrongLength() {
+        ChunkData a = chunk(10, 1);
+        ByteBuffer header = Messages.encodeFetched(List.of(a.id()), List.of(a), List.of(ChunkStatus.OK));
+        ProtocolException e = assertThrows(ProtocolException.class, () -> Messages.decodeFetched(
+                List.of(a.id(), a.id()), header, concat(List.of(a)), MAX_CHUNK));
+        assertTrue(e.getMessage().contains("asked for 2 chunks, the answer lists 1"), e.getMessage());
+    }
+
+    @Test
+    void commitImageRoundTrips() {
+        Messages.CommitImage commit = new Messages.CommitImage(new ImageName("job-42/rank_0/ckpt.7"), root(1));
+        assertEquals(commit, Messages.CommitImage.decode(commit.encode()));
+    }
+
+    @Test
+    void nameRoundTrips() {
+        ImageName name = new ImageName("img/a");
+        assertEquals(name, Messages.decodeName(Messages.encodeName(name)));
+        assertEquals(-5L, Messages.decodeLong(Messages.encodeLong(-5L)));
+    }
+
+    @Test
+    void listImagesRoundTripsAndRefusesANonPositiveLimit() {
+        Messages.ListImages list = new Messages.ListImages("job-42/", 1000);
+        assertEquals(list, Messages.ListImages.decode(list.encode()));
+        assertEquals(new Messages.ListImages("", 1), Messages.ListImages.decode(new Messages.ListImages("", 1).encode()));
+        ProtocolException e = assertThrows(ProtocolException.class,
+                () -> Messages.ListImages.decode(new Messages.ListImages("p", 0).encode()));
+        assertTrue(e.getMessage().contains("list limit must be positive, got 0"), e.getMessage());
+    }
+
+    @Test
+    void imagesRoundTrip() {
+        List<ImageInfo> images = List.of(new ImageInfo(new ImageName("a/1"), root(1), 10),
+                new ImageInfo(new ImageName("a/2"), root(2), 11));
+        assertEquals(images, Messages.decodeImages(Messages.encodeImages(images)));
+        assertEquals(List.of(), Messages.decodeImages(Messages.encodeImages(List.of())));
+    }
+
+    @Test
+    void nodeStatusRoundTripsWithAndWithoutALeader() {
+        Messages.NodeStatus status = new Messages.NodeStatus("a", "LEADER", 4, "a", 100, 99, 123456, 1L << 35);
+        assertEquals(status, Messages.NodeStatus.decode(status.encode()));
+        Messages.NodeStatus noLeader = new Messages.NodeStatus("b", "CANDIDATE", 5, null, 0, 0, 0, 0);
+        Messages.NodeStatus decoded = Messages.NodeStatus.decode(noLeader.encode());
+        assertEquals(noLeader, decoded);
+        assertNull(decoded.leaderId());
+    }
+
+    @Test
+    void errorRoundTripsAndItsMessageIsCapped() {
+        for (ErrorCode code : ErrorCode.values()) {
+            Messages.Error error = new Messages.Error(code, "it failed: " + code);
+            assertEquals(error, Messages.Error.decode(error.encode()));
+        }
+        Messages.Error huge = Messages.Error.decode(new Messages.Error(ErrorCode.INTERNAL, "x".repeat(70_000)).encode());
+        assertEquals(4000, huge.message().length());
+        assertEquals(new Messages.Error(ErrorCode.INTERNAL, ""),
+                Messages.Error.decode(new Messages.Error(ErrorCode.INTERNAL, null).encode()));
+    }
+
+    @Test
+    void anUnknownErrorCodeReadsAsInternal() {
+        ByteBuffer header = new WireWriter().u8(200).string("?").toBuffer();
+        assertEquals(ErrorCode.INTERNAL, Messages.Error.decode(header).code());
+    }
+
+    /** Every decoder of a list, fed a forged count of 2^31-1 items with nothing behind it. */
+    @Test
+    void aForgedHugeCountIsRefusedBeforeAllocating() {
+        ByteBuffer count = new WireWriter().i32(Integer.MAX_VALUE).toBuffer();
+        List<Executable> decoders = List.of(
+                () -> Messages.decodeIds(count),
+                () -> Messages.decodePresence(count),
+                () -> Messages.decodeChunks(count, ByteBuffer.allocate(0), MAX_CHUNK),
+                () -> Messages.decodeImages(count),
+                () -> Messages.decodeFetched(new ForgedSizeList(Integer.MAX_VALUE), count, ByteBuffer.allocate(0), MAX_CHUNK),
+                () -> Messages.ClusterInfo.decode(new WireWriter().string("a").i32(3).i32(2).i32(2).i32(Integer.MAX_VALUE).toBuffer()));
+        for (Executable decoder : decoders) {
+            ProtocolException e = assertThrows(ProtocolException.class, decoder);
+            assertTrue(e.getMessage().contains("count 2147483647"), e.getMessage());
+            assertTrue(e.getMessage().contains("does not fit"), e.getMessage());
+        }
+        ByteBuffer negative = new WireWriter().i32(-1).toBuffer();
+        assertThrows(ProtocolException.class, () -> Messages.decodeIds(negative));
+        assertThrows(ProtocolException.class, () -> Messages.decodePresence(negative));
+    }
+
+    @Test
+    void everyMessageWithATrailingByteIsRefused() {
+        ChunkData a = chunk(10, 1);
+        List<Function<ByteBuffer, ?>> decoders = new ArrayList<>();
+        List<ByteBuffer> headers = new ArrayList<>();
+        headers.add(new Messages.ClusterInfo("a", 1, 1, 1, List.of(new Messages.Peer("a", "h", 1, 2))).encode());
+        decoders.add(Messages.ClusterInfo::decode);
+        headers.add(Messages.encodeIds(List.of(a.id())));
+        decoders.add(Messages::decodeIds);
+        headers.add(Messages.encodePresence(new boolean[] {true}));
+        decoders.add(Messages::decodePresence);
+        headers.add(Messages.encodeChunkHeader(List.of(a)));
+        decoders.add(h -> Messages.decodeChunks(h, a.bytes(), MAX_CHUNK));
+        headers.add(Messages.encodeFetched(List.of(a.id()), List.of(a), List.of(ChunkStatus.OK)));
+        decoders.add(h -> Messages.decodeFetched(List.of(a.id()), h, a.bytes(), MAX_CHUNK));
+        headers.add(new Messages.CommitImage(new ImageName("x"), root(1)).encode());
+        decoders.add(Messages.CommitImage::decode);
+        headers.add(Messages.encodeName(new ImageName("x")));
+        decoders.add(Messages::decodeName);
+        headers.add(Messages.encodeLong(1));
+        decoders.add(Messages::decodeLong);
+        headers.add(new Messages.ListImages("x", 1).encode());
+        decoders.add(Messages.ListImages::decode);
+        headers.add(Messages.encodeImages(List.of(new ImageInfo(new ImageName("x"), root(1), 1))));
+        decoders.add(Messages::decodeImages);
+        headers.add(new Messages.NodeStatus("a", "FOLLOWER", 1, "b", 1, 1, 1, 1).encode());
+        decoders.add(Messages.NodeStatus::decode);
+        headers.add(new Messages.Error(ErrorCode.EXISTS, "x").encode());
+        decoders.add(Messages.Error::decode);
+
+        for (int i = 0; i < headers.size(); i++) {
+            ByteBuffer header = headers.get(i);
+            Function<ByteBuffer, ?> decoder = decoders.get(i);
+            decoder.apply(header); // the untouched message is accepted
+            ProtocolException e = assertThrows(ProtocolException.class, () -> decoder.apply(plusOneByte(header)), "message " + i);
+            assertTrue(e.getMessage().contains("1 unexpected trailing bytes"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aPayloadWithBytesNoChunkClaimsIsRefused() {
+        List<ChunkData> chunks = List.of(chunk(10, 1), chunk(20, 2));
+        ProtocolException e = assertThrows(ProtocolException.class,
+                () -> Messages.decodeChunks(Messages.encodeChunkHeader(chunks), plusOneByte(concat(chunks)), MAX_CHUNK));
+        assertTrue(e.getMessage().contains("frame payload has 1 bytes no chunk claims"), e.getMessage());
+    }
+
+    @Test
+    void aChunkRunningPastThePayloadIsRefused() {
+        List<ChunkData> chunks = List.of(chunk(10, 1), chunk(20, 2));
+        ByteBuffer shortPayload = concat(chunks).limit(29);
+        ProtocolException e = assertThrows(ProtocolException.class,
+                () -> Messages.decodeChunks(Messages.encodeChunkHeader(chunks), shortPayload, MAX_CHUNK));
+        assertTrue(e.getMessage().contains("runs past the end of the frame payload"), e.getMessage());
+    }
+
+    @Test
+    void aChunkOverTheChunkLimitIsRefused() {
+        List<ChunkData> chunks = List.of(chunk(MAX_CHUNK + 1, 1));
+        ProtocolException e = assertThrows(ProtocolException.class,
+                () -> Messages.decodeChunks(Messages.encodeChunkHeader(chunks), concat(chunks), MAX_CHUNK));
+        assertTrue(e.getMessage().contains("length 4097 is outside 0..4096"), e.getMessage());
+
+        ChunkData big = chunks.get(0);
+        ByteBuffer fetchedHeader = Messages.encodeFetched(List.of(big.id()), chunks, List.of(ChunkStatus.OK));
+        assertThrows(ProtocolException.class,
+                () -> Messages.decodeFetched(List.of(big.id()), fetchedHeader, concat(chunks), MAX_CHUNK));
+    }
+
+    @Test
+    void anUnknownCodecOrStatusIsAProtocolException() {
+        ChunkData a = chunk(10, 1);
+        ByteBuffer header = Messages.encodeChunkHeader(List.of(a));
+        header.put(4 + ChunkId.LENGTH_BYTES, (byte) 9);
+        ProtocolException e = assertThrows(ProtocolException.class, () -> Messages.decodeChunks(header, a.bytes(), MAX_CHUNK));
+        assertTrue(e.getMessage().contains("unknown chunk codec 9"), e.getMessage());
+
+        ByteBuffer fetched = Messages.encodeFetched(List.of(a.id()), List.of(a), List.of(ChunkStatus.OK));
+        fetched.put(4, (byte) 3);
+        e = assertThrows(ProtocolException.class, () -> Messages.decodeFetched(List.of(a.id()), fetched, a.bytes(), MAX_CHUNK));
+        assertTrue(e.getMessage().contains("unknown chunk status 3"), e.getMessage());
+    }
+
+    @Test
+    void anInvalidImageNameInsideAMessageIsAnInvalidNameException() {
+        byte[] root = root(1).encode();
+        assertThrows(ImageName.InvalidNameException.class,
+                () -> Messages.CommitImage.decode(new WireWriter().string("../etc").bytes(root).toBuffer()));
+        assertThrows(ImageName.InvalidNameException.class,
+                () -> Messages.decodeName(new WireWriter().string("a//b").toBuffer()));
+        assertThrows(ImageName.InvalidNameException.class,
+                () -> Messages.decodeImages(new WireWriter().i32(1).string("").bytes(root).i64(1).toBuffer()));
+    }
+
+    @Test
+    void aTruncatedOrForeignImageRootInsideAMessageIsAProtocolException() {
+        byte[] root = root(1).encode();
+        byte[] truncated = Arrays.copyOf(root, root.length - 1);
+        ProtocolException e = assertThrows(ProtocolException.class,
+                () -> Messages.CommitImage.decode(new WireWriter().string("x").bytes(truncated).toBuffer()));
+        assertTrue(e.getMessage().contains("truncated"), e.getMessage());
+
+        byte[] futureVersion = root.clone();
+        futureVersion[0] = 2;
+        e = assertThrows(ProtocolException.class,
+                () -> Messages.decodeImages(new WireWriter().i32(1).string("x").bytes(futureVersion).i64(1).toBuffer()));
+        assertTrue(e.getMessage().contains("version 2"), e.getMessage());
+    }
+
+    @Test
+    void anImageRootWithTrailingBytesInsideAMessageIsRefused() {
+        // The root has a fixed length; extra bytes in its length-prefixed field must not be ignored silently.
+        byte[] longer = Arrays.copyOf(root(1).encode(), ImageRoot.ENCODED_LENGTH + 1);
+        assertThrows(ProtocolException.class,
+                () -> Messages.CommitImage.decode(new WireWriter().string("x").bytes(longer).toBuffer()));
+        assertThrows(ProtocolException.class,
+                () -> Messages.decodeImages(new WireWriter().i32(1).string("x").bytes(longer).i64(1).toBuffer()));
+    }
+
+    @Test
+    void aChunkEntryWhoseRawLengthDisagreesWithARawPayloadIsRefused() {
+        ChunkData a = chunk(10, 1);
+        ByteBuffer header = Messages.encodeChunkHeader(List.of(a));
+        header.putInt(4 + ChunkId.LENGTH_BYTES + 1, 11);
+        assertThrows(IllegalArgumentException.class, () -> Messages.decodeChunks(header, a.bytes(), MAX_CHUNK));
+    }
+
+    @Test
+    void aZstdChunkKeepsItsRawLengthAcrossTheWire() {
+        ChunkData z = new ChunkData(ChunkId.of(new byte[100]), ChunkCodec.ZSTD, 100, ByteBuffer.wrap(new byte[] {1, 2, 3}));
+        List<ChunkData> decoded = Messages.decodeChunks(Messages.encodeChunkHeader(List.of(z)), concat(List.of(z)), MAX_CHUNK);
+        assertEquals(List.of(z), decoded);
+    }
+
+    /** A list that claims a size without holding the elements, to match a forged count. */
+    private static final class ForgedSizeList extends java.util.AbstractList<ChunkId> {
+        private final int size;
+
+        ForgedSizeList(int size) {
+            this.size = size;
+        }
+
+        @Override
+        public ChunkId get(int index) {
+            throw new IndexOutOfBoundsException(index);
+        }
+
+        @Override
+        public int size() {
+            return size;
+        }
+    }
+}
