@@ -55,6 +55,8 @@ public final class CairnCli implements Runnable {
 
     public static int run(String[] args) {
         CommandLine cli = new CommandLine(new CairnCli());
+        cli.setOut(new PrintWriter(System.out, true));
+        cli.setErr(new PrintWriter(System.err, true));
         boolean verbose = verbose(args);
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             PrintWriter err = commandLine.getErr();

@@ -1,0 +1,53 @@
+package dev.cairn.client;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.nio.file.Path;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What a 3-node cluster (N=3, N_W=N_R=2) does when nodes go away. */
+class NodeFailureTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void oneNodeDownStillServesAndTwoDownRefusesPutsWithAQuorumError() throws Exception {
+        byte[] before = randomBytes(1, 3 * 1024 * 1024);
+        byte[] during = randomBytes(2, 2 * 1024 * 1024);
+        try (TestCluster cluster = TestCluster.start(3, dir)) {
+            try (CairnClient client = cluster.client()) {
+                client.put("before", new ByteArrayInputStream(before));
+
+                cluster.stopNode(2);
+                // Chunks whose first replica is the stopped node are read from the next one.
+                assertArrayEquals(before, get(client, "before"));
+                client.put("during", new ByteArrayInputStream(during));
+                assertArrayEquals(during, get(client, "during"));
+
+                cluster.stopNode(1);
+                CairnException.QuorumUnavailable e = assertThrows(CairnException.QuorumUnavailable.class,
+                        () -> client.put("after", new ByteArrayInputStream(randomBytes(3, 100_000))));
+                assertTrue(e.getMessage().contains("quorum not met") && e.getMessage().contains("N_W=2"), e.getMessage());
+            }
+        }
+    }
+
+    private static byte[] get(CairnClient client, String name) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        client.get(name, out);
+        return out.toByteArray();
+    }
+
+    private static byte[] randomBytes(long seed, int length) {
+        byte[] b = new byte[length];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+}

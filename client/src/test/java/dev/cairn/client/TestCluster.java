@@ -1,0 +1,90 @@
+package dev.cairn.client;
+
+import dev.cairn.config.ClientConfig;
+import dev.cairn.config.Limits;
+import dev.cairn.config.NodeAddress;
+import dev.cairn.config.NodeConfig;
+import dev.cairn.config.Quorum;
+import dev.cairn.server.CairnServer;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/** A real cluster in this JVM: real Ratis, RocksDB and Netty on loopback ports. */
+final class TestCluster implements AutoCloseable {
+
+    private final List<NodeConfig> configs = new ArrayList<>();
+    private final CairnServer[] servers;
+
+    private TestCluster(int nodes, Quorum quorum, Path dir) throws IOException {
+        List<NodeAddress> addresses = new ArrayList<>();
+        for (int i = 1; i <= nodes; i++) {
+            addresses.add(new NodeAddress("node-" + i, "127.0.0.1", freePort(), freePort(), freePort()));
+        }
+        for (NodeAddress a : addresses) {
+            configs.add(new NodeConfig(a.id(), dir.resolve(a.id()), quorum, addresses, Limits.defaults()));
+        }
+        servers = new CairnServer[nodes];
+    }
+
+    static TestCluster start(int nodes, Path dir) throws Exception {
+        TestCluster cluster = new TestCluster(nodes, Quorum.defaultFor(nodes), dir);
+        for (int i = 0; i < nodes; i++) {
+            cluster.startNode(i);
+        }
+        cluster.awaitLeader();
+        return cluster;
+    }
+
+    void startNode(int index) throws IOException {
+        servers[index] = CairnServer.start(configs.get(index));
+    }
+
+    void stopNode(int index) {
+        if (servers[index] != null) {
+            servers[index].close();
+            servers[index] = null;
+        }
+    }
+
+    void awaitLeader() throws InterruptedException {
+        for (CairnServer s : servers) {
+            if (s != null && !s.meta().awaitLeader(Duration.ofSeconds(60))) {
+                throw new IllegalStateException("no Raft leader within 60 s");
+            }
+        }
+    }
+
+    String endpoints() {
+        return configs.get(0).nodes().stream().map(NodeAddress::endpoint).collect(Collectors.joining(","));
+    }
+
+    CairnClient client() {
+        return CairnClient.connect(ClientConfig.parse(endpoints()));
+    }
+
+    NodeConfig config(int index) {
+        return configs.get(index);
+    }
+
+    CairnServer server(int index) {
+        return servers[index];
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Override
+    public void close() {
+        for (int i = 0; i < servers.length; i++) {
+            stopNode(i);
+        }
+    }
+}

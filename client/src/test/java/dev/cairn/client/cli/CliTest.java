@@ -1,0 +1,140 @@
+package dev.cairn.client.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cairn.client.CliCluster;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The cairn command line against a real cluster: outputs, JSON last lines, one-line errors and exit codes. */
+class CliTest {
+
+    @TempDir
+    static Path dir;
+
+    static CliCluster cluster;
+
+    @BeforeAll
+    static void start() throws Exception {
+        cluster = CliCluster.start(dir.resolve("cluster"));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    record Run(int code, String out, String err) {
+        String lastLine() {
+            String[] lines = out.strip().split("\n");
+            return lines[lines.length - 1];
+        }
+    }
+
+    static synchronized Run cairn(String... args) {
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            int code = CairnCli.run(args);
+            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    @Test
+    void putGetLsStatRmWorkAndJsonIsTheLastLine() throws Exception {
+        Path src = Files.createDirectories(dir.resolve("src"));
+        Files.write(src.resolve("pages-1.img"), new byte[64 * 1024]);
+        Files.writeString(src.resolve("core-1.img"), "core");
+        String c = cluster.endpoints();
+
+        Run put = cairn("put", "--cluster", c, "--json", "cli/img-a", src.toString());
+        assertEquals(0, put.code(), put.err());
+        JsonNode p = new ObjectMapper().readTree(put.lastLine());
+        assertEquals(64 * 1024 + 4, p.get("logicalBytes").asLong());
+        for (String field : new String[] {"sentBytes", "chunks", "newChunks", "commitIndex"}) {
+            assertTrue(p.has(field), "put --json has " + field);
+        }
+
+        Run ls = cairn("ls", "--cluster", c, "cli/");
+        assertEquals(0, ls.code(), ls.err());
+        assertTrue(ls.out().startsWith("cli/img-a\t" + (64 * 1024 + 4) + "\t"), ls.out());
+
+        Run stat = cairn("stat", "--cluster", c, "--json", "cli/img-a");
+        assertEquals(0, stat.code(), stat.err());
+        assertEquals(2, new ObjectMapper().readTree(stat.lastLine()).get("files").asLong());
+
+        Path out = dir.resolve("out");
+        Run get = cairn("get", "--cluster", c, "cli/img-a", out.toString());
+        assertEquals(0, get.code(), get.err());
+        assertEquals("core", Files.readString(out.resolve("core-1.img")));
+
+        assertEquals(0, cairn("rm", "--cluster", c, "cli/img-a").code());
+        Run gone = cairn("get", "--cluster", c, "cli/img-a", dir.resolve("out2").toString());
+        assertEquals(3, gone.code());
+        assertOneLineError(gone, "image 'cli/img-a' not found");
+    }
+
+    @Test
+    void aBadNameIsOneLineAndNonZero() {
+        Run r = cairn("stat", "--cluster", cluster.endpoints(), "no//good");
+        assertEquals(1, r.code());
+        assertOneLineError(r, "empty segment");
+    }
+
+    @Test
+    void anUnreachableClusterIsOneLineAndNonZero() {
+        Run r = cairn("ls", "--cluster", "127.0.0.1:1");
+        assertEquals(1, r.code());
+        assertOneLineError(r, "cluster unreachable");
+    }
+
+    @Test
+    void noClusterNamesTheEnvironmentVariable() {
+        Run r = cairn("ls", "--cluster=");
+        assertEquals(1, r.code());
+        assertOneLineError(r, "CAIRN_CLUSTER");
+    }
+
+    @Test
+    void aStackTraceOnlyWithVerbose() {
+        Run r = cairn("ls", "--verbose", "--cluster", "127.0.0.1:1");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("\tat "), "--verbose prints the stack trace");
+    }
+
+    @Test
+    void devRefusesQuorumsThatBreakGiffordsRulesBeforeStartingAnything() {
+        Run r = cairn("dev", "--data", dir.resolve("never").toString(), "--replicas", "3", "--write-quorum", "1",
+                "--read-quorum", "1");
+        assertEquals(1, r.code());
+        assertOneLineError(r, "N_R + N_W > N");
+        assertFalse(Files.exists(dir.resolve("never").resolve("node-1")), "nothing was created");
+    }
+
+    private static void assertOneLineError(Run r, String expected) {
+        String err = r.err().strip();
+        assertTrue(err.startsWith("cairn: ") && err.contains(expected), err);
+        assertEquals(1, err.lines().count(), "one line: " + err);
+        assertFalse(err.contains("Exception"), "no exception names: " + err);
+    }
+}
