@@ -1,0 +1,203 @@
+package dev.cairn.server.store;
+
+import dev.cairn.engine.ChunkId;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.BloomFilter;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.CompressionType;
+import org.rocksdb.DBOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+
+/**
+ * The RocksDB index of one chunk store: chunk id to where its record is, plus the recovery
+ * checkpoint. It is a cache of the segments: writes go to the WAL without sync, and whatever a
+ * crash loses is re-read from the segments on open.
+ */
+final class ChunkIndex implements AutoCloseable {
+
+    /** Where a chunk's record lives. */
+    record Location(int segment, long offset, int recordLength) {
+
+        static final int BYTES = 16;
+
+        int storedLength() {
+            return recordLength - SegmentRecord.HEADER_BYTES;
+        }
+
+        byte[] encode() {
+            return ByteBuffer.allocate(BYTES).putInt(segment).putLong(offset).putInt(recordLength).array();
+        }
+
+        static Location decode(byte[] value) {
+            if (value.length != BYTES) {
+                throw new IllegalStateException("index value of " + value.length + " bytes, expected " + BYTES);
+            }
+            ByteBuffer b = ByteBuffer.wrap(value);
+            return new Location(b.getInt(), b.getLong(), b.getInt());
+        }
+    }
+
+    /** Every record before this position has been scanned into the index. */
+    record Checkpoint(int segment, long offset) {
+
+        byte[] encode() {
+            return ByteBuffer.allocate(12).putInt(segment).putLong(offset).array();
+        }
+
+        static Checkpoint decode(byte[] value) {
+            ByteBuffer b = ByteBuffer.wrap(value);
+            return new Checkpoint(b.getInt(), b.getLong());
+        }
+    }
+
+    private static final byte[] META_CF = "meta".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] CHECKPOINT_KEY = "scanned-up-to".getBytes(StandardCharsets.US_ASCII);
+
+    static {
+        RocksDB.loadLibrary();
+    }
+
+    private final DBOptions dbOptions;
+    private final ColumnFamilyOptions cfOptions;
+    private final WriteOptions writeOptions;
+    private final RocksDB db;
+    private final ColumnFamilyHandle chunks;
+    private final ColumnFamilyHandle meta;
+
+    private ChunkIndex(DBOptions dbOptions, ColumnFamilyOptions cfOptions, RocksDB db,
+                       List<ColumnFamilyHandle> handles) {
+        this.dbOptions = dbOptions;
+        this.cfOptions = cfOptions;
+        this.db = db;
+        this.chunks = handles.get(0);
+        this.meta = handles.get(1);
+        // WAL on, no sync: survives a process crash for free; a power loss is repaired by the scan.
+        this.writeOptions = new WriteOptions().setSync(false).setDisableWAL(false);
+    }
+
+    static ChunkIndex open(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        DBOptions dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true);
+        // Keys are SHA-256 digests: they do not compress, and most lookups (dedup checks) miss,
+        // which a bloom filter answers without reading a data block.
+        ColumnFamilyOptions cfOptions = new ColumnFamilyOptions()
+                .setCompressionType(CompressionType.NO_COMPRESSION)
+                .setTableFormatConfig(new BlockBasedTableConfig().setFilterPolicy(new BloomFilter(10)));
+        List<ColumnFamilyDescriptor> descriptors = List.of(
+                new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
+                new ColumnFamilyDescriptor(META_CF, cfOptions));
+        List<ColumnFamilyHandle> handles = new ArrayList<>();
+        try {
+            RocksDB db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
+            return new ChunkIndex(dbOptions, cfOptions, db, handles);
+        } catch (RocksDBException e) {
+            dbOptions.close();
+            cfOptions.close();
+            throw new IOException("cannot open the chunk index in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    Location get(ChunkId id) throws IOException {
+        try {
+            byte[] value = db.get(chunks, id.toBytes());
+            return value == null ? null : Location.decode(value);
+        } catch (RocksDBException e) {
+            throw new IOException("chunk index read failed for chunk " + id + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Adds the records of one synced batch and moves the checkpoint past them, atomically. */
+    void put(List<ChunkId> ids, List<Location> locations, Checkpoint checkpoint) throws IOException {
+        try (WriteBatch batch = new WriteBatch()) {
+            for (int i = 0; i < ids.size(); i++) {
+                batch.put(chunks, ids.get(i).toBytes(), locations.get(i).encode());
+            }
+            batch.put(meta, CHECKPOINT_KEY, checkpoint.encode());
+            db.write(writeOptions, batch);
+        } catch (RocksDBException e) {
+            throw new IOException("chunk index write failed: " + e.getMessage(), e);
+        }
+    }
+
+    void delete(ChunkId id) throws IOException {
+        try {
+            db.delete(chunks, writeOptions, id.toBytes());
+        } catch (RocksDBException e) {
+            throw new IOException("chunk index delete failed for chunk " + id + ": " + e.getMessage(), e);
+        }
+    }
+
+    Checkpoint checkpoint() throws IOException {
+        try {
+            byte[] value = db.get(meta, CHECKPOINT_KEY);
+            return value == null ? null : Checkpoint.decode(value);
+        } catch (RocksDBException e) {
+            throw new IOException("chunk index read of the checkpoint failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Forgets every entry and the checkpoint: the next scan rebuilds from the first segment. */
+    void clear() throws IOException {
+        try (RocksIterator it = db.newIterator(chunks); WriteBatch batch = new WriteBatch()) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                batch.delete(chunks, it.key());
+            }
+            batch.delete(meta, CHECKPOINT_KEY);
+            db.write(writeOptions, batch);
+        } catch (RocksDBException e) {
+            throw new IOException("chunk index clear failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Live entries and the sum of their stored lengths, by a full iteration (done once, at open). */
+    long[] countLive() {
+        long count = 0;
+        long bytes = 0;
+        try (RocksIterator it = db.newIterator(chunks)) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                count++;
+                bytes += Location.decode(it.value()).storedLength();
+            }
+        }
+        return new long[] {count, bytes};
+    }
+
+    /** Flushes memtables to SST files (used by measurements). */
+    void flush() throws IOException {
+        try (org.rocksdb.FlushOptions options = new org.rocksdb.FlushOptions().setWaitForFlush(true)) {
+            db.flush(options, List.of(chunks, meta));
+            db.compactRange(chunks);
+        } catch (RocksDBException e) {
+            throw new IOException("chunk index flush failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            // Cheap on a clean shutdown, and saves the next open a rescan.
+            db.flushWal(true);
+        } catch (RocksDBException e) {
+            // The scan on the next open repairs whatever the WAL lost.
+        }
+        chunks.close();
+        meta.close();
+        db.close();
+        writeOptions.close();
+        cfOptions.close();
+        dbOptions.close();
+    }
+}
