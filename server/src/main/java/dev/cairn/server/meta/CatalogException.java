@@ -1,0 +1,34 @@
+package dev.cairn.server.meta;
+
+import java.util.Objects;
+
+/** A catalog operation that did not succeed; {@link #code()} says why in a form callers can branch on. */
+public final class CatalogException extends RuntimeException {
+
+    /** Why an operation failed. */
+    public enum Code {
+        /** The image does not exist. */
+        NOT_FOUND,
+        /** The image name is taken; images are immutable. */
+        EXISTS,
+        /** No Raft leader with a quorum could be reached in time; the outcome of a write is unknown. */
+        UNAVAILABLE,
+        /** The request was malformed or refused by the state machine. */
+        INVALID
+    }
+
+    private final Code code;
+
+    public CatalogException(Code code, String message) {
+        this(code, message, null);
+    }
+
+    public CatalogException(Code code, String message, Throwable cause) {
+        super(message, cause);
+        this.code = Objects.requireNonNull(code, "code");
+    }
+
+    public Code code() {
+        return code;
+    }
+}

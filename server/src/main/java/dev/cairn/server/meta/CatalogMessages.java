@@ -1,0 +1,349 @@
+package dev.cairn.server.meta;
+
+import dev.cairn.engine.ImageName;
+import dev.cairn.engine.manifest.ImageInfo;
+import dev.cairn.engine.manifest.ImageRoot;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * The byte format of catalog requests (Raft log entries and queries) and of their replies.
+ *
+ * <p>Every message starts with a format version byte, so that a newer server can replay an
+ * older log, and an older server refuses, loudly, an entry it cannot understand instead of
+ * guessing. The layout is documented byte by byte in {@code docs/metadata.md}; change both
+ * together, and only by adding a new version.
+ */
+final class CatalogMessages {
+
+    /** The format this build writes; it reads this one and every older one. */
+    static final int FORMAT_VERSION = 1;
+
+    /** Upper bound of a {@code LIST_IMAGES} limit, so that a reply stays small. */
+    static final int MAX_LIST_LIMIT = 1000;
+
+    private static final int MAX_STRING_BYTES = 0xffff;
+    private static final int MAX_ROOT_BYTES = 0xffff;
+    private static final int MAX_MESSAGE_CHARS = 1024;
+    private static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9._/-]*");
+
+    private CatalogMessages() {}
+
+    /** The kind of a request; the byte after the version. Codes are never reused. */
+    enum Type {
+        COMMIT_IMAGE(1, false),
+        DELETE_IMAGE(2, false),
+        GET_IMAGE(3, true),
+        LIST_IMAGES(4, true);
+
+        final int code;
+        final boolean readOnly;
+
+        Type(int code, boolean readOnly) {
+            this.code = code;
+            this.readOnly = readOnly;
+        }
+
+        static Type of(int code) {
+            for (Type t : values()) {
+                if (t.code == code) {
+                    return t;
+                }
+            }
+            throw new MalformedMessageException("unknown catalog message type " + code);
+        }
+    }
+
+    /** A catalog request: a write that goes through the Raft log, or a read-only query. */
+    sealed interface Request permits CommitImage, DeleteImage, GetImage, ListImages {
+        Type type();
+    }
+
+    record CommitImage(ImageName name, ImageRoot root) implements Request {
+        CommitImage {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(root, "root");
+        }
+
+        @Override
+        public Type type() {
+            return Type.COMMIT_IMAGE;
+        }
+    }
+
+    record DeleteImage(ImageName name) implements Request {
+        DeleteImage {
+            Objects.requireNonNull(name, "name");
+        }
+
+        @Override
+        public Type type() {
+            return Type.DELETE_IMAGE;
+        }
+    }
+
+    record GetImage(ImageName name) implements Request {
+        GetImage {
+            Objects.requireNonNull(name, "name");
+        }
+
+        @Override
+        public Type type() {
+            return Type.GET_IMAGE;
+        }
+    }
+
+    record ListImages(String prefix, int limit) implements Request {
+        ListImages {
+            String problem = listProblem(prefix, limit);
+            if (problem != null) {
+                throw new IllegalArgumentException(problem);
+            }
+        }
+
+        @Override
+        public Type type() {
+            return Type.LIST_IMAGES;
+        }
+    }
+
+    /** Why a list request is not acceptable, or null when it is. */
+    static String listProblem(String prefix, int limit) {
+        if (prefix == null) {
+            return "list prefix is null; use \"\" to list every image";
+        }
+        if (prefix.length() > ImageName.MAX_LENGTH || !PREFIX.matcher(prefix).matches()) {
+            return "list prefix '" + prefix + "' is not a possible start of an image name "
+                    + "(characters [A-Za-z0-9._-/], at most " + ImageName.MAX_LENGTH + ")";
+        }
+        if (limit < 1 || limit > MAX_LIST_LIMIT) {
+            return "list limit " + limit + " is out of range 1.." + MAX_LIST_LIMIT;
+        }
+        return null;
+    }
+
+    /** Outcome of a request, carried as a result so that apply never throws for a refused write. */
+    enum Status {
+        OK(0),
+        NOT_FOUND(1),
+        EXISTS(2),
+        INVALID(3);
+
+        final int code;
+
+        Status(int code) {
+            this.code = code;
+        }
+
+        static Status of(int code) {
+            for (Status s : values()) {
+                if (s.code == code) {
+                    return s;
+                }
+            }
+            throw new MalformedMessageException("unknown catalog reply status " + code);
+        }
+    }
+
+    /**
+     * A reply. {@code index} is the log index of a write (0 for a query); {@code images} holds
+     * the result of a query; {@code message} says why when the status is not OK.
+     */
+    record Reply(Status status, long index, List<ImageInfo> images, String message) {
+        Reply {
+            Objects.requireNonNull(status, "status");
+            images = List.copyOf(images);
+            message = message == null ? "" : message;
+        }
+
+        static Reply ok(long index) {
+            return new Reply(Status.OK, index, List.of(), "");
+        }
+
+        static Reply images(List<ImageInfo> images) {
+            return new Reply(Status.OK, 0, images, "");
+        }
+
+        static Reply refused(Status status, String message) {
+            return new Reply(status, 0, List.of(), message);
+        }
+    }
+
+    /** Bytes that are not a catalog message this build understands. */
+    static final class MalformedMessageException extends IllegalArgumentException {
+        MalformedMessageException(String message) {
+            super(message);
+        }
+
+        MalformedMessageException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    // ---- requests
+
+    static byte[] encode(Request request) {
+        ByteBuffer b = ByteBuffer.allocate(2 + 2 + ImageName.MAX_LENGTH + 2 + 2 * ImageRoot.ENCODED_LENGTH + 8);
+        b.put((byte) FORMAT_VERSION).put((byte) request.type().code);
+        if (request instanceof CommitImage c) {
+            putString(b, c.name().value());
+            putBytes(b, c.root().encode());
+        } else if (request instanceof DeleteImage d) {
+            putString(b, d.name().value());
+        } else if (request instanceof GetImage g) {
+            putString(b, g.name().value());
+        } else if (request instanceof ListImages l) {
+            putString(b, l.prefix());
+            b.putInt(l.limit());
+        }
+        return copyOut(b);
+    }
+
+    static Request decodeRequest(ByteBuffer b) {
+        try {
+            checkVersion(b);
+            Type type = Type.of(b.get() & 0xff);
+            Request request = switch (type) {
+                case COMMIT_IMAGE -> new CommitImage(new ImageName(getString(b)), decodeRoot(getBytes(b, MAX_ROOT_BYTES)));
+                case DELETE_IMAGE -> new DeleteImage(new ImageName(getString(b)));
+                case GET_IMAGE -> new GetImage(new ImageName(getString(b)));
+                case LIST_IMAGES -> new ListImages(getString(b), b.getInt());
+            };
+            checkFullyRead(b);
+            return request;
+        } catch (BufferUnderflowException e) {
+            throw new MalformedMessageException("catalog message is truncated", e);
+        } catch (MalformedMessageException e) {
+            throw e;
+        } catch (IllegalArgumentException e) {
+            throw new MalformedMessageException("catalog message is invalid: " + e.getMessage(), e);
+        }
+    }
+
+    // ---- replies
+
+    static byte[] encode(Reply reply) {
+        String message = reply.message().length() > MAX_MESSAGE_CHARS
+                ? reply.message().substring(0, MAX_MESSAGE_CHARS) : reply.message();
+        int perImage = 2 + ImageName.MAX_LENGTH + 8 + 2 + ImageRoot.ENCODED_LENGTH;
+        ByteBuffer b = ByteBuffer.allocate(2 + 8 + 4 + reply.images().size() * perImage + 2 + 4 * MAX_MESSAGE_CHARS);
+        b.put((byte) FORMAT_VERSION).put((byte) reply.status().code).putLong(reply.index());
+        b.putInt(reply.images().size());
+        for (ImageInfo info : reply.images()) {
+            putString(b, info.name().value());
+            b.putLong(info.commitIndex());
+            putBytes(b, info.root().encode());
+        }
+        putString(b, message);
+        return copyOut(b);
+    }
+
+    static Reply decodeReply(ByteBuffer b) {
+        try {
+            checkVersion(b);
+            Status status = Status.of(b.get() & 0xff);
+            long index = b.getLong();
+            int count = b.getInt();
+            if (count < 0 || count > MAX_LIST_LIMIT) {
+                throw new MalformedMessageException("catalog reply has " + count + " images; at most " + MAX_LIST_LIMIT);
+            }
+            List<ImageInfo> images = new ArrayList<>(count);
+            for (int i = 0; i < count; i++) {
+                ImageName name = new ImageName(getString(b));
+                long commitIndex = b.getLong();
+                images.add(new ImageInfo(name, decodeRoot(getBytes(b, MAX_ROOT_BYTES)), commitIndex));
+            }
+            String message = getString(b);
+            checkFullyRead(b);
+            return new Reply(status, index, images, message);
+        } catch (BufferUnderflowException e) {
+            throw new MalformedMessageException("catalog reply is truncated", e);
+        } catch (MalformedMessageException e) {
+            throw e;
+        } catch (IllegalArgumentException e) {
+            throw new MalformedMessageException("catalog reply is invalid: " + e.getMessage(), e);
+        }
+    }
+
+    // ---- stored catalog values: version, commit index, root
+
+    static byte[] encodeEntry(long commitIndex, ImageRoot root) {
+        byte[] rootBytes = root.encode();
+        ByteBuffer b = ByteBuffer.allocate(1 + 8 + rootBytes.length);
+        b.put((byte) FORMAT_VERSION).putLong(commitIndex).put(rootBytes);
+        return b.array();
+    }
+
+    static ImageInfo decodeEntry(ImageName name, byte[] value) {
+        ByteBuffer b = ByteBuffer.wrap(value);
+        try {
+            checkVersion(b);
+            long commitIndex = b.getLong();
+            ImageInfo info = new ImageInfo(name, ImageRoot.decode(b), commitIndex);
+            checkFullyRead(b);
+            return info;
+        } catch (BufferUnderflowException e) {
+            throw new MalformedMessageException("catalog entry for " + name + " is truncated", e);
+        }
+    }
+
+    // ---- helpers
+
+    private static void checkVersion(ByteBuffer b) {
+        int version = b.get() & 0xff;
+        if (version < 1 || version > FORMAT_VERSION) {
+            throw new MalformedMessageException("catalog message format version " + version
+                    + " is not known to this build (it reads 1.." + FORMAT_VERSION
+                    + "); upgrade this node before it applies entries written by a newer one");
+        }
+    }
+
+    private static void checkFullyRead(ByteBuffer b) {
+        if (b.hasRemaining()) {
+            throw new MalformedMessageException("catalog message has " + b.remaining() + " unexpected trailing bytes");
+        }
+    }
+
+    private static ImageRoot decodeRoot(byte[] bytes) {
+        ByteBuffer b = ByteBuffer.wrap(bytes);
+        ImageRoot root = ImageRoot.decode(b);
+        checkFullyRead(b);
+        return root;
+    }
+
+    private static void putString(ByteBuffer b, String s) {
+        putBytes(b, s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static void putBytes(ByteBuffer b, byte[] bytes) {
+        if (bytes.length > MAX_STRING_BYTES) {
+            throw new IllegalArgumentException("field of " + bytes.length + " bytes is longer than " + MAX_STRING_BYTES);
+        }
+        b.putShort((short) bytes.length).put(bytes);
+    }
+
+    private static String getString(ByteBuffer b) {
+        return new String(getBytes(b, MAX_STRING_BYTES), StandardCharsets.UTF_8);
+    }
+
+    private static byte[] getBytes(ByteBuffer b, int max) {
+        int length = b.getShort() & 0xffff;
+        if (length > max) {
+            throw new MalformedMessageException("field of " + length + " bytes is longer than " + max);
+        }
+        byte[] bytes = new byte[length];
+        b.get(bytes);
+        return bytes;
+    }
+
+    private static byte[] copyOut(ByteBuffer b) {
+        byte[] out = new byte[b.position()];
+        b.flip().get(out);
+        return out;
+    }
+}

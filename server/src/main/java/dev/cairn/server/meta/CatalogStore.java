@@ -1,0 +1,197 @@
+package dev.cairn.server.meta;
+
+import dev.cairn.engine.ImageName;
+import dev.cairn.engine.manifest.ImageInfo;
+import dev.cairn.engine.manifest.ImageRoot;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.DBOptions;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+
+/**
+ * The catalog's durable state in RocksDB: column family {@code images} maps a name to its
+ * encoded (commit index, root), column family {@code meta} holds the last applied Raft term and
+ * index. Every change writes both in one {@link WriteBatch}, so the catalog and the index it
+ * reflects can never disagree, whatever the crash point.
+ *
+ * <p>Writes go to RocksDB's WAL without fsync. That is safe because the Raft log, which is
+ * fsync'd before an entry counts as committed, is the source of truth: a write lost in a crash
+ * loses its last-applied marker with it, and the entry is applied again on replay.
+ *
+ * <p>Not thread-safe for writers (Ratis applies serially); readers may run concurrently, and
+ * {@link #close()} must not race them (the state machine guards that).
+ */
+final class CatalogStore implements AutoCloseable {
+
+    private static final byte[] IMAGES = "images".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] META = "meta".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] LAST_APPLIED = "last-applied".getBytes(StandardCharsets.UTF_8);
+    private static final int LAST_APPLIED_VERSION = 1;
+
+    static {
+        RocksDB.loadLibrary();
+    }
+
+    /** A Raft log position: term and index. */
+    record Applied(long term, long index) {}
+
+    private final DBOptions dbOptions;
+    private final ColumnFamilyOptions cfOptions;
+    private final WriteOptions writeOptions;
+    private final RocksDB db;
+    private final List<ColumnFamilyHandle> handles;
+    private final ColumnFamilyHandle images;
+    private final ColumnFamilyHandle meta;
+
+    private CatalogStore(DBOptions dbOptions, ColumnFamilyOptions cfOptions, RocksDB db, List<ColumnFamilyHandle> handles) {
+        this.dbOptions = dbOptions;
+        this.cfOptions = cfOptions;
+        this.writeOptions = new WriteOptions(); // WAL on, no fsync: the Raft log is the durable record
+        this.db = db;
+        this.handles = handles;
+        this.images = handles.get(1);
+        this.meta = handles.get(2);
+    }
+
+    static CatalogStore open(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        DBOptions dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true);
+        ColumnFamilyOptions cfOptions = new ColumnFamilyOptions();
+        List<ColumnFamilyDescriptor> descriptors = List.of(
+                new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
+                new ColumnFamilyDescriptor(IMAGES, cfOptions),
+                new ColumnFamilyDescriptor(META, cfOptions));
+        List<ColumnFamilyHandle> handles = new ArrayList<>();
+        try {
+            RocksDB db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
+            return new CatalogStore(dbOptions, cfOptions, db, handles);
+        } catch (RocksDBException e) {
+            cfOptions.close();
+            dbOptions.close();
+            throw new IOException("cannot open the catalog database in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The last applied log position, or (0, -1) for a new catalog. */
+    Applied lastApplied() throws IOException {
+        try {
+            byte[] value = db.get(meta, LAST_APPLIED);
+            if (value == null) {
+                return new Applied(0, -1);
+            }
+            ByteBuffer b = ByteBuffer.wrap(value);
+            int version = b.get() & 0xff;
+            if (version != LAST_APPLIED_VERSION || b.remaining() != 16) {
+                throw new IOException("catalog last-applied marker has version " + version + " and "
+                        + value.length + " bytes; this build writes version " + LAST_APPLIED_VERSION);
+            }
+            return new Applied(b.getLong(), b.getLong());
+        } catch (RocksDBException e) {
+            throw new IOException("cannot read the catalog's last applied index: " + e.getMessage(), e);
+        }
+    }
+
+    Optional<ImageInfo> get(ImageName name) throws IOException {
+        try {
+            byte[] value = db.get(images, key(name));
+            return value == null ? Optional.empty() : Optional.of(CatalogMessages.decodeEntry(name, value));
+        } catch (RocksDBException e) {
+            throw new IOException("cannot read image " + name + " from the catalog: " + e.getMessage(), e);
+        }
+    }
+
+    /** Images whose name starts with {@code prefix}, in name order, at most {@code limit}. */
+    List<ImageInfo> list(String prefix, int limit) {
+        byte[] start = prefix.getBytes(StandardCharsets.UTF_8);
+        List<ImageInfo> out = new ArrayList<>();
+        try (ReadOptions options = new ReadOptions(); RocksIterator it = db.newIterator(images, options)) {
+            // Names are ASCII, so RocksDB's bytewise key order is the names' String order.
+            for (it.seek(start); it.isValid() && out.size() < limit; it.next()) {
+                byte[] key = it.key();
+                if (!startsWith(key, start)) {
+                    break;
+                }
+                ImageName name = new ImageName(new String(key, StandardCharsets.UTF_8));
+                out.add(CatalogMessages.decodeEntry(name, it.value()));
+            }
+        }
+        return out;
+    }
+
+    /** Puts an image and the applied position in one atomic batch. */
+    void put(ImageName name, ImageRoot root, Applied applied) throws IOException {
+        try (WriteBatch batch = new WriteBatch()) {
+            batch.put(images, key(name), CatalogMessages.encodeEntry(applied.index(), root));
+            batch.put(meta, LAST_APPLIED, encode(applied));
+            db.write(writeOptions, batch);
+        } catch (RocksDBException e) {
+            throw new IOException("cannot write image " + name + " to the catalog: " + e.getMessage(), e);
+        }
+    }
+
+    /** Deletes an image and records the applied position in one atomic batch. */
+    void delete(ImageName name, Applied applied) throws IOException {
+        try (WriteBatch batch = new WriteBatch()) {
+            batch.delete(images, key(name));
+            batch.put(meta, LAST_APPLIED, encode(applied));
+            db.write(writeOptions, batch);
+        } catch (RocksDBException e) {
+            throw new IOException("cannot delete image " + name + " from the catalog: " + e.getMessage(), e);
+        }
+    }
+
+    /** Records the applied position of an entry that changed nothing in the catalog. */
+    void markApplied(Applied applied) throws IOException {
+        try {
+            db.put(meta, writeOptions, LAST_APPLIED, encode(applied));
+        } catch (RocksDBException e) {
+            throw new IOException("cannot record applied index " + applied.index() + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        for (ColumnFamilyHandle handle : handles) {
+            handle.close();
+        }
+        db.close();
+        writeOptions.close();
+        cfOptions.close();
+        dbOptions.close();
+    }
+
+    private static byte[] key(ImageName name) {
+        return name.value().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static byte[] encode(Applied applied) {
+        return ByteBuffer.allocate(17).put((byte) LAST_APPLIED_VERSION)
+                .putLong(applied.term()).putLong(applied.index()).array();
+    }
+
+    private static boolean startsWith(byte[] key, byte[] prefix) {
+        if (key.length < prefix.length) {
+            return false;
+        }
+        for (int i = 0; i < prefix.length; i++) {
+            if (key[i] != prefix[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+}

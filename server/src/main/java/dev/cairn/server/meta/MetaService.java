@@ -1,0 +1,448 @@
+package dev.cairn.server.meta;
+
+import dev.cairn.config.NodeAddress;
+import dev.cairn.config.NodeConfig;
+import dev.cairn.engine.ImageName;
+import dev.cairn.engine.manifest.ImageInfo;
+import dev.cairn.engine.manifest.ImageRoot;
+import dev.cairn.server.meta.CatalogException.Code;
+import dev.cairn.server.meta.CatalogMessages.CommitImage;
+import dev.cairn.server.meta.CatalogMessages.DeleteImage;
+import dev.cairn.server.meta.CatalogMessages.GetImage;
+import dev.cairn.server.meta.CatalogMessages.ListImages;
+import dev.cairn.server.meta.CatalogMessages.MalformedMessageException;
+import dev.cairn.server.meta.CatalogMessages.Reply;
+import dev.cairn.server.meta.CatalogMessages.Request;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.ratis.RaftConfigKeys;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.netty.NettyConfigKeys;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.exceptions.StateMachineException;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.rpc.SupportedRpcType;
+import org.apache.ratis.server.DivisionInfo;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.SizeInBytes;
+import org.apache.ratis.util.TimeDuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This node's member of the metadata Raft group, and the image catalog API on top of it.
+ *
+ * <p>Writes go through the Raft log and complete only after a majority has fsync'd the entry
+ * and it has been applied. Reads are linearizable (Ratis read index). Every operation fails,
+ * within {@link #OPERATION_TIMEOUT}, with a {@link CatalogException}.
+ */
+public final class MetaService implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(MetaService.class);
+
+    /** The one metadata group of a cluster; the same id on every node, derived from a fixed name. */
+    static final RaftGroupId GROUP_ID =
+            RaftGroupId.valueOf(UUID.nameUUIDFromBytes("cairn-metadata".getBytes(StandardCharsets.UTF_8)));
+
+    /** Upper bound of any catalog operation, leader elections and client retries included. */
+    static final Duration OPERATION_TIMEOUT = Duration.ofSeconds(15);
+
+    // Election timeouts for a LAN or loopback cluster: heartbeats are much more frequent, a
+    // leader loss is noticed in 1-2 s.
+    private static final TimeDuration ELECTION_TIMEOUT_MIN = TimeDuration.valueOf(1, TimeUnit.SECONDS);
+    private static final TimeDuration ELECTION_TIMEOUT_MAX = TimeDuration.valueOf(2, TimeUnit.SECONDS);
+    // Catalog entries are a few hundred bytes; small segments keep replay and preallocation cheap.
+    private static final SizeInBytes LOG_SEGMENT_SIZE_MAX = SizeInBytes.valueOf("8MB");
+    private static final SizeInBytes LOG_PREALLOCATED_SIZE = SizeInBytes.valueOf("1MB");
+    private static final TimeDuration CLIENT_REQUEST_TIMEOUT = TimeDuration.valueOf(3, TimeUnit.SECONDS);
+    private static final TimeDuration CLIENT_RETRY_SLEEP = TimeDuration.valueOf(500, TimeUnit.MILLISECONDS);
+    // 30 attempts 500 ms apart: about OPERATION_TIMEOUT when attempts fail fast (refused
+    // connections); attempts that time out are cut off by OPERATION_TIMEOUT itself.
+    private static final int CLIENT_MAX_ATTEMPTS = 30;
+    private static final int PROBE_TIMEOUT_MS = 300;
+    private static final long READ_RETRY_SLEEP_MS = 200;
+    private static final long AWAIT_LEADER_POLL_MS = 50;
+
+    private final NodeConfig config;
+    private final RaftServer server;
+    /** Writes: ordered, retried by Ratis (same client and call id, so the retry cache dedups them). */
+    private final RaftClient client;
+    /** Reads: single attempts at the leader this node knows; {@link #read} retries them. */
+    private final RaftClient readClient;
+    /** Retry delays and reachability probes; never blocks a Ratis thread. */
+    private final ScheduledExecutorService scheduler;
+
+    private MetaService(NodeConfig config, RaftServer server, RaftClient client, RaftClient readClient) {
+        this.config = config;
+        this.server = server;
+        this.client = client;
+        this.readClient = readClient;
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "cairn-meta-" + config.nodeId());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * Starts this node's Ratis server in the metadata group (peers: every node of the config on
+     * its raft port; Raft storage in {@code dataDir/raft}, the catalog in {@code dataDir/catalog})
+     * and a client to the group. A node restarted with the same config rejoins with its data.
+     */
+    public static MetaService start(NodeConfig config) throws IOException {
+        NodeAddress self = config.self();
+        Path raftDir = config.dataDir().resolve("raft");
+        Path catalogDir = config.dataDir().resolve("catalog");
+        Files.createDirectories(raftDir);
+        RaftGroup group = group(config.nodes());
+
+        // Ratis keeps a group's storage in raftDir/<group uuid>; FORMAT only the first time.
+        boolean existing = Files.isDirectory(raftDir.resolve(GROUP_ID.getUuid().toString()));
+        RaftServer server = RaftServer.newBuilder()
+                .setServerId(RaftPeerId.valueOf(self.id()))
+                .setGroup(group)
+                .setProperties(serverProperties(raftDir, self))
+                .setStateMachine(new CatalogStateMachine(catalogDir))
+                .setOption(existing ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT)
+                .build();
+        try {
+            server.start();
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(server);
+            throw e;
+        }
+        RaftClient client = RaftClient.newBuilder()
+                .setProperties(clientProperties())
+                .setRaftGroup(group)
+                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(CLIENT_MAX_ATTEMPTS, CLIENT_RETRY_SLEEP))
+                .build();
+        RaftClient readClient = RaftClient.newBuilder()
+                .setProperties(clientProperties())
+                .setRaftGroup(group)
+                .setRetryPolicy(RetryPolicies.noRetry())
+                .build();
+        LOG.info("metadata node {} started in group {} ({} storage, {} peers)",
+                self.id(), GROUP_ID, existing ? "recovered" : "new", config.nodes().size());
+        return new MetaService(config, server, client, readClient);
+    }
+
+    static RaftGroup group(List<NodeAddress> nodes) {
+        return RaftGroup.valueOf(GROUP_ID, nodes.stream()
+                .map(n -> RaftPeer.newBuilder().setId(n.id()).setAddress(n.host() + ":" + n.raftPort()).build())
+                .toList());
+    }
+
+    private static RaftProperties serverProperties(Path raftDir, NodeAddress self) {
+        RaftProperties p = new RaftProperties();
+        RaftConfigKeys.Rpc.setType(p, SupportedRpcType.NETTY);
+        // Bind where the peers are told to connect, not on every interface.
+        NettyConfigKeys.Server.setHost(p, self.host());
+        NettyConfigKeys.Server.setPort(p, self.raftPort());
+        RaftServerConfigKeys.setStorageDir(p, List.of(raftDir.toFile()));
+        RaftServerConfigKeys.Rpc.setTimeoutMin(p, ELECTION_TIMEOUT_MIN);
+        RaftServerConfigKeys.Rpc.setTimeoutMax(p, ELECTION_TIMEOUT_MAX);
+        RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+        RaftServerConfigKeys.Log.setSegmentSizeMax(p, LOG_SEGMENT_SIZE_MAX);
+        RaftServerConfigKeys.Log.setPreallocatedSize(p, LOG_PREALLOCATED_SIZE);
+        // Durability: Ratis fsyncs the log before an entry counts as appended (the default;
+        // unsafe-flush stays off), so a commit acknowledged here is on a majority's disks.
+        RaftServerConfigKeys.Log.setUnsafeFlushEnabled(p, false);
+        return p;
+    }
+
+    private static RaftProperties clientProperties() {
+        RaftProperties p = new RaftProperties();
+        RaftConfigKeys.Rpc.setType(p, SupportedRpcType.NETTY);
+        RaftClientConfigKeys.Rpc.setRequestTimeout(p, CLIENT_REQUEST_TIMEOUT);
+        return p;
+    }
+
+    /** Commits a new image; completes with the log index of the commit once a majority has it. */
+    public CompletableFuture<Long> commitImage(ImageName name, ImageRoot root) {
+        return submit(new CommitImage(name, root)).thenApply(Reply::index);
+    }
+
+    /** Deletes an image; completes with the log index of the delete. */
+    public CompletableFuture<Long> deleteImage(ImageName name) {
+        return submit(new DeleteImage(name)).thenApply(Reply::index);
+    }
+
+    /** Linearizable read of one image. */
+    public CompletableFuture<Optional<ImageInfo>> getImage(ImageName name) {
+        return read(new GetImage(name)).thenApply(r -> r.images().stream().findFirst());
+    }
+
+    /** Linearizable list of the images whose name starts with {@code prefix}, sorted, at most {@code limit}. */
+    public CompletableFuture<List<ImageInfo>> listImages(String prefix, int limit) {
+        String problem = CatalogMessages.listProblem(prefix, limit);
+        if (problem != null) {
+            return CompletableFuture.failedFuture(new CatalogException(Code.INVALID, problem));
+        }
+        return read(new ListImages(prefix, limit)).thenApply(Reply::images);
+    }
+
+    /** A write through the Raft log. */
+    private CompletableFuture<Reply> submit(Request request) {
+        long startNanos = System.nanoTime();
+        Message message = message(request);
+        CompletableFuture<RaftClientReply> sent;
+        try {
+            sent = client.async().send(message);
+        } catch (RuntimeException e) {
+            sent = CompletableFuture.failedFuture(e);
+        }
+        return sent.orTimeout(OPERATION_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+                .handle((reply, error) -> {
+                    if (error == null && reply.isSuccess()) {
+                        return CompletableFuture.completedFuture(reply);
+                    }
+                    Throwable cause = error != null ? unwrap(error) : reply.getException();
+                    if (cause == null) {
+                        cause = new IOException("unsuccessful Raft reply without an exception");
+                    }
+                    return this.<RaftClientReply>fail(request, cause, startNanos);
+                })
+                .thenCompose(f -> f)
+                .thenApply(reply -> checkStatus(request, reply));
+    }
+
+    /**
+     * A linearizable read, always sent to the leader this node knows.
+     *
+     * <p>Why not let Ratis route it: with read option LINEARIZABLE, a <em>follower</em> that gets a
+     * read asks the leader for a read index over the server async protocol, which ratis-netty
+     * 3.3.0 does not implement; the read then hangs until the RPC times out. A leader serves the
+     * read itself (read index confirmed by a heartbeat round to a majority), so reads go to the
+     * leader, and are retried at the new leader when it changes.
+     */
+    private CompletableFuture<Reply> read(Request request) {
+        long startNanos = System.nanoTime();
+        CompletableFuture<Reply> result = new CompletableFuture<>();
+        attemptRead(request, message(request), startNanos, null, result);
+        return result;
+    }
+
+    private void attemptRead(Request request, Message message, long startNanos, Throwable lastFailure,
+                             CompletableFuture<Reply> result) {
+        long remainingNanos = OPERATION_TIMEOUT.toNanos() - (System.nanoTime() - startNanos);
+        if (remainingNanos <= 0) {
+            Throwable cause = lastFailure != null ? lastFailure : new TimeoutException();
+            this.<Reply>fail(request, cause, startNanos).whenComplete((r, e) -> result.completeExceptionally(unwrap(e)));
+            return;
+        }
+        RaftPeerId leader;
+        try {
+            leader = division().getInfo().getLeaderId();
+        } catch (CatalogException e) {
+            result.completeExceptionally(e);
+            return;
+        }
+        if (leader == null) {
+            retryRead(request, message, startNanos, new IOException("no leader known to node " + config.nodeId()), result);
+            return;
+        }
+        CompletableFuture<RaftClientReply> sent;
+        try {
+            sent = readClient.async().sendReadOnly(message, leader);
+        } catch (RuntimeException e) {
+            sent = CompletableFuture.failedFuture(e);
+        }
+        sent.orTimeout(remainingNanos, TimeUnit.NANOSECONDS).whenComplete((reply, error) -> {
+            if (error == null && reply.isSuccess()) {
+                try {
+                    result.complete(checkStatus(request, reply));
+                } catch (CatalogException e) {
+                    result.completeExceptionally(e);
+                }
+                return;
+            }
+            Throwable cause = error != null ? unwrap(error) : reply.getException();
+            if (cause instanceof StateMachineException) {
+                fail(request, cause, startNanos).whenComplete((r, e) -> result.completeExceptionally(unwrap(e)));
+            } else {
+                retryRead(request, message, startNanos, cause, result);
+            }
+        });
+    }
+
+    private void retryRead(Request request, Message message, long startNanos, Throwable cause,
+                           CompletableFuture<Reply> result) {
+        try {
+            scheduler.schedule(() -> attemptRead(request, message, startNanos, cause, result),
+                    READ_RETRY_SLEEP_MS, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            result.completeExceptionally(new CatalogException(Code.UNAVAILABLE, "metadata service is closed", e));
+        }
+    }
+
+    private static Message message(Request request) {
+        return Message.valueOf(UnsafeByteOperations.unsafeWrap(CatalogMessages.encode(request)));
+    }
+
+    private static Reply checkStatus(Request request, RaftClientReply raftReply) {
+        Reply reply;
+        try {
+            reply = CatalogMessages.decodeReply(raftReply.getMessage().getContent().asReadOnlyByteBuffer());
+        } catch (MalformedMessageException e) {
+            throw new CatalogException(Code.INVALID, request.type() + ": " + e.getMessage(), e);
+        }
+        switch (reply.status()) {
+            case OK:
+                return reply;
+            case NOT_FOUND:
+                throw new CatalogException(Code.NOT_FOUND, reply.message());
+            case EXISTS:
+                throw new CatalogException(Code.EXISTS, reply.message());
+            default:
+                throw new CatalogException(Code.INVALID, reply.message());
+        }
+    }
+
+    /** Maps a Ratis failure to a CatalogException; for unavailability, says how many nodes answer. */
+    private <T> CompletableFuture<T> fail(Request request, Throwable cause, long startNanos) {
+        if (cause instanceof CatalogException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        if (cause instanceof StateMachineException) {
+            return CompletableFuture.failedFuture(new CatalogException(Code.INVALID,
+                    request.type() + " refused by the catalog: " + rootMessage(cause), cause));
+        }
+        // Everything else - retries exhausted, timeouts, no leader, closed client - means that no
+        // leader with a quorum answered in time. A write's outcome is then unknown: it may still
+        // commit if the quorum comes back.
+        long seconds = Math.max(1, Math.round((System.nanoTime() - startNanos) / 1e9));
+        CompletableFuture<Integer> probe;
+        try {
+            probe = CompletableFuture.supplyAsync(this::answeringNodes, scheduler);
+        } catch (RejectedExecutionException e) {
+            probe = CompletableFuture.completedFuture(-1); // closing: no probe
+        }
+        return probe
+                .exceptionally(t -> -1)
+                .thenApply(answering -> {
+                    String who = answering < 0 ? "" : " (" + answering + " of " + config.nodes().size() + " nodes answer)";
+                    throw new CatalogException(Code.UNAVAILABLE, "metadata quorum unavailable: no Raft leader reachable within "
+                            + seconds + "s" + who + "; " + request.type() + " failed: " + rootMessage(cause), cause);
+                });
+    }
+
+    /** How many nodes accept a connection on their raft port right now. */
+    private int answeringNodes() {
+        int answering = 0;
+        for (NodeAddress node : config.nodes()) {
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress(node.host(), node.raftPort()), PROBE_TIMEOUT_MS);
+                answering++;
+            } catch (IOException e) {
+                // not answering
+            }
+        }
+        return answering;
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    private static String rootMessage(Throwable t) {
+        if (t instanceof TimeoutException) {
+            return "timed out after " + OPERATION_TIMEOUT.toSeconds() + "s";
+        }
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String m = root.getMessage();
+        return root.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+    }
+
+    /** This node's view of the group. */
+    public MetaStatus status() {
+        RaftServer.Division division = division();
+        DivisionInfo info = division.getInfo();
+        RaftPeerId leader = info.getLeaderId();
+        return new MetaStatus(config.nodeId(), info.getCurrentRole().name(), info.getCurrentTerm(),
+                leader == null ? null : leader.toString(), division.getRaftLog().getLastCommittedIndex(),
+                info.getLastAppliedIndex());
+    }
+
+    /** Waits until this node knows a leader (and, if it is the leader, until it is ready to serve). */
+    public boolean awaitLeader(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            DivisionInfo info = division().getInfo();
+            if (info.getLeaderId() != null && (!info.isLeader() || info.isLeaderReady())) {
+                return true;
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                return false;
+            }
+            Thread.sleep(AWAIT_LEADER_POLL_MS);
+        }
+    }
+
+    /** The catalog state machine of this node, for tests and diagnostics. */
+    CatalogStateMachine stateMachine() {
+        return (CatalogStateMachine) division().getStateMachine();
+    }
+
+    private RaftServer.Division division() {
+        try {
+            return server.getDivision(GROUP_ID);
+        } catch (IOException e) {
+            throw new CatalogException(Code.UNAVAILABLE, "this node is not (or no longer) a member of the metadata group: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** Stops the client and the Raft server; closing the server closes the catalog database. */
+    @Override
+    public void close() {
+        scheduler.shutdownNow();
+        for (RaftClient c : List.of(client, readClient)) {
+            try {
+                c.close();
+            } catch (IOException e) {
+                LOG.warn("closing a metadata client: {}", e.toString());
+            }
+        }
+        closeQuietly(server);
+    }
+
+    private static void closeQuietly(RaftServer server) {
+        try {
+            server.close();
+        } catch (IOException e) {
+            LOG.warn("closing the Raft server: {}", e.toString());
+        }
+    }
+}

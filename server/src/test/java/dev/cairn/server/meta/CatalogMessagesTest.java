@@ -1,0 +1,119 @@
+package dev.cairn.server.meta;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cairn.engine.ChunkId;
+import dev.cairn.engine.ImageName;
+import dev.cairn.engine.manifest.ImageInfo;
+import dev.cairn.engine.manifest.ImageRoot;
+import dev.cairn.server.meta.CatalogMessages.CommitImage;
+import dev.cairn.server.meta.CatalogMessages.DeleteImage;
+import dev.cairn.server.meta.CatalogMessages.GetImage;
+import dev.cairn.server.meta.CatalogMessages.ListImages;
+import dev.cairn.server.meta.CatalogMessages.MalformedMessageException;
+import dev.cairn.server.meta.CatalogMessages.Reply;
+import dev.cairn.server.meta.CatalogMessages.Request;
+import dev.cairn.server.meta.CatalogMessages.Status;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class CatalogMessagesTest {
+
+    private static final ImageName NAME = new ImageName("job-42/rank-0/ckpt-7");
+
+    private static final List<Request> REQUESTS = List.of(
+            new CommitImage(NAME, root("r")),
+            new DeleteImage(NAME),
+            new GetImage(NAME),
+            new ListImages("job-42/", 100),
+            new ListImages("", 1));
+
+    @Test
+    void everyRequestTypeSurvivesARoundTrip() {
+        for (Request request : REQUESTS) {
+            assertEquals(request, CatalogMessages.decodeRequest(ByteBuffer.wrap(CatalogMessages.encode(request))));
+        }
+    }
+
+    @Test
+    void aRequestStartsWithTheFormatVersionAndTheTypeByte() {
+        byte[] bytes = CatalogMessages.encode(new DeleteImage(NAME));
+        assertEquals(CatalogMessages.FORMAT_VERSION, bytes[0]);
+        assertEquals(CatalogMessages.Type.DELETE_IMAGE.code, bytes[1]);
+    }
+
+    @Test
+    void repliesSurviveARoundTrip() {
+        List<Reply> replies = List.of(
+                Reply.ok(17),
+                Reply.images(List.of()),
+                Reply.images(List.of(new ImageInfo(NAME, root("a"), 5), new ImageInfo(new ImageName("b"), root("b"), 9))),
+                Reply.refused(Status.EXISTS, "image x already exists"),
+                Reply.refused(Status.NOT_FOUND, "image y does not exist"));
+        for (Reply reply : replies) {
+            assertEquals(reply, CatalogMessages.decodeReply(ByteBuffer.wrap(CatalogMessages.encode(reply))));
+        }
+    }
+
+    @Test
+    void aNewerFormatVersionIsRefusedWithAClearMessage() {
+        byte[] bytes = CatalogMessages.encode(new CommitImage(NAME, root("r")));
+        bytes[0] = (byte) (CatalogMessages.FORMAT_VERSION + 1);
+        MalformedMessageException e = assertThrows(MalformedMessageException.class,
+                () -> CatalogMessages.decodeRequest(ByteBuffer.wrap(bytes)));
+        assertTrue(e.getMessage().contains("version " + (CatalogMessages.FORMAT_VERSION + 1)), e.getMessage());
+        assertTrue(e.getMessage().contains("upgrade"), e.getMessage());
+
+        byte[] reply = CatalogMessages.encode(Reply.ok(1));
+        reply[0] = (byte) 0xff;
+        assertThrows(MalformedMessageException.class, () -> CatalogMessages.decodeReply(ByteBuffer.wrap(reply)));
+    }
+
+    @Test
+    void anUnknownTypeIsRefused() {
+        byte[] bytes = CatalogMessages.encode(new GetImage(NAME));
+        bytes[1] = 99;
+        assertThrows(MalformedMessageException.class, () -> CatalogMessages.decodeRequest(ByteBuffer.wrap(bytes)));
+    }
+
+    @Test
+    void everyTruncationOfEveryRequestIsRefused() {
+        for (Request request : REQUESTS) {
+            byte[] bytes = CatalogMessages.encode(request);
+            for (int length = 0; length < bytes.length; length++) {
+                byte[] cut = Arrays.copyOf(bytes, length);
+                assertThrows(MalformedMessageException.class, () -> CatalogMessages.decodeRequest(ByteBuffer.wrap(cut)),
+                        request.type() + " cut to " + length + " bytes");
+            }
+        }
+    }
+
+    @Test
+    void trailingBytesAreRefused() {
+        byte[] bytes = CatalogMessages.encode(new DeleteImage(NAME));
+        byte[] longer = Arrays.copyOf(bytes, bytes.length + 1);
+        assertThrows(MalformedMessageException.class, () -> CatalogMessages.decodeRequest(ByteBuffer.wrap(longer)));
+    }
+
+    @Test
+    void anInvalidNameInsideAMessageIsRefused() {
+        byte[] bytes = CatalogMessages.encode(new DeleteImage(new ImageName("ab")));
+        bytes[bytes.length - 1] = '/';
+        assertThrows(MalformedMessageException.class, () -> CatalogMessages.decodeRequest(ByteBuffer.wrap(bytes)));
+    }
+
+    private static ImageRoot root(String seed) {
+        return new ImageRoot(ChunkId.of(seed.getBytes(StandardCharsets.UTF_8)), 10, 4, 1, 2, 1_700_000_000_000L);
+    }
+
+    @Test
+    void aStoredEntryKeepsItsCommitIndexAndRoot() {
+        byte[] value = CatalogMessages.encodeEntry(42, root("e"));
+        assertEquals(new ImageInfo(NAME, root("e"), 42), CatalogMessages.decodeEntry(NAME, value));
+    }
+}

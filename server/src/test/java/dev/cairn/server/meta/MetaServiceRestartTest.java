@@ -1,0 +1,67 @@
+package dev.cairn.server.meta;
+
+import static dev.cairn.server.meta.MetaCluster.root;
+import static dev.cairn.server.meta.MetaServiceTest.get;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cairn.engine.ImageName;
+import dev.cairn.engine.manifest.ImageInfo;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MetaServiceRestartTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aFullRestartKeepsTheCatalogAndDoesNotApplyEntriesTwice() throws Exception {
+        ImageName kept = new ImageName("restart/kept");
+        ImageName deleted = new ImageName("restart/deleted");
+        long keptIndex;
+        long appliedBefore;
+        MetaCluster cluster = new MetaCluster(dir, 3);
+        try {
+            cluster.startAll();
+            keptIndex = get(cluster.node(0).commitImage(kept, root("k")));
+            get(cluster.node(1).commitImage(deleted, root("d")));
+            long deleteIndex = get(cluster.node(2).deleteImage(deleted));
+            // Let every node apply the delete, so that after the restart nothing is left to apply.
+            for (int i = 0; i < 3; i++) {
+                awaitApplied(cluster.node(i), deleteIndex);
+            }
+            appliedBefore = cluster.node(0).status().appliedIndex();
+
+            cluster.close();
+            cluster.startAll(); // same configs: same ports, same data directories
+            for (int i = 0; i < 3; i++) {
+                assertEquals(Optional.of(new ImageInfo(kept, root("k"), keptIndex)), get(cluster.node(i).getImage(kept)));
+                assertEquals(Optional.empty(), get(cluster.node(i).getImage(deleted)), "delete replayed wrongly on node " + i);
+                assertTrue(cluster.node(i).status().appliedIndex() >= appliedBefore);
+                CatalogStateMachine sm = cluster.node(i).stateMachine();
+                assertEquals(0, sm.entriesApplied(), "node " + i + " applied a persisted entry again");
+                assertEquals(3, sm.entriesSkipped(), "node " + i + " should skip the three catalog entries on replay");
+            }
+            ImageName fresh = new ImageName("restart/fresh");
+            long freshIndex = get(cluster.node(1).commitImage(fresh, root("f")));
+            assertTrue(freshIndex > appliedBefore);
+            assertEquals(List.of("restart/fresh", "restart/kept"),
+                    get(cluster.node(2).listImages("restart/", 10)).stream().map(i -> i.name().value()).toList());
+        } finally {
+            cluster.close();
+        }
+    }
+
+    private static void awaitApplied(MetaService node, long index) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (node.status().appliedIndex() < index) {
+            assertTrue(System.nanoTime() < deadline, "node did not apply index " + index + " within 30s");
+            Thread.sleep(20);
+        }
+    }
+}
