@@ -30,7 +30,7 @@ import java.util.concurrent.ExecutionException;
 public final class CairnClient implements AutoCloseable {
 
     /** Most images one list call returns. */
-    public static final int MAX_LIST = 100_000;
+    public static final int MAX_LIST = 1000;
 
     private final Cluster cluster;
 

@@ -154,6 +154,9 @@ final class ImageCommands {
                     System.out.println(i.name() + "\t" + i.root().logicalBytes() + "\t" + Instant.ofEpochMilli(i.root().createdMillis()));
                     json.add(describe(i));
                 }
+                if (images.size() >= CairnClient.MAX_LIST) {
+                    System.err.println("cairn: showing the first " + CairnClient.MAX_LIST + " images; narrow the list with a PREFIX");
+                }
                 if (shared.json) {
                     Output.json(System.out, Map.of("images", json));
                 }

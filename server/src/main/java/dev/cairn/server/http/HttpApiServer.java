@@ -85,7 +85,7 @@ public final class HttpApiServer implements AutoCloseable {
                 reply = done(health());
             } else if (uri.path().equals("/v1/images")) {
                 String prefix = uri.parameters().getOrDefault("prefix", List.of("")).get(0);
-                reply = meta.listImages(prefix, 100_000).thenApply(HttpApiServer::images);
+                reply = meta.listImages(prefix, 1000).thenApply(HttpApiServer::images);
             } else {
                 reply = done(new Reply(HttpResponseStatus.NOT_FOUND, error("no such route: " + uri.path())));
             }
