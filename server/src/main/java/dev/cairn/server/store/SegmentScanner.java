@@ -1,5 +1,6 @@
 package dev.cairn.server.store;
 
+import dev.cairn.engine.ChunkCodec;
 import dev.cairn.engine.ChunkId;
 import java.io.EOFException;
 import java.io.IOException;
@@ -38,7 +39,7 @@ final class SegmentScanner {
         long pos = from;
         long records = 0;
         while (pos < size) {
-            SegmentRecord.Header header = validRecordAt(channel, pos, size);
+            SegmentRecord.Header header = validRecordAt(channel, pos, size, false);
             if (header != null) {
                 sink.record(header.id(), new ChunkIndex.Location(segment, pos, (int) header.recordLength()));
                 records++;
@@ -55,8 +56,12 @@ final class SegmentScanner {
         return new Result(pos, records);
     }
 
-    /** The header of the record at {@code pos} when a complete record with a matching CRC is there. */
-    static SegmentRecord.Header validRecordAt(FileChannel channel, long pos, long size) throws IOException {
+    /**
+     * The header of the record at {@code pos} when a complete record with a matching CRC is there
+     * (and, with {@code verifyId}, whose raw bytes hash to its id).
+     */
+    static SegmentRecord.Header validRecordAt(FileChannel channel, long pos, long size, boolean verifyId)
+            throws IOException {
         if (size - pos < SegmentRecord.HEADER_BYTES) {
             return null;
         }
@@ -70,7 +75,13 @@ final class SegmentScanner {
         ByteBuffer stored = ByteBuffer.allocate(header.storedLength());
         readFully(channel, stored, pos + SegmentRecord.HEADER_BYTES);
         stored.flip();
-        return SegmentRecord.crcMatches(headerBytes, stored) ? header : null;
+        if (!SegmentRecord.crcMatches(headerBytes, stored)) {
+            return null;
+        }
+        if (verifyId && header.codecCode() == ChunkCodec.RAW.code() && !header.id().matches(stored)) {
+            return null;
+        }
+        return header;
     }
 
     private static long nextValidRecord(FileChannel channel, long from, long size) throws IOException {
@@ -82,7 +93,9 @@ final class SegmentScanner {
             readFully(channel, block, blockStart);
             block.flip();
             for (int i = 0; i + 4 <= block.limit(); i++) {
-                if (block.getInt(i) == SegmentRecord.MAGIC && validRecordAt(channel, blockStart + i, size) != null) {
+                // A search can land on a record embedded in another chunk's bytes (someone stored a
+                // segment file); indexing that is harmless only if its bytes really hash to its id.
+                if (block.getInt(i) == SegmentRecord.MAGIC && validRecordAt(channel, blockStart + i, size, true) != null) {
                     return blockStart + i;
                 }
             }

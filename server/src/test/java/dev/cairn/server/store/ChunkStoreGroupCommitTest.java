@@ -114,10 +114,14 @@ class ChunkStoreGroupCommitTest {
         ChunkData chunk = pages(300, 1).get(0);
         try (ChunkStore store = ChunkStore.open(dir, ChunkStoreOptions.defaults(), blocking)) {
             CompletableFuture<Void> appended = store.append(List.of(chunk));
-            assertTrue(inFsync.await(30, TimeUnit.SECONDS));
-            assertFalse(appended.isDone());
-            assertFalse(store.contains(chunk.id()));
-            releaseFsync.countDown();
+            try {
+                assertTrue(inFsync.await(30, TimeUnit.SECONDS));
+                assertFalse(appended.isDone());
+                assertFalse(store.contains(chunk.id()));
+            } finally {
+                // Close waits for the commit thread, which waits for this latch.
+                releaseFsync.countDown();
+            }
             appended.join();
             assertTrue(store.contains(chunk.id()));
         }

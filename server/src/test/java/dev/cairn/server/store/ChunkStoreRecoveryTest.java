@@ -114,6 +114,25 @@ class ChunkStoreRecoveryTest {
     }
 
     @Test
+    void corruptLastRecordOfAnOlderSegmentIsQuarantinedAndNotCutOff() throws Exception {
+        ChunkStoreOptions options = ChunkStoreOptions.defaults().withMaxChunkBytes(PAGE).withMaxSegmentBytes(3L * RECORD);
+        try (ChunkStore store = ChunkStore.open(dir, options)) {
+            store.append(chunks).join();
+        }
+        TestChunks.deleteRecursively(dir.resolve("index"));
+        flipBit(segment(dir, 1), 2L * RECORD + SegmentRecord.HEADER_BYTES + 7);
+        try (ChunkStore store = ChunkStore.open(dir, options)) {
+            assertEquals(1, store.recovery().quarantinedRegions());
+            assertEquals(RECORD, store.recovery().quarantinedBytes());
+            assertEquals(0, store.recovery().tornTailBytes());
+            assertFalse(store.contains(chunks.get(2).id()));
+            assertReadBack(store, List.of(chunks.get(0), chunks.get(1), chunks.get(3), chunks.get(4)));
+        }
+        assertEquals(3L * RECORD, Files.size(segment(dir, 1)));
+        assertEquals(2L * RECORD, Files.size(segment(dir, 2)));
+    }
+
+    @Test
     void indexEntriesLostAfterTheCheckpointAreReaddedFromTheSegment() throws Exception {
         storeAndClose();
         // Rewind the checkpoint to the middle of segment 1, as a power loss can do to an unsynced WAL.
