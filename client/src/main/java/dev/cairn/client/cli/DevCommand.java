@@ -296,7 +296,9 @@ final class DevCommand implements Callable<Integer> {
                         h.destroyForcibly();
                         h.onExit().get(5, TimeUnit.SECONDS);
                     }
-                    System.out.println("stopped " + dataDir.relativize(pidFile).getParent() + " (pid " + h.pid() + ")");
+                    Path node = dataDir.relativize(pidFile).getParent();
+                    System.out.println("stopped " + (node == null ? "the dev launcher and its nodes" : node.toString())
+                            + " (pid " + h.pid() + ")");
                     stopped++;
                 }
                 Files.deleteIfExists(pidFile);
