@@ -137,16 +137,23 @@ public final class MetaService implements AutoCloseable {
             closeQuietly(server);
             throw e;
         }
-        RaftClient client = RaftClient.newBuilder()
-                .setProperties(clientProperties())
-                .setRaftGroup(group)
-                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(CLIENT_MAX_ATTEMPTS, CLIENT_RETRY_SLEEP))
-                .build();
-        RaftClient readClient = RaftClient.newBuilder()
-                .setProperties(clientProperties())
-                .setRaftGroup(group)
-                .setRetryPolicy(RetryPolicies.noRetry())
-                .build();
+        RaftClient client;
+        RaftClient readClient;
+        try {
+            client = RaftClient.newBuilder()
+                    .setProperties(clientProperties())
+                    .setRaftGroup(group)
+                    .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(CLIENT_MAX_ATTEMPTS, CLIENT_RETRY_SLEEP))
+                    .build();
+            readClient = RaftClient.newBuilder()
+                    .setProperties(clientProperties())
+                    .setRaftGroup(group)
+                    .setRetryPolicy(RetryPolicies.noRetry())
+                    .build();
+        } catch (RuntimeException e) {
+            closeQuietly(server);
+            throw e;
+        }
         LOG.info("metadata node {} started in group {} ({} storage, {} peers)",
                 self.id(), GROUP_ID, existing ? "recovered" : "new", config.nodes().size());
         return new MetaService(config, server, client, readClient);
@@ -183,7 +190,10 @@ public final class MetaService implements AutoCloseable {
         return p;
     }
 
-    /** Commits a new image; completes with the log index of the commit once a majority has it. */
+    /**
+     * Commits a new image; completes with the log index of the commit. Completion means a
+     * majority has fsync'd the entry to its Raft log and the leader has applied it.
+     */
     public CompletableFuture<Long> commitImage(ImageName name, ImageRoot root) {
         return submit(new CommitImage(name, root)).thenApply(Reply::index);
     }
