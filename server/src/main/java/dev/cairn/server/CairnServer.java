@@ -4,6 +4,7 @@ import dev.cairn.config.NodeAddress;
 import dev.cairn.config.NodeConfig;
 import dev.cairn.server.http.HttpApiServer;
 import dev.cairn.server.meta.MetaService;
+import dev.cairn.server.metrics.NodeMetrics;
 import dev.cairn.server.net.ProtocolServer;
 import dev.cairn.server.net.RequestHandler;
 import dev.cairn.server.store.ChunkStore;
@@ -18,6 +19,7 @@ import java.nio.file.Files;
 public final class CairnServer implements AutoCloseable {
 
     private final NodeConfig config;
+    private final NodeMetrics metrics = new NodeMetrics();
     private ChunkStore store;
     private MetaService meta;
     private ProtocolServer protocol;
@@ -41,11 +43,14 @@ public final class CairnServer implements AutoCloseable {
     private void open() throws IOException {
         Files.createDirectories(config.dataDir());
         store = ChunkStore.open(config.dataDir().resolve("chunks"), ChunkStoreOptions.defaults());
+        ChunkStore openedStore = store;
+        metrics.gauge("cairn_store_chunks", openedStore::chunkCount);
+        metrics.gauge("cairn_store_stored_bytes", openedStore::storedBytes);
         meta = MetaService.start(config);
         NodeAddress self = config.self();
-        protocol = new ProtocolServer(new RequestHandler(config, store, meta), config.limits().maxFrameBytes());
+        protocol = new ProtocolServer(new RequestHandler(config, store, meta), config.limits().maxFrameBytes(), metrics);
         protocol.start(self.host(), self.port());
-        http = new HttpApiServer(meta, store);
+        http = new HttpApiServer(meta, store, metrics);
         http.start(self.host(), self.httpPort());
     }
 
@@ -55,6 +60,10 @@ public final class CairnServer implements AutoCloseable {
 
     public MetaService meta() {
         return meta;
+    }
+
+    public NodeMetrics metrics() {
+        return metrics;
     }
 
     public ChunkStore store() {

@@ -5,6 +5,7 @@ import dev.cairn.engine.manifest.ImageInfo;
 import dev.cairn.server.meta.CatalogException;
 import dev.cairn.server.meta.MetaService;
 import dev.cairn.server.meta.MetaStatus;
+import dev.cairn.server.metrics.NodeMetrics;
 import dev.cairn.server.store.ChunkStore;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
@@ -50,12 +51,14 @@ public final class HttpApiServer implements AutoCloseable {
 
     private final MetaService meta;
     private final ChunkStore store;
+    private final NodeMetrics metrics;
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private Channel serverChannel;
 
-    public HttpApiServer(MetaService meta, ChunkStore store) {
+    public HttpApiServer(MetaService meta, ChunkStore store, NodeMetrics metrics) {
         this.meta = meta;
         this.store = store;
+        this.metrics = metrics;
     }
 
     public InetSocketAddress start(String host, int port) {
@@ -81,6 +84,9 @@ public final class HttpApiServer implements AutoCloseable {
             CompletableFuture<Reply> reply;
             if (request.method() != HttpMethod.GET) {
                 reply = done(new Reply(HttpResponseStatus.METHOD_NOT_ALLOWED, error("only GET is served here for now")));
+            } else if (uri.path().equals("/metrics")) {
+                sendMetrics(ctx);
+                return;
             } else if (uri.path().equals("/v1/admin/health")) {
                 reply = done(health());
             } else if (uri.path().equals("/v1/images")) {
@@ -145,6 +151,21 @@ public final class HttpApiServer implements AutoCloseable {
 
     private static CompletableFuture<Reply> done(Reply r) {
         return CompletableFuture.completedFuture(r);
+    }
+
+    private void sendMetrics(ChannelHandlerContext ctx) {
+        java.io.ByteArrayOutputStream text = new java.io.ByteArrayOutputStream();
+        try {
+            metrics.writePrometheus(text);
+        } catch (java.io.IOException e) {
+            send(ctx, new Reply(HttpResponseStatus.INTERNAL_SERVER_ERROR, error("cannot export metrics: " + e.getMessage())));
+            return;
+        }
+        byte[] body = text.toByteArray();
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, Unpooled.wrappedBuffer(body));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, NodeMetrics.contentType());
+        response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+        ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
     }
 
     private static void send(ChannelHandlerContext ctx, Reply reply) {

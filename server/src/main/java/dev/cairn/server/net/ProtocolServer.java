@@ -2,7 +2,11 @@ package dev.cairn.server.net;
 
 import dev.cairn.engine.protocol.ErrorCode;
 import dev.cairn.engine.protocol.Frame;
+import dev.cairn.engine.protocol.Messages;
+import dev.cairn.engine.protocol.MessageType;
 import dev.cairn.engine.protocol.ProtocolException;
+import dev.cairn.server.metrics.NodeMetrics;
+import com.codahale.metrics.Timer;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -45,14 +49,16 @@ public final class ProtocolServer implements AutoCloseable {
 
     private final RequestHandler handler;
     private final int maxFrameBytes;
+    private final NodeMetrics metrics;
     private final EventLoopGroup bossGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final EventLoopGroup workerGroup = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
     private final ThreadPoolExecutor workers;
     private Channel serverChannel;
 
-    public ProtocolServer(RequestHandler handler, int maxFrameBytes) {
+    public ProtocolServer(RequestHandler handler, int maxFrameBytes, NodeMetrics metrics) {
         this.handler = handler;
         this.maxFrameBytes = maxFrameBytes;
+        this.metrics = metrics;
         AtomicInteger n = new AtomicInteger();
         // Bounded queue; when it is full the event loop runs the request itself, which stops it
         // reading more from the sockets: back-pressure instead of unbounded memory.
@@ -85,6 +91,7 @@ public final class ProtocolServer implements AutoCloseable {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             ByteBuf buf = (ByteBuf) msg;
+            metrics.received(Frame.LENGTH_FIELD_BYTES + buf.readableBytes());
             Frame frame;
             try {
                 frame = Frame.decodeBody(buf.nioBuffer(), maxFrameBytes);
@@ -101,6 +108,7 @@ public final class ProtocolServer implements AutoCloseable {
                         "bad request: a response frame was sent to a server"));
                 return;
             }
+            Timer.Context timer = metrics.requestTimer(frame.type()).time();
             workers.execute(() -> {
                 CompletableFuture<RequestHandler.Response> response;
                 try {
@@ -114,6 +122,7 @@ public final class ProtocolServer implements AutoCloseable {
                     try {
                         reply(ctx, frame.requestId(), e == null ? r : RequestHandler.toError(e));
                     } finally {
+                        timer.stop();
                         buf.release();
                     }
                 });
@@ -145,6 +154,10 @@ public final class ProtocolServer implements AutoCloseable {
         } catch (ProtocolException e) {
             out = encode(requestId, RequestHandler.Response.error(ErrorCode.INTERNAL, "answer too large: " + e.getMessage()));
         }
+        if (r.type() == MessageType.ERROR) {
+            metrics.error(Messages.Error.decode(r.header()).code());
+        }
+        metrics.sent(out.readableBytes());
         ctx.writeAndFlush(out).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
     }
 
