@@ -1,4 +1,4 @@
-package dev.cairn.client;
+package dev.cairn.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

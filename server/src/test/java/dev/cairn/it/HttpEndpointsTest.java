@@ -1,5 +1,6 @@
-package dev.cairn.client;
+package dev.cairn.it;
 
+import dev.cairn.client.CairnClient;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -1,12 +1,12 @@
-package dev.cairn.client.cli;
+package dev.cairn.it;
 
+import dev.cairn.client.cli.CairnCli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.cairn.client.CliCluster;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -23,11 +23,11 @@ class CliTest {
     @TempDir
     static Path dir;
 
-    static CliCluster cluster;
+    static TestCluster cluster;
 
     @BeforeAll
     static void start() throws Exception {
-        cluster = CliCluster.start(dir.resolve("cluster"));
+        cluster = TestCluster.start(3, dir.resolve("cluster"));
     }
 
     @AfterAll

@@ -1,5 +1,9 @@
-package dev.cairn.client;
+package dev.cairn.it;
 
+import dev.cairn.client.CairnClient;
+import dev.cairn.client.CairnException;
+import dev.cairn.client.GetResult;
+import dev.cairn.client.PutResult;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,5 +1,7 @@
-package dev.cairn.client;
+package dev.cairn.it;
 
+import dev.cairn.client.CairnClient;
+import dev.cairn.client.CairnException;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,5 +1,6 @@
-package dev.cairn.client;
+package dev.cairn.it;
 
+import dev.cairn.client.CairnClient;
 import dev.cairn.config.ClientConfig;
 import dev.cairn.config.Limits;
 import dev.cairn.config.NodeAddress;
@@ -15,7 +16,7 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 /** A real cluster in this JVM: real Ratis, RocksDB and Netty on loopback ports. */
-final class TestCluster implements AutoCloseable {
+public final class TestCluster implements AutoCloseable {
 
     private final List<NodeConfig> configs = new ArrayList<>();
     private final CairnServer[] servers;

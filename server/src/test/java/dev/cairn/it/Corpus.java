@@ -1,4 +1,4 @@
-package dev.cairn.client;
+package dev.cairn.it;
 
 import java.io.IOException;
 import java.nio.file.Files;
