@@ -1,5 +1,7 @@
 package dev.cairn.server;
 
+import dev.cairn.client.CairnClient;
+import dev.cairn.config.ClientConfig;
 import dev.cairn.config.NodeAddress;
 import dev.cairn.config.NodeConfig;
 import dev.cairn.server.http.HttpApiServer;
@@ -24,6 +26,7 @@ public final class CairnServer implements AutoCloseable {
     private MetaService meta;
     private ProtocolServer protocol;
     private HttpApiServer http;
+    private CairnClient gatewayClient;
 
     private CairnServer(NodeConfig config) {
         this.config = config;
@@ -50,8 +53,16 @@ public final class CairnServer implements AutoCloseable {
         NodeAddress self = config.self();
         protocol = new ProtocolServer(new RequestHandler(config, store, meta), config.limits().maxFrameBytes(), metrics);
         protocol.start(self.host(), self.port());
-        http = new HttpApiServer(meta, store, metrics);
+        http = new HttpApiServer(meta, store, metrics, this::gatewayClient);
         http.start(self.host(), self.httpPort());
+    }
+
+    /** The client this node uses on behalf of HTTP callers: connected to itself, created on first use. */
+    private synchronized CairnClient gatewayClient() {
+        if (gatewayClient == null) {
+            gatewayClient = CairnClient.connect(ClientConfig.parse(config.self().endpoint()));
+        }
+        return gatewayClient;
     }
 
     public NodeConfig config() {
@@ -74,6 +85,9 @@ public final class CairnServer implements AutoCloseable {
     @Override
     public void close() {
         closeQuietly(http);
+        synchronized (this) {
+            closeQuietly(gatewayClient);
+        }
         closeQuietly(protocol);
         closeQuietly(meta);
         closeQuietly(store);

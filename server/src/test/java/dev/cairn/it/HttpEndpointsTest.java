@@ -22,6 +22,50 @@ class HttpEndpointsTest {
     Path dir;
 
     @Test
+    void aStreamPutOverHttpComesBackByteForByte() throws Exception {
+        try (TestCluster cluster = TestCluster.start(3, dir)) {
+            String base = "http://127.0.0.1:" + cluster.config(1).self().httpPort() + "/v1/images/";
+            HttpClient http = HttpClient.newHttpClient();
+            byte[] data = new byte[6 * 1024 * 1024 + 17];
+            new java.util.Random(7).nextBytes(data);
+
+            HttpResponse<String> put = http.send(HttpRequest.newBuilder(URI.create(base + "agent/ckpt-1"))
+                    .PUT(HttpRequest.BodyPublishers.ofByteArray(data)).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(201, put.statusCode(), put.body());
+            JsonNode p = new ObjectMapper().readTree(put.body());
+            assertEquals(data.length, p.get("logicalBytes").asLong());
+            assertTrue(p.get("commitIndex").asLong() > 0);
+
+            HttpResponse<byte[]> get = http.send(HttpRequest.newBuilder(URI.create(base + "agent/ckpt-1")).build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            assertEquals(200, get.statusCode());
+            org.junit.jupiter.api.Assertions.assertArrayEquals(data, get.body());
+
+            HttpResponse<Void> head = http.send(HttpRequest.newBuilder(URI.create(base + "agent/ckpt-1"))
+                    .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding());
+            assertEquals(200, head.statusCode());
+            assertEquals(String.valueOf(data.length), head.headers().firstValue("x-cairn-logical-bytes").orElse(""));
+
+            HttpResponse<String> again = http.send(HttpRequest.newBuilder(URI.create(base + "agent/ckpt-1"))
+                    .PUT(HttpRequest.BodyPublishers.ofByteArray(new byte[1])).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(409, again.statusCode(), again.body());
+
+            HttpResponse<String> bad = http.send(HttpRequest.newBuilder(URI.create(base + "bad%20name"))
+                    .PUT(HttpRequest.BodyPublishers.ofByteArray(new byte[1])).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(400, bad.statusCode(), bad.body());
+            assertTrue(new ObjectMapper().readTree(bad.body()).get("error").asText().contains("bad name"), bad.body());
+
+            HttpResponse<String> delete = http.send(HttpRequest.newBuilder(URI.create(base + "agent/ckpt-1")).DELETE().build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, delete.statusCode(), delete.body());
+            HttpResponse<String> gone = http.send(HttpRequest.newBuilder(URI.create(base + "agent/ckpt-1")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(404, gone.statusCode());
+            assertTrue(gone.body().contains("not found"), gone.body());
+        }
+    }
+
+    @Test
     void healthListingAndMetricsAnswerOverHttp() throws Exception {
         try (TestCluster cluster = TestCluster.start(3, dir); CairnClient client = cluster.client()) {
             client.put("http/one", new ByteArrayInputStream(new byte[70_000]));
