@@ -3,6 +3,7 @@ package dev.cairn.it;
 import dev.cairn.client.CairnClient;
 import dev.cairn.client.CairnException;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -27,7 +28,12 @@ class NodeFailureTest {
             try (CairnClient client = cluster.client()) {
                 client.put("before", new ByteArrayInputStream(before));
 
+                assertEquals(0, CliTest.cairn("admin", "health", "--cluster", cluster.endpoints()).code());
+
                 cluster.stopNode(2);
+                CliTest.Run degraded = CliTest.cairn("admin", "health", "--json", "--cluster", cluster.endpoints());
+                assertEquals(1, degraded.code(), degraded.out());
+                assertTrue(degraded.lastLine().contains("\"status\":\"degraded\""), degraded.lastLine());
                 // Chunks whose first replica is the stopped node are read from the next one.
                 assertArrayEquals(before, get(client, "before"));
                 client.put("during", new ByteArrayInputStream(during));
@@ -37,6 +43,7 @@ class NodeFailureTest {
                 CairnException.QuorumUnavailable e = assertThrows(CairnException.QuorumUnavailable.class,
                         () -> client.put("after", new ByteArrayInputStream(randomBytes(3, 100_000))));
                 assertTrue(e.getMessage().contains("quorum not met") && e.getMessage().contains("N_W=2"), e.getMessage());
+                assertEquals(2, CliTest.cairn("admin", "health", "--cluster", cluster.endpoints()).code());
             }
         }
     }
