@@ -14,6 +14,7 @@ import dev.cairn.server.meta.MetaService;
 import dev.cairn.server.meta.MetaStatus;
 import dev.cairn.server.store.ChunkCorruptException;
 import dev.cairn.server.store.ChunkStore;
+import dev.cairn.server.store.ChunkStoreFailedException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -61,7 +62,7 @@ public final class RequestHandler {
      */
     public CompletableFuture<Response> handle(Frame request) {
         try {
-            return dispatch(request).exceptionally(RequestHandler::toError);
+            return dispatch(request).exceptionally(this::toNodeError);
         } catch (RuntimeException e) {
             return CompletableFuture.completedFuture(toError(e));
         }
@@ -80,6 +81,9 @@ public final class RequestHandler {
                 yield done(Response.of(type, Messages.encodePresence(present)));
             }
             case PUT_CHUNKS -> {
+                if (store.isFailed()) {
+                    yield done(diskFailed());
+                }
                 List<ChunkData> chunks = Messages.decodeChunks(request.header(), request.payload(),
                         config.limits().maxChunkBytes());
                 // The store completes this only after the fdatasync that covers every chunk.
@@ -143,6 +147,21 @@ public final class RequestHandler {
 
     private static CompletableFuture<Response> done(Response r) {
         return CompletableFuture.completedFuture(r);
+    }
+
+    /** Like {@link #toError}, naming this node when its disk failed. */
+    private Response toNodeError(Throwable t) {
+        Throwable cause = t;
+        while ((cause instanceof CompletionException || cause instanceof ExecutionException) && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        return cause instanceof ChunkStoreFailedException ? diskFailed() : toError(t);
+    }
+
+    /** A failed store refuses every chunk until restart: say so, and say it is this node's disk. */
+    private Response diskFailed() {
+        return Response.error(ErrorCode.STORAGE_FAILED, "node " + config.nodeId() + "'s disk failed, it accepts"
+                + " no chunks until it is restarted after the disk is checked: " + store.failureMessage());
     }
 
     /** Maps a failure to the error code and message a client acts on. */

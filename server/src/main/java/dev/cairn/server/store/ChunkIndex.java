@@ -162,17 +162,22 @@ final class ChunkIndex implements AutoCloseable {
         }
     }
 
-    /** Live entries and the sum of their stored lengths, by a full iteration (done once, at open). */
-    long[] countLive() {
-        long count = 0;
-        long bytes = 0;
+    /** Calls {@code action} with every live entry's location, by a full iteration (done once, at open). */
+    void forEachLocation(java.util.function.Consumer<Location> action) {
         try (RocksIterator it = db.newIterator(chunks)) {
             for (it.seekToFirst(); it.isValid(); it.next()) {
-                count++;
-                bytes += Location.decode(it.value()).storedLength();
+                action.accept(Location.decode(it.value()));
             }
         }
-        return new long[] {count, bytes};
+    }
+
+    /** Makes every write so far survive a power loss (fsync of the WAL). */
+    void syncWal() throws IOException {
+        try {
+            db.flushWal(true);
+        } catch (RocksDBException e) {
+            throw new IOException("chunk index WAL sync failed: " + e.getMessage(), e);
+        }
     }
 
     /** Flushes memtables to SST files (used by measurements). */

@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -43,19 +44,57 @@ public final class ChunkStore implements AutoCloseable {
     /** fdatasync: the file's data and the metadata needed to read it back (its size). */
     static final Fsync FDATASYNC = segment -> segment.force(false);
 
+    /**
+     * Opens a segment file for appending; a seam for fault-injection tests (a channel that fails
+     * its writes or its fsync the way a failing or full disk does).
+     */
+    interface SegmentOpener {
+        FileChannel open(Path file, boolean createNew) throws IOException;
+    }
+
+    static final SegmentOpener FILES = (file, createNew) -> createNew
+            ? FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)
+            : FileChannel.open(file, StandardOpenOption.WRITE);
+
+    /** The steps of compacting one segment, in order; after each one a crash must be harmless. */
+    enum CompactionStep {
+        /** Live records copied into the open segment and fdatasync'd (the old ones still indexed). */
+        COPIED,
+        /** Index entries switched to the copies and the index WAL synced. */
+        INDEX_SWITCHED,
+        /** Old segment file deleted and its directory fsync'd. */
+        OLD_SEGMENT_REMOVED
+    }
+
+    /** Called after each compaction step; a test seam that throws to simulate a crash there. */
+    interface CompactionHook {
+        void reached(CompactionStep step, int segment) throws IOException;
+    }
+
+    static final CompactionHook NO_HOOK = (step, segment) -> { };
+
     private static final int RECOVERY_BATCH_RECORDS = 10_000;
+    /** Bytes of live records copied per write + fdatasync + index switch during compaction. */
+    private static final long COMPACTION_BATCH_BYTES = 16L * 1024 * 1024;
 
-    private record PendingAppend(List<ChunkData> chunks, CompletableFuture<Void> future) {}
+    /** Work for the commit thread, which alone writes segments. */
+    private sealed interface Task permits PendingAppend, Compaction, Close {}
 
-    private static final PendingAppend CLOSE = new PendingAppend(List.of(), new CompletableFuture<>());
+    private record PendingAppend(List<ChunkData> chunks, CompletableFuture<Void> future) implements Task {}
+
+    private record Compaction(CompletableFuture<CompactionReport> future) implements Task {}
+
+    private enum Close implements Task { INSTANCE }
 
     private final Path segmentsDir;
     private final ChunkStoreOptions options;
     private final ChunkIndex index;
     private final Fsync fsync;
+    private final SegmentOpener opener;
+    private final CompactionHook compactionHook;
     private final RecoveryReport recovery;
 
-    private final ArrayBlockingQueue<PendingAppend> queue;
+    private final ArrayBlockingQueue<Task> queue;
     private final Thread committer;
     /** Readers hold the read lock while they use the index or a channel; close takes the write lock. */
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
@@ -69,6 +108,8 @@ public final class ChunkStore implements AutoCloseable {
     private final AtomicLong syncs = new AtomicLong();
     private final AtomicLong recordsWritten = new AtomicLong();
     private final AtomicLong indexWriteNanos = new AtomicLong();
+    /** Record bytes (header + payload) of the live chunks in each segment: the compaction input. */
+    private final Map<Integer, AtomicLong> liveRecordBytes = new ConcurrentHashMap<>();
 
     // Owned by the commit thread after the constructor.
     private int openSegment;
@@ -78,17 +119,22 @@ public final class ChunkStore implements AutoCloseable {
     private final Object gate = new Object();
     private boolean paused;
 
-    private ChunkStore(Path segmentsDir, ChunkStoreOptions options, ChunkIndex index, Fsync fsync)
-            throws IOException {
+    private ChunkStore(Path segmentsDir, ChunkStoreOptions options, ChunkIndex index, Fsync fsync,
+                       SegmentOpener opener, CompactionHook compactionHook) throws IOException {
         this.segmentsDir = segmentsDir;
         this.options = options;
         this.index = index;
         this.fsync = fsync;
-        this.queue = new ArrayBlockingQueue<>(options.maxPendingAppends());
+        this.opener = opener;
+        this.compactionHook = compactionHook;
+        // One more slot than appends allowed, so close() and compact() always find room.
+        this.queue = new ArrayBlockingQueue<>(options.maxPendingAppends() + 2);
         this.recovery = recover();
-        long[] live = index.countLive();
-        liveChunks.set(live[0]);
-        liveBytes.set(live[1]);
+        index.forEachLocation(location -> {
+            liveChunks.incrementAndGet();
+            liveBytes.addAndGet(location.storedLength());
+            addLive(location.segment(), location.recordLength());
+        });
         this.committer = new Thread(this::commitLoop, "cairn-chunk-store-commit");
         committer.setDaemon(true);
         committer.start();
@@ -104,6 +150,11 @@ public final class ChunkStore implements AutoCloseable {
     }
 
     static ChunkStore open(Path dir, ChunkStoreOptions options, Fsync fsync) throws IOException {
+        return open(dir, options, fsync, FILES, NO_HOOK);
+    }
+
+    static ChunkStore open(Path dir, ChunkStoreOptions options, Fsync fsync, SegmentOpener opener,
+                           CompactionHook compactionHook) throws IOException {
         Path segments = dir.resolve("segments");
         if (!Files.isDirectory(segments)) {
             Files.createDirectories(segments);
@@ -111,7 +162,7 @@ public final class ChunkStore implements AutoCloseable {
         }
         ChunkIndex index = ChunkIndex.open(dir.resolve("index"));
         try {
-            return new ChunkStore(segments, options, index, fsync);
+            return new ChunkStore(segments, options, index, fsync, opener, compactionHook);
         } catch (IOException | RuntimeException e) {
             index.close();
             throw e;
@@ -148,7 +199,8 @@ public final class ChunkStore implements AutoCloseable {
         try {
             if (closed) {
                 future.completeExceptionally(new IOException("chunk store is closed"));
-            } else if (!queue.offer(new PendingAppend(List.copyOf(chunks), future))) {
+            } else if (queue.size() >= options.maxPendingAppends()
+                    || !queue.offer(new PendingAppend(List.copyOf(chunks), future))) {
                 future.completeExceptionally(new IOException("chunk store is overloaded: "
                         + options.maxPendingAppends() + " appends are waiting for the disk; retry later"));
             }
@@ -166,7 +218,9 @@ public final class ChunkStore implements AutoCloseable {
         boolean matches;
         try {
             matches = chunk.verify();
-        } catch (UnsupportedOperationException e) {
+        } catch (RuntimeException e) {
+            // No codec is banned here: whatever ChunkData can decode, the store accepts. A codec it
+            // cannot decode yet (UnsupportedOperationException) or bytes it cannot decode are refused.
             return new IOException("cannot verify chunk " + chunk.id() + " with codec " + chunk.codec()
                     + ": " + e.getMessage() + "; nothing was written", e);
         }
@@ -198,12 +252,25 @@ public final class ChunkStore implements AutoCloseable {
         lifecycle.readLock().lock();
         try {
             ensureOpen();
-            ChunkIndex.Location location = index.get(id);
-            if (location == null) {
-                return Optional.empty();
+            for (int attempt = 0; ; attempt++) {
+                ChunkIndex.Location location = index.get(id);
+                if (location == null) {
+                    return Optional.empty();
+                }
+                ByteBuffer record;
+                try {
+                    record = readRecord(location);
+                } catch (NoSuchFileException e) {
+                    // Compaction moved the record and removed its old segment after our lookup.
+                    if (attempt < 2 && !location.equals(index.get(id))) {
+                        continue;
+                    }
+                    throw new ChunkCorruptException(id, "chunk " + id + ": its record in segment "
+                            + location.segment() + " is gone (the segment was compacted while the record was"
+                            + " unreadable); read it from a replica");
+                }
+                return Optional.of(decode(id, location, record));
             }
-            ByteBuffer record = readRecord(location);
-            return Optional.of(decode(id, location, record));
         } finally {
             lifecycle.readLock().unlock();
         }
@@ -271,6 +338,7 @@ public final class ChunkStore implements AutoCloseable {
                     return false;
                 }
                 index.delete(id);
+                addLive(location.segment(), -location.recordLength());
                 liveChunks.decrementAndGet();
                 liveBytes.addAndGet(-location.storedLength());
                 return true;
@@ -305,9 +373,58 @@ public final class ChunkStore implements AutoCloseable {
         return recovery;
     }
 
-    /** True after a write or fsync error: every append fails until the node is restarted. */
+    /**
+     * True after an fsync error (or another error that leaves the segments in doubt): every append
+     * fails until the node is restarted. A full disk does not fail the store. For health reporting.
+     */
     public boolean isFailed() {
         return failure != null;
+    }
+
+    /** Why the store failed, or null while it is healthy. */
+    public String failureMessage() {
+        ChunkStoreFailedException failed = failure;
+        return failed == null ? null : failed.getMessage();
+    }
+
+    /**
+     * Rewrites the sealed segments whose live ratio (live record bytes / file size) is under
+     * {@link ChunkStoreOptions#compactionLiveRatio()}, on the commit thread (appends wait meanwhile).
+     * Each segment: copy its live records into the open segment and fdatasync, switch their index
+     * entries and sync the index WAL, then delete the old file and fsync the directory.
+     */
+    public CompletableFuture<CompactionReport> compact() {
+        CompletableFuture<CompactionReport> future = new CompletableFuture<>();
+        lifecycle.readLock().lock();
+        try {
+            if (closed) {
+                future.completeExceptionally(new IOException("chunk store is closed"));
+            } else if (!queue.offer(new Compaction(future))) {
+                future.completeExceptionally(new IOException("chunk store is overloaded; compact later"));
+            }
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+        return future;
+    }
+
+    /** Live ratio of each segment file (live record bytes / file size), for operators and tests. */
+    public Map<Integer, Double> segmentLiveRatios() throws IOException {
+        Map<Integer, Double> ratios = new java.util.TreeMap<>();
+        for (int segment : listSegments()) {
+            long size = Files.size(segmentPath(segment));
+            ratios.put(segment, size == 0 ? 1.0 : (double) liveOf(segment) / size);
+        }
+        return ratios;
+    }
+
+    private void addLive(int segment, long recordBytes) {
+        liveRecordBytes.computeIfAbsent(segment, s -> new AtomicLong()).addAndGet(recordBytes);
+    }
+
+    private long liveOf(int segment) {
+        AtomicLong live = liveRecordBytes.get(segment);
+        return live == null ? 0 : live.get();
     }
 
     long indexWriteNanos() {
@@ -341,23 +458,38 @@ public final class ChunkStore implements AutoCloseable {
     // ---- group commit ------------------------------------------------------------------------
 
     private void commitLoop() {
+        List<Task> tasks = new ArrayList<>();
         List<PendingAppend> batch = new ArrayList<>();
+        List<Compaction> compactions = new ArrayList<>();
         boolean closing = false;
         while (!closing) {
             try {
-                PendingAppend first = queue.take();
+                Task first = queue.take();
                 awaitGate();
-                batch.add(first);
-                queue.drainTo(batch);
+                tasks.add(first);
+                queue.drainTo(tasks);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                batch.addAll(queue);
+                tasks.addAll(queue);
                 closing = true;
             }
-            // Nothing is queued after CLOSE: append refuses once closed is set, before CLOSE is put.
-            closing |= batch.remove(CLOSE);
+            // Nothing is queued after Close: append refuses once closed is set, before Close is put.
+            for (Task task : tasks) {
+                if (task instanceof PendingAppend append) {
+                    batch.add(append);
+                } else if (task instanceof Compaction compaction) {
+                    compactions.add(compaction);
+                } else {
+                    closing = true;
+                }
+            }
             commit(batch);
+            for (Compaction compaction : compactions) {
+                compactNow(compaction.future());
+            }
+            tasks.clear();
             batch.clear();
+            compactions.clear();
         }
         closeQuietly(writeChannel);
     }
@@ -394,6 +526,11 @@ public final class ChunkStore implements AutoCloseable {
             for (PendingAppend pending : batch) {
                 pending.future().complete(null);
             }
+        } catch (DiskFullException e) {
+            // writeAndSync cut the partial write off again: the store stays usable, nothing that was
+            // acknowledged is touched, and this batch was not acknowledged.
+            LOG.warn("{}", e.getMessage());
+            fail(batch, e);
         } catch (IOException | RuntimeException e) {
             ChunkStoreFailedException failed = new ChunkStoreFailedException(e);
             failure = failed;
@@ -405,11 +542,31 @@ public final class ChunkStore implements AutoCloseable {
 
     /** Writes the records, fdatasyncs them, then indexes them; only then may their futures complete. */
     private void writeDurably(List<ChunkData> chunks) throws IOException {
-        List<ByteBuffer> run = new ArrayList<>(2 * chunks.size());
+        List<ChunkIndex.Location> locations = writeAndSyncRecords(chunks);
         List<ChunkId> ids = new ArrayList<>(chunks.size());
+        long payloadBytes = 0;
+        for (ChunkData chunk : chunks) {
+            ids.add(chunk.id());
+            payloadBytes += chunk.storedLength();
+        }
+        // Every record above is now covered by an fdatasync that has returned (writeAndSync).
+        // Only now may the index name them, and only after that may their futures complete.
+        long start = System.nanoTime();
+        index.put(ids, locations, new ChunkIndex.Checkpoint(openSegment, writeOffset));
+        indexWriteNanos.addAndGet(System.nanoTime() - start);
+        for (ChunkIndex.Location location : locations) {
+            addLive(location.segment(), location.recordLength());
+        }
+        liveChunks.addAndGet(ids.size());
+        liveBytes.addAndGet(payloadBytes);
+        recordsWritten.addAndGet(ids.size());
+    }
+
+    /** Appends one record per chunk to the open segment (rolling as needed) and fdatasyncs them. */
+    private List<ChunkIndex.Location> writeAndSyncRecords(List<ChunkData> chunks) throws IOException {
+        List<ByteBuffer> run = new ArrayList<>(2 * chunks.size());
         List<ChunkIndex.Location> locations = new ArrayList<>(chunks.size());
         long runBytes = 0;
-        long payloadBytes = 0;
         for (ChunkData chunk : chunks) {
             long recordLength = SegmentRecord.HEADER_BYTES + (long) chunk.storedLength();
             if (writeOffset + runBytes > 0 && writeOffset + runBytes + recordLength > options.maxSegmentBytes()) {
@@ -421,20 +578,11 @@ public final class ChunkStore implements AutoCloseable {
             ByteBuffer stored = chunk.bytes().duplicate();
             run.add(SegmentRecord.header(chunk.id(), chunk.codec(), chunk.rawLength(), stored));
             run.add(stored);
-            ids.add(chunk.id());
             locations.add(new ChunkIndex.Location(openSegment, writeOffset + runBytes, (int) recordLength));
             runBytes += recordLength;
-            payloadBytes += chunk.storedLength();
         }
         writeAndSync(run, runBytes);
-        // Every record above is now covered by an fdatasync that has returned (writeAndSync).
-        // Only now may the index name them, and only after that may their futures complete.
-        long start = System.nanoTime();
-        index.put(ids, locations, new ChunkIndex.Checkpoint(openSegment, writeOffset));
-        indexWriteNanos.addAndGet(System.nanoTime() - start);
-        liveChunks.addAndGet(ids.size());
-        liveBytes.addAndGet(payloadBytes);
-        recordsWritten.addAndGet(ids.size());
+        return locations;
     }
 
     private void writeAndSync(List<ByteBuffer> run, long runBytes) throws IOException {
@@ -443,22 +591,42 @@ public final class ChunkStore implements AutoCloseable {
         }
         ByteBuffer[] buffers = run.toArray(new ByteBuffer[0]);
         int first = 0;
-        while (first < buffers.length) {
-            writeChannel.write(buffers, first, buffers.length - first);
-            while (first < buffers.length && !buffers[first].hasRemaining()) {
-                first++;
+        try {
+            // A write may be short (a signal, a nearly full disk): keep going from where it stopped.
+            while (first < buffers.length) {
+                writeChannel.write(buffers, first, buffers.length - first);
+                while (first < buffers.length && !buffers[first].hasRemaining()) {
+                    first++;
+                }
             }
+        } catch (IOException e) {
+            if (!isDiskFull(e)) {
+                throw e;
+            }
+            // Cut the partial records off (they were never acknowledged) so the next batch starts on
+            // a record boundary; if even that fails, the caller fails the store.
+            writeChannel.truncate(writeOffset);
+            writeChannel.position(writeOffset);
+            throw new DiskFullException("disk full: no room for " + runBytes + " bytes in segment "
+                    + openSegment + " at offset " + writeOffset + " (" + e.getMessage() + "); nothing of"
+                    + " this append was acknowledged and everything acknowledged before is intact;"
+                    + " free space on the data disk, then retry", e);
         }
+        // No retry on failure: after a failed fdatasync the kernel may have dropped the dirty pages.
         fsync.force(writeChannel);
         syncs.incrementAndGet();
         writeOffset += runBytes;
     }
 
+    private static boolean isDiskFull(IOException e) {
+        String message = String.valueOf(e.getMessage());
+        return message.contains("No space left on device") || message.contains("Disk quota exceeded");
+    }
+
     private void rollSegment() throws IOException {
         writeChannel.close();
         openSegment++;
-        writeChannel = FileChannel.open(segmentPath(openSegment), StandardOpenOption.CREATE_NEW,
-                StandardOpenOption.WRITE);
+        writeChannel = opener.open(segmentPath(openSegment), true);
         writeOffset = 0;
         // The new file's name must be durable before any record in it is acknowledged.
         fsyncDirectory(segmentsDir);
@@ -469,6 +637,121 @@ public final class ChunkStore implements AutoCloseable {
         for (PendingAppend pending : batch) {
             pending.future().completeExceptionally(cause);
         }
+    }
+
+    // ---- compaction ----------------------------------------------------------------------------
+
+    private void compactNow(CompletableFuture<CompactionReport> future) {
+        ChunkStoreFailedException failed = failure;
+        if (failed != null) {
+            future.completeExceptionally(failed);
+            return;
+        }
+        int segmentsCompacted = 0;
+        long recordsCopied = 0;
+        long bytesFreed = 0;
+        try {
+            for (int segment : listSegments()) {
+                long size = Files.size(segmentPath(segment));
+                if (segment >= openSegment || size == 0
+                        || (double) liveOf(segment) / size >= options.compactionLiveRatio()) {
+                    continue;
+                }
+                long before = totalSegmentBytes();
+                recordsCopied += compactSegment(segment);
+                bytesFreed += before - totalSegmentBytes();
+                segmentsCompacted++;
+            }
+            future.complete(new CompactionReport(segmentsCompacted, recordsCopied, bytesFreed));
+        } catch (IOException | RuntimeException e) {
+            // The segments and the index are consistent after every step (that is what the steps are
+            // for), but this process no longer knows which step it finished: restart to recover.
+            ChunkStoreFailedException failedNow = new ChunkStoreFailedException(e);
+            failure = failedNow;
+            LOG.error("chunk store failed while compacting; refusing all appends until restart", e);
+            future.completeExceptionally(failedNow);
+        }
+    }
+
+    private long totalSegmentBytes() throws IOException {
+        long total = 0;
+        for (int segment : listSegments()) {
+            total += Files.size(segmentPath(segment));
+        }
+        return total;
+    }
+
+    /** Copy, sync, switch, remove: a crash after any step leaves every live chunk readable. */
+    private long compactSegment(int segment) throws IOException {
+        long copied = 0;
+        // Deletes wait: a chunk deleted between its copy and the index switch would come back.
+        synchronized (deleteLock) {
+            if (writeOffset > 0) {
+                // The copies go into a fresh segment (rollSegment fsyncs its directory).
+                rollSegment();
+            }
+            try (FileChannel channel = FileChannel.open(segmentPath(segment), StandardOpenOption.READ)) {
+                List<ChunkData> copies = new ArrayList<>();
+                List<ChunkIndex.Location> olds = new ArrayList<>();
+                long[] batchBytes = {0};
+                long[] copiedRecords = {0};
+                SegmentScanner.Sink live = (id, location) -> {
+                    if (!location.equals(index.get(id))) {
+                        return; // deleted, or superseded by a later record of the same chunk
+                    }
+                    ByteBuffer record = ByteBuffer.allocate(location.recordLength());
+                    SegmentScanner.readFully(channel, record, location.offset());
+                    record.flip();
+                    SegmentRecord.Header header = SegmentRecord.parseHeader(record);
+                    copies.add(new ChunkData(id, ChunkCodec.fromCode(header.codecCode()), header.rawLength(),
+                            record.slice(SegmentRecord.HEADER_BYTES, header.storedLength())));
+                    olds.add(location);
+                    copiedRecords[0]++;
+                    batchBytes[0] += location.recordLength();
+                    if (batchBytes[0] >= COMPACTION_BATCH_BYTES) {
+                        switchBatch(segment, copies, olds);
+                        batchBytes[0] = 0;
+                    }
+                };
+                SegmentScanner.scan(channel, segment, 0, live, (offset, length) ->
+                        LOG.error("segment {}: {} corrupt bytes at offset {} dropped by compaction; the chunks in"
+                                + " them must be repaired from replicas", segment, length, offset));
+                switchBatch(segment, copies, olds);
+                copied = copiedRecords[0];
+            }
+            // The switched entries must survive a power loss before the only other copy goes.
+            index.syncWal();
+            compactionHook.reached(CompactionStep.INDEX_SWITCHED, segment);
+        }
+        FileChannel reader = readChannels.remove(segment);
+        Files.delete(segmentPath(segment));
+        fsyncDirectory(segmentsDir);
+        closeQuietly(reader);
+        liveRecordBytes.remove(segment);
+        LOG.info("chunk store compacted segment {} into segment {}", segment, openSegment);
+        compactionHook.reached(CompactionStep.OLD_SEGMENT_REMOVED, segment);
+        return copied;
+    }
+
+    /** Writes one batch of copies durably, then points the index at them (old entries unchanged). */
+    private void switchBatch(int segment, List<ChunkData> copies, List<ChunkIndex.Location> olds) throws IOException {
+        if (copies.isEmpty()) {
+            return;
+        }
+        List<ChunkIndex.Location> news = writeAndSyncRecords(copies);
+        compactionHook.reached(CompactionStep.COPIED, segment);
+        List<ChunkId> ids = new ArrayList<>(copies.size());
+        for (ChunkData copy : copies) {
+            ids.add(copy.id());
+        }
+        // Covered by the fdatasync in writeAndSyncRecords; the index WAL is synced before the old file goes.
+        index.put(ids, news, new ChunkIndex.Checkpoint(openSegment, writeOffset));
+        for (int i = 0; i < news.size(); i++) {
+            addLive(olds.get(i).segment(), -olds.get(i).recordLength());
+            addLive(news.get(i).segment(), news.get(i).recordLength());
+        }
+        copies.clear();
+        olds.clear();
     }
 
     // ---- recovery ------------------------------------------------------------------------------
@@ -542,13 +825,12 @@ public final class ChunkStore implements AutoCloseable {
         }
         if (segments.isEmpty()) {
             openSegment = 1;
-            writeChannel = FileChannel.open(segmentPath(openSegment), StandardOpenOption.CREATE_NEW,
-                    StandardOpenOption.WRITE);
+            writeChannel = opener.open(segmentPath(openSegment), true);
             fsyncDirectory(segmentsDir);
             writeOffset = 0;
         } else {
             openSegment = segments.get(segments.size() - 1);
-            writeChannel = FileChannel.open(segmentPath(openSegment), StandardOpenOption.WRITE);
+            writeChannel = opener.open(segmentPath(openSegment), false);
             writeOffset = writeChannel.size();
             writeChannel.position(writeOffset);
         }
@@ -602,7 +884,7 @@ public final class ChunkStore implements AutoCloseable {
         boolean queued = false;
         while (!queued) {
             try {
-                queue.put(CLOSE);
+                queue.put(Close.INSTANCE);
                 queued = true;
             } catch (InterruptedException e) {
                 interrupted = true;

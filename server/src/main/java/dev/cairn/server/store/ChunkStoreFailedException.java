@@ -10,7 +10,7 @@ import java.io.IOException;
 public final class ChunkStoreFailedException extends IOException {
 
     static final String MESSAGE =
-            "chunk store is failed after an fsync error; the node must be restarted after the disk is checked";
+            "chunk store is failed after a disk error (a failed fsync, write or compaction step); the node must be restarted after the disk is checked";
 
     public ChunkStoreFailedException(Throwable cause) {
         super(MESSAGE + " (cause: " + cause + ")", cause);

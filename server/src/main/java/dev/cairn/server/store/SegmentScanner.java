@@ -1,6 +1,7 @@
 package dev.cairn.server.store;
 
 import dev.cairn.engine.ChunkCodec;
+import dev.cairn.engine.ChunkData;
 import dev.cairn.engine.ChunkId;
 import java.io.EOFException;
 import java.io.IOException;
@@ -78,10 +79,19 @@ final class SegmentScanner {
         if (!SegmentRecord.crcMatches(headerBytes, stored)) {
             return null;
         }
-        if (verifyId && header.codecCode() == ChunkCodec.RAW.code() && !header.id().matches(stored)) {
+        if (verifyId && !hashMatches(header, stored)) {
             return null;
         }
         return header;
+    }
+
+    private static boolean hashMatches(SegmentRecord.Header header, ByteBuffer stored) {
+        try {
+            return new ChunkData(header.id(), ChunkCodec.fromCode(header.codecCode()), header.rawLength(), stored).verify();
+        } catch (RuntimeException e) {
+            // A codec ChunkData cannot decode yet: the CRC is all there is to go on.
+            return true;
+        }
     }
 
     private static long nextValidRecord(FileChannel channel, long from, long size) throws IOException {

@@ -58,7 +58,7 @@ class ChunkStoreTest {
     }
 
     @Test
-    void zstdChunkIsRefusedUntilTheStoreCanVerifyIt() throws Exception {
+    void zstdChunkThatCannotBeVerifiedIsRefusedNamingTheChunk() throws Exception {
         ChunkData page = pages(9, 1).get(0);
         ChunkData zstd = new ChunkData(page.id(), ChunkCodec.ZSTD, PAGE, ByteBuffer.wrap(new byte[100]));
         try (ChunkStore store = ChunkStore.open(dir, ChunkStoreOptions.defaults())) {

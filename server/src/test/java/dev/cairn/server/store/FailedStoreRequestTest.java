@@ -1,0 +1,60 @@
+package dev.cairn.server.store;
+
+import static dev.cairn.server.store.TestChunks.pages;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cairn.config.Limits;
+import dev.cairn.config.NodeAddress;
+import dev.cairn.config.NodeConfig;
+import dev.cairn.config.Quorum;
+import dev.cairn.engine.ChunkData;
+import dev.cairn.engine.protocol.ErrorCode;
+import dev.cairn.engine.protocol.Frame;
+import dev.cairn.engine.protocol.MessageType;
+import dev.cairn.engine.protocol.Messages;
+import dev.cairn.server.net.RequestHandler;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A node whose disk failed answers PUT_CHUNKS with STORAGE_FAILED, naming itself and its disk. */
+class FailedStoreRequestTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void putChunksOnANodeWithAFailedDiskIsRefusedWithStorageFailed() throws Exception {
+        NodeAddress self = new NodeAddress("node-1", "127.0.0.1", 1, 2, 3);
+        NodeConfig config = new NodeConfig("node-1", dir, Quorum.defaultFor(1), List.of(self), Limits.defaults());
+        FaultyFileChannel.Faults faults = new FaultyFileChannel.Faults(1);
+        try (ChunkStore store = ChunkStore.open(dir.resolve("chunks"), ChunkStoreOptions.defaults(),
+                ChunkStore.FDATASYNC, faults.opener(), ChunkStore.NO_HOOK)) {
+            RequestHandler handler = new RequestHandler(config, store, null);
+            faults.failFsync = true;
+            // The first PUT meets the fsync error itself, the second finds the store already failed.
+            for (long seed : new long[] {1, 2}) {
+                Messages.Error error = put(handler, pages(seed, 2));
+                assertEquals(ErrorCode.STORAGE_FAILED, error.code());
+                assertTrue(error.message().startsWith("node node-1's disk failed"), error.message());
+                assertTrue(error.message().contains("Input/output error"), error.message());
+            }
+            assertTrue(store.isFailed());
+        }
+    }
+
+    private static Messages.Error put(RequestHandler handler, List<ChunkData> chunks) throws IOException {
+        int total = chunks.stream().mapToInt(ChunkData::storedLength).sum();
+        ByteBuffer payload = ByteBuffer.allocate(total);
+        chunks.forEach(c -> payload.put(c.bytes().duplicate()));
+        payload.flip();
+        Frame request = Frame.request(MessageType.PUT_CHUNKS, 7, Messages.encodeChunkHeader(chunks), payload);
+        RequestHandler.Response response = handler.handle(request).join();
+        assertEquals(MessageType.ERROR, response.type());
+        return Messages.Error.decode(response.header());
+    }
+}
