@@ -5,6 +5,7 @@ import dev.cairn.engine.ImageName;
 import dev.cairn.engine.manifest.ImageInfo;
 import dev.cairn.engine.protocol.Messages;
 import dev.cairn.engine.protocol.MessageType;
+import dev.cairn.engine.protocol.ReplicationMessages;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -117,6 +118,55 @@ public final class CairnClient implements AutoCloseable {
             }
         }
         return statuses;
+    }
+
+    /**
+     * Asks every node for its replication report: the last census ({@code REPORT}) or a repair
+     * pass run now ({@code RUN}). A node that does not answer is reported in {@code failures}.
+     */
+    public NodeReports<ReplicationMessages.RepairReport> repair(ReplicationMessages.RepairMode mode, NodeListener listener) {
+        return allNodes(MessageType.REPAIR, ReplicationMessages.encodeMode(mode), ReplicationMessages.RepairReport::decode,
+                listener);
+    }
+
+    /** Asks every node to re-read and re-hash its chunks now, repairing bad ones from peers. */
+    public NodeReports<ReplicationMessages.ScrubReport> scrub(NodeListener listener) {
+        return allNodes(MessageType.SCRUB, ByteBuffer.allocate(0), ReplicationMessages.ScrubReport::decode, listener);
+    }
+
+    /** Told as each node answers an all-nodes request. */
+    @FunctionalInterface
+    public interface NodeListener {
+        NodeListener NONE = (nodeId, done, total, error) -> {};
+
+        void onNode(String nodeId, int done, int total, String error);
+    }
+
+    /** Answers of an all-nodes request: reports by node, and why the others failed. */
+    public record NodeReports<T>(java.util.Map<String, T> reports, java.util.Map<String, String> failures) {}
+
+    private <T> NodeReports<T> allNodes(MessageType type, ByteBuffer header, java.util.function.Function<ByteBuffer, T> decode,
+                                        NodeListener listener) {
+        java.util.Map<String, T> reports = new java.util.concurrent.ConcurrentSkipListMap<>();
+        java.util.Map<String, String> failures = new java.util.concurrent.ConcurrentSkipListMap<>();
+        List<NodeConnection> nodes = cluster.nodes();
+        java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
+        List<java.util.concurrent.CompletableFuture<?>> calls = new ArrayList<>();
+        for (NodeConnection node : nodes) {
+            calls.add(node.call(type, header.duplicate(), List.of(), java.time.Duration.ofHours(6)).handle((reply, error) -> {
+                String why = null;
+                if (error != null) {
+                    why = error instanceof NodeConnection.RemoteError remote ? remote.getMessage() : Cluster.rootMessage(error);
+                    failures.put(node.nodeId(), why);
+                } else {
+                    reports.put(node.nodeId(), decode.apply(reply.header()));
+                }
+                listener.onNode(node.nodeId(), done.incrementAndGet(), nodes.size(), why);
+                return null;
+            }));
+        }
+        java.util.concurrent.CompletableFuture.allOf(calls.toArray(java.util.concurrent.CompletableFuture[]::new)).join();
+        return new NodeReports<>(reports, failures);
     }
 
     /** The cluster's membership and quorums as the contacted node reported them. */

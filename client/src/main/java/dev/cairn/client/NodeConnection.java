@@ -72,6 +72,11 @@ final class NodeConnection implements AutoCloseable {
      * cannot be reached or does not answer in time.
      */
     CompletableFuture<Reply> call(MessageType type, ByteBuffer header, List<ByteBuffer> payload) {
+        return call(type, header, payload, timeout);
+    }
+
+    /** As above, with its own time limit (admin requests that run a whole pass take long). */
+    CompletableFuture<Reply> call(MessageType type, ByteBuffer header, List<ByteBuffer> payload, Duration timeout) {
         Channel ch;
         try {
             ch = connected();

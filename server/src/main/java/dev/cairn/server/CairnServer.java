@@ -1,6 +1,8 @@
 package dev.cairn.server;
 
 import dev.cairn.client.CairnClient;
+import dev.cairn.client.ChunkPeers;
+import dev.cairn.server.replication.Replicator;
 import dev.cairn.config.ClientConfig;
 import dev.cairn.config.NodeAddress;
 import dev.cairn.config.NodeConfig;
@@ -20,6 +22,10 @@ import java.nio.file.Files;
  */
 public final class CairnServer implements AutoCloseable {
 
+    /** The first census runs soon after start, so health has figures; then one pass every 10 minutes. */
+    static final long REPAIR_FIRST_SECONDS = 30;
+    static final long REPAIR_PERIOD_SECONDS = 600;
+
     private final NodeConfig config;
     private final NodeMetrics metrics = new NodeMetrics();
     private ChunkStore store;
@@ -27,6 +33,8 @@ public final class CairnServer implements AutoCloseable {
     private ProtocolServer protocol;
     private HttpApiServer http;
     private CairnClient gatewayClient;
+    private ChunkPeers peers;
+    private Replicator replicator;
 
     private CairnServer(NodeConfig config) {
         this.config = config;
@@ -51,10 +59,20 @@ public final class CairnServer implements AutoCloseable {
         metrics.gauge("cairn_store_stored_bytes", openedStore::storedBytes);
         meta = MetaService.start(config);
         NodeAddress self = config.self();
-        protocol = new ProtocolServer(new RequestHandler(config, store, meta), config.limits().maxFrameBytes(), metrics);
+        replicator = new Replicator(config, store, this::peers);
+        protocol = new ProtocolServer(new RequestHandler(config, store, meta, replicator), config.limits().maxFrameBytes(), metrics);
         protocol.start(self.host(), self.port());
+        replicator.startBackground(REPAIR_FIRST_SECONDS, REPAIR_PERIOD_SECONDS);
         http = new HttpApiServer(meta, store, metrics, this::gatewayClient);
         http.start(self.host(), self.httpPort());
+    }
+
+    /** This node's chunk-level view of its peers: connected to itself, created on first use. */
+    private synchronized ChunkPeers peers() {
+        if (peers == null) {
+            peers = ChunkPeers.connect(ClientConfig.parse(config.self().endpoint()));
+        }
+        return peers;
     }
 
     /** The client this node uses on behalf of HTTP callers: connected to itself, created on first use. */
@@ -77,6 +95,10 @@ public final class CairnServer implements AutoCloseable {
         return metrics;
     }
 
+    public Replicator replicator() {
+        return replicator;
+    }
+
     public ChunkStore store() {
         return store;
     }
@@ -85,8 +107,10 @@ public final class CairnServer implements AutoCloseable {
     @Override
     public void close() {
         closeQuietly(http);
+        closeQuietly(replicator);
         synchronized (this) {
             closeQuietly(gatewayClient);
+            closeQuietly(peers);
         }
         closeQuietly(protocol);
         closeQuietly(meta);

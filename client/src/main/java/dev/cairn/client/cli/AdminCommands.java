@@ -2,6 +2,7 @@ package dev.cairn.client.cli;
 
 import dev.cairn.client.CairnClient;
 import dev.cairn.engine.protocol.Messages;
+import dev.cairn.engine.protocol.ReplicationMessages;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -12,8 +13,8 @@ import picocli.CommandLine.Mixin;
 
 /** {@code cairn admin …}: what operators use to see and keep the cluster healthy. */
 @Command(name = "admin", mixinStandardHelpOptions = true,
-        description = "Cluster administration: health now; repair, scrub, gc and nodes come with replication.",
-        subcommands = AdminCommands.Health.class)
+        description = "Cluster administration: health, repair, scrub.",
+        subcommands = {AdminCommands.Health.class, AdminCommands.Repair.class, AdminCommands.Scrub.class})
 final class AdminCommands implements Runnable {
 
     @picocli.CommandLine.Spec
@@ -67,12 +68,22 @@ final class AdminCommands implements Runnable {
                         .mapToLong(Messages.NodeStatus::commitIndex).findFirst().orElse(-1);
                 int live = statuses.size();
                 int total = info.nodes().size();
+                CairnClient.NodeReports<ReplicationMessages.RepairReport> census =
+                        cairn.repair(ReplicationMessages.RepairMode.REPORT, CairnClient.NodeListener.NONE);
+                long belowN = 0;
+                long belowW = 0;
+                boolean censusComplete = census.failures().isEmpty() && !census.reports().isEmpty();
+                for (ReplicationMessages.RepairReport r : census.reports().values()) {
+                    belowN += r.belowReplicas();
+                    belowW += r.belowWriteQuorum();
+                    censusComplete &= r.finishedAtMillis() >= 0;
+                }
                 String status;
                 int code;
                 if (leader == null || live < info.writeQuorum() || live <= total / 2) {
                     status = "unavailable";
                     code = UNAVAILABLE;
-                } else if (live < total) {
+                } else if (live < total || belowN > 0) {
                     status = "degraded";
                     code = DEGRADED;
                 } else {
@@ -105,6 +116,13 @@ final class AdminCommands implements Runnable {
                     nodes.add(n);
                 }
                 System.out.println();
+                if (census.reports().values().stream().anyMatch(r -> r.finishedAtMillis() >= 0)) {
+                    System.out.println("chunks below N=" + info.replicas() + ": " + belowN + ", below N_W=" + info.writeQuorum()
+                            + ": " + belowW + " (last replication census" + (censusComplete ? "" : " of the nodes that answered")
+                            + "; cairn admin repair runs one now)");
+                } else {
+                    System.out.println("chunks below N: not counted yet (no replication census has run; cairn admin repair runs one)");
+                }
                 System.out.println("status: " + status + " (leader " + (leader == null ? "none" : leader) + ", " + live + " of "
                         + total + " nodes live, N=" + info.replicas() + " N_W=" + info.writeQuorum() + " N_R=" + info.readQuorum() + ")");
                 if (shared.json) {
@@ -116,8 +134,10 @@ final class AdminCommands implements Runnable {
                     j.put("writeQuorum", info.writeQuorum());
                     j.put("readQuorum", info.readQuorum());
                     j.put("nodes", nodes);
-                    // Not measured until the replication census exists; null rather than a guess.
-                    j.put("underReplicatedChunks", null);
+                    // From the nodes' last census; null when none has run (rather than a guess).
+                    boolean counted = census.reports().values().stream().anyMatch(r -> r.finishedAtMillis() >= 0);
+                    j.put("underReplicatedChunks", counted ? belowN : null);
+                    j.put("belowWriteQuorumChunks", counted ? belowW : null);
                     Output.json(System.out, j);
                 }
                 return code;
@@ -126,6 +146,100 @@ final class AdminCommands implements Runnable {
 
         private static String leaderOrEmpty(String leader) {
             return leader == null ? "" : leader;
+        }
+    }
+
+    @Command(name = "repair", mixinStandardHelpOptions = true,
+            description = {"Restores every chunk to N replicas now: each node walks its chunks, counts those below N and "
+                    + "N_W, and copies them to the placement nodes that lack them. Shows each node as it finishes, then a summary.",
+                "Exit 0 when every node finished and nothing is left below N, 1 otherwise."},
+            footer = {"", "Example:", "  cairn admin repair"})
+    static final class Repair implements Callable<Integer> {
+        @Mixin
+        ImageCommands.Shared shared;
+
+        @Override
+        public Integer call() {
+            try (CairnClient cairn = shared.connect()) {
+                System.err.println("repair: running a pass on every node...");
+                CairnClient.NodeReports<ReplicationMessages.RepairReport> reports = cairn.repair(
+                        ReplicationMessages.RepairMode.RUN, (node, done, total, error) -> System.err.println(
+                                "repair: " + node + " " + (error == null ? "done" : "failed: " + error) + " (" + done + "/" + total + ")"));
+                long scanned = 0;
+                long copies = 0;
+                long bytes = 0;
+                long unreachable = 0;
+                for (ReplicationMessages.RepairReport r : reports.reports().values()) {
+                    System.out.println(r.nodeId() + ": " + r.scannedChunks() + " chunks counted, " + r.copiesRepaired()
+                            + " copies sent (" + Output.bytes(r.bytesRepaired()) + ") in " + r.durationMillis() + " ms"
+                            + (r.unreachablePeers() > 0 ? ", " + r.unreachablePeers() + " peers unreachable" : ""));
+                    scanned += r.scannedChunks();
+                    copies += r.copiesRepaired();
+                    bytes += r.bytesRepaired();
+                    unreachable += r.unreachablePeers();
+                }
+                reports.failures().forEach((node, why) -> System.out.println(node + ": failed: " + why));
+                // What is left: a census pass after the copies, on the nodes that answered.
+                CairnClient.NodeReports<ReplicationMessages.RepairReport> after = cairn.repair(
+                        ReplicationMessages.RepairMode.RUN, CairnClient.NodeListener.NONE);
+                long leftBelowN = after.reports().values().stream().mapToLong(ReplicationMessages.RepairReport::belowReplicas).sum();
+                System.out.println("summary: " + scanned + " chunks, " + copies + " copies restored (" + Output.bytes(bytes)
+                        + "), " + leftBelowN + " chunks still below N" + (unreachable > 0 || !reports.failures().isEmpty()
+                        ? " (some nodes were unreachable: repair again when they are back)" : ""));
+                if (shared.json) {
+                    Map<String, Object> j = new LinkedHashMap<>();
+                    j.put("chunks", scanned);
+                    j.put("copiesRepaired", copies);
+                    j.put("bytesRepaired", bytes);
+                    j.put("underReplicatedChunks", leftBelowN);
+                    j.put("failedNodes", reports.failures().keySet());
+                    Output.json(System.out, j);
+                }
+                return reports.failures().isEmpty() && leftBelowN == 0 ? 0 : 1;
+            }
+        }
+    }
+
+    @Command(name = "scrub", mixinStandardHelpOptions = true,
+            description = {"Re-reads and re-hashes every chunk on every node now and replaces bad copies with verified "
+                    + "copies from peers.", "Exit 0 when every node finished and nothing was left unrepaired, 1 otherwise."},
+            footer = {"", "Example:", "  cairn admin scrub --json | tail -1"})
+    static final class Scrub implements Callable<Integer> {
+        @Mixin
+        ImageCommands.Shared shared;
+
+        @Override
+        public Integer call() {
+            try (CairnClient cairn = shared.connect()) {
+                System.err.println("scrub: re-hashing every chunk on every node...");
+                CairnClient.NodeReports<ReplicationMessages.ScrubReport> reports = cairn.scrub((node, done, total, error) ->
+                        System.err.println("scrub: " + node + " " + (error == null ? "done" : "failed: " + error) + " (" + done + "/" + total + ")"));
+                long checked = 0;
+                long corrupt = 0;
+                long repaired = 0;
+                long unrepairable = 0;
+                for (ReplicationMessages.ScrubReport r : reports.reports().values()) {
+                    System.out.println(r.nodeId() + ": " + r.checked() + " chunks checked, " + r.corrupt() + " corrupt, "
+                            + r.repaired() + " repaired, " + r.unrepairable() + " unrepairable, " + r.durationMillis() + " ms");
+                    checked += r.checked();
+                    corrupt += r.corrupt();
+                    repaired += r.repaired();
+                    unrepairable += r.unrepairable();
+                }
+                reports.failures().forEach((node, why) -> System.out.println(node + ": failed: " + why));
+                System.out.println("summary: " + checked + " checked, " + corrupt + " corrupt, " + repaired + " repaired, "
+                        + unrepairable + " unrepairable");
+                if (shared.json) {
+                    Map<String, Object> j = new LinkedHashMap<>();
+                    j.put("checked", checked);
+                    j.put("corrupt", corrupt);
+                    j.put("repaired", repaired);
+                    j.put("unrepairable", unrepairable);
+                    j.put("failedNodes", reports.failures().keySet());
+                    Output.json(System.out, j);
+                }
+                return reports.failures().isEmpty() && unrepairable == 0 ? 0 : 1;
+            }
         }
     }
 }

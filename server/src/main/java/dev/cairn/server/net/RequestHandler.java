@@ -9,6 +9,8 @@ import dev.cairn.engine.protocol.Frame;
 import dev.cairn.engine.protocol.Messages;
 import dev.cairn.engine.protocol.MessageType;
 import dev.cairn.engine.protocol.ProtocolException;
+import dev.cairn.engine.protocol.ReplicationMessages;
+import dev.cairn.server.replication.Replicator;
 import dev.cairn.server.meta.CatalogException;
 import dev.cairn.server.meta.MetaService;
 import dev.cairn.server.meta.MetaStatus;
@@ -44,12 +46,14 @@ public final class RequestHandler {
     private final NodeConfig config;
     private final ChunkStore store;
     private final MetaService meta;
+    private final Replicator replicator;
     private final Messages.ClusterInfo clusterInfo;
 
-    public RequestHandler(NodeConfig config, ChunkStore store, MetaService meta) {
+    public RequestHandler(NodeConfig config, ChunkStore store, MetaService meta, Replicator replicator) {
         this.config = config;
         this.store = store;
         this.meta = meta;
+        this.replicator = replicator;
         List<Messages.Peer> peers = new ArrayList<>();
         config.nodes().forEach(n -> peers.add(new Messages.Peer(n.id(), n.host(), n.port(), n.httpPort())));
         this.clusterInfo = new Messages.ClusterInfo(config.nodeId(), config.quorum().replicas(),
@@ -113,6 +117,13 @@ public final class RequestHandler {
                 yield done(Response.of(type, new Messages.NodeStatus(s.nodeId(), s.role(), s.term(), s.leaderId(),
                         s.commitIndex(), s.appliedIndex(), store.chunkCount(), store.storedBytes()).encode()));
             }
+            case REPAIR -> {
+                ReplicationMessages.RepairMode mode = ReplicationMessages.decodeMode(request.header());
+                yield (mode == ReplicationMessages.RepairMode.RUN ? replicator.repairAsync()
+                        : CompletableFuture.completedFuture(replicator.lastReport()))
+                        .thenApply(report -> Response.of(type, report.encode()));
+            }
+            case SCRUB -> replicator.scrubAsync().thenApply(report -> Response.of(type, report.encode()));
             case ERROR -> throw new ProtocolException("an ERROR frame is not a request");
         };
     }

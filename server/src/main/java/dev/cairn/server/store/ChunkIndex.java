@@ -149,6 +149,29 @@ final class ChunkIndex implements AutoCloseable {
         }
     }
 
+    /**
+     * Up to {@code limit} chunk ids in id order, strictly after {@code after} (or from the first
+     * when null): a page of the store's contents for repair and scrub.
+     */
+    List<ChunkId> idsAfter(ChunkId after, int limit) {
+        List<ChunkId> ids = new ArrayList<>(Math.min(limit, 4096));
+        try (RocksIterator it = db.newIterator(chunks)) {
+            if (after == null) {
+                it.seekToFirst();
+            } else {
+                byte[] key = after.toBytes();
+                it.seek(key);
+                if (it.isValid() && java.util.Arrays.equals(it.key(), key)) {
+                    it.next();
+                }
+            }
+            for (; it.isValid() && ids.size() < limit; it.next()) {
+                ids.add(ChunkId.fromBytes(it.key()));
+            }
+        }
+        return ids;
+    }
+
     /** Forgets every entry and the checkpoint: the next scan rebuilds from the first segment. */
     void clear() throws IOException {
         try (RocksIterator it = db.newIterator(chunks); WriteBatch batch = new WriteBatch()) {

@@ -348,6 +348,14 @@ public final class ChunkStore implements AutoCloseable {
         }
     }
 
+    /**
+     * A page of the chunk ids this store holds, in id order after {@code after} (null for the
+     * first page). Chunks appended or deleted meanwhile may or may not appear.
+     */
+    public List<ChunkId> idsAfter(ChunkId after, int limit) {
+        return index.idsAfter(after, limit);
+    }
+
     /** Live chunks. */
     public long chunkCount() {
         return liveChunks.get();

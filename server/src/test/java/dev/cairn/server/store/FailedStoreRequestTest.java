@@ -34,7 +34,7 @@ class FailedStoreRequestTest {
         FaultyFileChannel.Faults faults = new FaultyFileChannel.Faults(1);
         try (ChunkStore store = ChunkStore.open(dir.resolve("chunks"), ChunkStoreOptions.defaults(),
                 ChunkStore.FDATASYNC, faults.opener(), ChunkStore.NO_HOOK)) {
-            RequestHandler handler = new RequestHandler(config, store, null);
+            RequestHandler handler = new RequestHandler(config, store, null, null);
             faults.failFsync = true;
             // The first PUT meets the fsync error itself, the second finds the store already failed.
             for (long seed : new long[] {1, 2}) {

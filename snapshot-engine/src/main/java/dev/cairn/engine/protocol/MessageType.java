@@ -23,6 +23,10 @@ public enum MessageType {
     DELETE_IMAGE(8),
     /** The node's Raft role and indexes and its chunk store's size. */
     NODE_STATUS(9),
+    /** Report the node's last replication census, or run a repair pass now and report it. */
+    REPAIR(10),
+    /** Re-read and re-hash every local chunk now, repairing bad ones from peers. */
+    SCRUB(11),
     /** A failed request: an error code and a message. Only in responses. */
     ERROR(127);
 

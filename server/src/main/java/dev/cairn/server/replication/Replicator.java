@@ -1,0 +1,338 @@
+package dev.cairn.server.replication;
+
+import dev.cairn.client.ChunkPeers;
+import dev.cairn.config.NodeConfig;
+import dev.cairn.engine.ChunkData;
+import dev.cairn.engine.ChunkId;
+import dev.cairn.engine.protocol.Messages;
+import dev.cairn.engine.protocol.ReplicationMessages.RepairReport;
+import dev.cairn.engine.protocol.ReplicationMessages.ScrubReport;
+import dev.cairn.server.store.ChunkCorruptException;
+import dev.cairn.server.store.ChunkStore;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Anti-entropy for one node: walks the chunks this node holds, asks their other placement nodes
+ * whether they hold them too, counts the chunks below N and below N_W, and sends copies to the
+ * placement nodes that lack them. Each chunk is counted and repaired by one node only, the first
+ * of its placement nodes that holds it, so passes on all nodes neither double-count nor send a
+ * copy twice.
+ *
+ * <p>Also the scrubber: re-reads and re-hashes every local chunk and replaces a bad one with a
+ * verified copy from a peer.
+ */
+public final class Replicator implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Replicator.class);
+
+    /** Chunk ids examined per step: one HAS request per peer per step. */
+    static final int PAGE = 512;
+    /** Most bytes of copies sent to one peer in one request. */
+    static final int MAX_PUSH_BYTES = 4 * 1024 * 1024;
+    static final long PEER_TIMEOUT_SECONDS = 60;
+
+    private final NodeConfig config;
+    private final ChunkStore store;
+    private final Supplier<ChunkPeers> peers;
+    private final ScheduledExecutorService scheduler;
+    private final Object passLock = new Object();
+    private volatile RepairReport last;
+
+    public Replicator(NodeConfig config, ChunkStore store, Supplier<ChunkPeers> peers) {
+        this.config = config;
+        this.store = store;
+        this.peers = peers;
+        this.last = RepairReport.none(config.nodeId());
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "cairn-replicator");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Runs a pass every {@code periodSeconds}, the first after {@code initialDelaySeconds}. */
+    public void startBackground(long initialDelaySeconds, long periodSeconds) {
+        scheduler.scheduleWithFixedDelay(() -> {
+            try {
+                repairNow();
+            } catch (RuntimeException e) {
+                LOG.warn("background repair pass failed: {}", e.toString());
+            }
+        }, initialDelaySeconds, periodSeconds, TimeUnit.SECONDS);
+    }
+
+    /** Runs a repair pass on the replicator's own thread (after any pass in progress). */
+    public CompletableFuture<RepairReport> repairAsync() {
+        return CompletableFuture.supplyAsync(this::repairNow, scheduler);
+    }
+
+    /** Runs a scrub on the replicator's own thread (after any pass in progress). */
+    public CompletableFuture<ScrubReport> scrubAsync() {
+        return CompletableFuture.supplyAsync(this::scrubNow, scheduler);
+    }
+
+    /** The report of the last finished pass. */
+    public RepairReport lastReport() {
+        return last;
+    }
+
+    /** Runs one pass now (waiting for a running one to end first) and returns its report. */
+    public RepairReport repairNow() {
+        synchronized (passLock) {
+            long start = System.currentTimeMillis();
+            Pass pass = new Pass();
+            ChunkId after = null;
+            while (true) {
+                List<ChunkId> ids = store.idsAfter(after, PAGE);
+                if (ids.isEmpty()) {
+                    break;
+                }
+                pass.step(ids);
+                after = ids.get(ids.size() - 1);
+            }
+            long end = System.currentTimeMillis();
+            RepairReport report = new RepairReport(config.nodeId(), pass.scanned, pass.belowN, pass.belowW,
+                    pass.copies, pass.bytes, pass.unreachable.size(), end, end - start);
+            last = report;
+            return report;
+        }
+    }
+
+    /** One walk over the local chunks. */
+    private final class Pass {
+        long scanned;
+        long belowN;
+        long belowW;
+        long copies;
+        long bytes;
+        final Set<String> unreachable = new HashSet<>();
+
+        void step(List<ChunkId> ids) {
+            ChunkPeers cluster = peers.get();
+            String self = config.nodeId();
+            int n = cluster.replicas();
+            List<List<String>> placements = new ArrayList<>(ids.size());
+            Map<String, List<Integer>> askByPeer = new HashMap<>();
+            for (int i = 0; i < ids.size(); i++) {
+                List<String> placement = cluster.placement().nodesFor(ids.get(i), n);
+                placements.add(placement);
+                for (String node : placement) {
+                    if (!node.equals(self)) {
+                        askByPeer.computeIfAbsent(node, k -> new ArrayList<>()).add(i);
+                    }
+                }
+            }
+            Map<String, CompletableFuture<boolean[]>> answers = new HashMap<>();
+            askByPeer.forEach((peer, indexes) -> {
+                List<ChunkId> asked = new ArrayList<>(indexes.size());
+                indexes.forEach(i -> asked.add(ids.get(i)));
+                answers.put(peer, cluster.has(peer, asked));
+            });
+            // holders.get(i) = the placement nodes known to hold chunk i (this node included).
+            List<Set<String>> holders = new ArrayList<>(ids.size());
+            for (int i = 0; i < ids.size(); i++) {
+                Set<String> h = new HashSet<>();
+                h.add(self);
+                holders.add(h);
+            }
+            Set<String> reachable = new HashSet<>();
+            answers.forEach((peer, future) -> {
+                boolean[] present = await(future, peer);
+                if (present == null) {
+                    unreachable.add(peer);
+                    return;
+                }
+                reachable.add(peer);
+                List<Integer> indexes = askByPeer.get(peer);
+                for (int k = 0; k < indexes.size(); k++) {
+                    if (present[k]) {
+                        holders.get(indexes.get(k)).add(peer);
+                    }
+                }
+            });
+            Map<String, List<ChunkId>> push = new HashMap<>();
+            for (int i = 0; i < ids.size(); i++) {
+                List<String> placement = placements.get(i);
+                Set<String> h = holders.get(i);
+                String first = placement.stream().filter(h::contains).findFirst().orElse(self);
+                if (!first.equals(self)) {
+                    continue; // counted and repaired by the first placement node that holds it
+                }
+                scanned++;
+                long copiesOnPlacement = placement.stream().filter(h::contains).count();
+                if (copiesOnPlacement < n) {
+                    belowN++;
+                }
+                if (copiesOnPlacement < cluster.writeQuorum()) {
+                    belowW++;
+                }
+                for (String node : placement) {
+                    if (!h.contains(node) && reachable.contains(node)) {
+                        push.computeIfAbsent(node, k -> new ArrayList<>()).add(ids.get(i));
+                    }
+                }
+            }
+            push.forEach((peer, missing) -> send(cluster, peer, missing));
+        }
+
+        private void send(ChunkPeers cluster, String peer, List<ChunkId> missing) {
+            List<ChunkData> batch = new ArrayList<>();
+            long batchBytes = 0;
+            for (ChunkId id : missing) {
+                Optional<ChunkData> chunk = readLocal(id);
+                if (chunk.isEmpty()) {
+                    continue; // deleted or corrupt here since the page was read: not ours to send
+                }
+                batch.add(chunk.get());
+                batchBytes += chunk.get().storedLength();
+                if (batchBytes >= MAX_PUSH_BYTES) {
+                    flush(cluster, peer, batch, batchBytes);
+                    batch = new ArrayList<>();
+                    batchBytes = 0;
+                }
+            }
+            flush(cluster, peer, batch, batchBytes);
+        }
+
+        private void flush(ChunkPeers cluster, String peer, List<ChunkData> batch, long batchBytes) {
+            if (batch.isEmpty()) {
+                return;
+            }
+            try {
+                // Counted only once the peer answered, i.e. after its fdatasync covered the copies.
+                cluster.put(peer, batch).get(PEER_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+                copies += batch.size();
+                bytes += batchBytes;
+            } catch (ExecutionException | TimeoutException e) {
+                unreachable.add(peer);
+                LOG.debug("repair copies to {} failed: {}", peer, e.toString());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted during repair");
+            }
+        }
+    }
+
+    private Optional<ChunkData> readLocal(ChunkId id) {
+        try {
+            Optional<ChunkData> chunk = store.read(id);
+            return chunk.filter(ChunkData::verify);
+        } catch (ChunkCorruptException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            LOG.warn("cannot read chunk {} for repair: {}", id.shortHex(), e.toString());
+            return Optional.empty();
+        }
+    }
+
+    private static <T> T await(CompletableFuture<T> future, String peer) {
+        try {
+            return future.get(PEER_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.debug("peer {} failed during repair: {}", peer, e.toString());
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted during repair");
+        }
+    }
+
+    /** Re-reads and re-hashes every local chunk; replaces bad ones with verified copies from peers. */
+    public ScrubReport scrubNow() {
+        synchronized (passLock) {
+            long start = System.currentTimeMillis();
+            long checked = 0;
+            long corrupt = 0;
+            long repaired = 0;
+            long unrepairable = 0;
+            ChunkId after = null;
+            while (true) {
+                List<ChunkId> ids = store.idsAfter(after, PAGE);
+                if (ids.isEmpty()) {
+                    break;
+                }
+                for (ChunkId id : ids) {
+                    checked++;
+                    if (isIntact(id)) {
+                        continue;
+                    }
+                    corrupt++;
+                    if (replaceFromPeer(id)) {
+                        repaired++;
+                    } else {
+                        unrepairable++;
+                    }
+                }
+                after = ids.get(ids.size() - 1);
+            }
+            return new ScrubReport(config.nodeId(), checked, corrupt, repaired, unrepairable,
+                    System.currentTimeMillis() - start);
+        }
+    }
+
+    private boolean isIntact(ChunkId id) {
+        try {
+            Optional<ChunkData> chunk = store.read(id);
+            return chunk.isEmpty() || chunk.get().verify(); // absent: deleted meanwhile, nothing to check
+        } catch (ChunkCorruptException e) {
+            return false;
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("scrub cannot read chunk {}: {}", id.shortHex(), e.toString());
+            return false;
+        }
+    }
+
+    private boolean replaceFromPeer(ChunkId id) {
+        ChunkPeers cluster = peers.get();
+        for (String node : cluster.placement().nodesFor(id, config.nodes().size())) {
+            if (node.equals(config.nodeId())) {
+                continue;
+            }
+            List<Messages.Fetched> fetched = await(cluster.get(node, List.of(id)), node);
+            if (fetched == null || fetched.get(0).status() != Messages.ChunkStatus.OK || !fetched.get(0).data().verify()) {
+                continue;
+            }
+            try {
+                store.delete(id);
+                store.append(List.of(copyOf(fetched.get(0).data()))).get(PEER_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+                LOG.warn("scrub replaced corrupt chunk {} with a verified copy from {}", id.shortHex(), node);
+                return true;
+            } catch (IOException | ExecutionException | TimeoutException e) {
+                LOG.warn("scrub could not rewrite chunk {}: {}", id.shortHex(), e.toString());
+                return false;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        LOG.error("scrub found chunk {} corrupt and no peer has a good copy", id.shortHex());
+        return false;
+    }
+
+    private static ChunkData copyOf(ChunkData c) {
+        byte[] bytes = new byte[c.storedLength()];
+        c.bytes().duplicate().get(bytes);
+        return new ChunkData(c.id(), c.codec(), c.rawLength(), java.nio.ByteBuffer.wrap(bytes));
+    }
+
+    @Override
+    public void close() {
+        scheduler.shutdownNow();
+    }
+}

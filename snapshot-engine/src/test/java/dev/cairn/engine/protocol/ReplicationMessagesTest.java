@@ -1,0 +1,35 @@
+package dev.cairn.engine.protocol;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.cairn.engine.protocol.ReplicationMessages.RepairMode;
+import dev.cairn.engine.protocol.ReplicationMessages.RepairReport;
+import dev.cairn.engine.protocol.ReplicationMessages.ScrubReport;
+import java.nio.ByteBuffer;
+import org.junit.jupiter.api.Test;
+
+class ReplicationMessagesTest {
+
+    @Test
+    void reportsAndModesRoundTrip() {
+        RepairReport repair = new RepairReport("node-2", 100, 7, 1, 6, 24_576, 1, 1_700_000_000_000L, 42);
+        assertEquals(repair, RepairReport.decode(repair.encode()));
+        ScrubReport scrub = new ScrubReport("node-1", 1000, 2, 1, 1, 99);
+        assertEquals(scrub, ScrubReport.decode(scrub.encode()));
+        for (RepairMode mode : RepairMode.values()) {
+            assertEquals(mode, ReplicationMessages.decodeMode(ReplicationMessages.encodeMode(mode)));
+        }
+    }
+
+    @Test
+    void truncatedOrUnknownInputIsRefused() {
+        ByteBuffer full = new RepairReport("n", 1, 2, 3, 4, 5, 6, 7, 8).encode();
+        for (int length = 0; length < full.remaining(); length++) {
+            ByteBuffer cut = full.duplicate().limit(length);
+            assertThrows(ProtocolException.class, () -> RepairReport.decode(cut), "length " + length);
+        }
+        assertThrows(ProtocolException.class, () -> ReplicationMessages.decodeMode(ByteBuffer.wrap(new byte[] {9})));
+        assertThrows(ProtocolException.class, () -> ReplicationMessages.decodeMode(ByteBuffer.wrap(new byte[] {0, 0})));
+    }
+}
