@@ -23,10 +23,13 @@ import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.raftlog.RaftLog;
 import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.SnapshotInfo;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.LifeCycle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,10 +42,11 @@ import org.slf4j.LoggerFactory;
  * (EXISTS, NOT_FOUND) is a result encoded in the reply, not an exception. An entry this build
  * cannot decode stops the state machine: skipping it would make this replica diverge.
  *
- * <p>Without Raft snapshots Ratis replays the whole log at start; entries at or below the
- * persisted last applied index are already in RocksDB and are skipped. Snapshots from RocksDB
- * checkpoints can be added by overriding {@code takeSnapshot} and the storage, without touching
- * apply.
+ * <p>Raft snapshots are RocksDB checkpoints ({@link CatalogSnapshots}). At start Ratis replays
+ * the log after the latest snapshot; entries at or below the persisted last applied index are
+ * already in RocksDB and are skipped. When the snapshot is ahead of the catalog (a snapshot
+ * installed from the leader, or RocksDB writes lost in a crash after the log was purged), the
+ * catalog is replaced by the snapshot first.
  */
 final class CatalogStateMachine extends BaseStateMachine {
 
@@ -51,8 +55,10 @@ final class CatalogStateMachine extends BaseStateMachine {
     private final Path catalogDir;
     /** Queries take the read side, close takes the write side: RocksDB must not be used after close. */
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+    private final CatalogSnapshots snapshots = new CatalogSnapshots();
     private CatalogStore store;
     private boolean closed;
+    private volatile long snapshotsLoaded;
     // Written only by Ratis' apply thread; read by tests and status.
     private volatile long entriesApplied;
     private volatile long entriesSkipped;
@@ -64,10 +70,121 @@ final class CatalogStateMachine extends BaseStateMachine {
     @Override
     public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
         super.initialize(server, groupId, raftStorage);
-        store = CatalogStore.open(catalogDir);
+        snapshots.init(raftStorage);
+        CatalogSnapshots.cleanLeftovers(catalogDir);
+        lifecycle.writeLock().lock();
+        try {
+            store = CatalogStore.open(catalogDir);
+            loadSnapshotIfNewer();
+        } finally {
+            lifecycle.writeLock().unlock();
+        }
         Applied applied = store.lastApplied();
         setLastAppliedTermIndex(TermIndex.valueOf(applied.term(), applied.index()));
-        LOG.info("catalog opened; last applied term {} index {}", applied.term(), applied.index());
+        getLifeCycle().transition(LifeCycle.State.STARTING);
+        getLifeCycle().transition(LifeCycle.State.RUNNING);
+        LOG.info("catalog opened; last applied term {} index {}; latest snapshot {}",
+                applied.term(), applied.index(), snapshots.getLatestSnapshot());
+    }
+
+    /** Ratis pauses the state machine before it installs a snapshot, and checks that it did. */
+    @Override
+    public void pause() {
+        if (getLifeCycleState() == LifeCycle.State.RUNNING) {
+            getLifeCycle().transition(LifeCycle.State.PAUSING);
+            getLifeCycle().transition(LifeCycle.State.PAUSED);
+        }
+    }
+
+    /**
+     * Called by Ratis (state machine paused) after it installed a snapshot received from the
+     * leader into the state machine directory: the catalog becomes that snapshot.
+     */
+    @Override
+    public void reinitialize() throws IOException {
+        snapshots.reload();
+        lifecycle.writeLock().lock();
+        try {
+            checkOpen();
+            loadSnapshotIfNewer();
+        } finally {
+            lifecycle.writeLock().unlock();
+        }
+        Applied applied = store.lastApplied();
+        setLastAppliedTermIndex(TermIndex.valueOf(applied.term(), applied.index()));
+        if (getLifeCycleState() == LifeCycle.State.PAUSED) {
+            getLifeCycle().transition(LifeCycle.State.STARTING);
+            getLifeCycle().transition(LifeCycle.State.RUNNING);
+        }
+        LOG.info("catalog reinitialized; last applied term {} index {}", applied.term(), applied.index());
+    }
+
+    /**
+     * Replaces the catalog with the latest snapshot when the snapshot is ahead of it: after an
+     * installed snapshot, or after a crash lost RocksDB writes that the (purged) log can no
+     * longer replay. Caller holds the write lock.
+     */
+    private void loadSnapshotIfNewer() throws IOException {
+        SnapshotInfo snapshot = snapshots.getLatestSnapshot();
+        Applied applied = store.lastApplied();
+        if (snapshot == null || snapshot.getIndex() <= applied.index()) {
+            return;
+        }
+        long startNanos = System.nanoTime();
+        store.close();
+        store = null;
+        CatalogSnapshots.installInto(snapshots.latestDir(), catalogDir);
+        store = CatalogStore.open(catalogDir);
+        Applied loaded = store.lastApplied();
+        if (loaded.index() != snapshot.getIndex() || loaded.term() != snapshot.getTerm()) {
+            throw new IOException("snapshot " + snapshot.getTermIndex() + " holds a catalog at term " + loaded.term()
+                    + " index " + loaded.index() + "; refusing to use it");
+        }
+        snapshotsLoaded++;
+        LOG.info("catalog loaded from snapshot {} (was at index {}) in {} ms", snapshot.getTermIndex(),
+                applied.index(), (System.nanoTime() - startNanos) / 1_000_000);
+    }
+
+    /**
+     * Checkpoints the catalog as a Raft snapshot at the last applied position. Ratis calls this
+     * on its apply thread, so the checkpoint holds exactly the entries up to that position.
+     */
+    @Override
+    public long takeSnapshot() throws IOException {
+        TermIndex at = getLastAppliedTermIndex();
+        if (at == null || at.getIndex() < 0) {
+            return RaftLog.INVALID_LOG_INDEX;
+        }
+        long startNanos = System.nanoTime();
+        lifecycle.readLock().lock();
+        try {
+            checkOpen();
+            Applied persisted = store.lastApplied();
+            if (persisted.index() != at.getIndex()) {
+                throw new IllegalStateException("catalog is at index " + persisted.index()
+                        + " but the state machine reports " + at + "; not taking a snapshot");
+            }
+            snapshots.take(store, at);
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+        LOG.info("took catalog snapshot {} in {} ms", at, (System.nanoTime() - startNanos) / 1_000_000);
+        return at.getIndex();
+    }
+
+    @Override
+    public CatalogSnapshots getStateMachineStorage() {
+        return snapshots;
+    }
+
+    @Override
+    public SnapshotInfo getLatestSnapshot() {
+        return snapshots.getLatestSnapshot();
+    }
+
+    /** Times this process replaced its catalog by a snapshot (at start or after an install). */
+    long snapshotsLoaded() {
+        return snapshotsLoaded;
     }
 
     /** Refuses, on the leader before anything is logged, a write this build cannot apply. */

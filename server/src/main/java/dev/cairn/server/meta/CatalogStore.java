@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.rocksdb.Checkpoint;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
@@ -160,6 +161,19 @@ final class CatalogStore implements AutoCloseable {
             db.put(meta, writeOptions, LAST_APPLIED, encode(applied));
         } catch (RocksDBException e) {
             throw new IOException("cannot record applied index " + applied.index() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Writes a consistent copy of the whole database to {@code target}, which must not exist:
+     * RocksDB flushes the memtables (the flush fsyncs the new SST files) and hard-links the
+     * immutable SST files, copying only the small MANIFEST, CURRENT and OPTIONS files.
+     */
+    void checkpoint(Path target) throws IOException {
+        try (Checkpoint checkpoint = Checkpoint.create(db)) {
+            checkpoint.createCheckpoint(target.toString());
+        } catch (RocksDBException e) {
+            throw new IOException("cannot checkpoint the catalog into " + target + ": " + e.getMessage(), e);
         }
     }
 

@@ -80,6 +80,14 @@ public final class MetaService implements AutoCloseable {
     // Catalog entries are a few hundred bytes; small segments keep replay and preallocation cheap.
     private static final SizeInBytes LOG_SEGMENT_SIZE_MAX = SizeInBytes.valueOf("8MB");
     private static final SizeInBytes LOG_PREALLOCATED_SIZE = SizeInBytes.valueOf("1MB");
+    // A catalog entry is a few hundred bytes, so 10 000 entries are a few MB of log and replay
+    // in well under a second; a checkpoint costs one memtable flush and a few hard links. Ratis'
+    // default (400 000 entries) would keep ~100 MB of log for a catalog that is itself tiny.
+    private static final long SNAPSHOT_EVERY_ENTRIES = 10_000;
+    // Ratis purges whole closed segments; a gap of 1024 entries keeps purges rare and cheap.
+    private static final int PURGE_GAP_ENTRIES = 1024;
+    // Two snapshots: the leader may still be sending the previous one when it takes the next.
+    private static final int SNAPSHOTS_RETAINED = 2;
     private static final TimeDuration CLIENT_REQUEST_TIMEOUT = TimeDuration.valueOf(3, TimeUnit.SECONDS);
     private static final TimeDuration CLIENT_RETRY_SLEEP = TimeDuration.valueOf(500, TimeUnit.MILLISECONDS);
     // 30 attempts 500 ms apart: about OPERATION_TIMEOUT when attempts fail fast (refused
@@ -116,6 +124,22 @@ public final class MetaService implements AutoCloseable {
      * and a client to the group. A node restarted with the same config rejoins with its data.
      */
     public static MetaService start(NodeConfig config) throws IOException {
+        return start(config, Tuning.DEFAULT);
+    }
+
+    /**
+     * Log and snapshot sizes; production uses {@link #DEFAULT}, tests shrink them so that a
+     * snapshot, a purge and a snapshot install happen within a few dozen commits.
+     *
+     * @param snapshotEveryEntries take a Raft snapshot after this many applied entries
+     * @param segmentSizeMax close a log segment at this size (only closed segments are purged)
+     * @param purgeGapEntries purge the log only when it can drop at least this many entries
+     */
+    record Tuning(long snapshotEveryEntries, SizeInBytes segmentSizeMax, int purgeGapEntries) {
+        static final Tuning DEFAULT = new Tuning(SNAPSHOT_EVERY_ENTRIES, LOG_SEGMENT_SIZE_MAX, PURGE_GAP_ENTRIES);
+    }
+
+    static MetaService start(NodeConfig config, Tuning tuning) throws IOException {
         NodeAddress self = config.self();
         Path raftDir = config.dataDir().resolve("raft");
         Path catalogDir = config.dataDir().resolve("catalog");
@@ -127,7 +151,7 @@ public final class MetaService implements AutoCloseable {
         RaftServer server = RaftServer.newBuilder()
                 .setServerId(RaftPeerId.valueOf(self.id()))
                 .setGroup(group)
-                .setProperties(serverProperties(raftDir, self))
+                .setProperties(serverProperties(raftDir, self, tuning))
                 .setStateMachine(new CatalogStateMachine(catalogDir))
                 .setOption(existing ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT)
                 .build();
@@ -165,7 +189,7 @@ public final class MetaService implements AutoCloseable {
                 .toList());
     }
 
-    private static RaftProperties serverProperties(Path raftDir, NodeAddress self) {
+    private static RaftProperties serverProperties(Path raftDir, NodeAddress self, Tuning tuning) {
         RaftProperties p = new RaftProperties();
         RaftConfigKeys.Rpc.setType(p, SupportedRpcType.NETTY);
         // Bind where the peers are told to connect, not on every interface.
@@ -175,8 +199,20 @@ public final class MetaService implements AutoCloseable {
         RaftServerConfigKeys.Rpc.setTimeoutMin(p, ELECTION_TIMEOUT_MIN);
         RaftServerConfigKeys.Rpc.setTimeoutMax(p, ELECTION_TIMEOUT_MAX);
         RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
-        RaftServerConfigKeys.Log.setSegmentSizeMax(p, LOG_SEGMENT_SIZE_MAX);
-        RaftServerConfigKeys.Log.setPreallocatedSize(p, LOG_PREALLOCATED_SIZE);
+        RaftServerConfigKeys.Log.setSegmentSizeMax(p, tuning.segmentSizeMax());
+        RaftServerConfigKeys.Log.setPreallocatedSize(p,
+                SizeInBytes.valueOf(Math.min(LOG_PREALLOCATED_SIZE.getSize(), tuning.segmentSizeMax().getSize())));
+        // Snapshots are RocksDB checkpoints (CatalogSnapshots). The log is purged up to the
+        // latest snapshot even when a follower is behind it: that follower then catches up by
+        // snapshot install, which for a catalog of image roots is cheap and keeps disk bounded.
+        RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
+        RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, tuning.snapshotEveryEntries());
+        RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, SNAPSHOTS_RETAINED);
+        RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+        RaftServerConfigKeys.Log.setPurgeGap(p, tuning.purgeGapEntries());
+        // The leader sends its snapshot files in chunks over the server RPC (ratis-netty
+        // implements InstallSnapshot); the default, but it is what the catch-up relies on.
+        RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, true);
         // Durability: Ratis fsyncs the log before an entry counts as appended (the default;
         // unsafe-flush stays off), so a commit acknowledged here is on a majority's disks.
         RaftServerConfigKeys.Log.setUnsafeFlushEnabled(p, false);
@@ -418,6 +454,11 @@ public final class MetaService implements AutoCloseable {
             }
             Thread.sleep(AWAIT_LEADER_POLL_MS);
         }
+    }
+
+    /** The first index still in this node's Raft log (above it, earlier entries were purged). */
+    long logStartIndex() {
+        return division().getRaftLog().getStartIndex();
     }
 
     /** The catalog state machine of this node, for tests and diagnostics. */

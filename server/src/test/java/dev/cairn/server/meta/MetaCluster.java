@@ -21,8 +21,14 @@ final class MetaCluster implements AutoCloseable {
 
     final List<NodeConfig> configs;
     private final MetaService[] services;
+    private final MetaService.Tuning tuning;
 
     MetaCluster(Path root, int size) throws IOException {
+        this(root, size, MetaService.Tuning.DEFAULT);
+    }
+
+    MetaCluster(Path root, int size, MetaService.Tuning tuning) throws IOException {
+        this.tuning = tuning;
         int[] ports = freePorts(size * 3);
         List<NodeAddress> nodes = new ArrayList<>();
         for (int i = 0; i < size; i++) {
@@ -47,7 +53,7 @@ final class MetaCluster implements AutoCloseable {
     }
 
     void start(int i) throws IOException {
-        services[i] = MetaService.start(configs.get(i));
+        services[i] = MetaService.start(configs.get(i), tuning);
     }
 
     void stop(int i) {
