@@ -1,6 +1,7 @@
 package dev.cairn.server.meta;
 
 import dev.cairn.engine.manifest.ImageInfo;
+import dev.cairn.server.meta.CatalogMessages.Call;
 import dev.cairn.server.meta.CatalogMessages.CommitImage;
 import dev.cairn.server.meta.CatalogMessages.DeleteImage;
 import dev.cairn.server.meta.CatalogMessages.GetImage;
@@ -10,8 +11,10 @@ import dev.cairn.server.meta.CatalogMessages.Reply;
 import dev.cairn.server.meta.CatalogMessages.Request;
 import dev.cairn.server.meta.CatalogMessages.Status;
 import dev.cairn.server.meta.CatalogStore.Applied;
+import dev.cairn.server.meta.CatalogStore.RecordedCall;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -30,6 +33,7 @@ import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 import org.apache.ratis.util.LifeCycle;
+import org.rocksdb.RocksDBException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,19 +56,29 @@ final class CatalogStateMachine extends BaseStateMachine {
 
     private static final Logger LOG = LoggerFactory.getLogger(CatalogStateMachine.class);
 
+    /**
+     * How many recorded calls one apply may forget. Each call records one, so a small number
+     * drains any backlog while keeping the extra work per apply bounded.
+     */
+    private static final int MAX_CALLS_EXPIRED_PER_APPLY = 16;
+
     private final Path catalogDir;
+    /** A call's reply is kept until the log is this many entries past it; see {@link MetaService.Tuning}. */
+    private final long callWindowEntries;
     /** Queries take the read side, close takes the write side: RocksDB must not be used after close. */
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private final CatalogSnapshots snapshots = new CatalogSnapshots();
     private CatalogStore store;
     private boolean closed;
     private volatile long snapshotsLoaded;
+    private volatile long callsRepeated;
     // Written only by Ratis' apply thread; read by tests and status.
     private volatile long entriesApplied;
     private volatile long entriesSkipped;
 
-    CatalogStateMachine(Path catalogDir) {
+    CatalogStateMachine(Path catalogDir, long callWindowEntries) {
         this.catalogDir = catalogDir;
+        this.callWindowEntries = callWindowEntries;
     }
 
     @Override
@@ -182,6 +196,11 @@ final class CatalogStateMachine extends BaseStateMachine {
         return snapshots.getLatestSnapshot();
     }
 
+    /** Calls applied again (a client retry) and answered with their recorded reply. */
+    long callsRepeated() {
+        return callsRepeated;
+    }
+
     /** Times this process replaced its catalog by a snapshot (at start or after an install). */
     long snapshotsLoaded() {
         return snapshotsLoaded;
@@ -235,26 +254,46 @@ final class CatalogStateMachine extends BaseStateMachine {
     }
 
     private Reply apply(Request request, Applied applied) throws IOException {
+        try (CatalogStore.Batch batch = store.batch()) {
+            Reply reply = apply(request, applied, batch);
+            store.write(batch, applied);
+            return reply;
+        } catch (RocksDBException e) {
+            throw new IOException("cannot apply log entry " + applied.index() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private Reply apply(Request request, Applied applied, CatalogStore.Batch batch) throws IOException, RocksDBException {
+        if (request instanceof Call c) {
+            byte[] key = c.key();
+            Optional<RecordedCall> recorded = store.call(key);
+            // Forget calls older than the window; at most a few per apply so that apply stays short.
+            store.expireCalls(batch, applied.index() - callWindowEntries, MAX_CALLS_EXPIRED_PER_APPLY);
+            if (recorded.isPresent()) {
+                callsRepeated++;
+                return CatalogMessages.decodeReply(ByteBuffer.wrap(recorded.get().reply()));
+            }
+            Reply reply = apply(c.write(), applied, batch);
+            batch.putCall(key, applied.index(), CatalogMessages.encode(reply));
+            return reply;
+        }
         if (request instanceof CommitImage c) {
             Optional<ImageInfo> existing = store.get(c.name());
             if (existing.isPresent()) {
-                store.markApplied(applied);
                 return Reply.refused(Status.EXISTS, "image " + c.name() + " already exists (committed at index "
                         + existing.get().commitIndex() + "); images are immutable, choose a new name");
             }
-            store.put(c.name(), c.root(), applied);
+            batch.putImage(c.name(), c.root(), applied.index());
             return Reply.ok(applied.index());
         }
         if (request instanceof DeleteImage d) {
             if (store.get(d.name()).isEmpty()) {
-                store.markApplied(applied);
                 return Reply.refused(Status.NOT_FOUND, "image " + d.name() + " does not exist");
             }
-            store.delete(d.name(), applied);
+            batch.deleteImage(d.name());
             return Reply.ok(applied.index());
         }
         // A query type in the log: startTransaction refuses it, but a log is applied as written.
-        store.markApplied(applied);
         return Reply.refused(Status.INVALID, request.type() + " is a query, not a write");
     }
 

@@ -26,7 +26,7 @@ import org.rocksdb.WriteOptions;
 /**
  * The catalog's durable state in RocksDB: column family {@code images} maps a name to its
  * encoded (commit index, root), column family {@code meta} holds the last applied Raft term and
- * index. Every change writes both in one {@link WriteBatch}, so the catalog and the index it
+ * index, column family {@code calls} the replies of recent client calls (exactly-once). Every change writes both in one {@link WriteBatch}, so the catalog and the index it
  * reflects can never disagree, whatever the crash point.
  *
  * <p>Writes go to RocksDB's WAL without fsync. That is safe because the Raft log, which is
@@ -40,6 +40,11 @@ final class CatalogStore implements AutoCloseable {
 
     private static final byte[] IMAGES = "images".getBytes(StandardCharsets.UTF_8);
     private static final byte[] META = "meta".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] CALLS = "calls".getBytes(StandardCharsets.UTF_8);
+    /** {@code calls} keys: 'c' + call key -> (index, reply); 'x' + index + call key -> nothing, for expiry in index order. */
+    private static final byte CALL_PREFIX = 'c';
+    private static final byte EXPIRY_PREFIX = 'x';
+    private static final int CALL_VERSION = 1;
     private static final byte[] LAST_APPLIED = "last-applied".getBytes(StandardCharsets.UTF_8);
     private static final int LAST_APPLIED_VERSION = 1;
 
@@ -50,6 +55,33 @@ final class CatalogStore implements AutoCloseable {
     /** A Raft log position: term and index. */
     record Applied(long term, long index) {}
 
+    /** The recorded outcome of a call: the log index that applied it first, and its encoded reply. */
+    record RecordedCall(long index, byte[] reply) {}
+
+    /** The changes of one apply; {@link #write} stores them atomically with the applied position. */
+    final class Batch implements AutoCloseable {
+        private final WriteBatch batch = new WriteBatch();
+
+        void putImage(ImageName name, ImageRoot root, long commitIndex) throws RocksDBException {
+            batch.put(images, key(name), CatalogMessages.encodeEntry(commitIndex, root));
+        }
+
+        void deleteImage(ImageName name) throws RocksDBException {
+            batch.delete(images, key(name));
+        }
+
+        /** Records the reply of call {@code callKey}, first applied at {@code index}. */
+        void putCall(byte[] callKey, long index, byte[] reply) throws RocksDBException {
+            batch.put(calls, callKey(callKey), ByteBuffer.allocate(9 + reply.length)
+                    .put((byte) CALL_VERSION).putLong(index).put(reply).array());
+            batch.put(calls, expiryKey(index, callKey), new byte[0]);
+        }
+
+        @Override
+        public void close() {
+            batch.close();
+        }
+    }
     private final DBOptions dbOptions;
     private final ColumnFamilyOptions cfOptions;
     private final WriteOptions writeOptions;
@@ -57,6 +89,7 @@ final class CatalogStore implements AutoCloseable {
     private final List<ColumnFamilyHandle> handles;
     private final ColumnFamilyHandle images;
     private final ColumnFamilyHandle meta;
+    private final ColumnFamilyHandle calls;
 
     private CatalogStore(DBOptions dbOptions, ColumnFamilyOptions cfOptions, RocksDB db, List<ColumnFamilyHandle> handles) {
         this.dbOptions = dbOptions;
@@ -66,6 +99,7 @@ final class CatalogStore implements AutoCloseable {
         this.handles = handles;
         this.images = handles.get(1);
         this.meta = handles.get(2);
+        this.calls = handles.get(3);
     }
 
     static CatalogStore open(Path dir) throws IOException {
@@ -75,7 +109,8 @@ final class CatalogStore implements AutoCloseable {
         List<ColumnFamilyDescriptor> descriptors = List.of(
                 new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
                 new ColumnFamilyDescriptor(IMAGES, cfOptions),
-                new ColumnFamilyDescriptor(META, cfOptions));
+                new ColumnFamilyDescriptor(META, cfOptions),
+                new ColumnFamilyDescriptor(CALLS, cfOptions));
         List<ColumnFamilyHandle> handles = new ArrayList<>();
         try {
             RocksDB db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
@@ -133,12 +168,25 @@ final class CatalogStore implements AutoCloseable {
         return out;
     }
 
+    Batch batch() {
+        return new Batch();
+    }
+
+    /** Writes {@code batch} and the applied position in one atomic RocksDB write. */
+    void write(Batch batch, Applied applied) throws IOException {
+        try {
+            batch.batch.put(meta, LAST_APPLIED, encode(applied));
+            db.write(writeOptions, batch.batch);
+        } catch (RocksDBException e) {
+            throw new IOException("cannot write log entry " + applied.index() + " to the catalog: " + e.getMessage(), e);
+        }
+    }
+
     /** Puts an image and the applied position in one atomic batch. */
     void put(ImageName name, ImageRoot root, Applied applied) throws IOException {
-        try (WriteBatch batch = new WriteBatch()) {
-            batch.put(images, key(name), CatalogMessages.encodeEntry(applied.index(), root));
-            batch.put(meta, LAST_APPLIED, encode(applied));
-            db.write(writeOptions, batch);
+        try (Batch batch = batch()) {
+            batch.putImage(name, root, applied.index());
+            write(batch, applied);
         } catch (RocksDBException e) {
             throw new IOException("cannot write image " + name + " to the catalog: " + e.getMessage(), e);
         }
@@ -146,13 +194,72 @@ final class CatalogStore implements AutoCloseable {
 
     /** Deletes an image and records the applied position in one atomic batch. */
     void delete(ImageName name, Applied applied) throws IOException {
-        try (WriteBatch batch = new WriteBatch()) {
-            batch.delete(images, key(name));
-            batch.put(meta, LAST_APPLIED, encode(applied));
-            db.write(writeOptions, batch);
+        try (Batch batch = batch()) {
+            batch.deleteImage(name);
+            write(batch, applied);
         } catch (RocksDBException e) {
             throw new IOException("cannot delete image " + name + " from the catalog: " + e.getMessage(), e);
         }
+    }
+
+    /** The recorded reply of a call, if it was applied and has not expired. */
+    Optional<RecordedCall> call(byte[] callKey) throws IOException {
+        try {
+            byte[] value = db.get(calls, callKey(callKey));
+            if (value == null) {
+                return Optional.empty();
+            }
+            ByteBuffer b = ByteBuffer.wrap(value);
+            int version = b.get() & 0xff;
+            if (version != CALL_VERSION || b.remaining() < 8) {
+                throw new IOException("recorded call has version " + version + " and " + value.length
+                        + " bytes; this build writes version " + CALL_VERSION);
+            }
+            long index = b.getLong();
+            byte[] reply = new byte[b.remaining()];
+            b.get(reply);
+            return Optional.of(new RecordedCall(index, reply));
+        } catch (RocksDBException e) {
+            throw new IOException("cannot read a recorded call from the catalog: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Adds to {@code batch} the removal of at most {@code max} recorded calls first applied below
+     * {@code belowIndex}, oldest first; returns how many. Deterministic: it depends only on the
+     * catalog, which is the same on every replica at the same log index.
+     */
+    int expireCalls(Batch batch, long belowIndex, int max) throws IOException {
+        int expired = 0;
+        try (ReadOptions options = new ReadOptions(); RocksIterator it = db.newIterator(calls, options)) {
+            for (it.seek(new byte[] {EXPIRY_PREFIX}); it.isValid() && expired < max; it.next()) {
+                byte[] key = it.key();
+                if (key.length != 1 + 8 + 24 || key[0] != EXPIRY_PREFIX) {
+                    break;
+                }
+                ByteBuffer b = ByteBuffer.wrap(key, 1, 8 + 24);
+                long index = b.getLong();
+                if (index >= belowIndex) {
+                    break;
+                }
+                byte[] callKey = new byte[24];
+                b.get(callKey);
+                batch.batch.delete(calls, key);
+                batch.batch.delete(calls, callKey(callKey));
+                expired++;
+            }
+        } catch (RocksDBException e) {
+            throw new IOException("cannot expire recorded calls: " + e.getMessage(), e);
+        }
+        return expired;
+    }
+
+    private static byte[] callKey(byte[] key) {
+        return ByteBuffer.allocate(1 + key.length).put(CALL_PREFIX).put(key).array();
+    }
+
+    private static byte[] expiryKey(long index, byte[] key) {
+        return ByteBuffer.allocate(1 + 8 + key.length).put(EXPIRY_PREFIX).putLong(index).put(key).array();
     }
 
     /** Records the applied position of an entry that changed nothing in the catalog. */

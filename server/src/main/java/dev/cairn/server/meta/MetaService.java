@@ -6,6 +6,7 @@ import dev.cairn.engine.ImageName;
 import dev.cairn.engine.manifest.ImageInfo;
 import dev.cairn.engine.manifest.ImageRoot;
 import dev.cairn.server.meta.CatalogException.Code;
+import dev.cairn.server.meta.CatalogMessages.Call;
 import dev.cairn.server.meta.CatalogMessages.CommitImage;
 import dev.cairn.server.meta.CatalogMessages.DeleteImage;
 import dev.cairn.server.meta.CatalogMessages.GetImage;
@@ -86,6 +87,12 @@ public final class MetaService implements AutoCloseable {
     private static final long SNAPSHOT_EVERY_ENTRIES = 10_000;
     // Ratis purges whole closed segments; a gap of 1024 entries keeps purges rare and cheap.
     private static final int PURGE_GAP_ENTRIES = 1024;
+    // A call's reply is kept until the log has moved this many entries past it. A retry comes
+    // within seconds (OPERATION_TIMEOUT bounds a server's attempt, the Cairn client's retries are
+    // bounded too); each commit takes about two log entries (Ratis adds a metadata entry), so
+    // 200 000 entries are hours at a realistic rate and still minutes at 1000 commits/s. At
+    // ~100 bytes per recorded call the table stays below ~20 MB.
+    private static final long CALL_WINDOW_ENTRIES = 200_000;
     // Two snapshots: the leader may still be sending the previous one when it takes the next.
     private static final int SNAPSHOTS_RETAINED = 2;
     private static final TimeDuration CLIENT_REQUEST_TIMEOUT = TimeDuration.valueOf(3, TimeUnit.SECONDS);
@@ -134,9 +141,12 @@ public final class MetaService implements AutoCloseable {
      * @param snapshotEveryEntries take a Raft snapshot after this many applied entries
      * @param segmentSizeMax close a log segment at this size (only closed segments are purged)
      * @param purgeGapEntries purge the log only when it can drop at least this many entries
+     * @param callWindowEntries keep a call's reply until the log is this many entries past it;
+     *     part of apply, so every node of a group must use the same value
      */
-    record Tuning(long snapshotEveryEntries, SizeInBytes segmentSizeMax, int purgeGapEntries) {
-        static final Tuning DEFAULT = new Tuning(SNAPSHOT_EVERY_ENTRIES, LOG_SEGMENT_SIZE_MAX, PURGE_GAP_ENTRIES);
+    record Tuning(long snapshotEveryEntries, SizeInBytes segmentSizeMax, int purgeGapEntries, long callWindowEntries) {
+        static final Tuning DEFAULT =
+                new Tuning(SNAPSHOT_EVERY_ENTRIES, LOG_SEGMENT_SIZE_MAX, PURGE_GAP_ENTRIES, CALL_WINDOW_ENTRIES);
     }
 
     static MetaService start(NodeConfig config, Tuning tuning) throws IOException {
@@ -152,7 +162,7 @@ public final class MetaService implements AutoCloseable {
                 .setServerId(RaftPeerId.valueOf(self.id()))
                 .setGroup(group)
                 .setProperties(serverProperties(raftDir, self, tuning))
-                .setStateMachine(new CatalogStateMachine(catalogDir))
+                .setStateMachine(new CatalogStateMachine(catalogDir, tuning.callWindowEntries()))
                 .setOption(existing ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT)
                 .build();
         try {
@@ -234,9 +244,25 @@ public final class MetaService implements AutoCloseable {
         return submit(new CommitImage(name, root)).thenApply(Reply::index);
     }
 
+    /**
+     * Commits a new image on behalf of call {@code callId} of Cairn client {@code clientId}, exactly
+     * once: a retry of the same call (same ids, e.g. after a lost reply or through another server)
+     * completes with the first result (the same log index, or the same refusal) and never commits
+     * a second time. A client numbers its calls and never reuses a pair for a different request.
+     * Retries are recognised until the log has moved {@code 200 000} entries past the first apply.
+     */
+    public CompletableFuture<Long> commitImage(ImageName name, ImageRoot root, UUID clientId, long callId) {
+        return submit(new Call(clientId, callId, new CommitImage(name, root))).thenApply(Reply::index);
+    }
+
     /** Deletes an image; completes with the log index of the delete. */
     public CompletableFuture<Long> deleteImage(ImageName name) {
         return submit(new DeleteImage(name)).thenApply(Reply::index);
+    }
+
+    /** Deletes an image exactly once for call {@code callId} of client {@code clientId}; see {@link #commitImage(ImageName, ImageRoot, UUID, long)}. */
+    public CompletableFuture<Long> deleteImage(ImageName name, UUID clientId, long callId) {
+        return submit(new Call(clientId, callId, new DeleteImage(name))).thenApply(Reply::index);
     }
 
     /** Linearizable read of one image. */

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 class MetaServiceSnapshotTest {
 
     /** A snapshot every 20 entries, 8 KB segments (about 40 entries), purges of at least 10 entries. */
-    static final MetaService.Tuning SMALL = new MetaService.Tuning(20, SizeInBytes.valueOf("8KB"), 10);
+    static final MetaService.Tuning SMALL = new MetaService.Tuning(20, SizeInBytes.valueOf("8KB"), 10, 200_000);
     private static final int COMMITS = 150;
 
     @TempDir
