@@ -49,7 +49,11 @@ final class CatalogMessages {
         GET_IMAGE(3, true, 1),
         LIST_IMAGES(4, true, 1),
         /** A write tagged with the caller's (client id, call id), applied at most once. */
-        CALL(5, false, 2);
+        CALL(5, false, 2),
+        OPEN_SESSION(6, false, 2),
+        CLOSE_SESSION(7, false, 2),
+        BEGIN_GC_EPOCH(8, false, 2),
+        GC_MAY_SWEEP(9, false, 2);
 
         final int code;
         final boolean readOnly;
@@ -73,8 +77,92 @@ final class CatalogMessages {
     }
 
     /** A catalog request: a write that goes through the Raft log, or a read-only query. */
-    sealed interface Request permits CommitImage, DeleteImage, GetImage, ListImages, Call {
+    sealed interface Request permits CommitImage, DeleteImage, GetImage, ListImages, Call, CloseSession, Stamped {
         Type type();
+    }
+
+    /**
+     * A write whose effect depends on time. The leader stamps its clock into the entry
+     * ({@code leaderMillis}) before the entry is logged, so apply reads time from the entry,
+     * never from the local clock, and every replica computes the same result.
+     */
+    sealed interface Stamped extends Request permits OpenSession, BeginGcEpoch, GcMaySweep {
+        long leaderMillis();
+
+        Stamped stamped(long leaderMillis);
+    }
+
+    /** The longest lease an upload session may ask for; a client renews by opening a new session. */
+    static final long MAX_LEASE_MILLIS = 24L * 60 * 60 * 1000;
+
+    /** Opens upload session {@code sessionId} of {@code clientId} with a lease of {@code leaseMillis} of log time. */
+    record OpenSession(UUID sessionId, UUID clientId, long leaseMillis, long leaderMillis) implements Stamped {
+        OpenSession {
+            Objects.requireNonNull(sessionId, "sessionId");
+            Objects.requireNonNull(clientId, "clientId");
+            if (leaseMillis < 1 || leaseMillis > MAX_LEASE_MILLIS) {
+                throw new IllegalArgumentException("session lease " + leaseMillis + " ms is out of range 1.." + MAX_LEASE_MILLIS);
+            }
+        }
+
+        @Override
+        public Type type() {
+            return Type.OPEN_SESSION;
+        }
+
+        @Override
+        public OpenSession stamped(long millis) {
+            return new OpenSession(sessionId, clientId, leaseMillis, millis);
+        }
+    }
+
+    record CloseSession(UUID sessionId) implements Request {
+        CloseSession {
+            Objects.requireNonNull(sessionId, "sessionId");
+        }
+
+        @Override
+        public Type type() {
+            return Type.CLOSE_SESSION;
+        }
+    }
+
+    /** Starts GC epoch {@code epoch}, which must be the current epoch + 1. */
+    record BeginGcEpoch(long epoch, long leaderMillis) implements Stamped {
+        BeginGcEpoch {
+            if (epoch < 1) {
+                throw new IllegalArgumentException("GC epoch " + epoch + " is not positive");
+            }
+        }
+
+        @Override
+        public Type type() {
+            return Type.BEGIN_GC_EPOCH;
+        }
+
+        @Override
+        public BeginGcEpoch stamped(long millis) {
+            return new BeginGcEpoch(epoch, millis);
+        }
+    }
+
+    /** Allows the nodes to sweep epoch {@code epoch}: applied only when no session from before it is still leased. */
+    record GcMaySweep(long epoch, long leaderMillis) implements Stamped {
+        GcMaySweep {
+            if (epoch < 1) {
+                throw new IllegalArgumentException("GC epoch " + epoch + " is not positive");
+            }
+        }
+
+        @Override
+        public Type type() {
+            return Type.GC_MAY_SWEEP;
+        }
+
+        @Override
+        public GcMaySweep stamped(long millis) {
+            return new GcMaySweep(epoch, millis);
+        }
     }
 
     /**
@@ -172,7 +260,9 @@ final class CatalogMessages {
         OK(0),
         NOT_FOUND(1),
         EXISTS(2),
-        INVALID(3);
+        INVALID(3),
+        /** A precondition that time will resolve does not hold yet (GC_MAY_SWEEP with leased sessions). */
+        BUSY(4);
 
         final int code;
 
@@ -244,6 +334,16 @@ final class CatalogMessages {
         } else if (request instanceof ListImages l) {
             putString(b, l.prefix());
             b.putInt(l.limit());
+        } else if (request instanceof OpenSession o) {
+            putUuid(b, o.sessionId());
+            putUuid(b, o.clientId());
+            b.putLong(o.leaseMillis()).putLong(o.leaderMillis());
+        } else if (request instanceof CloseSession c) {
+            putUuid(b, c.sessionId());
+        } else if (request instanceof BeginGcEpoch g) {
+            b.putLong(g.epoch()).putLong(g.leaderMillis());
+        } else if (request instanceof GcMaySweep g) {
+            b.putLong(g.epoch()).putLong(g.leaderMillis());
         }
         return copyOut(b);
     }
@@ -262,6 +362,10 @@ final class CatalogMessages {
                 case LIST_IMAGES -> new ListImages(getString(b), b.getInt());
                 case CALL -> new Call(new UUID(b.getLong(), b.getLong()), b.getLong(),
                         decodeRequest(ByteBuffer.wrap(getBytes(b, MAX_STRING_BYTES))));
+                case OPEN_SESSION -> new OpenSession(getUuid(b), getUuid(b), b.getLong(), b.getLong());
+                case CLOSE_SESSION -> new CloseSession(getUuid(b));
+                case BEGIN_GC_EPOCH -> new BeginGcEpoch(b.getLong(), b.getLong());
+                case GC_MAY_SWEEP -> new GcMaySweep(b.getLong(), b.getLong());
             };
             checkFullyRead(b);
             return request;
@@ -364,6 +468,14 @@ final class CatalogMessages {
         ImageRoot root = ImageRoot.decode(b);
         checkFullyRead(b);
         return root;
+    }
+
+    private static void putUuid(ByteBuffer b, UUID id) {
+        b.putLong(id.getMostSignificantBits()).putLong(id.getLeastSignificantBits());
+    }
+
+    private static UUID getUuid(ByteBuffer b) {
+        return new UUID(b.getLong(), b.getLong());
     }
 
     private static void putString(ByteBuffer b, String s) {

@@ -1,7 +1,12 @@
 package dev.cairn.server.meta;
 
 import dev.cairn.engine.manifest.ImageInfo;
+import dev.cairn.server.meta.CatalogMessages.BeginGcEpoch;
 import dev.cairn.server.meta.CatalogMessages.Call;
+import dev.cairn.server.meta.CatalogMessages.CloseSession;
+import dev.cairn.server.meta.CatalogMessages.GcMaySweep;
+import dev.cairn.server.meta.CatalogMessages.OpenSession;
+import dev.cairn.server.meta.CatalogMessages.Stamped;
 import dev.cairn.server.meta.CatalogMessages.CommitImage;
 import dev.cairn.server.meta.CatalogMessages.DeleteImage;
 import dev.cairn.server.meta.CatalogMessages.GetImage;
@@ -11,6 +16,9 @@ import dev.cairn.server.meta.CatalogMessages.Reply;
 import dev.cairn.server.meta.CatalogMessages.Request;
 import dev.cairn.server.meta.CatalogMessages.Status;
 import dev.cairn.server.meta.CatalogStore.Applied;
+import dev.cairn.server.meta.CatalogStore.GcPhase;
+import dev.cairn.server.meta.CatalogStore.GcState;
+import dev.cairn.server.meta.CatalogStore.Session;
 import dev.cairn.server.meta.CatalogStore.RecordedCall;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -18,8 +26,10 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.LongSupplier;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientRequest;
@@ -65,6 +75,8 @@ final class CatalogStateMachine extends BaseStateMachine {
     private final Path catalogDir;
     /** A call's reply is kept until the log is this many entries past it; see {@link MetaService.Tuning}. */
     private final long callWindowEntries;
+    /** Read only in {@link #startTransaction}, on the leader; apply reads time from the entry. */
+    private final LongSupplier leaderClockMillis;
     /** Queries take the read side, close takes the write side: RocksDB must not be used after close. */
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private final CatalogSnapshots snapshots = new CatalogSnapshots();
@@ -76,9 +88,10 @@ final class CatalogStateMachine extends BaseStateMachine {
     private volatile long entriesApplied;
     private volatile long entriesSkipped;
 
-    CatalogStateMachine(Path catalogDir, long callWindowEntries) {
+    CatalogStateMachine(Path catalogDir, long callWindowEntries, LongSupplier leaderClockMillis) {
         this.catalogDir = catalogDir;
         this.callWindowEntries = callWindowEntries;
+        this.leaderClockMillis = leaderClockMillis;
     }
 
     @Override
@@ -196,6 +209,28 @@ final class CatalogStateMachine extends BaseStateMachine {
         return snapshots.getLatestSnapshot();
     }
 
+    /** The catalog's upload session, if open; for tests and the GC coordinator. */
+    Optional<Session> session(UUID sessionId) throws IOException {
+        lifecycle.readLock().lock();
+        try {
+            checkOpen();
+            return store.session(sessionId);
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
+    /** The current GC epoch and phase on this replica. */
+    GcState gcState() throws IOException {
+        lifecycle.readLock().lock();
+        try {
+            checkOpen();
+            return store.gcState();
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
     /** Calls applied again (a client retry) and answered with their recorded reply. */
     long callsRepeated() {
         return callsRepeated;
@@ -206,7 +241,10 @@ final class CatalogStateMachine extends BaseStateMachine {
         return snapshotsLoaded;
     }
 
-    /** Refuses, on the leader before anything is logged, a write this build cannot apply. */
+    /**
+     * On the leader, before anything is logged: refuses a write this build cannot apply, and
+     * stamps the leader's clock into entries whose effect depends on time (session leases, GC).
+     */
     @Override
     public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
         TransactionContext trx = super.startTransaction(request);
@@ -214,11 +252,30 @@ final class CatalogStateMachine extends BaseStateMachine {
             Request decoded = CatalogMessages.decodeRequest(request.getMessage().getContent().asReadOnlyByteBuffer());
             if (decoded.type().readOnly) {
                 trx.setException(new MalformedMessageException(decoded.type() + " is a query, not a write"));
+                return trx;
+            }
+            Request stamped = stamp(decoded, leaderClockMillis.getAsLong());
+            if (stamped != decoded) {
+                return TransactionContext.newBuilder()
+                        .setStateMachine(this)
+                        .setClientRequest(request)
+                        .setLogData(UnsafeByteOperations.unsafeWrap(CatalogMessages.encode(stamped)))
+                        .build();
             }
         } catch (MalformedMessageException e) {
             trx.setException(e);
         }
         return trx;
+    }
+
+    private static Request stamp(Request request, long millis) {
+        if (request instanceof Stamped s) {
+            return s.stamped(millis);
+        }
+        if (request instanceof Call c && c.write() instanceof Stamped s) {
+            return new Call(c.clientId(), c.callId(), s.stamped(millis));
+        }
+        return request;
     }
 
     @Override
@@ -293,8 +350,75 @@ final class CatalogStateMachine extends BaseStateMachine {
             batch.deleteImage(d.name());
             return Reply.ok(applied.index());
         }
+        if (request instanceof Stamped st) {
+            // Log time: leader-stamped, never decreasing (a new leader's clock may be behind).
+            long now = Math.max(st.leaderMillis(), store.logTimeMillis());
+            batch.putLogTime(now);
+            return applyStamped(st, now, applied, batch);
+        }
+        if (request instanceof CloseSession c) {
+            if (store.session(c.sessionId()).isEmpty()) {
+                return Reply.refused(Status.NOT_FOUND, "upload session " + c.sessionId() + " is not open");
+            }
+            batch.deleteSession(c.sessionId());
+            return Reply.ok(applied.index());
+        }
         // A query type in the log: startTransaction refuses it, but a log is applied as written.
         return Reply.refused(Status.INVALID, request.type() + " is a query, not a write");
+    }
+
+    private Reply applyStamped(Stamped request, long now, Applied applied, CatalogStore.Batch batch)
+            throws IOException, RocksDBException {
+        if (request instanceof OpenSession o) {
+            Optional<Session> existing = store.session(o.sessionId());
+            if (existing.isPresent()) {
+                Session s = existing.get();
+                if (!s.clientId().equals(o.clientId())) {
+                    return Reply.refused(Status.EXISTS, "upload session " + o.sessionId() + " belongs to another client");
+                }
+                // Reopening renews the lease; the session keeps its first index.
+                batch.putSession(new Session(s.sessionId(), s.clientId(), s.openedAtIndex(),
+                        Math.max(s.leaseExpiryMillis(), now + o.leaseMillis())));
+                return Reply.ok(s.openedAtIndex());
+            }
+            batch.putSession(new Session(o.sessionId(), o.clientId(), applied.index(), now + o.leaseMillis()));
+            return Reply.ok(applied.index());
+        }
+        GcState gc = store.gcState();
+        if (request instanceof BeginGcEpoch b) {
+            if (b.epoch() != gc.epoch() + 1) {
+                return Reply.refused(Status.INVALID, "GC epoch " + b.epoch() + " is not the next epoch; the current one is "
+                        + gc.epoch() + " (" + gc.phase() + ")");
+            }
+            batch.putGcState(new GcState(b.epoch(), GcPhase.MARKING, applied.index()));
+            return Reply.ok(applied.index());
+        }
+        GcMaySweep m = (GcMaySweep) request;
+        if (gc.epoch() != m.epoch() || gc.phase() == GcPhase.NONE) {
+            return Reply.refused(Status.INVALID, "GC epoch " + m.epoch() + " is not the current epoch (" + gc.epoch() + ")");
+        }
+        if (gc.phase() == GcPhase.SWEEPING) {
+            return Reply.ok(applied.index()); // already allowed
+        }
+        // Sessions opened before the epoch began may have written chunks the mark did not see;
+        // sweeping must wait until each has closed or its lease has ended. Expired ones go now.
+        long blocking = 0;
+        long firstExpiry = Long.MAX_VALUE;
+        for (Session s : store.sessions()) {
+            if (s.leaseExpiryMillis() <= now) {
+                batch.deleteSession(s.sessionId());
+            } else if (s.openedAtIndex() < gc.begunAtIndex()) {
+                blocking++;
+                firstExpiry = Math.min(firstExpiry, s.leaseExpiryMillis());
+            }
+        }
+        if (blocking > 0) {
+            return Reply.refused(Status.BUSY, blocking + " upload session(s) opened before GC epoch " + m.epoch()
+                    + " began are still leased; the first lease ends in " + (firstExpiry - now)
+                    + " ms of log time; retry after that or when they close");
+        }
+        batch.putGcState(new GcState(gc.epoch(), GcPhase.SWEEPING, gc.begunAtIndex()));
+        return Reply.ok(applied.index());
     }
 
     /** Entries without catalog content (configuration, the leader's first entry of a term). */

@@ -6,7 +6,11 @@ import dev.cairn.engine.ImageName;
 import dev.cairn.engine.manifest.ImageInfo;
 import dev.cairn.engine.manifest.ImageRoot;
 import dev.cairn.server.meta.CatalogException.Code;
+import dev.cairn.server.meta.CatalogMessages.BeginGcEpoch;
 import dev.cairn.server.meta.CatalogMessages.Call;
+import dev.cairn.server.meta.CatalogMessages.CloseSession;
+import dev.cairn.server.meta.CatalogMessages.GcMaySweep;
+import dev.cairn.server.meta.CatalogMessages.OpenSession;
 import dev.cairn.server.meta.CatalogMessages.CommitImage;
 import dev.cairn.server.meta.CatalogMessages.DeleteImage;
 import dev.cairn.server.meta.CatalogMessages.GetImage;
@@ -32,6 +36,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.LongSupplier;
 import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
@@ -150,6 +155,11 @@ public final class MetaService implements AutoCloseable {
     }
 
     static MetaService start(NodeConfig config, Tuning tuning) throws IOException {
+        return start(config, tuning, System::currentTimeMillis);
+    }
+
+    /** As {@link #start(NodeConfig)}; {@code leaderClockMillis} is the clock a leader stamps into session and GC entries. */
+    static MetaService start(NodeConfig config, Tuning tuning, LongSupplier leaderClockMillis) throws IOException {
         NodeAddress self = config.self();
         Path raftDir = config.dataDir().resolve("raft");
         Path catalogDir = config.dataDir().resolve("catalog");
@@ -162,7 +172,7 @@ public final class MetaService implements AutoCloseable {
                 .setServerId(RaftPeerId.valueOf(self.id()))
                 .setGroup(group)
                 .setProperties(serverProperties(raftDir, self, tuning))
-                .setStateMachine(new CatalogStateMachine(catalogDir, tuning.callWindowEntries()))
+                .setStateMachine(new CatalogStateMachine(catalogDir, tuning.callWindowEntries(), leaderClockMillis))
                 .setOption(existing ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT)
                 .build();
         try {
@@ -263,6 +273,46 @@ public final class MetaService implements AutoCloseable {
     /** Deletes an image exactly once for call {@code callId} of client {@code clientId}; see {@link #commitImage(ImageName, ImageRoot, UUID, long)}. */
     public CompletableFuture<Long> deleteImage(ImageName name, UUID clientId, long callId) {
         return submit(new Call(clientId, callId, new DeleteImage(name))).thenApply(Reply::index);
+    }
+
+    /**
+     * Opens upload session {@code sessionId} for {@code clientId} with a lease of {@code lease}
+     * (at most 24 h), counted in log time: the leader stamps its clock into the entry. Opening
+     * an open session of the same client again renews its lease. Completes with the log index
+     * at which the session was first opened; GC epochs that begin after it do not wait for it.
+     */
+    public CompletableFuture<Long> openSession(UUID sessionId, UUID clientId, Duration lease) {
+        OpenSession open;
+        try {
+            open = new OpenSession(sessionId, clientId, lease.toMillis(), 0);
+        } catch (IllegalArgumentException | NullPointerException e) {
+            return CompletableFuture.failedFuture(new CatalogException(Code.INVALID, e.getMessage(), e));
+        }
+        return submit(open).thenApply(Reply::index);
+    }
+
+    /** Closes an upload session (its commit is done or abandoned); fails with NOT_FOUND if it is not open. */
+    public CompletableFuture<Long> closeSession(UUID sessionId) {
+        return submit(new CloseSession(sessionId)).thenApply(Reply::index);
+    }
+
+    /** Begins GC epoch {@code epoch}, which must be the current epoch + 1 (else INVALID). */
+    public CompletableFuture<Long> beginGcEpoch(long epoch) {
+        if (epoch < 1) {
+            return CompletableFuture.failedFuture(new CatalogException(Code.INVALID, "GC epoch " + epoch + " is not positive"));
+        }
+        return submit(new BeginGcEpoch(epoch, 0)).thenApply(Reply::index);
+    }
+
+    /**
+     * Records that epoch {@code epoch} may be swept. Fails with INVALID, saying how long to wait,
+     * while an upload session opened before the epoch began is still open and leased.
+     */
+    public CompletableFuture<Long> gcMaySweep(long epoch) {
+        if (epoch < 1) {
+            return CompletableFuture.failedFuture(new CatalogException(Code.INVALID, "GC epoch " + epoch + " is not positive"));
+        }
+        return submit(new GcMaySweep(epoch, 0)).thenApply(Reply::index);
     }
 
     /** Linearizable read of one image. */

@@ -8,7 +8,11 @@ import dev.cairn.engine.ChunkId;
 import dev.cairn.engine.ImageName;
 import dev.cairn.engine.manifest.ImageInfo;
 import dev.cairn.engine.manifest.ImageRoot;
+import dev.cairn.server.meta.CatalogMessages.BeginGcEpoch;
 import dev.cairn.server.meta.CatalogMessages.Call;
+import dev.cairn.server.meta.CatalogMessages.CloseSession;
+import dev.cairn.server.meta.CatalogMessages.GcMaySweep;
+import dev.cairn.server.meta.CatalogMessages.OpenSession;
 import dev.cairn.server.meta.CatalogMessages.CommitImage;
 import dev.cairn.server.meta.CatalogMessages.DeleteImage;
 import dev.cairn.server.meta.CatalogMessages.GetImage;
@@ -35,7 +39,11 @@ class CatalogMessagesTest {
             new ListImages("job-42/", 100),
             new ListImages("", 1),
             new Call(new UUID(0x0123456789abcdefL, -2L), 7, new CommitImage(NAME, root("c"))),
-            new Call(new UUID(1, 2), Long.MAX_VALUE, new DeleteImage(NAME)));
+            new Call(new UUID(1, 2), Long.MAX_VALUE, new DeleteImage(NAME)),
+            new OpenSession(new UUID(3, 4), new UUID(5, 6), 60_000, 1_700_000_000_123L),
+            new CloseSession(new UUID(3, 4)),
+            new BeginGcEpoch(1, 0),
+            new GcMaySweep(Long.MAX_VALUE, 42));
 
     @Test
     void everyRequestTypeSurvivesARoundTrip() {

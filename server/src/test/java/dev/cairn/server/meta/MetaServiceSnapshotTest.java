@@ -26,7 +26,7 @@ class MetaServiceSnapshotTest {
 
     /** A snapshot every 20 entries, 8 KB segments (about 40 entries), purges of at least 10 entries. */
     static final MetaService.Tuning SMALL = new MetaService.Tuning(20, SizeInBytes.valueOf("8KB"), 10, 200_000);
-    private static final int COMMITS = 150;
+    private static final int COMMITS = 80;
 
     @TempDir
     Path dir;
