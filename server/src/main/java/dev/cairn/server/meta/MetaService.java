@@ -1,5 +1,7 @@
 package dev.cairn.server.meta;
 
+import com.codahale.metrics.Gauge;
+import com.codahale.metrics.MetricRegistry;
 import dev.cairn.config.NodeAddress;
 import dev.cairn.config.NodeConfig;
 import dev.cairn.engine.ImageName;
@@ -25,11 +27,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -115,6 +120,9 @@ public final class MetaService implements AutoCloseable {
     private final RaftClient client;
     /** Reads: single attempts at the leader this node knows; {@link #read} retries them. */
     private final RaftClient readClient;
+    /** Registries holding this node's gauges, emptied of them at close. */
+    private final List<MetricRegistry> metricRegistries = new CopyOnWriteArrayList<>();
+    private volatile boolean closed;
     /** Retry delays and reachability probes; never blocks a Ratis thread. */
     private final ScheduledExecutorService scheduler;
 
@@ -517,6 +525,67 @@ public final class MetaService implements AutoCloseable {
                 info.getLastAppliedIndex());
     }
 
+    /** Names of the gauges {@link #registerMetrics} adds. */
+    static final List<String> GAUGES = List.of("cairn_raft_role", "cairn_raft_term", "cairn_raft_commit_index",
+            "cairn_raft_applied_index", "cairn_raft_follower_lag");
+
+    /**
+     * Adds this node's Raft figures to {@code registry} as gauges, read through Ratis' own API
+     * on every read of the gauge (no Ratis metrics registry involved):
+     * {@code cairn_raft_role} (0 follower, 1 candidate, 2 leader, 3 listener, -1 unknown),
+     * {@code cairn_raft_term}, {@code cairn_raft_commit_index}, {@code cairn_raft_applied_index}
+     * and {@code cairn_raft_follower_lag} (on the leader, the largest number of log entries a
+     * follower is missing; 0 elsewhere). A gauge reads -1 once this service is closed. Replaces
+     * gauges of the same names; {@link #close()} removes them.
+     */
+    public void registerMetrics(MetricRegistry registry) {
+        Map<String, Gauge<Long>> gauges = new LinkedHashMap<>();
+        gauges.put("cairn_raft_role", () -> raftFigure(d -> switch (d.getInfo().getCurrentRole()) {
+            case FOLLOWER -> 0L;
+            case CANDIDATE -> 1L;
+            case LEADER -> 2L;
+            case LISTENER -> 3L;
+            default -> -1L;
+        }));
+        gauges.put("cairn_raft_term", () -> raftFigure(d -> d.getInfo().getCurrentTerm()));
+        gauges.put("cairn_raft_commit_index", () -> raftFigure(d -> d.getRaftLog().getLastCommittedIndex()));
+        gauges.put("cairn_raft_applied_index", () -> raftFigure(d -> d.getInfo().getLastAppliedIndex()));
+        gauges.put("cairn_raft_follower_lag", () -> raftFigure(MetaService::followerLag));
+        for (Map.Entry<String, Gauge<Long>> g : gauges.entrySet()) {
+            registry.remove(g.getKey());
+            registry.register(g.getKey(), g.getValue());
+        }
+        metricRegistries.add(registry);
+    }
+
+    /** On the leader: how many entries the furthest-behind follower lacks; 0 on other roles. */
+    private static long followerLag(RaftServer.Division d) {
+        DivisionInfo info = d.getInfo();
+        if (!info.isLeader()) {
+            return 0;
+        }
+        long[] matched = info.getFollowerMatchIndices();
+        long last = d.getRaftLog().getNextIndex() - 1;
+        long lag = 0;
+        if (matched != null) {
+            for (long m : matched) {
+                lag = Math.max(lag, last - m);
+            }
+        }
+        return lag;
+    }
+
+    private long raftFigure(java.util.function.ToLongFunction<RaftServer.Division> figure) {
+        if (closed) {
+            return -1;
+        }
+        try {
+            return figure.applyAsLong(server.getDivision(GROUP_ID));
+        } catch (IOException | RuntimeException e) {
+            return -1; // closing, or not (yet) a member: a gauge must not throw
+        }
+    }
+
     /** Waits until this node knows a leader (and, if it is the leader, until it is ready to serve). */
     public boolean awaitLeader(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -554,6 +623,10 @@ public final class MetaService implements AutoCloseable {
     /** Stops the client and the Raft server; closing the server closes the catalog database. */
     @Override
     public void close() {
+        closed = true;
+        for (MetricRegistry registry : metricRegistries) {
+            GAUGES.forEach(registry::remove);
+        }
         scheduler.shutdownNow();
         for (RaftClient c : List.of(client, readClient)) {
             try {

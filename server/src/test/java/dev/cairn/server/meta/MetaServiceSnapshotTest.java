@@ -80,30 +80,6 @@ class MetaServiceSnapshotTest {
         }
     }
 
-    @Test
-    void aRestartedNodeLoadsItsOwnSnapshotAndReplaysOnlyTheLogAfterIt() throws Exception {
-        try (MetaCluster cluster = new MetaCluster(dir, 3, SMALL)) {
-            cluster.startAll();
-            long last = 0;
-            for (int i = 0; i < 50; i++) {
-                last = get(cluster.node(i % 3).commitImage(new ImageName("own/" + i), root("o" + i)));
-            }
-            long target = last;
-            for (int i = 0; i < 3; i++) {
-                MetaService n = cluster.node(i);
-                awaitTrue(() -> n.status().appliedIndex() >= target, "node did not apply everything");
-            }
-            cluster.close();
-            cluster.startAll();
-            for (int i = 0; i < 3; i++) {
-                CatalogStateMachine sm = cluster.node(i).stateMachine();
-                assertNotNull(sm.getLatestSnapshot(), "node " + i + " has no snapshot after restart");
-                assertEquals(50, localList(sm, "own/").size());
-                assertEquals(0, sm.entriesApplied(), "node " + i + " applied a persisted entry again");
-            }
-        }
-    }
-
     private static String name(int i) {
         return String.format("snap/%04d", i);
     }
