@@ -42,6 +42,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.LongSupplier;
+import java.util.function.ToLongFunction;
 import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
@@ -575,7 +576,7 @@ public final class MetaService implements AutoCloseable {
         return lag;
     }
 
-    private long raftFigure(java.util.function.ToLongFunction<RaftServer.Division> figure) {
+    private long raftFigure(ToLongFunction<RaftServer.Division> figure) {
         if (closed) {
             return -1;
         }
