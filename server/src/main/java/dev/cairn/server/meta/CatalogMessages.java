@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.UUID;
 import java.util.regex.Pattern;
 
 /**
@@ -21,8 +22,15 @@ import java.util.regex.Pattern;
  */
 final class CatalogMessages {
 
-    /** The format this build writes; it reads this one and every older one. */
-    static final int FORMAT_VERSION = 1;
+    /**
+     * The newest format this build reads and writes; it reads every older one too. A message is
+     * written with the version that introduced its type ({@link Type#sinceVersion}), so entries of
+     * the old types stay readable by older servers during a rolling upgrade.
+     */
+    static final int FORMAT_VERSION = 2;
+
+    /** Replies and stored catalog values have not changed since version 1. */
+    private static final int REPLY_VERSION = 1;
 
     /** Upper bound of a {@code LIST_IMAGES} limit, so that a reply stays small. */
     static final int MAX_LIST_LIMIT = 1000;
@@ -36,17 +44,26 @@ final class CatalogMessages {
 
     /** The kind of a request; the byte after the version. Codes are never reused. */
     enum Type {
-        COMMIT_IMAGE(1, false),
-        DELETE_IMAGE(2, false),
-        GET_IMAGE(3, true),
-        LIST_IMAGES(4, true);
+        COMMIT_IMAGE(1, false, 1),
+        DELETE_IMAGE(2, false, 1),
+        GET_IMAGE(3, true, 1),
+        LIST_IMAGES(4, true, 1),
+        /** A write tagged with the caller's (client id, call id), applied at most once. */
+        CALL(5, false, 2),
+        OPEN_SESSION(6, false, 2),
+        CLOSE_SESSION(7, false, 2),
+        BEGIN_GC_EPOCH(8, false, 2),
+        GC_MAY_SWEEP(9, false, 2);
 
         final int code;
         final boolean readOnly;
+        /** The format version that introduced this type; messages of this type carry it. */
+        final int sinceVersion;
 
-        Type(int code, boolean readOnly) {
+        Type(int code, boolean readOnly, int sinceVersion) {
             this.code = code;
             this.readOnly = readOnly;
+            this.sinceVersion = sinceVersion;
         }
 
         static Type of(int code) {
@@ -60,8 +77,119 @@ final class CatalogMessages {
     }
 
     /** A catalog request: a write that goes through the Raft log, or a read-only query. */
-    sealed interface Request permits CommitImage, DeleteImage, GetImage, ListImages {
+    sealed interface Request permits CommitImage, DeleteImage, GetImage, ListImages, Call, CloseSession, Stamped {
         Type type();
+    }
+
+    /**
+     * A write whose effect depends on time. The leader stamps its clock into the entry
+     * ({@code leaderMillis}) before the entry is logged, so apply reads time from the entry,
+     * never from the local clock, and every replica computes the same result.
+     */
+    sealed interface Stamped extends Request permits OpenSession, BeginGcEpoch, GcMaySweep {
+        long leaderMillis();
+
+        Stamped stamped(long leaderMillis);
+    }
+
+    /** The longest lease an upload session may ask for; a client renews by opening a new session. */
+    static final long MAX_LEASE_MILLIS = 24L * 60 * 60 * 1000;
+
+    /** Opens upload session {@code sessionId} of {@code clientId} with a lease of {@code leaseMillis} of log time. */
+    record OpenSession(UUID sessionId, UUID clientId, long leaseMillis, long leaderMillis) implements Stamped {
+        OpenSession {
+            Objects.requireNonNull(sessionId, "sessionId");
+            Objects.requireNonNull(clientId, "clientId");
+            if (leaseMillis < 1 || leaseMillis > MAX_LEASE_MILLIS) {
+                throw new IllegalArgumentException("session lease " + leaseMillis + " ms is out of range 1.." + MAX_LEASE_MILLIS);
+            }
+        }
+
+        @Override
+        public Type type() {
+            return Type.OPEN_SESSION;
+        }
+
+        @Override
+        public OpenSession stamped(long millis) {
+            return new OpenSession(sessionId, clientId, leaseMillis, millis);
+        }
+    }
+
+    record CloseSession(UUID sessionId) implements Request {
+        CloseSession {
+            Objects.requireNonNull(sessionId, "sessionId");
+        }
+
+        @Override
+        public Type type() {
+            return Type.CLOSE_SESSION;
+        }
+    }
+
+    /** Starts GC epoch {@code epoch}, which must be the current epoch + 1. */
+    record BeginGcEpoch(long epoch, long leaderMillis) implements Stamped {
+        BeginGcEpoch {
+            if (epoch < 1) {
+                throw new IllegalArgumentException("GC epoch " + epoch + " is not positive");
+            }
+        }
+
+        @Override
+        public Type type() {
+            return Type.BEGIN_GC_EPOCH;
+        }
+
+        @Override
+        public BeginGcEpoch stamped(long millis) {
+            return new BeginGcEpoch(epoch, millis);
+        }
+    }
+
+    /** Allows the nodes to sweep epoch {@code epoch}: applied only when no session from before it is still leased. */
+    record GcMaySweep(long epoch, long leaderMillis) implements Stamped {
+        GcMaySweep {
+            if (epoch < 1) {
+                throw new IllegalArgumentException("GC epoch " + epoch + " is not positive");
+            }
+        }
+
+        @Override
+        public Type type() {
+            return Type.GC_MAY_SWEEP;
+        }
+
+        @Override
+        public GcMaySweep stamped(long millis) {
+            return new GcMaySweep(epoch, millis);
+        }
+    }
+
+    /**
+     * A write on behalf of a Cairn client: {@code (clientId, callId)} names the call, and a retry
+     * of it carries the same pair. The state machine records the reply of the first apply and
+     * returns it for every later apply of the same pair, so a retry after a lost reply never
+     * applies the write twice.
+     */
+    record Call(UUID clientId, long callId, Request write) implements Request {
+        Call {
+            Objects.requireNonNull(clientId, "clientId");
+            Objects.requireNonNull(write, "write");
+            if (write.type().readOnly || write instanceof Call) {
+                throw new IllegalArgumentException("a call wraps one write, not " + write.type());
+            }
+        }
+
+        @Override
+        public Type type() {
+            return Type.CALL;
+        }
+
+        /** The key of this call in the state machine's {@code calls} column family: client id, call id. */
+        byte[] key() {
+            return ByteBuffer.allocate(24).putLong(clientId.getMostSignificantBits())
+                    .putLong(clientId.getLeastSignificantBits()).putLong(callId).array();
+        }
     }
 
     record CommitImage(ImageName name, ImageRoot root) implements Request {
@@ -132,7 +260,9 @@ final class CatalogMessages {
         OK(0),
         NOT_FOUND(1),
         EXISTS(2),
-        INVALID(3);
+        INVALID(3),
+        /** A precondition that time will resolve does not hold yet (GC_MAY_SWEEP with leased sessions). */
+        BUSY(4);
 
         final int code;
 
@@ -188,9 +318,13 @@ final class CatalogMessages {
     // ---- requests
 
     static byte[] encode(Request request) {
-        ByteBuffer b = ByteBuffer.allocate(2 + 2 + ImageName.MAX_LENGTH + 2 + 2 * ImageRoot.ENCODED_LENGTH + 8);
-        b.put((byte) FORMAT_VERSION).put((byte) request.type().code);
-        if (request instanceof CommitImage c) {
+        ByteBuffer b = ByteBuffer.allocate(2 + 24 + 2 + 2 + 2 + ImageName.MAX_LENGTH + 2 + 2 * ImageRoot.ENCODED_LENGTH + 8);
+        b.put((byte) request.type().sinceVersion).put((byte) request.type().code);
+        if (request instanceof Call c) {
+            b.putLong(c.clientId().getMostSignificantBits()).putLong(c.clientId().getLeastSignificantBits());
+            b.putLong(c.callId());
+            putBytes(b, encode(c.write()));
+        } else if (request instanceof CommitImage c) {
             putString(b, c.name().value());
             putBytes(b, c.root().encode());
         } else if (request instanceof DeleteImage d) {
@@ -200,19 +334,38 @@ final class CatalogMessages {
         } else if (request instanceof ListImages l) {
             putString(b, l.prefix());
             b.putInt(l.limit());
+        } else if (request instanceof OpenSession o) {
+            putUuid(b, o.sessionId());
+            putUuid(b, o.clientId());
+            b.putLong(o.leaseMillis()).putLong(o.leaderMillis());
+        } else if (request instanceof CloseSession c) {
+            putUuid(b, c.sessionId());
+        } else if (request instanceof BeginGcEpoch g) {
+            b.putLong(g.epoch()).putLong(g.leaderMillis());
+        } else if (request instanceof GcMaySweep g) {
+            b.putLong(g.epoch()).putLong(g.leaderMillis());
         }
         return copyOut(b);
     }
 
     static Request decodeRequest(ByteBuffer b) {
         try {
-            checkVersion(b);
+            int version = checkVersion(b);
             Type type = Type.of(b.get() & 0xff);
+            if (type.sinceVersion > version) {
+                throw new MalformedMessageException(type + " does not exist in catalog message format version " + version);
+            }
             Request request = switch (type) {
                 case COMMIT_IMAGE -> new CommitImage(new ImageName(getString(b)), decodeRoot(getBytes(b, MAX_ROOT_BYTES)));
                 case DELETE_IMAGE -> new DeleteImage(new ImageName(getString(b)));
                 case GET_IMAGE -> new GetImage(new ImageName(getString(b)));
                 case LIST_IMAGES -> new ListImages(getString(b), b.getInt());
+                case CALL -> new Call(new UUID(b.getLong(), b.getLong()), b.getLong(),
+                        decodeRequest(ByteBuffer.wrap(getBytes(b, MAX_STRING_BYTES))));
+                case OPEN_SESSION -> new OpenSession(getUuid(b), getUuid(b), b.getLong(), b.getLong());
+                case CLOSE_SESSION -> new CloseSession(getUuid(b));
+                case BEGIN_GC_EPOCH -> new BeginGcEpoch(b.getLong(), b.getLong());
+                case GC_MAY_SWEEP -> new GcMaySweep(b.getLong(), b.getLong());
             };
             checkFullyRead(b);
             return request;
@@ -232,7 +385,7 @@ final class CatalogMessages {
                 ? reply.message().substring(0, MAX_MESSAGE_CHARS) : reply.message();
         int perImage = 2 + ImageName.MAX_LENGTH + 8 + 2 + ImageRoot.ENCODED_LENGTH;
         ByteBuffer b = ByteBuffer.allocate(2 + 8 + 4 + reply.images().size() * perImage + 2 + 4 * MAX_MESSAGE_CHARS);
-        b.put((byte) FORMAT_VERSION).put((byte) reply.status().code).putLong(reply.index());
+        b.put((byte) REPLY_VERSION).put((byte) reply.status().code).putLong(reply.index());
         b.putInt(reply.images().size());
         for (ImageInfo info : reply.images()) {
             putString(b, info.name().value());
@@ -275,7 +428,7 @@ final class CatalogMessages {
     static byte[] encodeEntry(long commitIndex, ImageRoot root) {
         byte[] rootBytes = root.encode();
         ByteBuffer b = ByteBuffer.allocate(1 + 8 + rootBytes.length);
-        b.put((byte) FORMAT_VERSION).putLong(commitIndex).put(rootBytes);
+        b.put((byte) REPLY_VERSION).putLong(commitIndex).put(rootBytes);
         return b.array();
     }
 
@@ -294,13 +447,14 @@ final class CatalogMessages {
 
     // ---- helpers
 
-    private static void checkVersion(ByteBuffer b) {
+    private static int checkVersion(ByteBuffer b) {
         int version = b.get() & 0xff;
         if (version < 1 || version > FORMAT_VERSION) {
             throw new MalformedMessageException("catalog message format version " + version
                     + " is not known to this build (it reads 1.." + FORMAT_VERSION
                     + "); upgrade this node before it applies entries written by a newer one");
         }
+        return version;
     }
 
     private static void checkFullyRead(ByteBuffer b) {
@@ -314,6 +468,14 @@ final class CatalogMessages {
         ImageRoot root = ImageRoot.decode(b);
         checkFullyRead(b);
         return root;
+    }
+
+    private static void putUuid(ByteBuffer b, UUID id) {
+        b.putLong(id.getMostSignificantBits()).putLong(id.getLeastSignificantBits());
+    }
+
+    private static UUID getUuid(ByteBuffer b) {
+        return new UUID(b.getLong(), b.getLong());
     }
 
     private static void putString(ByteBuffer b, String s) {

@@ -1,6 +1,12 @@
 package dev.cairn.server.meta;
 
 import dev.cairn.engine.manifest.ImageInfo;
+import dev.cairn.server.meta.CatalogMessages.BeginGcEpoch;
+import dev.cairn.server.meta.CatalogMessages.Call;
+import dev.cairn.server.meta.CatalogMessages.CloseSession;
+import dev.cairn.server.meta.CatalogMessages.GcMaySweep;
+import dev.cairn.server.meta.CatalogMessages.OpenSession;
+import dev.cairn.server.meta.CatalogMessages.Stamped;
 import dev.cairn.server.meta.CatalogMessages.CommitImage;
 import dev.cairn.server.meta.CatalogMessages.DeleteImage;
 import dev.cairn.server.meta.CatalogMessages.GetImage;
@@ -10,23 +16,34 @@ import dev.cairn.server.meta.CatalogMessages.Reply;
 import dev.cairn.server.meta.CatalogMessages.Request;
 import dev.cairn.server.meta.CatalogMessages.Status;
 import dev.cairn.server.meta.CatalogStore.Applied;
+import dev.cairn.server.meta.CatalogStore.GcPhase;
+import dev.cairn.server.meta.CatalogStore.GcState;
+import dev.cairn.server.meta.CatalogStore.Session;
+import dev.cairn.server.meta.CatalogStore.RecordedCall;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.LongSupplier;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.raftlog.RaftLog;
 import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.SnapshotInfo;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.LifeCycle;
+import org.rocksdb.RocksDBException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,38 +56,195 @@ import org.slf4j.LoggerFactory;
  * (EXISTS, NOT_FOUND) is a result encoded in the reply, not an exception. An entry this build
  * cannot decode stops the state machine: skipping it would make this replica diverge.
  *
- * <p>Without Raft snapshots Ratis replays the whole log at start; entries at or below the
- * persisted last applied index are already in RocksDB and are skipped. Snapshots from RocksDB
- * checkpoints can be added by overriding {@code takeSnapshot} and the storage, without touching
- * apply.
+ * <p>Raft snapshots are RocksDB checkpoints ({@link CatalogSnapshots}). At start Ratis replays
+ * the log after the latest snapshot; entries at or below the persisted last applied index are
+ * already in RocksDB and are skipped. When the snapshot is ahead of the catalog (a snapshot
+ * installed from the leader, or RocksDB writes lost in a crash after the log was purged), the
+ * catalog is replaced by the snapshot first.
  */
 final class CatalogStateMachine extends BaseStateMachine {
 
     private static final Logger LOG = LoggerFactory.getLogger(CatalogStateMachine.class);
 
+    /**
+     * How many recorded calls one apply may forget. Each call records one, so a small number
+     * drains any backlog while keeping the extra work per apply bounded.
+     */
+    private static final int MAX_CALLS_EXPIRED_PER_APPLY = 16;
+
     private final Path catalogDir;
+    /** A call's reply is kept until the log is this many entries past it; see {@link MetaService.Tuning}. */
+    private final long callWindowEntries;
+    /** Read only in {@link #startTransaction}, on the leader; apply reads time from the entry. */
+    private final LongSupplier leaderClockMillis;
     /** Queries take the read side, close takes the write side: RocksDB must not be used after close. */
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+    private final CatalogSnapshots snapshots = new CatalogSnapshots();
     private CatalogStore store;
     private boolean closed;
+    private volatile long snapshotsLoaded;
+    private volatile long callsRepeated;
     // Written only by Ratis' apply thread; read by tests and status.
     private volatile long entriesApplied;
     private volatile long entriesSkipped;
 
-    CatalogStateMachine(Path catalogDir) {
+    CatalogStateMachine(Path catalogDir, long callWindowEntries, LongSupplier leaderClockMillis) {
         this.catalogDir = catalogDir;
+        this.callWindowEntries = callWindowEntries;
+        this.leaderClockMillis = leaderClockMillis;
     }
 
     @Override
     public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
         super.initialize(server, groupId, raftStorage);
-        store = CatalogStore.open(catalogDir);
+        snapshots.init(raftStorage);
+        CatalogSnapshots.cleanLeftovers(catalogDir);
+        lifecycle.writeLock().lock();
+        try {
+            store = CatalogStore.open(catalogDir);
+            loadSnapshotIfNewer();
+        } finally {
+            lifecycle.writeLock().unlock();
+        }
         Applied applied = store.lastApplied();
         setLastAppliedTermIndex(TermIndex.valueOf(applied.term(), applied.index()));
-        LOG.info("catalog opened; last applied term {} index {}", applied.term(), applied.index());
+        getLifeCycle().transition(LifeCycle.State.STARTING);
+        getLifeCycle().transition(LifeCycle.State.RUNNING);
+        LOG.info("catalog opened; last applied term {} index {}; latest snapshot {}",
+                applied.term(), applied.index(), snapshots.getLatestSnapshot());
     }
 
-    /** Refuses, on the leader before anything is logged, a write this build cannot apply. */
+    /** Ratis pauses the state machine before it installs a snapshot, and checks that it did. */
+    @Override
+    public void pause() {
+        if (getLifeCycleState() == LifeCycle.State.RUNNING) {
+            getLifeCycle().transition(LifeCycle.State.PAUSING);
+            getLifeCycle().transition(LifeCycle.State.PAUSED);
+        }
+    }
+
+    /**
+     * Called by Ratis (state machine paused) after it installed a snapshot received from the
+     * leader into the state machine directory: the catalog becomes that snapshot.
+     */
+    @Override
+    public void reinitialize() throws IOException {
+        snapshots.reload();
+        lifecycle.writeLock().lock();
+        try {
+            checkOpen();
+            loadSnapshotIfNewer();
+        } finally {
+            lifecycle.writeLock().unlock();
+        }
+        Applied applied = store.lastApplied();
+        setLastAppliedTermIndex(TermIndex.valueOf(applied.term(), applied.index()));
+        if (getLifeCycleState() == LifeCycle.State.PAUSED) {
+            getLifeCycle().transition(LifeCycle.State.STARTING);
+            getLifeCycle().transition(LifeCycle.State.RUNNING);
+        }
+        LOG.info("catalog reinitialized; last applied term {} index {}", applied.term(), applied.index());
+    }
+
+    /**
+     * Replaces the catalog with the latest snapshot when the snapshot is ahead of it: after an
+     * installed snapshot, or after a crash lost RocksDB writes that the (purged) log can no
+     * longer replay. Caller holds the write lock.
+     */
+    private void loadSnapshotIfNewer() throws IOException {
+        SnapshotInfo snapshot = snapshots.getLatestSnapshot();
+        Applied applied = store.lastApplied();
+        if (snapshot == null || snapshot.getIndex() <= applied.index()) {
+            return;
+        }
+        long startNanos = System.nanoTime();
+        store.close();
+        store = null;
+        CatalogSnapshots.installInto(snapshots.latestDir(), catalogDir);
+        store = CatalogStore.open(catalogDir);
+        Applied loaded = store.lastApplied();
+        if (loaded.index() != snapshot.getIndex() || loaded.term() != snapshot.getTerm()) {
+            throw new IOException("snapshot " + snapshot.getTermIndex() + " holds a catalog at term " + loaded.term()
+                    + " index " + loaded.index() + "; refusing to use it");
+        }
+        snapshotsLoaded++;
+        LOG.info("catalog loaded from snapshot {} (was at index {}) in {} ms", snapshot.getTermIndex(),
+                applied.index(), (System.nanoTime() - startNanos) / 1_000_000);
+    }
+
+    /**
+     * Checkpoints the catalog as a Raft snapshot at the last applied position. Ratis calls this
+     * on its apply thread, so the checkpoint holds exactly the entries up to that position.
+     */
+    @Override
+    public long takeSnapshot() throws IOException {
+        TermIndex at = getLastAppliedTermIndex();
+        if (at == null || at.getIndex() < 0) {
+            return RaftLog.INVALID_LOG_INDEX;
+        }
+        long startNanos = System.nanoTime();
+        lifecycle.readLock().lock();
+        try {
+            checkOpen();
+            Applied persisted = store.lastApplied();
+            if (persisted.index() != at.getIndex()) {
+                throw new IllegalStateException("catalog is at index " + persisted.index()
+                        + " but the state machine reports " + at + "; not taking a snapshot");
+            }
+            snapshots.take(store, at);
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+        LOG.info("took catalog snapshot {} in {} ms", at, (System.nanoTime() - startNanos) / 1_000_000);
+        return at.getIndex();
+    }
+
+    @Override
+    public CatalogSnapshots getStateMachineStorage() {
+        return snapshots;
+    }
+
+    @Override
+    public SnapshotInfo getLatestSnapshot() {
+        return snapshots.getLatestSnapshot();
+    }
+
+    /** The catalog's upload session, if open; for tests and the GC coordinator. */
+    Optional<Session> session(UUID sessionId) throws IOException {
+        lifecycle.readLock().lock();
+        try {
+            checkOpen();
+            return store.session(sessionId);
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
+    /** The current GC epoch and phase on this replica. */
+    GcState gcState() throws IOException {
+        lifecycle.readLock().lock();
+        try {
+            checkOpen();
+            return store.gcState();
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
+    /** Calls applied again (a client retry) and answered with their recorded reply. */
+    long callsRepeated() {
+        return callsRepeated;
+    }
+
+    /** Times this process replaced its catalog by a snapshot (at start or after an install). */
+    long snapshotsLoaded() {
+        return snapshotsLoaded;
+    }
+
+    /**
+     * On the leader, before anything is logged: refuses a write this build cannot apply, and
+     * stamps the leader's clock into entries whose effect depends on time (session leases, GC).
+     */
     @Override
     public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
         TransactionContext trx = super.startTransaction(request);
@@ -78,11 +252,30 @@ final class CatalogStateMachine extends BaseStateMachine {
             Request decoded = CatalogMessages.decodeRequest(request.getMessage().getContent().asReadOnlyByteBuffer());
             if (decoded.type().readOnly) {
                 trx.setException(new MalformedMessageException(decoded.type() + " is a query, not a write"));
+                return trx;
+            }
+            Request stamped = stamp(decoded, leaderClockMillis.getAsLong());
+            if (stamped != decoded) {
+                return TransactionContext.newBuilder()
+                        .setStateMachine(this)
+                        .setClientRequest(request)
+                        .setLogData(UnsafeByteOperations.unsafeWrap(CatalogMessages.encode(stamped)))
+                        .build();
             }
         } catch (MalformedMessageException e) {
             trx.setException(e);
         }
         return trx;
+    }
+
+    private static Request stamp(Request request, long millis) {
+        if (request instanceof Stamped s) {
+            return s.stamped(millis);
+        }
+        if (request instanceof Call c && c.write() instanceof Stamped s) {
+            return new Call(c.clientId(), c.callId(), s.stamped(millis));
+        }
+        return request;
     }
 
     @Override
@@ -118,27 +311,114 @@ final class CatalogStateMachine extends BaseStateMachine {
     }
 
     private Reply apply(Request request, Applied applied) throws IOException {
+        try (CatalogStore.Batch batch = store.batch()) {
+            Reply reply = apply(request, applied, batch);
+            store.write(batch, applied);
+            return reply;
+        } catch (RocksDBException e) {
+            throw new IOException("cannot apply log entry " + applied.index() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private Reply apply(Request request, Applied applied, CatalogStore.Batch batch) throws IOException, RocksDBException {
+        if (request instanceof Call c) {
+            byte[] key = c.key();
+            Optional<RecordedCall> recorded = store.call(key);
+            // Forget calls older than the window; at most a few per apply so that apply stays short.
+            store.expireCalls(batch, applied.index() - callWindowEntries, MAX_CALLS_EXPIRED_PER_APPLY);
+            if (recorded.isPresent()) {
+                callsRepeated++;
+                return CatalogMessages.decodeReply(ByteBuffer.wrap(recorded.get().reply()));
+            }
+            Reply reply = apply(c.write(), applied, batch);
+            batch.putCall(key, applied.index(), CatalogMessages.encode(reply));
+            return reply;
+        }
         if (request instanceof CommitImage c) {
             Optional<ImageInfo> existing = store.get(c.name());
             if (existing.isPresent()) {
-                store.markApplied(applied);
                 return Reply.refused(Status.EXISTS, "image " + c.name() + " already exists (committed at index "
                         + existing.get().commitIndex() + "); images are immutable, choose a new name");
             }
-            store.put(c.name(), c.root(), applied);
+            batch.putImage(c.name(), c.root(), applied.index());
             return Reply.ok(applied.index());
         }
         if (request instanceof DeleteImage d) {
             if (store.get(d.name()).isEmpty()) {
-                store.markApplied(applied);
                 return Reply.refused(Status.NOT_FOUND, "image " + d.name() + " does not exist");
             }
-            store.delete(d.name(), applied);
+            batch.deleteImage(d.name());
+            return Reply.ok(applied.index());
+        }
+        if (request instanceof Stamped st) {
+            // Log time: leader-stamped, never decreasing (a new leader's clock may be behind).
+            long now = Math.max(st.leaderMillis(), store.logTimeMillis());
+            batch.putLogTime(now);
+            return applyStamped(st, now, applied, batch);
+        }
+        if (request instanceof CloseSession c) {
+            if (store.session(c.sessionId()).isEmpty()) {
+                return Reply.refused(Status.NOT_FOUND, "upload session " + c.sessionId() + " is not open");
+            }
+            batch.deleteSession(c.sessionId());
             return Reply.ok(applied.index());
         }
         // A query type in the log: startTransaction refuses it, but a log is applied as written.
-        store.markApplied(applied);
         return Reply.refused(Status.INVALID, request.type() + " is a query, not a write");
+    }
+
+    private Reply applyStamped(Stamped request, long now, Applied applied, CatalogStore.Batch batch)
+            throws IOException, RocksDBException {
+        if (request instanceof OpenSession o) {
+            Optional<Session> existing = store.session(o.sessionId());
+            if (existing.isPresent()) {
+                Session s = existing.get();
+                if (!s.clientId().equals(o.clientId())) {
+                    return Reply.refused(Status.EXISTS, "upload session " + o.sessionId() + " belongs to another client");
+                }
+                // Reopening renews the lease; the session keeps its first index.
+                batch.putSession(new Session(s.sessionId(), s.clientId(), s.openedAtIndex(),
+                        Math.max(s.leaseExpiryMillis(), now + o.leaseMillis())));
+                return Reply.ok(s.openedAtIndex());
+            }
+            batch.putSession(new Session(o.sessionId(), o.clientId(), applied.index(), now + o.leaseMillis()));
+            return Reply.ok(applied.index());
+        }
+        GcState gc = store.gcState();
+        if (request instanceof BeginGcEpoch b) {
+            if (b.epoch() != gc.epoch() + 1) {
+                return Reply.refused(Status.INVALID, "GC epoch " + b.epoch() + " is not the next epoch; the current one is "
+                        + gc.epoch() + " (" + gc.phase() + ")");
+            }
+            batch.putGcState(new GcState(b.epoch(), GcPhase.MARKING, applied.index()));
+            return Reply.ok(applied.index());
+        }
+        GcMaySweep m = (GcMaySweep) request;
+        if (gc.epoch() != m.epoch() || gc.phase() == GcPhase.NONE) {
+            return Reply.refused(Status.INVALID, "GC epoch " + m.epoch() + " is not the current epoch (" + gc.epoch() + ")");
+        }
+        if (gc.phase() == GcPhase.SWEEPING) {
+            return Reply.ok(applied.index()); // already allowed
+        }
+        // Sessions opened before the epoch began may have written chunks the mark did not see;
+        // sweeping must wait until each has closed or its lease has ended. Expired ones go now.
+        long blocking = 0;
+        long firstExpiry = Long.MAX_VALUE;
+        for (Session s : store.sessions()) {
+            if (s.leaseExpiryMillis() <= now) {
+                batch.deleteSession(s.sessionId());
+            } else if (s.openedAtIndex() < gc.begunAtIndex()) {
+                blocking++;
+                firstExpiry = Math.min(firstExpiry, s.leaseExpiryMillis());
+            }
+        }
+        if (blocking > 0) {
+            return Reply.refused(Status.BUSY, blocking + " upload session(s) opened before GC epoch " + m.epoch()
+                    + " began are still leased; the first lease ends in " + (firstExpiry - now)
+                    + " ms of log time; retry after that or when they close");
+        }
+        batch.putGcState(new GcState(gc.epoch(), GcPhase.SWEEPING, gc.begunAtIndex()));
+        return Reply.ok(applied.index());
     }
 
     /** Entries without catalog content (configuration, the leader's first entry of a term). */

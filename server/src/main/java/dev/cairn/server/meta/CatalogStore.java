@@ -11,6 +11,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
+import org.rocksdb.Checkpoint;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
@@ -25,7 +27,8 @@ import org.rocksdb.WriteOptions;
 /**
  * The catalog's durable state in RocksDB: column family {@code images} maps a name to its
  * encoded (commit index, root), column family {@code meta} holds the last applied Raft term and
- * index. Every change writes both in one {@link WriteBatch}, so the catalog and the index it
+ * index and the log time, column family {@code calls} the replies of recent client calls
+ * (exactly-once), {@code sessions} the open upload sessions and {@code gc} the GC epoch. Every change writes both in one {@link WriteBatch}, so the catalog and the index it
  * reflects can never disagree, whatever the crash point.
  *
  * <p>Writes go to RocksDB's WAL without fsync. That is safe because the Raft log, which is
@@ -39,6 +42,18 @@ final class CatalogStore implements AutoCloseable {
 
     private static final byte[] IMAGES = "images".getBytes(StandardCharsets.UTF_8);
     private static final byte[] META = "meta".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] CALLS = "calls".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] SESSIONS = "sessions".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] GC = "gc".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] GC_EPOCH = "epoch".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] LOG_TIME = "log-time".getBytes(StandardCharsets.UTF_8);
+    private static final int SESSION_VERSION = 1;
+    private static final int GC_VERSION = 1;
+    private static final int LOG_TIME_VERSION = 1;
+    /** {@code calls} keys: 'c' + call key -> (index, reply); 'x' + index + call key -> nothing, for expiry in index order. */
+    private static final byte CALL_PREFIX = 'c';
+    private static final byte EXPIRY_PREFIX = 'x';
+    private static final int CALL_VERSION = 1;
     private static final byte[] LAST_APPLIED = "last-applied".getBytes(StandardCharsets.UTF_8);
     private static final int LAST_APPLIED_VERSION = 1;
 
@@ -49,6 +64,84 @@ final class CatalogStore implements AutoCloseable {
     /** A Raft log position: term and index. */
     record Applied(long term, long index) {}
 
+    /** The recorded outcome of a call: the log index that applied it first, and its encoded reply. */
+    record RecordedCall(long index, byte[] reply) {}
+
+    /**
+     * An open upload session: its lease protects what it writes from a concurrent GC sweep.
+     *
+     * @param openedAtIndex the log index of its OPEN_SESSION entry
+     * @param leaseExpiryMillis log time (leader-stamped, see {@link CatalogMessages.Stamped}) at which the lease ends
+     */
+    record Session(UUID sessionId, UUID clientId, long openedAtIndex, long leaseExpiryMillis) {}
+
+    /** Where garbage collection is: no epoch yet, marking epoch E, or E may be swept. */
+    enum GcPhase {
+        NONE(0), MARKING(1), SWEEPING(2);
+
+        final int code;
+
+        GcPhase(int code) {
+            this.code = code;
+        }
+
+        static GcPhase of(int code) throws IOException {
+            for (GcPhase p : values()) {
+                if (p.code == code) {
+                    return p;
+                }
+            }
+            throw new IOException("unknown GC phase " + code + " in the catalog");
+        }
+    }
+
+    /** The current GC epoch, its phase, and the log index at which it began. */
+    record GcState(long epoch, GcPhase phase, long begunAtIndex) {
+        static final GcState NONE = new GcState(0, GcPhase.NONE, 0);
+    }
+
+    /** The changes of one apply; {@link #write} stores them atomically with the applied position. */
+    final class Batch implements AutoCloseable {
+        private final WriteBatch batch = new WriteBatch();
+
+        void putImage(ImageName name, ImageRoot root, long commitIndex) throws RocksDBException {
+            batch.put(images, key(name), CatalogMessages.encodeEntry(commitIndex, root));
+        }
+
+        void deleteImage(ImageName name) throws RocksDBException {
+            batch.delete(images, key(name));
+        }
+
+        /** Records the reply of call {@code callKey}, first applied at {@code index}. */
+        void putCall(byte[] callKey, long index, byte[] reply) throws RocksDBException {
+            batch.put(calls, callKey(callKey), ByteBuffer.allocate(9 + reply.length)
+                    .put((byte) CALL_VERSION).putLong(index).put(reply).array());
+            batch.put(calls, expiryKey(index, callKey), new byte[0]);
+        }
+
+        void putSession(Session s) throws RocksDBException {
+            batch.put(sessions, uuid(s.sessionId()), ByteBuffer.allocate(1 + 16 + 8 + 8).put((byte) SESSION_VERSION)
+                    .put(uuid(s.clientId())).putLong(s.openedAtIndex()).putLong(s.leaseExpiryMillis()).array());
+        }
+
+        void deleteSession(UUID sessionId) throws RocksDBException {
+            batch.delete(sessions, uuid(sessionId));
+        }
+
+        void putGcState(GcState g) throws RocksDBException {
+            batch.put(gc, GC_EPOCH, ByteBuffer.allocate(1 + 8 + 1 + 8).put((byte) GC_VERSION)
+                    .putLong(g.epoch()).put((byte) g.phase().code).putLong(g.begunAtIndex()).array());
+        }
+
+        void putLogTime(long millis) throws RocksDBException {
+            batch.put(meta, LOG_TIME, ByteBuffer.allocate(9).put((byte) LOG_TIME_VERSION).putLong(millis).array());
+        }
+
+        @Override
+        public void close() {
+            batch.close();
+        }
+    }
     private final DBOptions dbOptions;
     private final ColumnFamilyOptions cfOptions;
     private final WriteOptions writeOptions;
@@ -56,6 +149,9 @@ final class CatalogStore implements AutoCloseable {
     private final List<ColumnFamilyHandle> handles;
     private final ColumnFamilyHandle images;
     private final ColumnFamilyHandle meta;
+    private final ColumnFamilyHandle calls;
+    private final ColumnFamilyHandle sessions;
+    private final ColumnFamilyHandle gc;
 
     private CatalogStore(DBOptions dbOptions, ColumnFamilyOptions cfOptions, RocksDB db, List<ColumnFamilyHandle> handles) {
         this.dbOptions = dbOptions;
@@ -65,6 +161,9 @@ final class CatalogStore implements AutoCloseable {
         this.handles = handles;
         this.images = handles.get(1);
         this.meta = handles.get(2);
+        this.calls = handles.get(3);
+        this.sessions = handles.get(4);
+        this.gc = handles.get(5);
     }
 
     static CatalogStore open(Path dir) throws IOException {
@@ -74,7 +173,10 @@ final class CatalogStore implements AutoCloseable {
         List<ColumnFamilyDescriptor> descriptors = List.of(
                 new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
                 new ColumnFamilyDescriptor(IMAGES, cfOptions),
-                new ColumnFamilyDescriptor(META, cfOptions));
+                new ColumnFamilyDescriptor(META, cfOptions),
+                new ColumnFamilyDescriptor(CALLS, cfOptions),
+                new ColumnFamilyDescriptor(SESSIONS, cfOptions),
+                new ColumnFamilyDescriptor(GC, cfOptions));
         List<ColumnFamilyHandle> handles = new ArrayList<>();
         try {
             RocksDB db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
@@ -132,12 +234,25 @@ final class CatalogStore implements AutoCloseable {
         return out;
     }
 
+    Batch batch() {
+        return new Batch();
+    }
+
+    /** Writes {@code batch} and the applied position in one atomic RocksDB write. */
+    void write(Batch batch, Applied applied) throws IOException {
+        try {
+            batch.batch.put(meta, LAST_APPLIED, encode(applied));
+            db.write(writeOptions, batch.batch);
+        } catch (RocksDBException e) {
+            throw new IOException("cannot write log entry " + applied.index() + " to the catalog: " + e.getMessage(), e);
+        }
+    }
+
     /** Puts an image and the applied position in one atomic batch. */
     void put(ImageName name, ImageRoot root, Applied applied) throws IOException {
-        try (WriteBatch batch = new WriteBatch()) {
-            batch.put(images, key(name), CatalogMessages.encodeEntry(applied.index(), root));
-            batch.put(meta, LAST_APPLIED, encode(applied));
-            db.write(writeOptions, batch);
+        try (Batch batch = batch()) {
+            batch.putImage(name, root, applied.index());
+            write(batch, applied);
         } catch (RocksDBException e) {
             throw new IOException("cannot write image " + name + " to the catalog: " + e.getMessage(), e);
         }
@@ -145,13 +260,144 @@ final class CatalogStore implements AutoCloseable {
 
     /** Deletes an image and records the applied position in one atomic batch. */
     void delete(ImageName name, Applied applied) throws IOException {
-        try (WriteBatch batch = new WriteBatch()) {
-            batch.delete(images, key(name));
-            batch.put(meta, LAST_APPLIED, encode(applied));
-            db.write(writeOptions, batch);
+        try (Batch batch = batch()) {
+            batch.deleteImage(name);
+            write(batch, applied);
         } catch (RocksDBException e) {
             throw new IOException("cannot delete image " + name + " from the catalog: " + e.getMessage(), e);
         }
+    }
+
+    Optional<Session> session(UUID sessionId) throws IOException {
+        try {
+            byte[] value = db.get(sessions, uuid(sessionId));
+            return value == null ? Optional.empty() : Optional.of(decodeSession(sessionId, value));
+        } catch (RocksDBException e) {
+            throw new IOException("cannot read session " + sessionId + " from the catalog: " + e.getMessage(), e);
+        }
+    }
+
+    /** Every open session, in session id order. Sessions are few (one per upload in flight). */
+    List<Session> sessions() throws IOException {
+        List<Session> out = new ArrayList<>();
+        try (ReadOptions options = new ReadOptions(); RocksIterator it = db.newIterator(sessions, options)) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                ByteBuffer k = ByteBuffer.wrap(it.key());
+                out.add(decodeSession(new UUID(k.getLong(), k.getLong()), it.value()));
+            }
+        }
+        return out;
+    }
+
+    private static Session decodeSession(UUID sessionId, byte[] value) throws IOException {
+        ByteBuffer b = ByteBuffer.wrap(value);
+        int version = b.get() & 0xff;
+        if (version != SESSION_VERSION || b.remaining() != 32) {
+            throw new IOException("session " + sessionId + " has version " + version + " and " + value.length
+                    + " bytes; this build writes version " + SESSION_VERSION);
+        }
+        return new Session(sessionId, new UUID(b.getLong(), b.getLong()), b.getLong(), b.getLong());
+    }
+
+    GcState gcState() throws IOException {
+        try {
+            byte[] value = db.get(gc, GC_EPOCH);
+            if (value == null) {
+                return GcState.NONE;
+            }
+            ByteBuffer b = ByteBuffer.wrap(value);
+            int version = b.get() & 0xff;
+            if (version != GC_VERSION || b.remaining() != 17) {
+                throw new IOException("GC state has version " + version + " and " + value.length
+                        + " bytes; this build writes version " + GC_VERSION);
+            }
+            long epoch = b.getLong();
+            return new GcState(epoch, GcPhase.of(b.get() & 0xff), b.getLong());
+        } catch (RocksDBException e) {
+            throw new IOException("cannot read the GC state from the catalog: " + e.getMessage(), e);
+        }
+    }
+
+    /** The latest log time (leader-stamped milliseconds, never decreasing), or 0. */
+    long logTimeMillis() throws IOException {
+        try {
+            byte[] value = db.get(meta, LOG_TIME);
+            if (value == null) {
+                return 0;
+            }
+            ByteBuffer b = ByteBuffer.wrap(value);
+            int version = b.get() & 0xff;
+            if (version != LOG_TIME_VERSION || b.remaining() != 8) {
+                throw new IOException("log time has version " + version + "; this build writes version " + LOG_TIME_VERSION);
+            }
+            return b.getLong();
+        } catch (RocksDBException e) {
+            throw new IOException("cannot read the log time from the catalog: " + e.getMessage(), e);
+        }
+    }
+
+    private static byte[] uuid(UUID id) {
+        return ByteBuffer.allocate(16).putLong(id.getMostSignificantBits()).putLong(id.getLeastSignificantBits()).array();
+    }
+
+    /** The recorded reply of a call, if it was applied and has not expired. */
+    Optional<RecordedCall> call(byte[] callKey) throws IOException {
+        try {
+            byte[] value = db.get(calls, callKey(callKey));
+            if (value == null) {
+                return Optional.empty();
+            }
+            ByteBuffer b = ByteBuffer.wrap(value);
+            int version = b.get() & 0xff;
+            if (version != CALL_VERSION || b.remaining() < 8) {
+                throw new IOException("recorded call has version " + version + " and " + value.length
+                        + " bytes; this build writes version " + CALL_VERSION);
+            }
+            long index = b.getLong();
+            byte[] reply = new byte[b.remaining()];
+            b.get(reply);
+            return Optional.of(new RecordedCall(index, reply));
+        } catch (RocksDBException e) {
+            throw new IOException("cannot read a recorded call from the catalog: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Adds to {@code batch} the removal of at most {@code max} recorded calls first applied below
+     * {@code belowIndex}, oldest first; returns how many. Deterministic: it depends only on the
+     * catalog, which is the same on every replica at the same log index.
+     */
+    int expireCalls(Batch batch, long belowIndex, int max) throws IOException {
+        int expired = 0;
+        try (ReadOptions options = new ReadOptions(); RocksIterator it = db.newIterator(calls, options)) {
+            for (it.seek(new byte[] {EXPIRY_PREFIX}); it.isValid() && expired < max; it.next()) {
+                byte[] key = it.key();
+                if (key.length != 1 + 8 + 24 || key[0] != EXPIRY_PREFIX) {
+                    break;
+                }
+                ByteBuffer b = ByteBuffer.wrap(key, 1, 8 + 24);
+                long index = b.getLong();
+                if (index >= belowIndex) {
+                    break;
+                }
+                byte[] callKey = new byte[24];
+                b.get(callKey);
+                batch.batch.delete(calls, key);
+                batch.batch.delete(calls, callKey(callKey));
+                expired++;
+            }
+        } catch (RocksDBException e) {
+            throw new IOException("cannot expire recorded calls: " + e.getMessage(), e);
+        }
+        return expired;
+    }
+
+    private static byte[] callKey(byte[] key) {
+        return ByteBuffer.allocate(1 + key.length).put(CALL_PREFIX).put(key).array();
+    }
+
+    private static byte[] expiryKey(long index, byte[] key) {
+        return ByteBuffer.allocate(1 + 8 + key.length).put(EXPIRY_PREFIX).putLong(index).put(key).array();
     }
 
     /** Records the applied position of an entry that changed nothing in the catalog. */
@@ -160,6 +406,19 @@ final class CatalogStore implements AutoCloseable {
             db.put(meta, writeOptions, LAST_APPLIED, encode(applied));
         } catch (RocksDBException e) {
             throw new IOException("cannot record applied index " + applied.index() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Writes a consistent copy of the whole database to {@code target}, which must not exist:
+     * RocksDB flushes the memtables (the flush fsyncs the new SST files) and hard-links the
+     * immutable SST files, copying only the small MANIFEST, CURRENT and OPTIONS files.
+     */
+    void checkpoint(Path target) throws IOException {
+        try (Checkpoint checkpoint = Checkpoint.create(db)) {
+            checkpoint.createCheckpoint(target.toString());
+        } catch (RocksDBException e) {
+            throw new IOException("cannot checkpoint the catalog into " + target + ": " + e.getMessage(), e);
         }
     }
 

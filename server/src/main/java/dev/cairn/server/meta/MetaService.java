@@ -1,11 +1,18 @@
 package dev.cairn.server.meta;
 
+import com.codahale.metrics.Gauge;
+import com.codahale.metrics.MetricRegistry;
 import dev.cairn.config.NodeAddress;
 import dev.cairn.config.NodeConfig;
 import dev.cairn.engine.ImageName;
 import dev.cairn.engine.manifest.ImageInfo;
 import dev.cairn.engine.manifest.ImageRoot;
 import dev.cairn.server.meta.CatalogException.Code;
+import dev.cairn.server.meta.CatalogMessages.BeginGcEpoch;
+import dev.cairn.server.meta.CatalogMessages.Call;
+import dev.cairn.server.meta.CatalogMessages.CloseSession;
+import dev.cairn.server.meta.CatalogMessages.GcMaySweep;
+import dev.cairn.server.meta.CatalogMessages.OpenSession;
 import dev.cairn.server.meta.CatalogMessages.CommitImage;
 import dev.cairn.server.meta.CatalogMessages.DeleteImage;
 import dev.cairn.server.meta.CatalogMessages.GetImage;
@@ -20,17 +27,22 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.LongSupplier;
+import java.util.function.ToLongFunction;
 import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
@@ -80,6 +92,20 @@ public final class MetaService implements AutoCloseable {
     // Catalog entries are a few hundred bytes; small segments keep replay and preallocation cheap.
     private static final SizeInBytes LOG_SEGMENT_SIZE_MAX = SizeInBytes.valueOf("8MB");
     private static final SizeInBytes LOG_PREALLOCATED_SIZE = SizeInBytes.valueOf("1MB");
+    // A catalog entry is a few hundred bytes, so 10 000 entries are a few MB of log and replay
+    // in well under a second; a checkpoint costs one memtable flush and a few hard links. Ratis'
+    // default (400 000 entries) would keep ~100 MB of log for a catalog that is itself tiny.
+    private static final long SNAPSHOT_EVERY_ENTRIES = 10_000;
+    // Ratis purges whole closed segments; a gap of 1024 entries keeps purges rare and cheap.
+    private static final int PURGE_GAP_ENTRIES = 1024;
+    // A call's reply is kept until the log has moved this many entries past it. A retry comes
+    // within seconds (OPERATION_TIMEOUT bounds a server's attempt, the Cairn client's retries are
+    // bounded too); each commit takes about two log entries (Ratis adds a metadata entry), so
+    // 200 000 entries are hours at a realistic rate and still minutes at 1000 commits/s. At
+    // ~100 bytes per recorded call the table stays below ~20 MB.
+    private static final long CALL_WINDOW_ENTRIES = 200_000;
+    // Two snapshots: the leader may still be sending the previous one when it takes the next.
+    private static final int SNAPSHOTS_RETAINED = 2;
     private static final TimeDuration CLIENT_REQUEST_TIMEOUT = TimeDuration.valueOf(3, TimeUnit.SECONDS);
     private static final TimeDuration CLIENT_RETRY_SLEEP = TimeDuration.valueOf(500, TimeUnit.MILLISECONDS);
     // 30 attempts 500 ms apart: about OPERATION_TIMEOUT when attempts fail fast (refused
@@ -95,6 +121,9 @@ public final class MetaService implements AutoCloseable {
     private final RaftClient client;
     /** Reads: single attempts at the leader this node knows; {@link #read} retries them. */
     private final RaftClient readClient;
+    /** Registries holding this node's gauges, emptied of them at close. */
+    private final List<MetricRegistry> metricRegistries = new CopyOnWriteArrayList<>();
+    private volatile boolean closed;
     /** Retry delays and reachability probes; never blocks a Ratis thread. */
     private final ScheduledExecutorService scheduler;
 
@@ -116,6 +145,30 @@ public final class MetaService implements AutoCloseable {
      * and a client to the group. A node restarted with the same config rejoins with its data.
      */
     public static MetaService start(NodeConfig config) throws IOException {
+        return start(config, Tuning.DEFAULT);
+    }
+
+    /**
+     * Log and snapshot sizes; production uses {@link #DEFAULT}, tests shrink them so that a
+     * snapshot, a purge and a snapshot install happen within a few dozen commits.
+     *
+     * @param snapshotEveryEntries take a Raft snapshot after this many applied entries
+     * @param segmentSizeMax close a log segment at this size (only closed segments are purged)
+     * @param purgeGapEntries purge the log only when it can drop at least this many entries
+     * @param callWindowEntries keep a call's reply until the log is this many entries past it;
+     *     part of apply, so every node of a group must use the same value
+     */
+    record Tuning(long snapshotEveryEntries, SizeInBytes segmentSizeMax, int purgeGapEntries, long callWindowEntries) {
+        static final Tuning DEFAULT =
+                new Tuning(SNAPSHOT_EVERY_ENTRIES, LOG_SEGMENT_SIZE_MAX, PURGE_GAP_ENTRIES, CALL_WINDOW_ENTRIES);
+    }
+
+    static MetaService start(NodeConfig config, Tuning tuning) throws IOException {
+        return start(config, tuning, System::currentTimeMillis);
+    }
+
+    /** As {@link #start(NodeConfig)}; {@code leaderClockMillis} is the clock a leader stamps into session and GC entries. */
+    static MetaService start(NodeConfig config, Tuning tuning, LongSupplier leaderClockMillis) throws IOException {
         NodeAddress self = config.self();
         Path raftDir = config.dataDir().resolve("raft");
         Path catalogDir = config.dataDir().resolve("catalog");
@@ -127,8 +180,8 @@ public final class MetaService implements AutoCloseable {
         RaftServer server = RaftServer.newBuilder()
                 .setServerId(RaftPeerId.valueOf(self.id()))
                 .setGroup(group)
-                .setProperties(serverProperties(raftDir, self))
-                .setStateMachine(new CatalogStateMachine(catalogDir))
+                .setProperties(serverProperties(raftDir, self, tuning))
+                .setStateMachine(new CatalogStateMachine(catalogDir, tuning.callWindowEntries(), leaderClockMillis))
                 .setOption(existing ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT)
                 .build();
         try {
@@ -165,7 +218,7 @@ public final class MetaService implements AutoCloseable {
                 .toList());
     }
 
-    private static RaftProperties serverProperties(Path raftDir, NodeAddress self) {
+    private static RaftProperties serverProperties(Path raftDir, NodeAddress self, Tuning tuning) {
         RaftProperties p = new RaftProperties();
         RaftConfigKeys.Rpc.setType(p, SupportedRpcType.NETTY);
         // Bind where the peers are told to connect, not on every interface.
@@ -175,8 +228,20 @@ public final class MetaService implements AutoCloseable {
         RaftServerConfigKeys.Rpc.setTimeoutMin(p, ELECTION_TIMEOUT_MIN);
         RaftServerConfigKeys.Rpc.setTimeoutMax(p, ELECTION_TIMEOUT_MAX);
         RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
-        RaftServerConfigKeys.Log.setSegmentSizeMax(p, LOG_SEGMENT_SIZE_MAX);
-        RaftServerConfigKeys.Log.setPreallocatedSize(p, LOG_PREALLOCATED_SIZE);
+        RaftServerConfigKeys.Log.setSegmentSizeMax(p, tuning.segmentSizeMax());
+        RaftServerConfigKeys.Log.setPreallocatedSize(p,
+                SizeInBytes.valueOf(Math.min(LOG_PREALLOCATED_SIZE.getSize(), tuning.segmentSizeMax().getSize())));
+        // Snapshots are RocksDB checkpoints (CatalogSnapshots). The log is purged up to the
+        // latest snapshot even when a follower is behind it: that follower then catches up by
+        // snapshot install, which for a catalog of image roots is cheap and keeps disk bounded.
+        RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
+        RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, tuning.snapshotEveryEntries());
+        RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, SNAPSHOTS_RETAINED);
+        RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+        RaftServerConfigKeys.Log.setPurgeGap(p, tuning.purgeGapEntries());
+        // The leader sends its snapshot files in chunks over the server RPC (ratis-netty
+        // implements InstallSnapshot); the default, but it is what the catch-up relies on.
+        RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, true);
         // Durability: Ratis fsyncs the log before an entry counts as appended (the default;
         // unsafe-flush stays off), so a commit acknowledged here is on a majority's disks.
         RaftServerConfigKeys.Log.setUnsafeFlushEnabled(p, false);
@@ -198,9 +263,65 @@ public final class MetaService implements AutoCloseable {
         return submit(new CommitImage(name, root)).thenApply(Reply::index);
     }
 
+    /**
+     * Commits a new image on behalf of call {@code callId} of Cairn client {@code clientId}, exactly
+     * once: a retry of the same call (same ids, e.g. after a lost reply or through another server)
+     * completes with the first result (the same log index, or the same refusal) and never commits
+     * a second time. A client numbers its calls and never reuses a pair for a different request.
+     * Retries are recognised until the log has moved {@code 200 000} entries past the first apply.
+     */
+    public CompletableFuture<Long> commitImage(ImageName name, ImageRoot root, UUID clientId, long callId) {
+        return submit(new Call(clientId, callId, new CommitImage(name, root))).thenApply(Reply::index);
+    }
+
     /** Deletes an image; completes with the log index of the delete. */
     public CompletableFuture<Long> deleteImage(ImageName name) {
         return submit(new DeleteImage(name)).thenApply(Reply::index);
+    }
+
+    /** Deletes an image exactly once for call {@code callId} of client {@code clientId}; see {@link #commitImage(ImageName, ImageRoot, UUID, long)}. */
+    public CompletableFuture<Long> deleteImage(ImageName name, UUID clientId, long callId) {
+        return submit(new Call(clientId, callId, new DeleteImage(name))).thenApply(Reply::index);
+    }
+
+    /**
+     * Opens upload session {@code sessionId} for {@code clientId} with a lease of {@code lease}
+     * (at most 24 h), counted in log time: the leader stamps its clock into the entry. Opening
+     * an open session of the same client again renews its lease. Completes with the log index
+     * at which the session was first opened; GC epochs that begin after it do not wait for it.
+     */
+    public CompletableFuture<Long> openSession(UUID sessionId, UUID clientId, Duration lease) {
+        OpenSession open;
+        try {
+            open = new OpenSession(sessionId, clientId, lease.toMillis(), 0);
+        } catch (IllegalArgumentException | NullPointerException e) {
+            return CompletableFuture.failedFuture(new CatalogException(Code.INVALID, e.getMessage(), e));
+        }
+        return submit(open).thenApply(Reply::index);
+    }
+
+    /** Closes an upload session (its commit is done or abandoned); fails with NOT_FOUND if it is not open. */
+    public CompletableFuture<Long> closeSession(UUID sessionId) {
+        return submit(new CloseSession(sessionId)).thenApply(Reply::index);
+    }
+
+    /** Begins GC epoch {@code epoch}, which must be the current epoch + 1 (else INVALID). */
+    public CompletableFuture<Long> beginGcEpoch(long epoch) {
+        if (epoch < 1) {
+            return CompletableFuture.failedFuture(new CatalogException(Code.INVALID, "GC epoch " + epoch + " is not positive"));
+        }
+        return submit(new BeginGcEpoch(epoch, 0)).thenApply(Reply::index);
+    }
+
+    /**
+     * Records that epoch {@code epoch} may be swept. Fails with INVALID, saying how long to wait,
+     * while an upload session opened before the epoch began is still open and leased.
+     */
+    public CompletableFuture<Long> gcMaySweep(long epoch) {
+        if (epoch < 1) {
+            return CompletableFuture.failedFuture(new CatalogException(Code.INVALID, "GC epoch " + epoch + " is not positive"));
+        }
+        return submit(new GcMaySweep(epoch, 0)).thenApply(Reply::index);
     }
 
     /** Linearizable read of one image. */
@@ -405,6 +526,67 @@ public final class MetaService implements AutoCloseable {
                 info.getLastAppliedIndex());
     }
 
+    /** Names of the gauges {@link #registerMetrics} adds. */
+    static final List<String> GAUGES = List.of("cairn_raft_role", "cairn_raft_term", "cairn_raft_commit_index",
+            "cairn_raft_applied_index", "cairn_raft_follower_lag");
+
+    /**
+     * Adds this node's Raft figures to {@code registry} as gauges, read through Ratis' own API
+     * on every read of the gauge (no Ratis metrics registry involved):
+     * {@code cairn_raft_role} (0 follower, 1 candidate, 2 leader, 3 listener, -1 unknown),
+     * {@code cairn_raft_term}, {@code cairn_raft_commit_index}, {@code cairn_raft_applied_index}
+     * and {@code cairn_raft_follower_lag} (on the leader, the largest number of log entries a
+     * follower is missing; 0 elsewhere). A gauge reads -1 once this service is closed. Replaces
+     * gauges of the same names; {@link #close()} removes them.
+     */
+    public void registerMetrics(MetricRegistry registry) {
+        Map<String, Gauge<Long>> gauges = new LinkedHashMap<>();
+        gauges.put("cairn_raft_role", () -> raftFigure(d -> switch (d.getInfo().getCurrentRole()) {
+            case FOLLOWER -> 0L;
+            case CANDIDATE -> 1L;
+            case LEADER -> 2L;
+            case LISTENER -> 3L;
+            default -> -1L;
+        }));
+        gauges.put("cairn_raft_term", () -> raftFigure(d -> d.getInfo().getCurrentTerm()));
+        gauges.put("cairn_raft_commit_index", () -> raftFigure(d -> d.getRaftLog().getLastCommittedIndex()));
+        gauges.put("cairn_raft_applied_index", () -> raftFigure(d -> d.getInfo().getLastAppliedIndex()));
+        gauges.put("cairn_raft_follower_lag", () -> raftFigure(MetaService::followerLag));
+        for (Map.Entry<String, Gauge<Long>> g : gauges.entrySet()) {
+            registry.remove(g.getKey());
+            registry.register(g.getKey(), g.getValue());
+        }
+        metricRegistries.add(registry);
+    }
+
+    /** On the leader: how many entries the furthest-behind follower lacks; 0 on other roles. */
+    private static long followerLag(RaftServer.Division d) {
+        DivisionInfo info = d.getInfo();
+        if (!info.isLeader()) {
+            return 0;
+        }
+        long[] matched = info.getFollowerMatchIndices();
+        long last = d.getRaftLog().getNextIndex() - 1;
+        long lag = 0;
+        if (matched != null) {
+            for (long m : matched) {
+                lag = Math.max(lag, last - m);
+            }
+        }
+        return lag;
+    }
+
+    private long raftFigure(ToLongFunction<RaftServer.Division> figure) {
+        if (closed) {
+            return -1;
+        }
+        try {
+            return figure.applyAsLong(server.getDivision(GROUP_ID));
+        } catch (IOException | RuntimeException e) {
+            return -1; // closing, or not (yet) a member: a gauge must not throw
+        }
+    }
+
     /** Waits until this node knows a leader (and, if it is the leader, until it is ready to serve). */
     public boolean awaitLeader(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -418,6 +600,11 @@ public final class MetaService implements AutoCloseable {
             }
             Thread.sleep(AWAIT_LEADER_POLL_MS);
         }
+    }
+
+    /** The first index still in this node's Raft log (above it, earlier entries were purged). */
+    long logStartIndex() {
+        return division().getRaftLog().getStartIndex();
     }
 
     /** The catalog state machine of this node, for tests and diagnostics. */
@@ -437,6 +624,10 @@ public final class MetaService implements AutoCloseable {
     /** Stops the client and the Raft server; closing the server closes the catalog database. */
     @Override
     public void close() {
+        closed = true;
+        for (MetricRegistry registry : metricRegistries) {
+            GAUGES.forEach(registry::remove);
+        }
         scheduler.shutdownNow();
         for (RaftClient c : List.of(client, readClient)) {
             try {

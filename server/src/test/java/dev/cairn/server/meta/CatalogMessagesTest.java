@@ -8,6 +8,11 @@ import dev.cairn.engine.ChunkId;
 import dev.cairn.engine.ImageName;
 import dev.cairn.engine.manifest.ImageInfo;
 import dev.cairn.engine.manifest.ImageRoot;
+import dev.cairn.server.meta.CatalogMessages.BeginGcEpoch;
+import dev.cairn.server.meta.CatalogMessages.Call;
+import dev.cairn.server.meta.CatalogMessages.CloseSession;
+import dev.cairn.server.meta.CatalogMessages.GcMaySweep;
+import dev.cairn.server.meta.CatalogMessages.OpenSession;
 import dev.cairn.server.meta.CatalogMessages.CommitImage;
 import dev.cairn.server.meta.CatalogMessages.DeleteImage;
 import dev.cairn.server.meta.CatalogMessages.GetImage;
@@ -20,6 +25,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
+import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
 class CatalogMessagesTest {
@@ -31,7 +37,13 @@ class CatalogMessagesTest {
             new DeleteImage(NAME),
             new GetImage(NAME),
             new ListImages("job-42/", 100),
-            new ListImages("", 1));
+            new ListImages("", 1),
+            new Call(new UUID(0x0123456789abcdefL, -2L), 7, new CommitImage(NAME, root("c"))),
+            new Call(new UUID(1, 2), Long.MAX_VALUE, new DeleteImage(NAME)),
+            new OpenSession(new UUID(3, 4), new UUID(5, 6), 60_000, 1_700_000_000_123L),
+            new CloseSession(new UUID(3, 4)),
+            new BeginGcEpoch(1, 0),
+            new GcMaySweep(Long.MAX_VALUE, 42));
 
     @Test
     void everyRequestTypeSurvivesARoundTrip() {
@@ -41,10 +53,29 @@ class CatalogMessagesTest {
     }
 
     @Test
-    void aRequestStartsWithTheFormatVersionAndTheTypeByte() {
+    void aRequestStartsWithTheVersionOfItsTypeAndTheTypeByte() {
         byte[] bytes = CatalogMessages.encode(new DeleteImage(NAME));
-        assertEquals(CatalogMessages.FORMAT_VERSION, bytes[0]);
+        assertEquals(1, bytes[0], "version 1 types are still written as version 1");
         assertEquals(CatalogMessages.Type.DELETE_IMAGE.code, bytes[1]);
+        byte[] call = CatalogMessages.encode(new Call(UUID.randomUUID(), 1, new DeleteImage(NAME)));
+        assertEquals(2, call[0]);
+        assertEquals(CatalogMessages.Type.CALL.code, call[1]);
+    }
+
+    @Test
+    void aTypeIsRefusedInAVersionOlderThanTheType() {
+        byte[] bytes = CatalogMessages.encode(new Call(UUID.randomUUID(), 1, new DeleteImage(NAME)));
+        bytes[0] = 1;
+        MalformedMessageException e = assertThrows(MalformedMessageException.class,
+                () -> CatalogMessages.decodeRequest(ByteBuffer.wrap(bytes)));
+        assertTrue(e.getMessage().contains("CALL"), e.getMessage());
+    }
+
+    @Test
+    void aCallWrapsExactlyOneWrite() {
+        assertThrows(IllegalArgumentException.class, () -> new Call(UUID.randomUUID(), 1, new GetImage(NAME)));
+        Call inner = new Call(UUID.randomUUID(), 1, new DeleteImage(NAME));
+        assertThrows(IllegalArgumentException.class, () -> new Call(UUID.randomUUID(), 2, inner));
     }
 
     @Test

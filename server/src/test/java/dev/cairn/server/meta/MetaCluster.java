@@ -15,14 +15,28 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongSupplier;
 
 /** Three metadata nodes in this JVM on loopback ports, each with its own data directory. */
 final class MetaCluster implements AutoCloseable {
 
     final List<NodeConfig> configs;
     private final MetaService[] services;
+    private final MetaService.Tuning tuning;
+    private final LongSupplier clock;
 
     MetaCluster(Path root, int size) throws IOException {
+        this(root, size, MetaService.Tuning.DEFAULT);
+    }
+
+    MetaCluster(Path root, int size, MetaService.Tuning tuning) throws IOException {
+        this(root, size, tuning, System::currentTimeMillis);
+    }
+
+    /** {@code clock} is what every node stamps into session and GC entries when it leads. */
+    MetaCluster(Path root, int size, MetaService.Tuning tuning, LongSupplier clock) throws IOException {
+        this.tuning = tuning;
+        this.clock = clock;
         int[] ports = freePorts(size * 3);
         List<NodeAddress> nodes = new ArrayList<>();
         for (int i = 0; i < size; i++) {
@@ -47,7 +61,7 @@ final class MetaCluster implements AutoCloseable {
     }
 
     void start(int i) throws IOException {
-        services[i] = MetaService.start(configs.get(i));
+        services[i] = MetaService.start(configs.get(i), tuning, clock);
     }
 
     void stop(int i) {

@@ -1,0 +1,118 @@
+package dev.cairn.server.meta;
+
+import static dev.cairn.server.meta.MetaServiceExactlyOnceTest.assertCode;
+import static dev.cairn.server.meta.MetaServiceSnapshotTest.awaitTrue;
+import static dev.cairn.server.meta.MetaServiceTest.get;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cairn.server.meta.CatalogStore.GcPhase;
+import dev.cairn.server.meta.CatalogStore.GcState;
+import dev.cairn.server.meta.CatalogStore.Session;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Upload sessions and GC epoch state in the catalog, with a leader clock the test moves. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class MetaServiceSessionsTest {
+
+    private static final long T0 = 1_700_000_000_000L;
+
+    @TempDir
+    static Path dir;
+
+    private final AtomicLong clock = new AtomicLong(T0);
+    private MetaCluster cluster;
+
+    @BeforeAll
+    void startCluster() throws Exception {
+        cluster = new MetaCluster(dir, 3, MetaService.Tuning.DEFAULT, clock::get).startAll();
+    }
+
+    @AfterAll
+    void stopCluster() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void anOpenSessionIsTheSameOnEveryReplicaWithALeaseInLeaderTime() throws Exception {
+        UUID session = UUID.randomUUID();
+        UUID client = UUID.randomUUID();
+        long now = clock.get();
+        long index = get(cluster.node(1).openSession(session, client, Duration.ofSeconds(30)));
+        Session expected = new Session(session, client, index, now + 30_000);
+        for (int i = 0; i < cluster.size(); i++) {
+            MetaService node = cluster.node(i);
+            awaitTrue(() -> node.status().appliedIndex() >= index, "node did not apply the session");
+            assertEquals(Optional.of(expected), node.stateMachine().session(session), "node " + i);
+        }
+        // Reopening renews the lease and keeps the first index; another client cannot take it.
+        clock.addAndGet(10_000);
+        assertEquals(index, get(cluster.node(0).openSession(session, client, Duration.ofSeconds(30))));
+        assertEquals(now + 40_000, leaderSession(session).orElseThrow().leaseExpiryMillis());
+        assertCode(CatalogException.Code.EXISTS,
+                () -> get(cluster.node(0).openSession(session, UUID.randomUUID(), Duration.ofSeconds(30))));
+
+        get(cluster.node(2).closeSession(session));
+        assertEquals(Optional.empty(), leaderSession(session));
+        assertCode(CatalogException.Code.NOT_FOUND, () -> get(cluster.node(2).closeSession(session)));
+    }
+
+    @Test
+    void aLeaseOutOfRangeIsRefused() {
+        assertCode(CatalogException.Code.INVALID,
+                () -> get(cluster.node(0).openSession(UUID.randomUUID(), UUID.randomUUID(), Duration.ZERO)));
+        assertCode(CatalogException.Code.INVALID,
+                () -> get(cluster.node(0).openSession(UUID.randomUUID(), UUID.randomUUID(), Duration.ofDays(2))));
+    }
+
+    @Test
+    void sweepingWaitsForSessionsOpenedBeforeTheEpochUntilTheyCloseOrExpire() throws Exception {
+        UUID client = UUID.randomUUID();
+        UUID early = UUID.randomUUID();
+        UUID closed = UUID.randomUUID();
+        get(cluster.node(0).openSession(early, client, Duration.ofMinutes(1)));
+        get(cluster.node(0).openSession(closed, client, Duration.ofMinutes(10)));
+
+        long epoch = leaderGc().epoch() + 1;
+        long begun = get(cluster.node(1).beginGcEpoch(epoch));
+        assertEquals(new GcState(epoch, GcPhase.MARKING, begun), leaderGc());
+        assertCode(CatalogException.Code.INVALID, () -> get(cluster.node(1).beginGcEpoch(epoch)));
+        assertCode(CatalogException.Code.INVALID, () -> get(cluster.node(1).beginGcEpoch(epoch + 2)));
+
+        // A session opened after the epoch began does not hold the sweep back.
+        get(cluster.node(2).openSession(UUID.randomUUID(), client, Duration.ofHours(1)));
+
+        CatalogException busy = assertCode(CatalogException.Code.INVALID, () -> get(cluster.node(2).gcMaySweep(epoch)));
+        assertTrue(busy.getMessage().contains("2 upload session(s)"), busy.getMessage());
+        get(cluster.node(2).closeSession(closed));
+        busy = assertCode(CatalogException.Code.INVALID, () -> get(cluster.node(2).gcMaySweep(epoch)));
+        assertTrue(busy.getMessage().contains("1 upload session(s)"), busy.getMessage());
+
+        clock.addAndGet(Duration.ofMinutes(2).toMillis()); // the early session's lease ends in log time
+        long sweep = get(cluster.node(0).gcMaySweep(epoch));
+        assertEquals(new GcState(epoch, GcPhase.SWEEPING, begun), leaderGc());
+        assertTrue(sweep > begun);
+        assertEquals(Optional.empty(), leaderSession(early), "an expired session is dropped when the sweep is allowed");
+        assertCode(CatalogException.Code.INVALID, () -> get(cluster.node(0).gcMaySweep(epoch + 1)));
+        get(cluster.node(0).beginGcEpoch(epoch + 1));
+    }
+
+    private Optional<Session> leaderSession(UUID id) throws Exception {
+        return cluster.node(cluster.leader()).stateMachine().session(id);
+    }
+
+    private GcState leaderGc() throws Exception {
+        return cluster.node(cluster.leader()).stateMachine().gcState();
+    }
+}
