@@ -100,7 +100,8 @@ public final class CairnClient implements AutoCloseable {
 
     /** Deletes image {@code name}; returns the commit index of the delete. Its chunks go at the next GC. */
     public long delete(String name) {
-        NodeConnection.Reply reply = cluster.metadataCall(MessageType.DELETE_IMAGE, Messages.encodeName(name(name)));
+        NodeConnection.Reply reply = cluster.metadataCall(MessageType.DELETE_IMAGE,
+                new Messages.DeleteImage(name(name), cluster.nextCall()).encode());
         return Messages.decodeLong(reply.header());
     }
 

@@ -32,6 +32,9 @@ final class Cluster implements AutoCloseable {
     private final EventLoopGroup group;
     private final ClientConfig config;
     private volatile String preferredNode;
+    /** This client's identity for exactly-once commits and deletes. */
+    private final java.util.UUID clientId = java.util.UUID.randomUUID();
+    private final java.util.concurrent.atomic.AtomicLong calls = new java.util.concurrent.atomic.AtomicLong();
 
     private Cluster(ClientConfig config, Messages.ClusterInfo info, EventLoopGroup group) {
         this.config = config;
@@ -75,6 +78,11 @@ final class Cluster implements AutoCloseable {
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         throw new CairnException.ClusterUnreachable("cluster unreachable: no node answered at " + String.join(", ", failures)
                 + "; check --cluster / CAIRN_CLUSTER and that the nodes run (cairn dev)", null);
+    }
+
+    /** A new call id: the metadata call retried on another node carries the same one. */
+    Messages.CallId nextCall() {
+        return new Messages.CallId(clientId, calls.incrementAndGet());
     }
 
     Messages.ClusterInfo info() {

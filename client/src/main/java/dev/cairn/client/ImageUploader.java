@@ -128,7 +128,7 @@ final class ImageUploader {
         ImageRoot root = new ImageRoot(tree.rootId(), manifest.logicalBytes(), writer.uniqueStoredBytes(),
                 manifest.entries().size(), manifest.chunkCount(), System.currentTimeMillis());
         NodeConnection.Reply reply = cluster.metadataCall(MessageType.COMMIT_IMAGE,
-                new Messages.CommitImage(name, root).encode());
+                new Messages.CommitImage(name, root, cluster.nextCall()).encode());
         long commitIndex = Messages.decodeLong(reply.header());
         return new PutResult(name.value(), manifest.logicalBytes(), writer.sentBytes(), manifest.chunkCount(),
                 writer.newChunks(), writer.uniqueStoredBytes(), commitIndex);

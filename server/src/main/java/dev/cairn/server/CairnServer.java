@@ -58,6 +58,7 @@ public final class CairnServer implements AutoCloseable {
         metrics.gauge("cairn_store_chunks", openedStore::chunkCount);
         metrics.gauge("cairn_store_stored_bytes", openedStore::storedBytes);
         meta = MetaService.start(config);
+        meta.registerMetrics(metrics.registry());
         NodeAddress self = config.self();
         replicator = new Replicator(config, store, this::peers);
         protocol = new ProtocolServer(new RequestHandler(config, store, meta, replicator), config.limits().maxFrameBytes(), metrics);

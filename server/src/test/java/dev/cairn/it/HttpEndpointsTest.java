@@ -92,6 +92,7 @@ class HttpEndpointsTest {
             // chunk requests, so the store gauge and the request histograms are there.
             assertTrue(metrics.body().contains("cairn_store_chunks "), metrics.body());
             assertTrue(metrics.body().contains("cairn_request_has_chunks_seconds"), metrics.body());
+            assertTrue(metrics.body().contains("cairn_raft_commit_index "), metrics.body());
             for (String line : metrics.body().lines().toList()) {
                 if (!line.startsWith("#") && !line.isBlank()) {
                     assertTrue(line.startsWith("cairn_"), "every metric name starts with cairn_: " + line);

@@ -96,7 +96,10 @@ public final class RequestHandler {
             case GET_CHUNKS -> done(getChunks(Messages.decodeIds(request.header())));
             case COMMIT_IMAGE -> {
                 Messages.CommitImage commit = Messages.CommitImage.decode(request.header());
-                yield meta.commitImage(commit.name(), commit.root()).thenApply(index -> Response.of(type, Messages.encodeLong(index)));
+                // With the caller's call id, a retry after a lost reply gets the first result.
+                CompletableFuture<Long> index = commit.call() == null ? meta.commitImage(commit.name(), commit.root())
+                        : meta.commitImage(commit.name(), commit.root(), commit.call().clientId(), commit.call().callId());
+                yield index.thenApply(i -> Response.of(type, Messages.encodeLong(i)));
             }
             case GET_IMAGE -> {
                 ImageName name = Messages.decodeName(request.header());
@@ -109,8 +112,10 @@ public final class RequestHandler {
                 yield meta.listImages(list.prefix(), list.limit()).thenApply(images -> Response.of(type, Messages.encodeImages(images)));
             }
             case DELETE_IMAGE -> {
-                ImageName name = Messages.decodeName(request.header());
-                yield meta.deleteImage(name).thenApply(index -> Response.of(type, Messages.encodeLong(index)));
+                Messages.DeleteImage delete = Messages.DeleteImage.decode(request.header());
+                CompletableFuture<Long> index = delete.call() == null ? meta.deleteImage(delete.name())
+                        : meta.deleteImage(delete.name(), delete.call().clientId(), delete.call().callId());
+                yield index.thenApply(i -> Response.of(type, Messages.encodeLong(i)));
             }
             case NODE_STATUS -> {
                 MetaStatus s = meta.status();

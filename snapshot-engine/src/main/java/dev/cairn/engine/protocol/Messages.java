@@ -193,22 +193,77 @@ public final class Messages {
         return result;
     }
 
-    /** COMMIT_IMAGE request. */
-    public record CommitImage(ImageName name, ImageRoot root) {
+    /**
+     * Who made a mutating call: a client's random id and its call counter. A retry carries the
+     * same pair, so the catalog applies the call once and answers the retry with the first result.
+     */
+    public record CallId(java.util.UUID clientId, long callId) {
+        void write(WireWriter w) {
+            w.i64(clientId.getMostSignificantBits()).i64(clientId.getLeastSignificantBits()).i64(callId);
+        }
+
+        static CallId read(WireReader r) {
+            return new CallId(new java.util.UUID(r.i64("client id"), r.i64("client id")), r.i64("call id"));
+        }
+    }
+
+    private static void writeCall(WireWriter w, CallId call) {
+        if (call == null) {
+            w.u8(0);
+        } else {
+            w.u8(1);
+            call.write(w);
+        }
+    }
+
+    private static CallId readCall(WireReader r) {
+        int present = r.u8("call flag");
+        if (present > 1) {
+            throw new ProtocolException("bad call flag " + present);
+        }
+        return present == 1 ? CallId.read(r) : null;
+    }
+
+    /** COMMIT_IMAGE request; {@code call} is null for a caller that does not retry. */
+    public record CommitImage(ImageName name, ImageRoot root, CallId call) {
+        public CommitImage(ImageName name, ImageRoot root) {
+            this(name, root, null);
+        }
+
         public ByteBuffer encode() {
-            return new WireWriter(300).string(name.value()).bytes(root.encode()).toBuffer();
+            WireWriter w = new WireWriter(340).string(name.value()).bytes(root.encode());
+            writeCall(w, call);
+            return w.toBuffer();
         }
 
         public static CommitImage decode(ByteBuffer header) {
             WireReader r = new WireReader(header);
             ImageName name = imageName(r.string("image name"));
             byte[] root = r.bytes("image root");
+            CallId call = readCall(r);
             r.end("commit request");
-            return new CommitImage(name, decodeRoot(root));
+            return new CommitImage(name, decodeRoot(root), call);
         }
     }
 
-    /** GET_IMAGE and DELETE_IMAGE requests: just a name. */
+    /** DELETE_IMAGE request; {@code call} is null for a caller that does not retry. */
+    public record DeleteImage(ImageName name, CallId call) {
+        public ByteBuffer encode() {
+            WireWriter w = new WireWriter(300).string(name.value());
+            writeCall(w, call);
+            return w.toBuffer();
+        }
+
+        public static DeleteImage decode(ByteBuffer header) {
+            WireReader r = new WireReader(header);
+            ImageName name = imageName(r.string("image name"));
+            CallId call = readCall(r);
+            r.end("delete request");
+            return new DeleteImage(name, call);
+        }
+    }
+
+    /** GET_IMAGE request: just a name. */
     public static ByteBuffer encodeName(ImageName name) {
         return new WireWriter(260).string(name.value()).toBuffer();
     }

@@ -23,6 +23,18 @@ class ReplicationMessagesTest {
     }
 
     @Test
+    void commitsAndDeletesCarryTheirCallIdOrNone() {
+        dev.cairn.engine.ImageName name = new dev.cairn.engine.ImageName("a/b");
+        Messages.CallId call = new Messages.CallId(java.util.UUID.randomUUID(), 77);
+        Messages.DeleteImage delete = new Messages.DeleteImage(name, call);
+        assertEquals(delete, Messages.DeleteImage.decode(delete.encode()));
+        Messages.DeleteImage anonymous = new Messages.DeleteImage(name, null);
+        assertEquals(anonymous, Messages.DeleteImage.decode(anonymous.encode()));
+        ByteBuffer badFlag = new WireWriter().string("a/b").u8(2).toBuffer();
+        assertThrows(ProtocolException.class, () -> Messages.DeleteImage.decode(badFlag));
+    }
+
+    @Test
     void truncatedOrUnknownInputIsRefused() {
         ByteBuffer full = new RepairReport("n", 1, 2, 3, 4, 5, 6, 7, 8).encode();
         for (int length = 0; length < full.remaining(); length++) {
