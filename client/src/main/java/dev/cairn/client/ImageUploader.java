@@ -1,6 +1,7 @@
 package dev.cairn.client;
 
 import dev.cairn.engine.ChunkData;
+import dev.cairn.engine.ChunkEncoder;
 import dev.cairn.engine.ImageName;
 import dev.cairn.engine.chunking.ChunkingPolicy;
 import dev.cairn.engine.manifest.ChunkRef;
@@ -38,6 +39,7 @@ final class ImageUploader {
 
     private final Cluster cluster;
     private final ProgressListener progress;
+    private final ChunkEncoder encoder = new ChunkEncoder();
     private long done;
     private long total;
 
@@ -79,7 +81,7 @@ final class ImageUploader {
                 if (chunk.length == 0) {
                     break;
                 }
-                ChunkData data = ChunkData.raw(chunk);
+                ChunkData data = encoder.encode(chunk, 0, chunk.length);
                 writer.add(data);
                 refs.add(new ChunkRef(data.id(), chunk.length));
                 size += chunk.length;
@@ -106,7 +108,7 @@ final class ImageUploader {
                 }
                 byte[] bytes = buffer.position() == chunkSize ? buffer.array()
                         : java.util.Arrays.copyOf(buffer.array(), buffer.position());
-                ChunkData data = ChunkData.raw(bytes);
+                ChunkData data = encoder.encode(bytes, 0, bytes.length);
                 writer.add(data);
                 refs.add(new ChunkRef(data.id(), bytes.length));
                 advance(bytes.length);
