@@ -19,6 +19,7 @@ import picocli.CommandLine.Option;
             ImageCommands.Ls.class,
             ImageCommands.Stat.class,
             ImageCommands.Rm.class,
+            EstimateCommand.class,
         },
         footer = {"", "Also: cairn server --config FILE   runs one node in the foreground.", "",
             "The cluster is --cluster host:port,... or $CAIRN_CLUSTER. Start one on this machine with:",
