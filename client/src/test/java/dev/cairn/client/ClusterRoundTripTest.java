@@ -65,6 +65,7 @@ class ClusterRoundTripTest {
 
         // The same bytes under a second name: every chunk is already on a write quorum.
         PutResult again = client.put("corpus/sim/dump-1-again", dump);
+        System.out.println("re-put of sim/dump-1: sent " + again.sentBytes() + " of " + again.logicalBytes() + " bytes");
         assertEquals(0, again.newChunks());
         assertTrue(again.sentBytes() < put.logicalBytes() / 100, "a re-put sends almost nothing: " + again.sentBytes());
     }

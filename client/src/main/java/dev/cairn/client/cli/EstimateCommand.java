@@ -1,6 +1,8 @@
 package dev.cairn.client.cli;
 
 import dev.cairn.client.CairnException;
+import dev.cairn.engine.ChunkEncoder;
+import dev.cairn.engine.chunking.ChunkingPolicy;
 import dev.cairn.engine.image.Estimator;
 import dev.cairn.engine.image.SourceException;
 import java.nio.file.Path;
@@ -29,10 +31,13 @@ final class EstimateCommand implements Callable<Integer> {
     @Option(names = "--verbose", description = "print stack traces of errors")
     boolean verbose;
 
+    @Option(names = "--zstd-level", paramLabel = "N", description = "zstd level to estimate with (default: ${DEFAULT-VALUE}, what put uses)")
+    int level = ChunkEncoder.DEFAULT_LEVEL;
+
     @Override
     public Integer call() {
         Estimator.Result r;
-        try (Estimator estimator = new Estimator()) {
+        try (Estimator estimator = new Estimator(ChunkingPolicy.DEFAULT, level, Runtime.getRuntime().availableProcessors())) {
             for (Path p : paths) {
                 estimator.add(p);
             }
