@@ -2,6 +2,7 @@ package dev.cairn.client;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -197,5 +198,36 @@ class ClusterRoundTripTest {
                 () -> client.putTar("hostile/tar", new ByteArrayInputStream(tar.toByteArray())));
         assertTrue(e.getMessage().contains("link/passwd") && e.getMessage().contains("symlink"), e.getMessage());
         assertThrows(CairnException.ImageNotFound.class, () -> client.stat("hostile/tar"));
+    }
+
+    @Test
+    void aHostileManifestIsRefusedOnRestoreAndNothingLandsOutside() throws Exception {
+        // A manifest no put makes: a file below a symlink that points out of the destination.
+        Path outside = Files.createDirectories(dir.resolve("outside"));
+        dev.cairn.engine.ChunkData data = dev.cairn.engine.ChunkData.raw(new byte[] {'x'});
+        dev.cairn.engine.manifest.Manifest hostile = new dev.cairn.engine.manifest.Manifest(List.of(
+                dev.cairn.engine.manifest.FileEntry.symlink("link", outside.toString()),
+                new dev.cairn.engine.manifest.FileEntry("link/planted", dev.cairn.engine.manifest.FileType.REGULAR, 0644, 1, "",
+                        List.of(new dev.cairn.engine.manifest.ChunkRef(data.id(), 1)))));
+        dev.cairn.engine.manifest.ManifestTree.Built tree = dev.cairn.engine.manifest.ManifestTree.build(
+                dev.cairn.engine.manifest.ManifestCodec.encode(hostile));
+        Cluster raw = Cluster.connect(ClientConfig.parse(cluster.endpoints()));
+        try {
+            ChunkWriter writer = new ChunkWriter(raw);
+            writer.add(data);
+            tree.chunks().forEach(writer::add);
+            writer.finish();
+            dev.cairn.engine.manifest.ImageRoot root = new dev.cairn.engine.manifest.ImageRoot(tree.rootId(), 1, 0, 2, 1, 0);
+            raw.metadataCall(dev.cairn.engine.protocol.MessageType.COMMIT_IMAGE, new dev.cairn.engine.protocol.Messages.CommitImage(
+                    new dev.cairn.engine.ImageName("hostile/manifest"), root).encode());
+        } finally {
+            raw.close();
+        }
+
+        CairnException.CorruptData e = assertThrows(CairnException.CorruptData.class,
+                () -> client.get("hostile/manifest", dir.resolve("hostile-restore")));
+        assertTrue(e.getMessage().contains("link/planted"), e.getMessage());
+        assertThrows(CairnException.CorruptData.class, () -> client.getTar("hostile/manifest", new ByteArrayOutputStream()));
+        assertFalse(Files.exists(outside.resolve("planted")), "nothing was written through the symlink");
     }
 }

@@ -31,6 +31,9 @@ final class EstimateCommand implements Callable<Integer> {
     @Option(names = "--verbose", description = "print stack traces of errors")
     boolean verbose;
 
+    @Option(names = "--tar", description = "each PATH is a tar archive (as put --tar takes)")
+    boolean tar;
+
     @Option(names = "--zstd-level", paramLabel = "N", description = "zstd level to estimate with (default: ${DEFAULT-VALUE}, what put uses)")
     int level = ChunkEncoder.DEFAULT_LEVEL;
 
@@ -39,7 +42,15 @@ final class EstimateCommand implements Callable<Integer> {
         Estimator.Result r;
         try (Estimator estimator = new Estimator(ChunkingPolicy.DEFAULT, level, Runtime.getRuntime().availableProcessors())) {
             for (Path p : paths) {
-                estimator.add(p);
+                if (tar) {
+                    try (java.io.InputStream in = new java.io.BufferedInputStream(java.nio.file.Files.newInputStream(p), 1 << 20)) {
+                        estimator.addTar(in);
+                    } catch (java.io.IOException e) {
+                        throw new CairnException.LocalIo("cannot read " + p + ": " + e.getMessage(), e);
+                    }
+                } else {
+                    estimator.add(p);
+                }
             }
             r = estimator.result();
         } catch (SourceException e) {

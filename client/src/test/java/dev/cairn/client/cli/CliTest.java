@@ -127,6 +127,13 @@ class CliTest {
         assertTrue(unique > 4096 + 5 && unique < 4096 + 5 + 1000, "unique bytes " + unique);
         assertTrue(e.get("storedBytes").asLong() < e.get("uniqueBytes").asLong());
         assertTrue(e.get("ratio").asDouble() > 1);
+
+        // The archive estimates as the same image: the same chunks, so nothing more is unique.
+        Run both = cairn("estimate", "--json", dir.resolve("tar-src").toString());
+        Run fromTar = cairn("estimate", "--json", "--tar", archive.toString());
+        assertEquals(0, fromTar.code(), fromTar.err());
+        assertEquals(new ObjectMapper().readTree(both.lastLine()).get("storedBytes"),
+                new ObjectMapper().readTree(fromTar.lastLine()).get("storedBytes"));
     }
 
     @Test
