@@ -62,6 +62,29 @@ public final class CairnClient implements AutoCloseable {
         return put(name, in, ProgressListener.NONE);
     }
 
+    /**
+     * Stores a tar archive (ustar, GNU or PAX; the shape of podman and kubelet checkpoint
+     * archives) as a directory image of its entries. Hostile archives (absolute paths,
+     * {@code ..}, entries below symlinks, oversized headers) are refused with
+     * {@link CairnException.LocalIo} before anything is committed. The stream is not closed.
+     */
+    public PutResult putTar(String name, InputStream tar, ProgressListener progress) {
+        return new ImageUploader(cluster, progress).putTar(name(name), tar);
+    }
+
+    public PutResult putTar(String name, InputStream tar) {
+        return putTar(name, tar, ProgressListener.NONE);
+    }
+
+    /** Writes image {@code name} to {@code out} as a tar archive (a stream image becomes one file, {@code stream}). */
+    public GetResult getTar(String name, OutputStream out, ProgressListener progress) {
+        return new ImageRestorer(cluster, progress).toTar(stat(name), out);
+    }
+
+    public GetResult getTar(String name, OutputStream out) {
+        return getTar(name, out, ProgressListener.NONE);
+    }
+
     /** Restores image {@code name} into {@code destination}, a new or empty directory; fsync'd on return. */
     public GetResult get(String name, Path destination, ProgressListener progress) {
         return new ImageRestorer(cluster, progress).toDirectory(stat(name), destination);

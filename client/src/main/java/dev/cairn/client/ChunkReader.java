@@ -83,11 +83,15 @@ final class ChunkReader {
                         if (f.status() != Messages.ChunkStatus.OK) {
                             note(problems, i, node + " " + f.status().name().toLowerCase());
                             retry.add(i);
-                        } else if (!data.verify()) {
-                            note(problems, i, node + " sent bytes that do not match the id");
-                            retry.add(i);
                         } else {
-                            result[i] = data.rawBytes();
+                            // Decode once, then check the decoded bytes against the id.
+                            ByteBuffer raw = decodeVerified(data);
+                            if (raw == null) {
+                                note(problems, i, node + " sent bytes that do not decode to the id's bytes");
+                                retry.add(i);
+                            } else {
+                                result[i] = raw;
+                            }
                         }
                     }
                     return null;
@@ -96,6 +100,17 @@ final class ChunkReader {
         });
         return CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new))
                 .thenCompose(v -> attempt(ids, retry, replicaRank + 1, result, problems));
+    }
+
+    /** The chunk's raw bytes when they decode and hash to its id, else null. */
+    private static ByteBuffer decodeVerified(ChunkData data) {
+        ByteBuffer raw;
+        try {
+            raw = data.rawBytes();
+        } catch (ChunkData.CorruptChunkException e) {
+            return null;
+        }
+        return data.id().matches(raw) ? raw : null;
     }
 
     private static void note(Map<Integer, List<String>> problems, int index, String why) {

@@ -1,6 +1,7 @@
 package dev.cairn.client;
 
 import dev.cairn.engine.ChunkId;
+import dev.cairn.engine.image.TarWriter;
 import dev.cairn.engine.manifest.ChunkRef;
 import dev.cairn.engine.manifest.EntryPaths;
 import dev.cairn.engine.manifest.FileEntry;
@@ -97,6 +98,63 @@ final class ImageRestorer {
         return new GetResult(info.name().value(), entry.size(), 1, entry.chunks().size());
     }
 
+    /**
+     * Writes the image as a tar archive to {@code out}: a directory image as its entries, a
+     * stream image as one file named {@code stream}. The same checks as a directory restore
+     * apply, so a hostile manifest cannot produce an archive that escapes where it is unpacked.
+     */
+    GetResult toTar(ImageInfo info, OutputStream out) {
+        Manifest manifest = manifest(info);
+        total = manifest.logicalBytes();
+        TarWriter tar = new TarWriter(out, info.root().createdMillis() / 1000);
+        Set<String> directories = new HashSet<>();
+        try {
+            for (FileEntry e : manifest.entries()) {
+                String path = checkedPath(info, e, directories);
+                switch (e.type()) {
+                    case DIRECTORY -> {
+                        tar.directory(path, e.mode());
+                        directories.add(path);
+                    }
+                    case SYMLINK -> tar.symlink(path, e.linkTarget());
+                    case REGULAR, STREAM -> {
+                        tar.file(path, e.type() == FileType.STREAM ? 0644 : e.mode(), e.size());
+                        copyChunks(e.chunks(), b -> {
+                            if (b.hasArray()) {
+                                tar.write(b.array(), b.arrayOffset() + b.position(), b.remaining());
+                            } else {
+                                byte[] a = new byte[b.remaining()];
+                                b.duplicate().get(a);
+                                tar.write(a, 0, a.length);
+                            }
+                        });
+                    }
+                }
+            }
+            tar.finish();
+        } catch (IOException e) {
+            throw new CairnException.LocalIo("cannot write the tar output: " + e.getMessage(), e);
+        }
+        return new GetResult(info.name().value(), manifest.logicalBytes(), manifest.entries().size(), manifest.chunkCount());
+    }
+
+    /** The entry's path after the checks every restore makes: safe, and under a directory of the image. */
+    private static String checkedPath(ImageInfo info, FileEntry e, Set<String> directories) {
+        String path = e.type() == FileType.STREAM ? "stream" : e.path();
+        String problem = EntryPaths.problem(path);
+        if (problem != null) {
+            throw new CairnException.CorruptData("image " + info.name() + " cannot be restored: " + problem);
+        }
+        int slash = path.lastIndexOf('/');
+        String parent = slash < 0 ? "" : path.substring(0, slash);
+        if (!parent.isEmpty() && !directories.contains(parent)) {
+            // A parent that is not a directory of this image (a symlink, say) is never followed.
+            throw new CairnException.CorruptData("image " + info.name() + " cannot be restored: entry '" + path
+                    + "' does not lie under a directory of the image");
+        }
+        return path;
+    }
+
     /** Restores into {@code dest}, which must not exist or be an empty directory. */
     GetResult toDirectory(ImageInfo info, Path dest) {
         Manifest manifest = manifest(info);
@@ -108,18 +166,7 @@ final class ImageRestorer {
         List<FileEntry> dirEntries = new ArrayList<>();
         try {
             for (FileEntry e : manifest.entries()) {
-                String path = e.type() == FileType.STREAM ? "stream" : e.path();
-                String problem = EntryPaths.problem(path);
-                if (problem != null) {
-                    throw new CairnException.CorruptData("image " + info.name() + " cannot be restored: " + problem);
-                }
-                int slash = path.lastIndexOf('/');
-                String parent = slash < 0 ? "" : path.substring(0, slash);
-                if (!parent.isEmpty() && !directories.contains(parent)) {
-                    // A parent that is not a directory of this image (a symlink, say) is never followed.
-                    throw new CairnException.CorruptData("image " + info.name() + " cannot be restored: entry '" + path
-                            + "' does not lie under a directory of the image");
-                }
+                String path = checkedPath(info, e, directories);
                 Path target = root.resolve(path).normalize();
                 if (!target.startsWith(root) || target.equals(root)) {
                     throw new CairnException.CorruptData("image " + info.name() + " cannot be restored: entry '" + path

@@ -1,45 +1,35 @@
 package dev.cairn.client;
 
-import dev.cairn.engine.ChunkData;
+import dev.cairn.engine.ChunkEncoder;
 import dev.cairn.engine.ImageName;
-import dev.cairn.engine.chunking.ChunkingPolicy;
-import dev.cairn.engine.manifest.ChunkRef;
-import dev.cairn.engine.manifest.EntryPaths;
-import dev.cairn.engine.manifest.FileEntry;
-import dev.cairn.engine.manifest.FileType;
+import dev.cairn.engine.chunking.ChunkPipeline;
+import dev.cairn.engine.image.ImageBuilder;
+import dev.cairn.engine.image.SourceException;
 import dev.cairn.engine.manifest.ImageRoot;
 import dev.cairn.engine.manifest.Manifest;
 import dev.cairn.engine.manifest.ManifestCodec;
 import dev.cairn.engine.manifest.ManifestTree;
 import dev.cairn.engine.protocol.Messages;
 import dev.cairn.engine.protocol.MessageType;
-import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One put: walks the source, cuts files into chunks and hashes them here (dedup before the
- * network), hands them to a {@link ChunkWriter}, stores the manifest as chunks the same way and
- * finally commits the image root through the Raft catalog. The commit is sent only after every
- * chunk the manifest references is durable on N_W nodes.
+ * One put: reads the source through a {@link ChunkPipeline} that cuts, hashes and compresses
+ * here (dedup before the network) on every core with bounded memory, hands new chunks to a
+ * {@link ChunkWriter}, stores the manifest as chunks the same way and finally commits the image
+ * root through the Raft catalog. The commit is sent only after every chunk the manifest
+ * references is durable on N_W nodes.
  */
 final class ImageUploader {
 
     private final Cluster cluster;
     private final ProgressListener progress;
     private long done;
-    private long total;
+    private long total = -1;
 
     ImageUploader(Cluster cluster, ProgressListener progress) {
         this.cluster = cluster;
@@ -51,77 +41,51 @@ final class ImageUploader {
         if (!Files.exists(source, LinkOption.NOFOLLOW_LINKS)) {
             throw new CairnException.LocalIo("cannot put " + source + ": no such file or directory", null);
         }
-        List<Source> sources = walk(source);
-        for (Source s : sources) {
-            total += s.size;
+        List<ImageBuilder.DirectoryEntry> entries;
+        try {
+            entries = ImageBuilder.walk(source);
+        } catch (SourceException e) {
+            throw new CairnException.LocalIo(e.getMessage(), e);
         }
-        ChunkWriter writer = new ChunkWriter(cluster);
-        List<FileEntry> entries = new ArrayList<>(sources.size());
-        for (Source s : sources) {
-            entries.add(switch (s.type) {
-                case DIRECTORY -> FileEntry.directory(s.path, s.mode);
-                case SYMLINK -> FileEntry.symlink(s.path, s.linkTarget);
-                default -> new FileEntry(s.path, FileType.REGULAR, s.mode, s.size, "", chunkFile(s.file, s.path, writer));
-            });
-        }
-        return commit(name, new Manifest(entries), writer);
+        total = ImageBuilder.sizeOf(entries);
+        return put(name, builder -> builder.fromDirectory(entries));
     }
 
     /** A single stream, stored as a one-entry stream image. */
     PutResult putStream(ImageName name, InputStream in) {
-        total = -1;
-        ChunkWriter writer = new ChunkWriter(cluster);
-        List<ChunkRef> refs = new ArrayList<>();
-        long size = 0;
-        try {
-            while (true) {
-                byte[] chunk = in.readNBytes(ChunkingPolicy.BLOCK_BYTES);
-                if (chunk.length == 0) {
-                    break;
-                }
-                ChunkData data = ChunkData.raw(chunk);
-                writer.add(data);
-                refs.add(new ChunkRef(data.id(), chunk.length));
-                size += chunk.length;
-                advance(chunk.length);
-            }
-        } catch (IOException e) {
-            throw new CairnException.LocalIo("cannot read the input stream: " + e.getMessage(), e);
-        }
-        FileEntry entry = new FileEntry("", FileType.STREAM, 0644, size, "", refs);
-        return commit(name, new Manifest(List.of(entry)), writer);
+        return put(name, builder -> builder.fromStream(in));
     }
 
-    private List<ChunkRef> chunkFile(Path file, String path, ChunkWriter writer) {
-        int chunkSize = ChunkingPolicy.chunkSizeFor(path);
-        List<ChunkRef> refs = new ArrayList<>();
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
-            while (true) {
-                ByteBuffer buffer = ByteBuffer.allocate(chunkSize);
-                while (buffer.hasRemaining() && channel.read(buffer) >= 0) {
-                    // fill the chunk; a short read is not the end of the file
-                }
-                if (buffer.position() == 0) {
-                    break;
-                }
-                byte[] bytes = buffer.position() == chunkSize ? buffer.array()
-                        : java.util.Arrays.copyOf(buffer.array(), buffer.position());
-                ChunkData data = ChunkData.raw(bytes);
-                writer.add(data);
-                refs.add(new ChunkRef(data.id(), bytes.length));
-                advance(bytes.length);
-                if (bytes.length < chunkSize) {
-                    break;
-                }
+    /** A tar archive, stored as a directory image of its entries. */
+    PutResult putTar(ImageName name, InputStream in) {
+        return put(name, builder -> builder.fromTar(in));
+    }
+
+    private interface Source {
+        Manifest read(ImageBuilder builder) throws SourceException;
+    }
+
+    private PutResult put(ImageName name, Source source) {
+        ChunkWriter writer = new ChunkWriter(cluster);
+        Manifest manifest;
+        try (ChunkPipeline pipeline = ChunkPipeline.withDefaults(chunk -> {
+            if (chunk.data() != null) {
+                writer.add(chunk.data());
             }
-        } catch (IOException e) {
-            throw new CairnException.LocalIo("cannot read " + file + ": " + e.getMessage(), e);
+            advance(chunk.rawLength());
+        })) {
+            manifest = source.read(new ImageBuilder(pipeline));
+        } catch (SourceException e) {
+            throw new CairnException.LocalIo(e.getMessage(), e);
         }
-        return refs;
+        return commit(name, manifest, writer);
     }
 
     private PutResult commit(ImageName name, Manifest manifest, ChunkWriter writer) {
-        ManifestTree.Built tree = ManifestTree.build(ManifestCodec.encode(manifest));
+        ManifestTree.Built tree;
+        try (ChunkEncoder encoder = new ChunkEncoder()) {
+            tree = ManifestTree.build(ManifestCodec.encode(manifest), raw -> encoder.encode(raw, 0, raw.length));
+        }
         tree.chunks().forEach(writer::add);
         // Every chunk, data and manifest, is durable on N_W nodes before the commit is sent.
         writer.finish();
@@ -137,78 +101,5 @@ final class ImageUploader {
     private void advance(long bytes) {
         done += bytes;
         progress.onProgress(done, total);
-    }
-
-    /** One thing found by the walk. */
-    private record Source(String path, Path file, FileType type, int mode, long size, String linkTarget) {}
-
-    private static List<Source> walk(Path source) {
-        List<Source> found = new ArrayList<>();
-        try {
-            BasicFileAttributes rootAttrs = Files.readAttributes(source, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-            if (rootAttrs.isRegularFile()) {
-                found.add(new Source(source.getFileName().toString(), source, FileType.REGULAR, mode(source),
-                        rootAttrs.size(), ""));
-                return found;
-            }
-            if (!rootAttrs.isDirectory()) {
-                throw new CairnException.LocalIo("cannot put " + source + ": not a directory or a regular file", null);
-            }
-            Files.walkFileTree(source, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
-                    if (!dir.equals(source)) {
-                        found.add(new Source(relative(source, dir), dir, FileType.DIRECTORY, mode(dir), 0, ""));
-                    }
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    String path = relative(source, file);
-                    if (attrs.isSymbolicLink()) {
-                        found.add(new Source(path, file, FileType.SYMLINK, 0777, 0, Files.readSymbolicLink(file).toString()));
-                    } else if (attrs.isRegularFile()) {
-                        found.add(new Source(path, file, FileType.REGULAR, mode(file), attrs.size(), ""));
-                    } else {
-                        throw new CairnException.LocalIo("cannot put " + file + ": it is a special file (device, socket "
-                                + "or pipe), which images cannot hold", null);
-                    }
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
-                    throw e;
-                }
-            });
-        } catch (NoSuchFileException e) {
-            throw new CairnException.LocalIo("cannot put " + source + ": " + e.getFile() + " vanished while reading", e);
-        } catch (IOException e) {
-            throw new CairnException.LocalIo("cannot put " + source + ": " + e.getMessage(), e);
-        }
-        found.sort((a, b) -> EntryPaths.compare(a.path, b.path));
-        for (Source s : found) {
-            String problem = EntryPaths.problem(s.path);
-            if (problem != null) {
-                throw new CairnException.LocalIo("cannot put " + s.file + ": " + problem, null);
-            }
-        }
-        return found;
-    }
-
-    private static String relative(Path root, Path p) {
-        StringBuilder sb = new StringBuilder();
-        for (Path part : root.relativize(p)) {
-            if (sb.length() > 0) {
-                sb.append('/');
-            }
-            sb.append(part);
-        }
-        return sb.toString();
-    }
-
-    private static int mode(Path p) throws IOException {
-        return ((Integer) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS)) & 07777;
     }
 }

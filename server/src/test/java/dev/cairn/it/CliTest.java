@@ -95,6 +95,48 @@ class CliTest {
     }
 
     @Test
+    void putAndGetTarAndEstimateWithJson() throws Exception {
+        Path src = Files.createDirectories(dir.resolve("tar-src/sub"));
+        Files.write(src.resolve("pages-2.img"), new byte[3 * 4096]);
+        Files.writeString(src.resolve("note"), "hello");
+        Path archive = dir.resolve("in.tar");
+        Process tar = new ProcessBuilder("tar", "-C", dir.resolve("tar-src").toString(), "-cf", archive.toString(), ".")
+                .redirectErrorStream(true).start();
+        assertEquals(0, tar.waitFor());
+        String c = cluster.endpoints();
+
+        Run put = cairn("put", "--cluster", c, "--json", "--tar", "cli/tar", archive.toString());
+        assertEquals(0, put.code(), put.err());
+        assertEquals(3 * 4096 + 5, new ObjectMapper().readTree(put.lastLine()).get("logicalBytes").asLong());
+
+        Path out = dir.resolve("out.tar");
+        Run get = cairn("get", "--cluster", c, "--tar", "cli/tar", out.toString());
+        assertEquals(0, get.code(), get.err());
+        Path unpacked = Files.createDirectories(dir.resolve("tar-unpacked"));
+        assertEquals(0, new ProcessBuilder("tar", "-C", unpacked.toString(), "-xf", out.toString()).start().waitFor());
+        assertEquals("hello", Files.readString(unpacked.resolve("sub/note")));
+        Run again = cairn("get", "--cluster", c, "--tar", "cli/tar", out.toString());
+        assertOneLineError(again, "exists");
+
+        Run estimate = cairn("estimate", "--json", dir.resolve("tar-src").toString(), dir.resolve("tar-src").toString());
+        assertEquals(0, estimate.code(), estimate.err());
+        JsonNode e = new ObjectMapper().readTree(estimate.lastLine());
+        assertEquals(2 * (3 * 4096 + 5), e.get("logicalBytes").asLong());
+        long unique = e.get("uniqueBytes").asLong();
+        // One zero page, the note and one small manifest chunk: the second image dedups entirely.
+        assertTrue(unique > 4096 + 5 && unique < 4096 + 5 + 1000, "unique bytes " + unique);
+        assertTrue(e.get("storedBytes").asLong() < e.get("uniqueBytes").asLong());
+        assertTrue(e.get("ratio").asDouble() > 1);
+
+        // The archive estimates as the same image: the same chunks, so nothing more is unique.
+        Run both = cairn("estimate", "--json", dir.resolve("tar-src").toString());
+        Run fromTar = cairn("estimate", "--json", "--tar", archive.toString());
+        assertEquals(0, fromTar.code(), fromTar.err());
+        assertEquals(new ObjectMapper().readTree(both.lastLine()).get("storedBytes"),
+                new ObjectMapper().readTree(fromTar.lastLine()).get("storedBytes"));
+    }
+
+    @Test
     void aBadNameIsOneLineAndNonZero() {
         Run r = cairn("stat", "--cluster", cluster.endpoints(), "no//good");
         assertEquals(1, r.code());

@@ -59,7 +59,7 @@ class ExactlyOnceTest {
     }
 
     /** One request over a plain socket: the test's own minimal client. */
-    private static Frame call(NodeAddress node, MessageType type, ByteBuffer header) throws IOException {
+    static Frame call(NodeAddress node, MessageType type, ByteBuffer header) throws IOException {
         try (Socket socket = new Socket(node.host(), node.port())) {
             OutputStream out = socket.getOutputStream();
             ByteBuffer frame = Frame.request(type, 42, header.duplicate(), null).encode(Limits.DEFAULT_MAX_FRAME_BYTES);

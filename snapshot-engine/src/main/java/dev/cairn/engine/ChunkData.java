@@ -1,5 +1,7 @@
 package dev.cairn.engine;
 
+import com.github.luben.zstd.ZstdDecompressCtx;
+import com.github.luben.zstd.ZstdException;
 import java.nio.ByteBuffer;
 import java.util.Objects;
 
@@ -8,6 +10,9 @@ import java.util.Objects;
  * encoded bytes (the buffer's remaining bytes; nobody moves its position).
  */
 public record ChunkData(ChunkId id, ChunkCodec codec, int rawLength, ByteBuffer bytes) {
+
+    // One decompression context per thread: creating one per 4 KiB page would cost more than the page.
+    private static final ThreadLocal<ZstdDecompressCtx> DECOMPRESS = ThreadLocal.withInitial(ZstdDecompressCtx::new);
 
     public ChunkData {
         Objects.requireNonNull(id, "id");
@@ -32,16 +37,60 @@ public record ChunkData(ChunkId id, ChunkCodec codec, int rawLength, ByteBuffer 
         return bytes.remaining();
     }
 
-    /** The raw bytes (decoded when needed). */
+    /**
+     * The raw bytes (decoded when needed). A ZSTD chunk whose bytes do not decode to exactly
+     * {@code rawLength} bytes throws {@link CorruptChunkException}.
+     */
     public ByteBuffer rawBytes() {
         return switch (codec) {
             case RAW -> bytes.duplicate();
-            case ZSTD -> throw new UnsupportedOperationException("zstd chunks are not supported yet");
+            case ZSTD -> ByteBuffer.wrap(decompress());
         };
     }
 
-    /** True when the raw bytes hash to the id: the check made on every write and every read. */
+    private byte[] decompress() {
+        byte[] src;
+        int srcOffset;
+        int srcLength = bytes.remaining();
+        if (bytes.hasArray()) {
+            src = bytes.array();
+            srcOffset = bytes.arrayOffset() + bytes.position();
+        } else {
+            src = new byte[srcLength];
+            bytes.duplicate().get(src);
+            srcOffset = 0;
+        }
+        // A frame that decodes to more than rawLength fails with "destination too small".
+        byte[] raw = new byte[rawLength];
+        int n;
+        try {
+            n = DECOMPRESS.get().decompressByteArray(raw, 0, raw.length, src, srcOffset, srcLength);
+        } catch (ZstdException e) {
+            throw new CorruptChunkException("chunk " + id.shortHex() + "… does not decode as zstd: " + e.getMessage());
+        }
+        if (n != rawLength) {
+            throw new CorruptChunkException("chunk " + id.shortHex() + "… decodes to " + n
+                    + " bytes, its raw length is " + rawLength);
+        }
+        return raw;
+    }
+
+    /**
+     * True when the raw bytes hash to the id: the check made on every write and every read.
+     * Bytes that do not decode are not the chunk, so they give false rather than an exception.
+     */
     public boolean verify() {
-        return id.matches(rawBytes());
+        try {
+            return id.matches(rawBytes());
+        } catch (CorruptChunkException e) {
+            return false;
+        }
+    }
+
+    /** Encoded bytes that cannot be decoded into the chunk's raw bytes. */
+    public static final class CorruptChunkException extends RuntimeException {
+        public CorruptChunkException(String message) {
+            super(message);
+        }
     }
 }

@@ -82,6 +82,11 @@ public final class ChunkId implements Comparable<ChunkId> {
         return MessageDigest.isEqual(bytes, digest.digest());
     }
 
+    /** The last byte of the digest (content-defined cuts over lists of ids use its bits). */
+    public int lastByte() {
+        return bytes[LENGTH_BYTES - 1] & 0xff;
+    }
+
     /** A copy of the 32 bytes. */
     public byte[] toBytes() {
         return bytes.clone();

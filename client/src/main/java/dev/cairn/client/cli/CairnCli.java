@@ -20,6 +20,7 @@ import picocli.CommandLine.Option;
             ImageCommands.Stat.class,
             ImageCommands.Rm.class,
             AdminCommands.class,
+            EstimateCommand.class,
         },
         footer = {"", "Also: cairn server --config FILE   runs one node in the foreground.", "",
             "The cluster is --cluster host:port,... or $CAIRN_CLUSTER. Start one on this machine with:",

@@ -1,6 +1,7 @@
 package dev.cairn.client.cli;
 
 import dev.cairn.client.CairnClient;
+import dev.cairn.client.CairnException;
 import dev.cairn.client.GetResult;
 import dev.cairn.client.ProgressListener;
 import dev.cairn.client.PutResult;
@@ -44,10 +45,14 @@ final class ImageCommands {
     @Command(name = "put", mixinStandardHelpOptions = true,
             description = "Stores a directory, a file or stdin (-) as image NAME. Returns once every chunk is fsync'd "
                     + "on a write quorum and the image is committed in the Raft log.",
-            footer = {"", "Examples:", "  cairn put job-7/ckpt-1 /var/lib/criu/dump-1", "  tar -c dir | cairn put job-7/archive -"})
+            footer = {"", "Examples:", "  cairn put job-7/ckpt-1 /var/lib/criu/dump-1", "  tar -c dir | cairn put job-7/archive -",
+                "  cairn put --tar pod-3/ckpt checkpoint.tar"})
     static final class Put implements Callable<Integer> {
         @Mixin
         Shared shared;
+
+        @Option(names = "--tar", description = "PATH (or - for stdin) is a tar archive; store its entries as a directory image")
+        boolean tar;
 
         @Parameters(index = "0", paramLabel = "NAME", description = "image name: segments of [A-Za-z0-9._-] separated by /")
         String name;
@@ -55,13 +60,21 @@ final class ImageCommands {
         @Parameters(index = "1", paramLabel = "PATH", description = "a directory, a file, or - for stdin")
         String path;
 
+        private PutResult putTarFile(CairnClient cairn, ProgressListener progress) {
+            return putTarFileImpl(cairn, name, path, progress);
+        }
+
         @Override
         public Integer call() {
             try (CairnClient cairn = shared.connect()) {
                 ProgressListener progress = ProgressBar.forTerminal("put " + name);
                 PutResult r;
                 try {
-                    r = path.equals("-") ? cairn.put(name, System.in, progress) : cairn.put(name, Path.of(path), progress);
+                    if (tar) {
+                        r = path.equals("-") ? cairn.putTar(name, System.in, progress) : putTarFile(cairn, progress);
+                    } else {
+                        r = path.equals("-") ? cairn.put(name, System.in, progress) : cairn.put(name, Path.of(path), progress);
+                    }
                 } finally {
                     if (progress instanceof ProgressBar bar) {
                         bar.finish();
@@ -86,13 +99,27 @@ final class ImageCommands {
         }
     }
 
+    private static PutResult putTarFileImpl(CairnClient cairn, String name, String path, ProgressListener progress) {
+        try (java.io.InputStream in = new java.io.BufferedInputStream(java.nio.file.Files.newInputStream(Path.of(path)), 1 << 20)) {
+            return cairn.putTar(name, in, progress);
+        } catch (java.io.IOException e) {
+            throw new CairnException.LocalIo("cannot read " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static final int IO_BUFFER_BYTES = 1 << 20;
+
     @Command(name = "get", mixinStandardHelpOptions = true,
             description = "Restores image NAME into directory DEST (created; must be empty), or to stdout with -. "
                     + "Every chunk is verified against its SHA-256; files and directories are fsync'd before success.",
-            footer = {"", "Examples:", "  cairn get job-7/ckpt-1 /tmp/restore", "  cairn get job-7/archive - | tar -x"})
+            footer = {"", "Examples:", "  cairn get job-7/ckpt-1 /tmp/restore", "  cairn get job-7/archive - | tar -x",
+                "  cairn get --tar job-7/ckpt-1 - | tar -t"})
     static final class Get implements Callable<Integer> {
         @Mixin
         Shared shared;
+
+        @Option(names = "--tar", description = "write the image as a tar archive to DEST (a file, created; or - for stdout)")
+        boolean tar;
 
         @Parameters(index = "0", paramLabel = "NAME", description = "image name")
         String name;
@@ -100,13 +127,37 @@ final class ImageCommands {
         @Parameters(index = "1", paramLabel = "DEST", description = "a new or empty directory, or - for stdout")
         String dest;
 
+        private GetResult getTarFile(CairnClient cairn, ProgressListener progress) throws java.io.IOException {
+            Path file = Path.of(dest);
+            try {
+                // Never overwrite a file the user already has.
+                java.nio.file.Files.createFile(file);
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                throw new CairnException.LocalIo("cannot write " + dest + ": the file exists; pass a new file name", e);
+            }
+            try (java.io.FileOutputStream fileOut = new java.io.FileOutputStream(dest);
+                 OutputStream out = new BufferedOutputStream(fileOut, IO_BUFFER_BYTES)) {
+                GetResult r = cairn.getTar(name, out, progress);
+                out.flush();
+                // The archive is on disk before success is reported.
+                fileOut.getFD().sync();
+                return r;
+            }
+        }
+
         @Override
         public Integer call() throws Exception {
             try (CairnClient cairn = shared.connect()) {
                 ProgressListener progress = ProgressBar.forTerminal("get " + name);
                 GetResult r;
                 try {
-                    if (dest.equals("-")) {
+                    if (tar && dest.equals("-")) {
+                        OutputStream out = new BufferedOutputStream(System.out, IO_BUFFER_BYTES);
+                        r = cairn.getTar(name, out, progress);
+                        out.flush();
+                    } else if (tar) {
+                        r = getTarFile(cairn, progress);
+                    } else if (dest.equals("-")) {
                         OutputStream out = new BufferedOutputStream(System.out, 1 << 20);
                         r = cairn.get(name, out, progress);
                         out.flush();

@@ -73,52 +73,73 @@ class ManifestTreeTest {
     }
 
     @Test
-    void exactlyOnePieceIsOneChunkAndOneMoreByteMakesAnIndex() {
-        ManifestTree.Built one = ManifestTree.build(new byte[ManifestTree.PIECE_BYTES]);
-        assertEquals(1, one.chunks().size());
-        byte[] longer = randomBytes(ManifestTree.PIECE_BYTES + 1, 1);
-        ManifestTree.Built two = ManifestTree.build(longer);
-        assertEquals(3, two.chunks().size(), "two leaves and one index");
-        Store store = new Store(two);
-        assertArrayEquals(longer, ManifestTree.read(two.rootId(), store));
-        assertEquals(List.of(1, 2), store.levelSizes);
-    }
-
-    @Test
-    void aManifestOfMoreThanFanoutPiecesBuildsThreeLevelsAndReadsBackExactly() {
-        int length = ManifestTree.PIECE_BYTES * ManifestTree.FANOUT + 1;
-        byte[] manifest = randomBytes(length, 42);
+    void aLargeManifestBuildsSeveralLevelsAndReadsBackExactly() {
+        byte[] manifest = randomBytes(24 * 1024 * 1024, 42);
         ManifestTree.Built built = ManifestTree.build(manifest);
-        int leaves = ManifestTree.FANOUT + 1;
-        assertEquals(leaves + 2 + 1, built.chunks().size(), "2049 leaves, 2 index chunks, 1 root");
         Store store = new Store(built);
         assertArrayEquals(manifest, ManifestTree.read(built.rootId(), store));
-        assertEquals(List.of(1, 2, leaves), store.levelSizes, "one fetch per level");
+        assertTrue(store.levelSizes.size() >= 3, "levels " + store.levelSizes);
+        assertEquals(1, store.levelSizes.get(0));
+        int leaves = store.levelSizes.get(store.levelSizes.size() - 1);
+        assertTrue(leaves > 24 * 1024 * 1024 / ManifestTree.LEAF_MAX_BYTES, "leaves " + leaves);
+        for (ChunkData c : built.chunks()) {
+            assertTrue(c.rawLength() <= 1 + Math.max(ManifestTree.LEAF_MAX_BYTES, ManifestTree.FANOUT * ChunkId.LENGTH_BYTES));
+        }
     }
 
     @Test
-    void manifestsThatShareALongPrefixShareTheirLeafChunks() {
-        int pieces = 10;
-        byte[] first = randomBytes(ManifestTree.PIECE_BYTES * pieces + 100, 7);
+    void anEditInTheMiddleLeavesMostTreeChunksShared() {
+        // A manifest's ref list: 200,000 refs of 36 bytes, as a 800 MB page file would have.
+        byte[] first = randomBytes(200_000 * 36, 7);
         byte[] second = first.clone();
-        second[second.length - 1] ^= 1; // only the last piece differs
+        second[first.length / 2] ^= 1; // one chunk of one file changed
         Set<ChunkId> a = new HashSet<>();
         ManifestTree.build(first).chunks().forEach(c -> a.add(c.id()));
-        Set<ChunkId> shared = new HashSet<>();
         ManifestTree.Built built = ManifestTree.build(second);
-        built.chunks().forEach(c -> {
-            if (a.contains(c.id())) {
-                shared.add(c.id());
-            }
-        });
-        assertEquals(pieces, shared.size(), "every full piece before the change is stored once for both");
+        long fresh = built.chunks().stream().filter(c -> !a.contains(c.id())).count();
+        assertTrue(fresh <= 1 + 3 * store(built).levelSizes.size(), "new tree chunks: " + fresh + " of " + built.chunks().size());
         assertArrayEquals(second, ManifestTree.read(built.rootId(), new Store(built)));
     }
 
     @Test
+    void anInsertedRefNearTheStartLeavesMostTreeChunksShared() {
+        byte[] first = randomBytes(100_000 * 36, 8);
+        byte[] second = new byte[first.length + 36];
+        System.arraycopy(first, 0, second, 0, 3600);
+        System.arraycopy(randomBytes(36, 9), 0, second, 3600, 36);
+        System.arraycopy(first, 3600, second, 3636, first.length - 3600);
+        Set<ChunkId> a = new HashSet<>();
+        ManifestTree.Built one = ManifestTree.build(first);
+        one.chunks().forEach(c -> a.add(c.id()));
+        ManifestTree.Built two = ManifestTree.build(second);
+        long fresh = two.chunks().stream().filter(c -> !a.contains(c.id())).count();
+        assertTrue(fresh <= 10, "new tree chunks after an insert: " + fresh + " of " + two.chunks().size());
+    }
+
+    private static Store store(ManifestTree.Built built) {
+        Store s = new Store(built);
+        ManifestTree.read(built.rootId(), s);
+        return s;
+    }
+
+    @Test
     void theSameBytesBuildTheSameRoot() {
-        byte[] m = randomBytes(3 * ManifestTree.PIECE_BYTES, 3);
+        byte[] m = randomBytes(300_000, 3);
         assertEquals(ManifestTree.build(m).rootId(), ManifestTree.build(m.clone()).rootId());
+    }
+
+    @Test
+    void aManifestOverTheLimitIsRefusedOnRead() {
+        // Index chunks that claim more leaves than any manifest within the limit can have.
+        ChunkId leaf = ChunkId.of(new byte[] {0});
+        int ids = ManifestTree.MAX_MANIFEST_BYTES / ManifestTree.LEAF_MIN_BYTES + 2;
+        ByteBuffer index = ByteBuffer.allocate(1 + ids * ChunkId.LENGTH_BYTES).put((byte) 1);
+        for (int i = 0; i < ids; i++) {
+            leaf.write(index);
+        }
+        ManifestFormatException e = assertThrows(ManifestFormatException.class,
+                () -> ManifestTree.read(leaf, asked -> List.of(index.array())));
+        assertTrue(e.getMessage().contains("more chunks"), e.getMessage());
     }
 
     @Test

@@ -1,0 +1,199 @@
+package dev.cairn.engine.chunking;
+
+import dev.cairn.engine.ChunkData;
+import dev.cairn.engine.ChunkEncoder;
+import dev.cairn.engine.ChunkId;
+import dev.cairn.engine.manifest.ChunkRef;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Cuts, hashes and compresses inputs in parallel with bounded memory, and hands the chunks to a
+ * {@link Sink} in input order on the calling thread.
+ *
+ * <p>The calling thread reads and cuts (cutting is cheap and sequential by nature); batches of
+ * about {@link #BATCH_BYTES} go to {@code threads} workers that hash every chunk and compress the
+ * ones not seen before in this pipeline. At most {@code windowBatches} batches exist at once, so
+ * memory is bounded by about {@code windowBatches * 2 * (BATCH_BYTES + maxChunk)} whatever the
+ * input size. Not thread-safe: one caller at a time.
+ */
+public final class ChunkPipeline implements AutoCloseable {
+
+    /** Raw bytes per batch handed to a worker. */
+    public static final int BATCH_BYTES = 1024 * 1024;
+
+    /** One chunk of the input: {@code data} is null when the same id came earlier in this pipeline. */
+    public record Chunk(ChunkId id, int rawLength, ChunkData data) {}
+
+    /** Receives the chunks in input order, on the thread that calls {@link #add} or {@link #drain}. */
+    public interface Sink {
+        void accept(Chunk chunk);
+    }
+
+    private final ChunkingPolicy policy;
+    private final Sink sink;
+    private final int windowBatches;
+    private final ExecutorService workers;
+    private final BlockingQueue<ChunkEncoder> encoders;
+    private final Set<ChunkId> seen = ConcurrentHashMap.newKeySet();
+    private final ArrayDeque<Pending> window = new ArrayDeque<>();
+
+    private record Pending(Future<Chunk[]> chunks, List<ChunkRef> refs) {}
+
+    /**
+     * @param threads workers that hash and compress (the available processors is a good choice)
+     * @param windowBatches batches that may exist at once; at least {@code threads + 1} keeps every worker busy
+     */
+    public ChunkPipeline(ChunkingPolicy policy, int zstdLevel, int threads, int windowBatches, Sink sink) {
+        if (threads < 1 || windowBatches < 1) {
+            throw new IllegalArgumentException("need at least one worker and one batch, got " + threads + "/" + windowBatches);
+        }
+        this.policy = policy;
+        this.sink = sink;
+        this.windowBatches = windowBatches;
+        this.encoders = new ArrayBlockingQueue<>(threads);
+        for (int i = 0; i < threads; i++) {
+            encoders.add(new ChunkEncoder(zstdLevel));
+        }
+        AtomicInteger n = new AtomicInteger();
+        this.workers = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "cairn-chunker-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** A pipeline with the default policy and level, one worker per processor. */
+    public static ChunkPipeline withDefaults(Sink sink) {
+        int cpus = Runtime.getRuntime().availableProcessors();
+        return new ChunkPipeline(ChunkingPolicy.DEFAULT, ChunkEncoder.DEFAULT_LEVEL, cpus, 2 * cpus + 2, sink);
+    }
+
+    /**
+     * Reads {@code in} to its end and cuts it as a file named {@code name} is cut. Its chunk refs
+     * are appended to {@code refs} as the batches drain: {@code refs} is complete after {@link #drain}.
+     * Chunks of earlier inputs may reach the sink during this call.
+     */
+    public void add(String name, InputStream in, List<ChunkRef> refs) throws IOException {
+        ChunkingPolicy.Cutter cutter = policy.cutterFor(name);
+        int capacity = BATCH_BYTES + cutter.maxBytes();
+        byte[] buffer = new byte[capacity];
+        int filled = 0;
+        boolean eof = false;
+        while (true) {
+            while (!eof && filled < capacity) {
+                int r = in.read(buffer, filled, capacity - filled);
+                if (r < 0) {
+                    eof = true;
+                } else {
+                    filled += r;
+                }
+            }
+            int[] cuts = new int[capacity / Math.min(cutter.maxBytes(), ChunkingPolicy.PAGE_BYTES) + 2];
+            int count = 0;
+            int position = 0;
+            while (position < filled && (eof || filled - position >= cutter.maxBytes())) {
+                int length = cutter.cut(buffer, position, filled - position);
+                if (count == cuts.length) {
+                    cuts = java.util.Arrays.copyOf(cuts, 2 * count);
+                }
+                cuts[count++] = length;
+                position += length;
+            }
+            if (count > 0) {
+                submit(buffer, java.util.Arrays.copyOf(cuts, count), refs);
+            }
+            if (eof && position == filled) {
+                return;
+            }
+            // The uncut tail (shorter than a maximal chunk) starts the next batch; the old buffer now belongs to its batch.
+            byte[] next = new byte[capacity];
+            System.arraycopy(buffer, position, next, 0, filled - position);
+            filled -= position;
+            buffer = next;
+        }
+    }
+
+    /**
+     * Records {@code id} as seen; true the first time. For chunks made outside the pipeline
+     * (manifest chunks) that must dedup against the pipeline's own.
+     */
+    public boolean firstSighting(ChunkId id) {
+        return seen.add(id);
+    }
+
+    /** Hands every chunk added so far to the sink. */
+    public void drain() {
+        while (!window.isEmpty()) {
+            deliver(window.poll());
+        }
+    }
+
+    private void submit(byte[] buffer, int[] lengths, List<ChunkRef> refs) {
+        while (window.size() >= windowBatches) {
+            deliver(window.poll());
+        }
+        window.add(new Pending(workers.submit(() -> process(buffer, lengths)), refs));
+    }
+
+    private Chunk[] process(byte[] buffer, int[] lengths) throws InterruptedException {
+        ChunkEncoder encoder = encoders.take();
+        try {
+            Chunk[] out = new Chunk[lengths.length];
+            int offset = 0;
+            for (int i = 0; i < lengths.length; i++) {
+                int length = lengths[i];
+                ChunkId id = ChunkId.of(buffer, offset, length);
+                // Only the first sighting of an id is compressed: a zero page is compressed once per pipeline.
+                ChunkData data = seen.add(id) ? encoder.encode(id, buffer, offset, length) : null;
+                out[i] = new Chunk(id, length, data);
+                offset += length;
+            }
+            return out;
+        } finally {
+            encoders.add(encoder);
+        }
+    }
+
+    private void deliver(Pending pending) {
+        Chunk[] chunks;
+        try {
+            chunks = pending.chunks.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while chunking", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("chunking failed: " + e.getCause(), e.getCause());
+        }
+        for (Chunk c : chunks) {
+            pending.refs.add(new ChunkRef(c.id(), c.rawLength()));
+            sink.accept(c);
+        }
+    }
+
+    @Override
+    public void close() {
+        workers.shutdownNow();
+        window.clear();
+        try {
+            workers.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        ChunkEncoder e;
+        while ((e = encoders.poll()) != null) {
+            e.close();
+        }
+    }
+}

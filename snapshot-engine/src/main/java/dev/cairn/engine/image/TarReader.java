@@ -1,0 +1,226 @@
+package dev.cairn.engine.image;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Reads a tar archive (POSIX ustar, GNU long names, PAX extended headers) one entry at a time,
+ * refusing what a checkpoint archive never holds and a hostile one might: bad checksums,
+ * extended headers over {@value Tar#MAX_META_BYTES} bytes, hard links, devices, sparse files.
+ * Paths are returned as written (leading {@code ./} removed); whether a path is safe is the
+ * caller's check.
+ */
+final class TarReader {
+
+    /** One header: a path, its type and mode, and for files the number of data bytes that follow. */
+    record Header(String path, byte type, int mode, long size, String linkTarget) {}
+
+    private final InputStream in;
+    private final byte[] block = new byte[Tar.BLOCK];
+    private long offset;
+    private long dataLeft;
+    private long dataSize;
+
+    TarReader(InputStream in) {
+        this.in = in;
+    }
+
+    /** The next entry, or null at the end of the archive; the previous entry's data is skipped. */
+    Header next() throws IOException {
+        skipData();
+        String longName = null;
+        String longLink = null;
+        String paxPath = null;
+        String paxLink = null;
+        long paxSize = -1;
+        while (true) {
+            long headerAt = offset;
+            if (!readBlock(true)) {
+                return null; // end of input without the two zero blocks: tolerated, as GNU tar does
+            }
+            if (Tar.isZero(block)) {
+                return null;
+            }
+            long stored = Tar.number(block, 148, 8);
+            if (stored != Tar.checksum(block)) {
+                throw new SourceException("tar: bad header checksum at byte " + headerAt
+                        + "; the input is not a tar archive or is corrupt");
+            }
+            byte type = block[156];
+            long size = Tar.number(block, 124, 12);
+            if (size < 0) {
+                throw new SourceException("tar: malformed size field in the header at byte " + headerAt);
+            }
+            if (type == Tar.GNU_LONG_NAME || type == Tar.GNU_LONG_LINK || type == Tar.PAX_EXTENDED || type == Tar.PAX_GLOBAL) {
+                if (size > Tar.MAX_META_BYTES) {
+                    throw new SourceException("tar: extended header of " + size + " bytes at byte " + headerAt
+                            + " exceeds the limit of " + Tar.MAX_META_BYTES + " bytes");
+                }
+                byte[] meta = readExactly((int) size);
+                skipPadding(size);
+                if (type == Tar.GNU_LONG_NAME) {
+                    longName = Tar.string(meta, 0, meta.length);
+                } else if (type == Tar.GNU_LONG_LINK) {
+                    longLink = Tar.string(meta, 0, meta.length);
+                } else if (type == Tar.PAX_EXTENDED) {
+                    for (String[] kv : pax(meta, headerAt)) {
+                        switch (kv[0]) {
+                            case "path" -> paxPath = kv[1];
+                            case "linkpath" -> paxLink = kv[1];
+                            case "size" -> {
+                                try {
+                                    paxSize = Long.parseLong(kv[1]);
+                                } catch (NumberFormatException e) {
+                                    paxSize = -2;
+                                }
+                                if (paxSize < 0) {
+                                    throw new SourceException("tar: bad PAX size '" + kv[1] + "' at byte " + headerAt);
+                                }
+                            }
+                            case "GNU.sparse.map", "GNU.sparse.size", "GNU.sparse.major" ->
+                                    throw new SourceException("tar: sparse file at byte " + headerAt
+                                            + " is not supported; create the archive without --sparse");
+                            default -> { }
+                        }
+                    }
+                }
+                continue;
+            }
+            String name = Tar.string(block, 0, 100);
+            String magic = Tar.string(block, 257, 6);
+            if (magic.startsWith("ustar")) {
+                String prefix = Tar.string(block, 345, 155);
+                if (!prefix.isEmpty() && !magic.equals("ustar ")) { // "ustar  " is old GNU: no prefix field
+                    name = prefix + "/" + name;
+                }
+            }
+            String path = paxPath != null ? paxPath : longName != null ? longName : name;
+            String link = paxLink != null ? paxLink : longLink != null ? longLink : Tar.string(block, 157, 100);
+            if (paxSize >= 0) {
+                size = paxSize;
+            }
+            int mode = (int) (Tar.number(block, 100, 8) & 07777);
+            switch (type) {
+                case Tar.REGULAR, Tar.REGULAR_OLD, Tar.CONTIGUOUS -> {
+                    if (path.endsWith("/") && type == Tar.REGULAR_OLD) {
+                        type = Tar.DIRECTORY; // pre-POSIX archives mark directories by the slash only
+                    } else {
+                        type = Tar.REGULAR;
+                    }
+                }
+                case Tar.DIRECTORY, Tar.SYMLINK -> { }
+                case Tar.HARDLINK -> throw new SourceException("tar: entry '" + path + "' is a hard link to '" + link
+                        + "'; images hold files, directories and symlinks only (archive with --hard-dereference)");
+                case Tar.CHAR_DEVICE, Tar.BLOCK_DEVICE, Tar.FIFO -> throw new SourceException("tar: entry '" + path
+                        + "' is a device or pipe, which images cannot hold");
+                default -> throw new SourceException("tar: entry '" + path + "' has type '" + (char) type
+                        + "', which this reader does not support");
+            }
+            // Data of a directory or symlink header (size should be 0) is skipped, never used.
+            dataLeft = size;
+            dataSize = size;
+            while (path.startsWith("./")) {
+                path = path.substring(2);
+            }
+            while (path.endsWith("/") && path.length() > 1) {
+                path = path.substring(0, path.length() - 1);
+            }
+            return new Header(path, type, mode, type == Tar.REGULAR ? size : 0, link);
+        }
+    }
+
+    /** The current regular file's data; reading past it gives end of stream. */
+    InputStream data() {
+        return new InputStream() {
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                if (dataLeft == 0) {
+                    return -1;
+                }
+                int n = in.read(b, off, (int) Math.min(len, dataLeft));
+                if (n < 0) {
+                    throw new SourceException("tar: archive ends inside a file's data (truncated)");
+                }
+                dataLeft -= n;
+                offset += n;
+                return n;
+            }
+        };
+    }
+
+    private void skipData() throws IOException {
+        while (dataLeft > 0) {
+            long n = in.skip(dataLeft);
+            if (n <= 0) {
+                if (in.read() < 0) {
+                    throw new SourceException("tar: archive ends inside a file's data (truncated)");
+                }
+                n = 1;
+            }
+            dataLeft -= n;
+            offset += n;
+        }
+        skipPadding(dataSize);
+        dataSize = 0;
+    }
+
+    private void skipPadding(long dataBytes) throws IOException {
+        readExactly((int) ((Tar.BLOCK - dataBytes % Tar.BLOCK) % Tar.BLOCK));
+    }
+
+    private boolean readBlock(boolean eofAllowed) throws IOException {
+        int n = in.readNBytes(block, 0, Tar.BLOCK);
+        offset += n;
+        if (n == 0 && eofAllowed) {
+            return false;
+        }
+        if (n < Tar.BLOCK) {
+            throw new SourceException("tar: archive ends inside a header (truncated at byte " + offset + ")");
+        }
+        return true;
+    }
+
+    private byte[] readExactly(int n) throws IOException {
+        byte[] b = in.readNBytes(n);
+        offset += b.length;
+        if (b.length < n) {
+            throw new SourceException("tar: archive is truncated at byte " + offset);
+        }
+        return b;
+    }
+
+    private static java.util.List<String[]> pax(byte[] meta, long at) throws SourceException {
+        java.util.List<String[]> out = new java.util.ArrayList<>();
+        int i = 0;
+        while (i < meta.length) {
+            int space = i;
+            while (space < meta.length && meta[space] != ' ') {
+                space++;
+            }
+            int length;
+            try {
+                length = Integer.parseInt(new String(meta, i, space - i, StandardCharsets.US_ASCII));
+            } catch (NumberFormatException e) {
+                throw new SourceException("tar: malformed PAX record at byte " + at);
+            }
+            if (length <= space - i + 1 || i + length > meta.length || meta[i + length - 1] != '\n') {
+                throw new SourceException("tar: malformed PAX record at byte " + at);
+            }
+            String record = new String(meta, space + 1, i + length - space - 2, StandardCharsets.UTF_8);
+            int eq = record.indexOf('=');
+            if (eq < 0) {
+                throw new SourceException("tar: malformed PAX record at byte " + at);
+            }
+            out.add(new String[] {record.substring(0, eq), record.substring(eq + 1)});
+            i += length;
+        }
+        return out;
+    }
+}

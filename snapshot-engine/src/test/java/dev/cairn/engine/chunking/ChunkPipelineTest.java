@@ -1,0 +1,87 @@
+package dev.cairn.engine.chunking;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cairn.engine.ChunkEncoder;
+import dev.cairn.engine.ChunkId;
+import dev.cairn.engine.manifest.ChunkRef;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class ChunkPipelineTest {
+
+    /** Delivers bytes a few at a time, as a pipe or socket would. */
+    static InputStream trickle(byte[] data, long seed) {
+        Random random = new Random(seed);
+        return new ByteArrayInputStream(data) {
+            @Override
+            public synchronized int read(byte[] b, int off, int len) {
+                return super.read(b, off, Math.min(len, 1 + random.nextInt(70_000)));
+            }
+        };
+    }
+
+    @Test
+    void chunksArriveInInputOrderAndMatchASequentialCut() throws Exception {
+        byte[] data = new byte[5 * 1024 * 1024 + 77];
+        new Random(3).nextBytes(data);
+        System.arraycopy(data, 0, data, 3 * 1024 * 1024, 1024 * 1024); // a repeat, so some chunks dedup
+        List<ChunkPipeline.Chunk> got = new ArrayList<>();
+        List<ChunkRef> refs = new ArrayList<>();
+        try (ChunkPipeline p = new ChunkPipeline(ChunkingPolicy.DEFAULT, ChunkEncoder.DEFAULT_LEVEL, 2, 3, got::add)) {
+            p.add("stream", trickle(data, 4), refs);
+            p.drain();
+        }
+        // The same cuts as FastCdc over the whole array at once.
+        List<Integer> expected = FastCdcTest.lengths(ChunkingPolicy.DEFAULT.cdc(), data);
+        assertEquals(expected.size(), got.size());
+        int offset = 0;
+        java.util.Set<ChunkId> seen = new java.util.HashSet<>();
+        for (int i = 0; i < got.size(); i++) {
+            ChunkPipeline.Chunk c = got.get(i);
+            assertEquals(expected.get(i), c.rawLength());
+            assertEquals(ChunkId.of(data, offset, c.rawLength()), c.id());
+            assertEquals(new ChunkRef(c.id(), c.rawLength()), refs.get(i));
+            if (seen.add(c.id())) {
+                assertNotNull(c.data(), "the first sighting carries the bytes");
+                assertTrue(c.data().verify());
+                ByteBuffer raw = c.data().rawBytes();
+                assertEquals(ByteBuffer.wrap(data, offset, c.rawLength()), raw);
+            } else {
+                assertNull(c.data(), "a repeat carries only its id");
+            }
+            offset += c.rawLength();
+        }
+        assertEquals(data.length, offset);
+    }
+
+    @Test
+    void pageFilesAreCutEveryPageAndSeveralInputsKeepTheirOwnRefs() throws Exception {
+        byte[] pages = new byte[10 * 4096 + 100];
+        new Random(5).nextBytes(pages);
+        byte[] other = new byte[300_000];
+        List<ChunkRef> a = new ArrayList<>();
+        List<ChunkRef> b = new ArrayList<>();
+        List<ChunkRef> empty = new ArrayList<>();
+        int[] delivered = {0};
+        try (ChunkPipeline p = new ChunkPipeline(ChunkingPolicy.DEFAULT, 1, 2, 1, c -> delivered[0]++)) {
+            p.add("dump/pages-1.img", new ByteArrayInputStream(pages), a);
+            p.add("empty", new ByteArrayInputStream(new byte[0]), empty);
+            p.add("core-1.img", new ByteArrayInputStream(other), b);
+            p.drain();
+        }
+        assertEquals(11, a.size());
+        assertEquals(100, a.get(10).rawLength());
+        assertEquals(0, empty.size());
+        assertEquals(300_000, b.stream().mapToInt(ChunkRef::rawLength).sum());
+        assertEquals(a.size() + b.size(), delivered[0]);
+    }
+}
