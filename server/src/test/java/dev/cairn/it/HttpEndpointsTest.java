@@ -11,6 +11,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -63,6 +64,40 @@ class HttpEndpointsTest {
             assertEquals(404, gone.statusCode());
             assertTrue(gone.body().contains("not found"), gone.body());
         }
+    }
+
+    @Test
+    void aTarPutOverHttpIsADirectoryImageAndComesBackAsTar() throws Exception {
+        Path src = Files.createDirectories(dir.resolve("src/sub"));
+        Files.write(src.resolve("pages-1.img"), new byte[3 * 4096]);
+        Files.writeString(dir.resolve("src/core-1.img"), "core");
+        Files.createSymbolicLink(dir.resolve("src/parent"), Path.of("../dump-0"));
+        byte[] tar = run(dir, "tar", "-c", "-C", dir.resolve("src").toString(), ".");
+        try (TestCluster cluster = TestCluster.start(3, dir.resolve("cluster"))) {
+            String url = "http://127.0.0.1:" + cluster.config(2).self().httpPort() + "/v1/images/agent/tarred";
+            HttpClient http = HttpClient.newHttpClient();
+            HttpResponse<String> put = http.send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/x-tar")
+                    .PUT(HttpRequest.BodyPublishers.ofByteArray(tar)).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(201, put.statusCode(), put.body());
+
+            HttpResponse<String> raw = http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(406, raw.statusCode(), "a directory image is not one stream: " + raw.body());
+
+            HttpResponse<byte[]> get = http.send(HttpRequest.newBuilder(URI.create(url)).header("Accept", "application/x-tar").build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            assertEquals(200, get.statusCode());
+            Path out = Files.createDirectories(dir.resolve("out"));
+            Files.write(dir.resolve("back.tar"), get.body());
+            run(dir, "tar", "-x", "-f", dir.resolve("back.tar").toString(), "-C", out.toString());
+            Trees.assertSameTree(dir.resolve("src"), out);
+        }
+    }
+
+    private static byte[] run(Path cwd, String... command) throws Exception {
+        Process p = new ProcessBuilder(command).directory(cwd.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        byte[] out = p.getInputStream().readAllBytes();
+        assertEquals(0, p.waitFor(), String.join(" ", command));
+        return out;
     }
 
     @Test

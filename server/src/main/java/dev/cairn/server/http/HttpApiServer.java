@@ -67,6 +67,7 @@ import java.util.function.Supplier;
 public final class HttpApiServer implements AutoCloseable {
 
     static final String IMAGES = "/v1/images";
+    static final String TAR = "application/x-tar";
     static final int MAX_INITIAL_LINE_BYTES = 8192;
     static final int MAX_HEADER_BYTES = 16 * 1024;
     static final int IDLE_SECONDS = 120;
@@ -182,20 +183,13 @@ public final class HttpApiServer implements AutoCloseable {
             String contentType = request.headers().get(HttpHeaderNames.CONTENT_TYPE, "");
             String accept = request.headers().get(HttpHeaderNames.ACCEPT, "");
             if (method.equals(HttpMethod.PUT)) {
-                if (contentType.startsWith("application/x-tar")) {
-                    sendJson(ch, HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE,
-                            error("tar bodies are not supported yet; PUT the raw stream"));
-                    return;
-                }
+                boolean tar = contentType.startsWith(TAR);
                 body = new RequestBodyStream(ch);
                 RequestBodyStream stream = body;
-                submit(ch, () -> put(ch, name, stream), stream);
+                submit(ch, () -> put(ch, name, stream, tar), stream);
             } else if (method.equals(HttpMethod.GET)) {
-                if (accept.startsWith("application/x-tar")) {
-                    sendJson(ch, HttpResponseStatus.NOT_ACCEPTABLE, error("tar answers are not supported yet"));
-                    return;
-                }
-                submit(ch, () -> get(ch, name), null);
+                boolean tar = accept.startsWith(TAR);
+                submit(ch, () -> get(ch, name, tar), null);
             } else if (method.equals(HttpMethod.HEAD)) {
                 submit(ch, () -> head(ch, name), null);
             } else if (method.equals(HttpMethod.DELETE)) {
@@ -238,9 +232,10 @@ public final class HttpApiServer implements AutoCloseable {
         }
     }
 
-    private void put(Channel ch, String name, RequestBodyStream body) {
+    private void put(Channel ch, String name, RequestBodyStream body, boolean tar) {
         try (body) {
-            PutResult r = client.get().put(name, body);
+            // A tar body becomes a directory image (its entries), a raw body a stream image.
+            PutResult r = tar ? client.get().putTar(name, body) : client.get().put(name, body);
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("name", r.name());
             out.put("logicalBytes", r.logicalBytes());
@@ -254,14 +249,18 @@ public final class HttpApiServer implements AutoCloseable {
         }
     }
 
-    private void get(Channel ch, String name) {
+    private void get(Channel ch, String name, boolean tar) {
         HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
-        head.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_OCTET_STREAM);
+        head.headers().set(HttpHeaderNames.CONTENT_TYPE, tar ? TAR : HttpHeaderValues.APPLICATION_OCTET_STREAM.toString());
         head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         HttpUtil.setTransferEncodingChunked(head, true);
         ResponseBodyStream out = new ResponseBodyStream(ch, head);
         try {
-            client.get().get(name, out);
+            if (tar) {
+                client.get().getTar(name, out);
+            } else {
+                client.get().get(name, out);
+            }
             out.close();
             ch.close();
         } catch (RuntimeException | IOException e) {
