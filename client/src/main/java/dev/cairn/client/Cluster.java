@@ -85,6 +85,11 @@ final class Cluster implements AutoCloseable {
         return new Messages.CallId(clientId, calls.incrementAndGet());
     }
 
+    /** The client's settings (compression level, timeouts). */
+    ClientConfig config() {
+        return config;
+    }
+
     Messages.ClusterInfo info() {
         return info;
     }

@@ -3,6 +3,7 @@ package dev.cairn.client;
 import dev.cairn.engine.ChunkEncoder;
 import dev.cairn.engine.ImageName;
 import dev.cairn.engine.chunking.ChunkPipeline;
+import dev.cairn.engine.chunking.ChunkingPolicy;
 import dev.cairn.engine.image.ImageBuilder;
 import dev.cairn.engine.image.SourceException;
 import dev.cairn.engine.manifest.ImageRoot;
@@ -68,12 +69,14 @@ final class ImageUploader {
     private PutResult put(ImageName name, Source source) {
         ChunkWriter writer = new ChunkWriter(cluster);
         Manifest manifest;
-        try (ChunkPipeline pipeline = ChunkPipeline.withDefaults(chunk -> {
-            if (chunk.data() != null) {
-                writer.add(chunk.data());
-            }
-            advance(chunk.rawLength());
-        })) {
+        int cpus = Runtime.getRuntime().availableProcessors();
+        try (ChunkPipeline pipeline = new ChunkPipeline(ChunkingPolicy.DEFAULT, cluster.config().zstdLevel(), cpus, 2 * cpus + 2,
+                chunk -> {
+                    if (chunk.data() != null) {
+                        writer.add(chunk.data());
+                    }
+                    advance(chunk.rawLength());
+                })) {
             manifest = source.read(new ImageBuilder(pipeline));
         } catch (SourceException e) {
             throw new CairnException.LocalIo(e.getMessage(), e);
@@ -83,7 +86,7 @@ final class ImageUploader {
 
     private PutResult commit(ImageName name, Manifest manifest, ChunkWriter writer) {
         ManifestTree.Built tree;
-        try (ChunkEncoder encoder = new ChunkEncoder()) {
+        try (ChunkEncoder encoder = new ChunkEncoder(cluster.config().zstdLevel())) {
             tree = ManifestTree.build(ManifestCodec.encode(manifest), raw -> encoder.encode(raw, 0, raw.length));
         }
         tree.chunks().forEach(writer::add);

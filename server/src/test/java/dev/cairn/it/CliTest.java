@@ -137,6 +137,29 @@ class CliTest {
     }
 
     @Test
+    void theZstdLevelOfAPutIsTheCallersChoice() throws Exception {
+        String c = cluster.endpoints();
+        long[] stored = new long[2];
+        int[] levels = {-7, 19};
+        for (int i = 0; i < 2; i++) {
+            Path file = dir.resolve("text-" + i + ".log");
+            StringBuilder text = new StringBuilder();
+            java.util.Random random = new java.util.Random(i);
+            while (text.length() < 2_000_000) {
+                text.append("step ").append(random.nextInt(1000)).append(" energy ").append(random.nextGaussian()).append('\n');
+            }
+            Files.writeString(file, text);
+            Run put = cairn("put", "--cluster", c, "--json", "--zstd-level", String.valueOf(levels[i]), "levels/" + i, file.toString());
+            assertEquals(0, put.code(), put.err());
+            stored[i] = new ObjectMapper().readTree(put.lastLine()).get("storedBytes").asLong();
+        }
+        assertTrue(stored[1] < stored[0], "level 19 stores less than level -7: " + stored[1] + " vs " + stored[0]);
+        Run bad = cairn("put", "--cluster", c, "--zstd-level", "30", "levels/bad", dir.toString());
+        assertEquals(1, bad.code());
+        assertOneLineError(bad, "zstd level 30");
+    }
+
+    @Test
     void aBadNameIsOneLineAndNonZero() {
         Run r = cairn("stat", "--cluster", cluster.endpoints(), "no//good");
         assertEquals(1, r.code());

@@ -35,17 +35,6 @@ public final class CairnCli implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
-    /** Options every command that talks to a cluster shares. */
-    static final class ClusterOptions {
-        @Option(names = "--cluster", paramLabel = "HOST:PORT,...", description = "nodes to contact (default: $CAIRN_CLUSTER)")
-        String cluster;
-
-        CairnClient connect() {
-            String value = cluster != null ? cluster : System.getenv("CAIRN_CLUSTER");
-            return CairnClient.connect(ClientConfig.parse(value));
-        }
-    }
-
     static boolean verbose(String[] args) {
         for (String a : args) {
             if (a.equals("--verbose")) {

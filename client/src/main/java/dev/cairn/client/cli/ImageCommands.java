@@ -36,9 +36,12 @@ final class ImageCommands {
         boolean verbose;
 
         CairnClient connect() {
-            CairnCli.ClusterOptions o = new CairnCli.ClusterOptions();
-            o.cluster = cluster;
-            return o.connect();
+            return connect(dev.cairn.config.ClientConfig.DEFAULT_ZSTD_LEVEL);
+        }
+
+        CairnClient connect(int zstdLevel) {
+            String value = cluster != null ? cluster : System.getenv("CAIRN_CLUSTER");
+            return CairnClient.connect(dev.cairn.config.ClientConfig.parse(value).withZstdLevel(zstdLevel));
         }
     }
 
@@ -60,13 +63,17 @@ final class ImageCommands {
         @Parameters(index = "1", paramLabel = "PATH", description = "a directory, a file, or - for stdin")
         String path;
 
+        @picocli.CommandLine.Option(names = "--zstd-level", paramLabel = "N", defaultValue = "3",
+                description = "zstd level for the chunks, -7..19 (default: ${DEFAULT-VALUE}; lower is faster, higher smaller)")
+        int zstdLevel;
+
         private PutResult putTarFile(CairnClient cairn, ProgressListener progress) {
             return putTarFileImpl(cairn, name, path, progress);
         }
 
         @Override
         public Integer call() {
-            try (CairnClient cairn = shared.connect()) {
+            try (CairnClient cairn = shared.connect(zstdLevel)) {
                 ProgressListener progress = ProgressBar.forTerminal("put " + name);
                 PutResult r;
                 try {
