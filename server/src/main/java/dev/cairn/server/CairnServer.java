@@ -57,6 +57,10 @@ public final class CairnServer implements AutoCloseable {
         ChunkStore openedStore = store;
         metrics.gauge("cairn_store_chunks", openedStore::chunkCount);
         metrics.gauge("cairn_store_stored_bytes", openedStore::storedBytes);
+        // Group commit at work: records per fdatasync is their ratio.
+        metrics.gauge("cairn_store_fsyncs", openedStore::syncCount);
+        metrics.gauge("cairn_store_records_written", openedStore::recordsWritten);
+        metrics.gauge("cairn_store_failed", () -> openedStore.isFailed() ? 1 : 0);
         meta = MetaService.start(config);
         meta.registerMetrics(metrics.registry());
         NodeAddress self = config.self();
@@ -64,6 +68,11 @@ public final class CairnServer implements AutoCloseable {
         protocol = new ProtocolServer(new RequestHandler(config, store, meta, replicator), config.limits().maxFrameBytes(), metrics);
         protocol.start(self.host(), self.port());
         replicator.startBackground(REPAIR_FIRST_SECONDS, REPAIR_PERIOD_SECONDS);
+        Replicator r = replicator;
+        metrics.gauge("cairn_repair_chunks_below_replicas", () -> r.lastReport().belowReplicas());
+        metrics.gauge("cairn_repair_chunks_below_write_quorum", () -> r.lastReport().belowWriteQuorum());
+        metrics.gauge("cairn_repair_copies_sent", () -> r.lastReport().copiesRepaired());
+        metrics.gauge("cairn_repair_last_pass_finished_millis", () -> r.lastReport().finishedAtMillis());
         http = new HttpApiServer(meta, store, metrics, this::gatewayClient);
         http.start(self.host(), self.httpPort());
     }

@@ -128,6 +128,8 @@ class HttpEndpointsTest {
             assertTrue(metrics.body().contains("cairn_store_chunks "), metrics.body());
             assertTrue(metrics.body().contains("cairn_request_has_chunks_seconds"), metrics.body());
             assertTrue(metrics.body().contains("cairn_raft_commit_index "), metrics.body());
+            assertTrue(metrics.body().contains("cairn_store_fsyncs "), metrics.body());
+            assertTrue(metrics.body().contains("cairn_repair_chunks_below_replicas "), metrics.body());
             for (String line : metrics.body().lines().toList()) {
                 if (!line.startsWith("#") && !line.isBlank()) {
                     assertTrue(line.startsWith("cairn_"), "every metric name starts with cairn_: " + line);
