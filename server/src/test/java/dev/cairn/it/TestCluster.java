@@ -60,6 +60,16 @@ public final class TestCluster implements AutoCloseable {
         }
     }
 
+    /** Index of the node that is the Raft leader now (as the nodes themselves report). */
+    int leaderIndex() {
+        for (int i = 0; i < servers.length; i++) {
+            if (servers[i] != null && "LEADER".equals(servers[i].meta().status().role())) {
+                return i;
+            }
+        }
+        throw new IllegalStateException("no node reports itself leader");
+    }
+
     String endpoints() {
         return configs.get(0).nodes().stream().map(NodeAddress::endpoint).collect(Collectors.joining(","));
     }
