@@ -47,6 +47,7 @@ final class ChaosCluster implements AutoCloseable {
     private final List<NodeAddress> addresses = new ArrayList<>();
     private final boolean[] killed;
     private final boolean[] paused;
+    private final boolean[] stopped;
     private volatile boolean partitioned;
 
     private ChaosCluster(ChaosEnv env, Network network, String subnetPrefix, int nodes) {
@@ -55,6 +56,7 @@ final class ChaosCluster implements AutoCloseable {
         this.subnetPrefix = subnetPrefix;
         this.killed = new boolean[nodes];
         this.paused = new boolean[nodes];
+        this.stopped = new boolean[nodes];
     }
 
     /** Starts {@code nodes} servers and waits until the cluster answers a catalog call. */
@@ -139,8 +141,8 @@ final class ChaosCluster implements AutoCloseable {
         return addresses.stream().map(NodeAddress::endpoint).collect(Collectors.joining(","));
     }
 
-    String networkId() {
-        return network.getId();
+    Network network() {
+        return network;
     }
 
     CairnClient client(Duration requestTimeout) {
@@ -185,15 +187,37 @@ final class ChaosCluster implements AutoCloseable {
         }
     }
 
-    synchronized void pause(int index) {
-        docker().pauseContainerCmd(id(index)).exec();
-        paused[index] = true;
+    /**
+     * Freezes a node: {@code docker pause} (the cgroup freezer). The freezer can fail when a task
+     * does not freeze in time ("unable to freeze", seen during fsync here); then the node's JVM
+     * (its PID 1) gets SIGSTOP instead, which the kernel delivers from outside the namespace.
+     * Returns how it was done.
+     */
+    synchronized String pause(int index) throws InterruptedException {
+        RuntimeException last = null;
+        for (int attempt = 0; attempt < 3; attempt++) {
+            try {
+                docker().pauseContainerCmd(id(index)).exec();
+                paused[index] = true;
+                return "docker pause";
+            } catch (RuntimeException e) {
+                last = e;
+                Thread.sleep(300);
+            }
+        }
+        docker().killContainerCmd(id(index)).withSignal("SIGSTOP").exec();
+        stopped[index] = true;
+        return "SIGSTOP (docker pause failed: " + last.getMessage() + ")";
     }
 
     synchronized void unpause(int index) {
         if (paused[index]) {
             docker().unpauseContainerCmd(id(index)).exec();
             paused[index] = false;
+        }
+        if (stopped[index]) {
+            docker().killContainerCmd(id(index)).withSignal("SIGCONT").exec();
+            stopped[index] = false;
         }
     }
 
@@ -220,7 +244,7 @@ final class ChaosCluster implements AutoCloseable {
     synchronized void healPartition() throws Exception {
         if (partitioned) {
             for (int i = 0; i < size(); i++) {
-                if (!killed[i] && !paused[i]) {
+                if (!killed[i] && !paused[i] && !stopped[i]) {
                     exec(i, "iptables", "-F");
                 }
             }

@@ -74,12 +74,16 @@ class JepsenIT {
                 history.nemesis("healed all");
             }
             actions = nemesis.actions();
-            assertNull(nemesis.failure(), () -> "the nemesis itself failed: " + nemesis.failure());
-            cluster.awaitAvailable(Duration.ofSeconds(120));
-            finalReads(cluster, history, workload.invokedNames());
+            try {
+                cluster.awaitAvailable(Duration.ofSeconds(120));
+                finalReads(cluster, history, workload.invokedNames());
+            } finally {
+                history.write(dir.resolve("history.jsonl"));
+                cluster.writeLogs(dir);
+            }
             result = Checker.check(history.ops());
-            history.write(dir.resolve("history.jsonl"));
-            cluster.writeLogs(dir);
+            assertNull(nemesis.failure(), () -> "the nemesis itself failed: " + nemesis.failure() + "; history and node logs in "
+                    + dir);
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         List<String> kinds = new ArrayList<>(new LinkedHashSet<>(actions.stream().map(a -> a.split(" ")[0]).toList()));
@@ -88,6 +92,11 @@ class JepsenIT {
                 runName, seed, result.ops(), result.acked(), result.lost(), result.corrupt(), result.violations().size(),
                 actions, seconds);
         result.violations().stream().limit(20).forEach(v -> System.out.println("chaos: violation: " + v));
+        if (!result.doubleCommits().isEmpty()) {
+            System.out.println("chaos: KNOWN BUG (not counted as a violation; -Dcairn.chaos.strict=true counts it): "
+                    + result.doubleCommits().size() + " puts were told ImageExists though their own commit went through: "
+                    + result.doubleCommits() + "; see docs/testing.md and " + dir.resolve("history.jsonl"));
+        }
         assertTrue(result.valid(), () -> "run " + runName + " seed " + seed + " broke the contract: " + result.lost() + " lost, "
                 + result.corrupt() + " corrupt, " + result.violations().size() + " violations, first: "
                 + result.violations().get(0) + "; history and node logs kept in " + dir);

@@ -94,7 +94,10 @@ final class Nemesis implements Runnable {
             case pause -> {
                 what = "pause node-" + (victim + 1);
                 record("start " + what);
-                cluster.pause(victim);
+                String how = cluster.pause(victim);
+                if (!how.equals("docker pause")) {
+                    record("paused node-" + (victim + 1) + " by " + how);
+                }
                 sleep(jitter(hold));
                 cluster.unpause(victim);
             }

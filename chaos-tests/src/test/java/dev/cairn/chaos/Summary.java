@@ -38,6 +38,7 @@ final class Summary {
         run.put("lost", r.lost());
         run.put("corrupt", r.corrupt());
         run.put("violations", r.violations().size());
+        run.put("doubleCommits", r.doubleCommits().size());
         run.put("seconds", Math.round(seconds));
         RUNS.removeIf(m -> m.get("name").equals(name));
         RUNS.add(run);
