@@ -49,6 +49,7 @@ final class ChaosCluster implements AutoCloseable {
     private final boolean[] paused;
     private final boolean[] stopped;
     private volatile boolean partitioned;
+    private final Thread cleanup = new Thread(this::removeAll, "chaos-cluster-cleanup");
 
     private ChaosCluster(ChaosEnv env, Network network, String subnetPrefix, int nodes) {
         this.env = env;
@@ -57,6 +58,8 @@ final class ChaosCluster implements AutoCloseable {
         this.killed = new boolean[nodes];
         this.paused = new boolean[nodes];
         this.stopped = new boolean[nodes];
+        // Ryuk is off (it would be pulled), so a JVM that dies mid-run removes its own containers.
+        Runtime.getRuntime().addShutdownHook(cleanup);
     }
 
     /** Starts {@code nodes} servers and waits until the cluster answers a catalog call. */
@@ -297,6 +300,15 @@ final class ChaosCluster implements AutoCloseable {
 
     @Override
     public void close() {
+        try {
+            Runtime.getRuntime().removeShutdownHook(cleanup);
+        } catch (IllegalStateException e) {
+            // the JVM is shutting down: the hook is running
+        }
+        removeAll();
+    }
+
+    private synchronized void removeAll() {
         for (GenericContainer<?> c : containers) {
             try {
                 if (c.getContainerId() != null) {

@@ -94,7 +94,7 @@ class JepsenIT {
         result.violations().stream().limit(20).forEach(v -> System.out.println("chaos: violation: " + v));
         if (!result.doubleCommits().isEmpty()) {
             System.out.println("chaos: KNOWN BUG (not counted as a violation; -Dcairn.chaos.strict=true counts it): "
-                    + result.doubleCommits().size() + " puts were told ImageExists though their own commit went through: "
+                    + result.doubleCommits().size() + " puts/deletes were refused (exists/not found) though their own first submission went through: "
                     + result.doubleCommits() + "; see docs/testing.md and " + dir.resolve("history.jsonl"));
         }
         assertTrue(result.valid(), () -> "run " + runName + " seed " + seed + " broke the contract: " + result.lost() + " lost, "

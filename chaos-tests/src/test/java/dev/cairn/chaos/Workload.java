@@ -65,13 +65,17 @@ final class Workload {
                         synchronized (this) {
                             deletable.add(name);
                         }
+                    } else {
+                        backOff();
                     }
                 } else if (dice < 85) {
                     String name;
                     synchronized (this) {
                         name = invoked.get(random.nextInt(invoked.size()));
                     }
-                    op.get(name);
+                    if (op.get(name).outcome() == CairnOps.Outcome.ERROR) {
+                        backOff();
+                    }
                 } else {
                     String name;
                     synchronized (this) {
@@ -80,12 +84,26 @@ final class Workload {
                         }
                         name = deletable.remove(random.nextInt(deletable.size()));
                     }
-                    op.delete(name);
+                    if (op.delete(name) == History.Type.info) {
+                        backOff();
+                    }
                 }
             }
         } catch (RuntimeException e) {
             // connecting failed (every node unreachable at that moment): this worker ends; the history says so
             history.add(process, History.Type.info, "worker-ended", null, null, 0, CairnOps.message(e));
+        }
+    }
+
+    /**
+     * After an error a client waits a second, as a real agent would: with every node down, errors
+     * come back at once, and thousands of them a second would starve the restarting nodes of CPU.
+     */
+    private static void backOff() {
+        try {
+            Thread.sleep(1000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
