@@ -3,6 +3,7 @@ package dev.cairn.client;
 import dev.cairn.config.ClientConfig;
 import dev.cairn.engine.ImageName;
 import dev.cairn.engine.manifest.ImageInfo;
+import dev.cairn.engine.protocol.GcMessages;
 import dev.cairn.engine.protocol.Messages;
 import dev.cairn.engine.protocol.MessageType;
 import dev.cairn.engine.protocol.ReplicationMessages;
@@ -33,7 +34,12 @@ public final class CairnClient implements AutoCloseable {
     /** Most images one list call returns. */
     public static final int MAX_LIST = 1000;
 
+    /** The lease of a put's upload session: a put must commit within it, or it is refused and put again. */
+    public static final java.time.Duration DEFAULT_SESSION_LEASE = java.time.Duration.ofMinutes(30);
+
     private final Cluster cluster;
+    private volatile java.time.Duration sessionLease = DEFAULT_SESSION_LEASE;
+    private volatile java.util.function.Consumer<java.util.UUID> beforeCommit = session -> {};
 
     private CairnClient(Cluster cluster) {
         this.cluster = cluster;
@@ -44,9 +50,54 @@ public final class CairnClient implements AutoCloseable {
         return new CairnClient(Cluster.connect(config));
     }
 
+    /** Sets the upload session lease of later puts (default {@link #DEFAULT_SESSION_LEASE}). */
+    public CairnClient sessionLease(java.time.Duration lease) {
+        this.sessionLease = java.util.Objects.requireNonNull(lease, "lease");
+        return this;
+    }
+
+    /**
+     * A test seam: runs after a put's chunks are durable and before its commit is sent, with the
+     * put's session id, so a test can order a GC epoch against the put.
+     */
+    public CairnClient beforeCommit(java.util.function.Consumer<java.util.UUID> hook) {
+        this.beforeCommit = java.util.Objects.requireNonNull(hook, "hook");
+        return this;
+    }
+
+    /** Every chunk image {@code info} references (manifest tree and data), read and verified from the cluster. */
+    public java.util.Set<dev.cairn.engine.ChunkId> referencedChunks(ImageInfo info) {
+        return new ImageRestorer(cluster, ProgressListener.NONE).referencedChunks(info);
+    }
+
+    /**
+     * Runs one garbage collection epoch with a node as the coordinator (the first that answers),
+     * waiting at most {@code maxSessionWait} for upload sessions older than the epoch. The report
+     * says what each node freed, or why the epoch was abandoned.
+     */
+    public GcMessages.RunReport gc(java.time.Duration maxSessionWait) {
+        List<String> failures = new ArrayList<>();
+        for (NodeConnection node : cluster.nodes()) {
+            try {
+                return GcMessages.RunReport.decode(node.call(MessageType.GC_RUN, GcMessages.encodeRun(maxSessionWait.toMillis()), List.of(), maxSessionWait.plus(java.time.Duration.ofHours(6)))
+                        .get().header());
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof NodeConnection.RemoteError remote) {
+                    throw Cluster.translate(remote);
+                }
+                failures.add(node.nodeId() + ": " + Cluster.rootMessage(e.getCause()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CairnException("interrupted");
+            }
+        }
+        throw new CairnException.ClusterUnreachable("cluster unreachable: no node answered (" + String.join("; ", failures)
+                + ")", null);
+    }
+
     /** Stores a directory (its contents) or a single file as image {@code name}. */
     public PutResult put(String name, Path source, ProgressListener progress) {
-        return new ImageUploader(cluster, progress).putPath(name(name), source);
+        return new ImageUploader(cluster, progress, sessionLease, beforeCommit).putPath(name(name), source);
     }
 
     public PutResult put(String name, Path source) {
@@ -55,7 +106,7 @@ public final class CairnClient implements AutoCloseable {
 
     /** Stores everything {@code in} yields as a single-stream image. The stream is not closed. */
     public PutResult put(String name, InputStream in, ProgressListener progress) {
-        return new ImageUploader(cluster, progress).putStream(name(name), in);
+        return new ImageUploader(cluster, progress, sessionLease, beforeCommit).putStream(name(name), in);
     }
 
     public PutResult put(String name, InputStream in) {
@@ -69,7 +120,7 @@ public final class CairnClient implements AutoCloseable {
      * {@link CairnException.LocalIo} before anything is committed. The stream is not closed.
      */
     public PutResult putTar(String name, InputStream tar, ProgressListener progress) {
-        return new ImageUploader(cluster, progress).putTar(name(name), tar);
+        return new ImageUploader(cluster, progress, sessionLease, beforeCommit).putTar(name(name), tar);
     }
 
     public PutResult putTar(String name, InputStream tar) {

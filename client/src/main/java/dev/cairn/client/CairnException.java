@@ -41,6 +41,16 @@ public class CairnException extends RuntimeException {
         }
     }
 
+    /**
+     * The upload session of a put closed or ran out of lease before its commit, so garbage
+     * collection may have swept chunks it uploaded: nothing was committed; put the image again.
+     */
+    public static final class SessionExpired extends CairnException {
+        public SessionExpired(String message) {
+            super(message);
+        }
+    }
+
     /** A write or read quorum, or the Raft majority, cannot be met now. */
     public static final class QuorumUnavailable extends CairnException {
         public QuorumUnavailable(String message) {

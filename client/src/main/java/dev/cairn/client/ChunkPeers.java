@@ -67,6 +67,11 @@ public final class ChunkPeers implements AutoCloseable {
                 .thenApply(r -> Messages.decodeFetched(ids, r.header(), r.payload(), Limits.DEFAULT_MAX_CHUNK_BYTES));
     }
 
+    /** A raw request to one node (GC_ARM, GC_MARK, GC_SWEEP); completes with the answer's header. */
+    public CompletableFuture<ByteBuffer> call(String nodeId, MessageType type, ByteBuffer header, java.time.Duration timeout) {
+        return cluster.node(nodeId).call(type, header, List.of(), timeout).thenApply(NodeConnection.Reply::header);
+    }
+
     @Override
     public void close() {
         cluster.close();

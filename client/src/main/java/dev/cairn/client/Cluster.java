@@ -90,6 +90,10 @@ final class Cluster implements AutoCloseable {
         return config;
     }
 
+    java.util.UUID clientId() {
+        return clientId;
+    }
+
     Messages.ClusterInfo info() {
         return info;
     }
@@ -154,6 +158,7 @@ final class Cluster implements AutoCloseable {
             case EXISTS -> new CairnException.ImageExists(e.getMessage());
             case INVALID_NAME -> new CairnException.InvalidName(e.getMessage());
             case UNAVAILABLE -> new CairnException.QuorumUnavailable(e.getMessage());
+            case SESSION_EXPIRED -> new CairnException.SessionExpired(e.getMessage());
             case CORRUPT_CHUNK -> new CairnException.CorruptData("node " + e.nodeId() + ": " + e.getMessage());
             default -> new CairnException("node " + e.nodeId() + " failed: " + e.getMessage());
         };

@@ -70,6 +70,32 @@ final class ImageRestorer {
         }
     }
 
+    /** Every chunk the image references: the chunks of its manifest tree and its data chunks. */
+    java.util.Set<ChunkId> referencedChunks(ImageInfo info) {
+        java.util.Set<ChunkId> ids = new java.util.HashSet<>();
+        byte[] bytes = ManifestTree.read(info.root().manifestId(), batch -> {
+            ids.addAll(batch);
+            List<ByteBuffer> chunks = await(reader.fetch(batch));
+            List<byte[]> out = new ArrayList<>(chunks.size());
+            for (ByteBuffer b : chunks) {
+                byte[] a = new byte[b.remaining()];
+                b.duplicate().get(a);
+                out.add(a);
+            }
+            return out;
+        });
+        Manifest manifest;
+        try {
+            manifest = ManifestCodec.decode(bytes);
+        } catch (ManifestFormatException e) {
+            throw new CairnException.CorruptData("the manifest of image " + info.name() + " is unreadable: " + e.getMessage());
+        }
+        for (FileEntry e : manifest.entries()) {
+            e.chunks().forEach(ref -> ids.add(ref.id()));
+        }
+        return ids;
+    }
+
     /** Restores a stream image, or an image of exactly one regular file, to {@code out}. */
     GetResult toStream(ImageInfo info, OutputStream out) {
         Manifest manifest = manifest(info);

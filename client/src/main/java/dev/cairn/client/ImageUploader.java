@@ -10,6 +10,7 @@ import dev.cairn.engine.manifest.ImageRoot;
 import dev.cairn.engine.manifest.Manifest;
 import dev.cairn.engine.manifest.ManifestCodec;
 import dev.cairn.engine.manifest.ManifestTree;
+import dev.cairn.engine.protocol.GcMessages;
 import dev.cairn.engine.protocol.Messages;
 import dev.cairn.engine.protocol.MessageType;
 import java.io.InputStream;
@@ -29,12 +30,17 @@ final class ImageUploader {
 
     private final Cluster cluster;
     private final ProgressListener progress;
+    private final java.time.Duration sessionLease;
+    private final java.util.function.Consumer<java.util.UUID> beforeCommit;
     private long done;
     private long total = -1;
 
-    ImageUploader(Cluster cluster, ProgressListener progress) {
+    ImageUploader(Cluster cluster, ProgressListener progress, java.time.Duration sessionLease,
+                  java.util.function.Consumer<java.util.UUID> beforeCommit) {
         this.cluster = cluster;
         this.progress = progress;
+        this.sessionLease = sessionLease;
+        this.beforeCommit = beforeCommit;
     }
 
     /** A directory (its contents become the image) or a single regular file. */
@@ -66,7 +72,28 @@ final class ImageUploader {
         Manifest read(ImageBuilder builder) throws SourceException;
     }
 
+    /**
+     * The session is opened before the first HAS or PUT: a GC epoch that begins after it waits
+     * for it (or for its lease to end), and one that began before it marks everything it relies
+     * on (docs/gc.md). It is closed whatever the outcome; a close that fails only leaves the
+     * lease to run out.
+     */
     private PutResult put(ImageName name, Source source) {
+        java.util.UUID session = java.util.UUID.randomUUID();
+        cluster.metadataCall(MessageType.OPEN_SESSION,
+                new GcMessages.OpenSession(session, cluster.clientId(), sessionLease.toMillis()).encode());
+        try {
+            return put(name, source, session);
+        } finally {
+            try {
+                cluster.metadataCall(MessageType.CLOSE_SESSION, GcMessages.encodeSession(session));
+            } catch (CairnException e) {
+                // the lease ends it
+            }
+        }
+    }
+
+    private PutResult put(ImageName name, Source source, java.util.UUID session) {
         ChunkWriter writer = new ChunkWriter(cluster);
         Manifest manifest;
         int cpus = Runtime.getRuntime().availableProcessors();
@@ -81,10 +108,10 @@ final class ImageUploader {
         } catch (SourceException e) {
             throw new CairnException.LocalIo(e.getMessage(), e);
         }
-        return commit(name, manifest, writer);
+        return commit(name, manifest, writer, session);
     }
 
-    private PutResult commit(ImageName name, Manifest manifest, ChunkWriter writer) {
+    private PutResult commit(ImageName name, Manifest manifest, ChunkWriter writer, java.util.UUID session) {
         ManifestTree.Built tree;
         try (ChunkEncoder encoder = new ChunkEncoder(cluster.config().zstdLevel())) {
             tree = ManifestTree.build(ManifestCodec.encode(manifest), raw -> encoder.encode(raw, 0, raw.length));
@@ -94,8 +121,10 @@ final class ImageUploader {
         writer.finish();
         ImageRoot root = new ImageRoot(tree.rootId(), manifest.logicalBytes(), writer.uniqueStoredBytes(),
                 manifest.entries().size(), manifest.chunkCount(), System.currentTimeMillis());
+        beforeCommit.accept(session);
+        // Refused (SessionExpired) if the session's lease ran out: GC may have swept what it uploaded.
         NodeConnection.Reply reply = cluster.metadataCall(MessageType.COMMIT_IMAGE,
-                new Messages.CommitImage(name, root, cluster.nextCall()).encode());
+                new Messages.CommitImage(name, root, cluster.nextCall(), session).encode());
         long commitIndex = Messages.decodeLong(reply.header());
         return new PutResult(name.value(), manifest.logicalBytes(), writer.sentBytes(), manifest.chunkCount(),
                 writer.newChunks(), writer.uniqueStoredBytes(), commitIndex);

@@ -2,6 +2,8 @@ package dev.cairn.server;
 
 import dev.cairn.client.CairnClient;
 import dev.cairn.client.ChunkPeers;
+import dev.cairn.server.gc.GcCoordinator;
+import dev.cairn.server.gc.GcNode;
 import dev.cairn.server.replication.Replicator;
 import dev.cairn.config.ClientConfig;
 import dev.cairn.config.NodeAddress;
@@ -35,6 +37,8 @@ public final class CairnServer implements AutoCloseable {
     private CairnClient gatewayClient;
     private ChunkPeers peers;
     private Replicator replicator;
+    private GcNode gc;
+    private GcCoordinator gcCoordinator;
 
     private CairnServer(NodeConfig config) {
         this.config = config;
@@ -65,7 +69,10 @@ public final class CairnServer implements AutoCloseable {
         meta.registerMetrics(metrics.registry());
         NodeAddress self = config.self();
         replicator = new Replicator(config, store, this::peers);
-        protocol = new ProtocolServer(new RequestHandler(config, store, meta, replicator), config.limits().maxFrameBytes(), metrics);
+        gc = GcNode.open(config.nodeId(), config.dataDir().resolve("gc"), store);
+        gcCoordinator = new GcCoordinator(config, meta, this::peers, this::gatewayClient);
+        protocol = new ProtocolServer(new RequestHandler(config, store, meta, replicator, gc, gcCoordinator),
+                config.limits().maxFrameBytes(), metrics);
         protocol.start(self.host(), self.port());
         replicator.startBackground(REPAIR_FIRST_SECONDS, REPAIR_PERIOD_SECONDS);
         Replicator r = replicator;
@@ -123,7 +130,9 @@ public final class CairnServer implements AutoCloseable {
             closeQuietly(peers);
         }
         closeQuietly(protocol);
+        closeQuietly(gcCoordinator);
         closeQuietly(meta);
+        closeQuietly(gc);
         closeQuietly(store);
     }
 

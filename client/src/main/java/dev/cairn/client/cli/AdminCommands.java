@@ -1,6 +1,7 @@
 package dev.cairn.client.cli;
 
 import dev.cairn.client.CairnClient;
+import dev.cairn.engine.protocol.GcMessages;
 import dev.cairn.engine.protocol.Messages;
 import dev.cairn.engine.protocol.ReplicationMessages;
 import java.util.ArrayList;
@@ -13,8 +14,9 @@ import picocli.CommandLine.Mixin;
 
 /** {@code cairn admin …}: what operators use to see and keep the cluster healthy. */
 @Command(name = "admin", mixinStandardHelpOptions = true,
-        description = "Cluster administration: health, repair, scrub.",
-        subcommands = {AdminCommands.Health.class, AdminCommands.Repair.class, AdminCommands.Scrub.class})
+        description = "Cluster administration: health, repair, scrub, gc.",
+        subcommands = {AdminCommands.Health.class, AdminCommands.Repair.class, AdminCommands.Scrub.class,
+                AdminCommands.Gc.class})
 final class AdminCommands implements Runnable {
 
     @picocli.CommandLine.Spec
@@ -239,6 +241,56 @@ final class AdminCommands implements Runnable {
                     Output.json(System.out, j);
                 }
                 return reports.failures().isEmpty() && unrepairable == 0 ? 0 : 1;
+            }
+        }
+    }
+
+    @Command(name = "gc", mixinStandardHelpOptions = true,
+            description = {"Runs one garbage collection epoch: every node marks what puts write or confirm, the chunks of "
+                    + "every committed image are marked live, and each node tombstones the rest (docs/gc.md). Puts keep "
+                    + "running meanwhile.",
+                "Exit 0 when every node swept, 1 when the epoch was abandoned or a node skipped the sweep (the reason "
+                    + "is printed: a node down, upload sessions still open past --max-wait)."},
+            footer = {"", "Example:", "  cairn admin gc --json | tail -1"})
+    static final class Gc implements Callable<Integer> {
+        @Mixin
+        ImageCommands.Shared shared;
+
+        @picocli.CommandLine.Option(names = "--max-wait", paramLabel = "SECONDS", defaultValue = "2100",
+                description = "How long to wait for upload sessions opened before the epoch (default ${DEFAULT-VALUE}: "
+                        + "a put's session lease is 30 minutes).")
+        long maxWaitSeconds;
+
+        @Override
+        public Integer call() {
+            try (CairnClient cairn = shared.connect()) {
+                System.err.println("gc: running one epoch (waits up to " + maxWaitSeconds + " s for older upload sessions)...");
+                GcMessages.RunReport r = cairn.gc(java.time.Duration.ofSeconds(Math.max(0, maxWaitSeconds)));
+                r.log().forEach(line -> System.err.println("gc: " + line));
+                for (GcMessages.SweepReport s : r.sweeps().values()) {
+                    System.out.println(s.nodeId() + ": freed " + s.freedChunks() + " chunks, " + Output.bytes(s.freedBytes())
+                            + " (" + s.freedBytes() + " bytes); kept " + s.keptChunks() + "; " + s.durationMillis() + " ms");
+                }
+                r.skipped().forEach((node, why) -> System.out.println(node + ": skipped the sweep: " + why));
+                System.out.println("summary: epoch " + r.epoch() + (r.completed() ? " done" : " abandoned: " + r.abandonedBecause())
+                        + "; " + r.images() + " images, " + r.liveChunks() + " live chunk references; freed "
+                        + r.freedChunks() + " chunks, " + Output.bytes(r.freedBytes()) + " in " + r.durationMillis() + " ms");
+                if (shared.json) {
+                    Map<String, Object> j = new LinkedHashMap<>();
+                    j.put("epoch", r.epoch());
+                    j.put("completed", r.completed());
+                    j.put("reason", r.abandonedBecause());
+                    j.put("freedChunks", r.freedChunks());
+                    j.put("freedBytes", r.freedBytes());
+                    Map<String, Object> nodes = new LinkedHashMap<>();
+                    r.sweeps().forEach((node, s) -> nodes.put(node, Map.of("freedChunks", s.freedChunks(),
+                            "freedBytes", s.freedBytes())));
+                    j.put("nodes", nodes);
+                    j.put("skippedNodes", r.skipped().keySet());
+                    j.put("durationMillis", r.durationMillis());
+                    Output.json(System.out, j);
+                }
+                return r.completed() ? 0 : 1;
             }
         }
     }

@@ -14,7 +14,11 @@ public final class CatalogException extends RuntimeException {
         /** No Raft leader with a quorum could be reached in time; the outcome of a write is unknown. */
         UNAVAILABLE,
         /** The request was malformed or refused by the state machine. */
-        INVALID
+        INVALID,
+        /** A precondition that time resolves does not hold yet (GC_MAY_SWEEP while old sessions are leased): retry later. */
+        BUSY,
+        /** A commit named an upload session that is closed or whose lease ran out: put the image again. */
+        SESSION_EXPIRED
     }
 
     private final Code code;

@@ -27,7 +27,7 @@ final class CatalogMessages {
      * written with the version that introduced its type ({@link Type#sinceVersion}), so entries of
      * the old types stay readable by older servers during a rolling upgrade.
      */
-    static final int FORMAT_VERSION = 2;
+    static final int FORMAT_VERSION = 3;
 
     /** Replies and stored catalog values have not changed since version 1. */
     private static final int REPLY_VERSION = 1;
@@ -53,7 +53,9 @@ final class CatalogMessages {
         OPEN_SESSION(6, false, 2),
         CLOSE_SESSION(7, false, 2),
         BEGIN_GC_EPOCH(8, false, 2),
-        GC_MAY_SWEEP(9, false, 2);
+        GC_MAY_SWEEP(9, false, 2),
+        /** A commit that names its upload session; refused unless the session is open and leased. */
+        COMMIT_IN_SESSION(10, false, 3);
 
         final int code;
         final boolean readOnly;
@@ -86,7 +88,7 @@ final class CatalogMessages {
      * ({@code leaderMillis}) before the entry is logged, so apply reads time from the entry,
      * never from the local clock, and every replica computes the same result.
      */
-    sealed interface Stamped extends Request permits OpenSession, BeginGcEpoch, GcMaySweep {
+    sealed interface Stamped extends Request permits OpenSession, BeginGcEpoch, GcMaySweep, CommitInSession {
         long leaderMillis();
 
         Stamped stamped(long leaderMillis);
@@ -192,6 +194,28 @@ final class CatalogMessages {
         }
     }
 
+    /**
+     * Commits an image whose chunks were uploaded in session {@code sessionId}. Stamped, so that
+     * apply judges the lease by log time: a session that GC stopped waiting for cannot commit.
+     */
+    record CommitInSession(ImageName name, ImageRoot root, UUID sessionId, long leaderMillis) implements Stamped {
+        CommitInSession {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(root, "root");
+            Objects.requireNonNull(sessionId, "sessionId");
+        }
+
+        @Override
+        public Type type() {
+            return Type.COMMIT_IN_SESSION;
+        }
+
+        @Override
+        public CommitInSession stamped(long millis) {
+            return new CommitInSession(name, root, sessionId, millis);
+        }
+    }
+
     record CommitImage(ImageName name, ImageRoot root) implements Request {
         CommitImage {
             Objects.requireNonNull(name, "name");
@@ -262,7 +286,9 @@ final class CatalogMessages {
         EXISTS(2),
         INVALID(3),
         /** A precondition that time will resolve does not hold yet (GC_MAY_SWEEP with leased sessions). */
-        BUSY(4);
+        BUSY(4),
+        /** A commit named an upload session that is not open (closed, expired, or never opened). */
+        SESSION_EXPIRED(5);
 
         final int code;
 
@@ -318,7 +344,7 @@ final class CatalogMessages {
     // ---- requests
 
     static byte[] encode(Request request) {
-        ByteBuffer b = ByteBuffer.allocate(2 + 24 + 2 + 2 + 2 + ImageName.MAX_LENGTH + 2 + 2 * ImageRoot.ENCODED_LENGTH + 8);
+        ByteBuffer b = ByteBuffer.allocate(2 + 24 + 2 + 2 + 2 + ImageName.MAX_LENGTH + 2 + 2 * ImageRoot.ENCODED_LENGTH + 16 + 8);
         b.put((byte) request.type().sinceVersion).put((byte) request.type().code);
         if (request instanceof Call c) {
             b.putLong(c.clientId().getMostSignificantBits()).putLong(c.clientId().getLeastSignificantBits());
@@ -327,6 +353,11 @@ final class CatalogMessages {
         } else if (request instanceof CommitImage c) {
             putString(b, c.name().value());
             putBytes(b, c.root().encode());
+        } else if (request instanceof CommitInSession c) {
+            putString(b, c.name().value());
+            putBytes(b, c.root().encode());
+            putUuid(b, c.sessionId());
+            b.putLong(c.leaderMillis());
         } else if (request instanceof DeleteImage d) {
             putString(b, d.name().value());
         } else if (request instanceof GetImage g) {
@@ -366,6 +397,8 @@ final class CatalogMessages {
                 case CLOSE_SESSION -> new CloseSession(getUuid(b));
                 case BEGIN_GC_EPOCH -> new BeginGcEpoch(b.getLong(), b.getLong());
                 case GC_MAY_SWEEP -> new GcMaySweep(b.getLong(), b.getLong());
+                case COMMIT_IN_SESSION -> new CommitInSession(new ImageName(getString(b)),
+                        decodeRoot(getBytes(b, MAX_ROOT_BYTES)), getUuid(b), b.getLong());
             };
             checkFullyRead(b);
             return request;

@@ -1,9 +1,12 @@
 package dev.cairn.server.meta;
 
+import dev.cairn.engine.ImageName;
 import dev.cairn.engine.manifest.ImageInfo;
+import dev.cairn.engine.manifest.ImageRoot;
 import dev.cairn.server.meta.CatalogMessages.BeginGcEpoch;
 import dev.cairn.server.meta.CatalogMessages.Call;
 import dev.cairn.server.meta.CatalogMessages.CloseSession;
+import dev.cairn.server.meta.CatalogMessages.CommitInSession;
 import dev.cairn.server.meta.CatalogMessages.GcMaySweep;
 import dev.cairn.server.meta.CatalogMessages.OpenSession;
 import dev.cairn.server.meta.CatalogMessages.Stamped;
@@ -335,13 +338,15 @@ final class CatalogStateMachine extends BaseStateMachine {
             return reply;
         }
         if (request instanceof CommitImage c) {
-            Optional<ImageInfo> existing = store.get(c.name());
-            if (existing.isPresent()) {
-                return Reply.refused(Status.EXISTS, "image " + c.name() + " already exists (committed at index "
-                        + existing.get().commitIndex() + "); images are immutable, choose a new name");
+            // Without a session, a commit is safe only while no GC epoch has ever begun: before the
+            // first epoch nothing was swept. After it, its chunks may have been uploaded before a
+            // sweep that did not see them.
+            GcState gc = store.gcState();
+            if (gc.epoch() >= 1) {
+                return Reply.refused(Status.INVALID, "a commit without an upload session is refused once garbage"
+                        + " collection has run (epoch " + gc.epoch() + "); upgrade the client, it opens a session per put");
             }
-            batch.putImage(c.name(), c.root(), applied.index());
-            return Reply.ok(applied.index());
+            return commit(c.name(), c.root(), applied, batch);
         }
         if (request instanceof DeleteImage d) {
             if (store.get(d.name()).isEmpty()) {
@@ -367,8 +372,30 @@ final class CatalogStateMachine extends BaseStateMachine {
         return Reply.refused(Status.INVALID, request.type() + " is a query, not a write");
     }
 
+    private Reply commit(ImageName name, ImageRoot root, Applied applied, CatalogStore.Batch batch)
+            throws IOException, RocksDBException {
+        Optional<ImageInfo> existing = store.get(name);
+        if (existing.isPresent()) {
+            return Reply.refused(Status.EXISTS, "image " + name + " already exists (committed at index "
+                    + existing.get().commitIndex() + "); images are immutable, choose a new name");
+        }
+        batch.putImage(name, root, applied.index());
+        return Reply.ok(applied.index());
+    }
+
     private Reply applyStamped(Stamped request, long now, Applied applied, CatalogStore.Batch batch)
             throws IOException, RocksDBException {
+        if (request instanceof CommitInSession c) {
+            // Durability contract 4: a session that GC_MAY_SWEEP stopped waiting for (expired) or
+            // that was closed may hold chunks the epoch did not mark; its commit must not happen.
+            Optional<Session> session = store.session(c.sessionId());
+            if (session.isEmpty() || session.get().leaseExpiryMillis() <= now) {
+                return Reply.refused(Status.SESSION_EXPIRED, "upload session " + c.sessionId() + " is "
+                        + (session.isEmpty() ? "not open" : "expired (" + (now - session.get().leaseExpiryMillis())
+                        + " ms of log time ago)") + "; image " + c.name() + " was not committed, put it again");
+            }
+            return commit(c.name(), c.root(), applied, batch);
+        }
         if (request instanceof OpenSession o) {
             Optional<Session> existing = store.session(o.sessionId());
             if (existing.isPresent()) {

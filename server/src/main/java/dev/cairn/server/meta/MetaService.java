@@ -14,6 +14,7 @@ import dev.cairn.server.meta.CatalogMessages.CloseSession;
 import dev.cairn.server.meta.CatalogMessages.GcMaySweep;
 import dev.cairn.server.meta.CatalogMessages.OpenSession;
 import dev.cairn.server.meta.CatalogMessages.CommitImage;
+import dev.cairn.server.meta.CatalogMessages.CommitInSession;
 import dev.cairn.server.meta.CatalogMessages.DeleteImage;
 import dev.cairn.server.meta.CatalogMessages.GetImage;
 import dev.cairn.server.meta.CatalogMessages.ListImages;
@@ -274,6 +275,27 @@ public final class MetaService implements AutoCloseable {
         return submit(new Call(clientId, callId, new CommitImage(name, root))).thenApply(Reply::index);
     }
 
+    /**
+     * Commits an image whose chunks were uploaded in upload session {@code sessionId}, exactly
+     * once for ({@code clientId}, {@code callId}). Fails with SESSION_EXPIRED when the session is
+     * not open or its lease has run out in log time: GC may have swept chunks it relied on.
+     */
+    public CompletableFuture<Long> commitImage(ImageName name, ImageRoot root, UUID sessionId, UUID clientId, long callId) {
+        return submit(new Call(clientId, callId, new CommitInSession(name, root, sessionId, 0))).thenApply(Reply::index);
+    }
+
+    /**
+     * The current GC epoch on this replica (0 before the first). Not linearizable: a coordinator
+     * uses it to choose the next epoch, and BEGIN_GC_EPOCH refuses a stale choice.
+     */
+    public long gcEpoch() {
+        try {
+            return stateMachine().gcState().epoch();
+        } catch (IOException e) {
+            throw new CatalogException(Code.UNAVAILABLE, "cannot read the GC epoch: " + e.getMessage(), e);
+        }
+    }
+
     /** Deletes an image; completes with the log index of the delete. */
     public CompletableFuture<Long> deleteImage(ImageName name) {
         return submit(new DeleteImage(name)).thenApply(Reply::index);
@@ -314,7 +336,7 @@ public final class MetaService implements AutoCloseable {
     }
 
     /**
-     * Records that epoch {@code epoch} may be swept. Fails with INVALID, saying how long to wait,
+     * Records that epoch {@code epoch} may be swept. Fails with BUSY, saying how long to wait,
      * while an upload session opened before the epoch began is still open and leased.
      */
     public CompletableFuture<Long> gcMaySweep(long epoch) {
@@ -450,6 +472,10 @@ public final class MetaService implements AutoCloseable {
                 throw new CatalogException(Code.NOT_FOUND, reply.message());
             case EXISTS:
                 throw new CatalogException(Code.EXISTS, reply.message());
+            case SESSION_EXPIRED:
+                throw new CatalogException(Code.SESSION_EXPIRED, reply.message());
+            case BUSY:
+                throw new CatalogException(Code.BUSY, reply.message());
             default:
                 throw new CatalogException(Code.INVALID, reply.message());
         }

@@ -6,10 +6,13 @@ import dev.cairn.engine.ChunkId;
 import dev.cairn.engine.ImageName;
 import dev.cairn.engine.protocol.ErrorCode;
 import dev.cairn.engine.protocol.Frame;
+import dev.cairn.engine.protocol.GcMessages;
 import dev.cairn.engine.protocol.Messages;
 import dev.cairn.engine.protocol.MessageType;
 import dev.cairn.engine.protocol.ProtocolException;
 import dev.cairn.engine.protocol.ReplicationMessages;
+import dev.cairn.server.gc.GcCoordinator;
+import dev.cairn.server.gc.GcNode;
 import dev.cairn.server.replication.Replicator;
 import dev.cairn.server.meta.CatalogException;
 import dev.cairn.server.meta.MetaService;
@@ -47,13 +50,18 @@ public final class RequestHandler {
     private final ChunkStore store;
     private final MetaService meta;
     private final Replicator replicator;
+    private final GcNode gc;
+    private final GcCoordinator coordinator;
     private final Messages.ClusterInfo clusterInfo;
 
-    public RequestHandler(NodeConfig config, ChunkStore store, MetaService meta, Replicator replicator) {
+    public RequestHandler(NodeConfig config, ChunkStore store, MetaService meta, Replicator replicator, GcNode gc,
+                          GcCoordinator coordinator) {
         this.config = config;
         this.store = store;
         this.meta = meta;
         this.replicator = replicator;
+        this.gc = gc;
+        this.coordinator = coordinator;
         List<Messages.Peer> peers = new ArrayList<>();
         config.nodes().forEach(n -> peers.add(new Messages.Peer(n.id(), n.host(), n.port(), n.httpPort())));
         this.clusterInfo = new Messages.ClusterInfo(config.nodeId(), config.quorum().replicas(),
@@ -77,11 +85,8 @@ public final class RequestHandler {
         return switch (type) {
             case CLUSTER_INFO -> done(Response.of(type, clusterInfo.encode()));
             case HAS_CHUNKS -> {
-                List<ChunkId> ids = Messages.decodeIds(request.header());
-                boolean[] present = new boolean[ids.size()];
-                for (int i = 0; i < present.length; i++) {
-                    present[i] = store.contains(ids.get(i));
-                }
+                // A "present" answer marks the chunk with the marking epoch first (docs/gc.md step 1).
+                boolean[] present = io(() -> gc.has(Messages.decodeIds(request.header())));
                 yield done(Response.of(type, Messages.encodePresence(present)));
             }
             case PUT_CHUNKS -> {
@@ -90,15 +95,25 @@ public final class RequestHandler {
                 }
                 List<ChunkData> chunks = Messages.decodeChunks(request.header(), request.payload(),
                         config.limits().maxChunkBytes());
-                // The store completes this only after the fdatasync that covers every chunk.
-                yield store.append(chunks).thenApply(v -> Response.of(type, ByteBuffer.allocate(0)));
+                // Marked with the marking epoch, then appended; the store completes this only after
+                // the fdatasync that covers every chunk.
+                yield gc.put(chunks).thenApply(v -> Response.of(type, ByteBuffer.allocate(0)));
             }
             case GET_CHUNKS -> done(getChunks(Messages.decodeIds(request.header())));
             case COMMIT_IMAGE -> {
                 Messages.CommitImage commit = Messages.CommitImage.decode(request.header());
                 // With the caller's call id, a retry after a lost reply gets the first result.
-                CompletableFuture<Long> index = commit.call() == null ? meta.commitImage(commit.name(), commit.root())
-                        : meta.commitImage(commit.name(), commit.root(), commit.call().clientId(), commit.call().callId());
+                CompletableFuture<Long> index;
+                if (commit.session() != null) {
+                    if (commit.call() == null) {
+                        throw new ProtocolException("a commit in an upload session must carry a call id");
+                    }
+                    index = meta.commitImage(commit.name(), commit.root(), commit.session(), commit.call().clientId(),
+                            commit.call().callId());
+                } else {
+                    index = commit.call() == null ? meta.commitImage(commit.name(), commit.root())
+                            : meta.commitImage(commit.name(), commit.root(), commit.call().clientId(), commit.call().callId());
+                }
                 yield index.thenApply(i -> Response.of(type, Messages.encodeLong(i)));
             }
             case GET_IMAGE -> {
@@ -129,6 +144,39 @@ public final class RequestHandler {
                         .thenApply(report -> Response.of(type, report.encode()));
             }
             case SCRUB -> replicator.scrubAsync().thenApply(report -> Response.of(type, report.encode()));
+            case OPEN_SESSION -> {
+                GcMessages.OpenSession open = GcMessages.OpenSession.decode(request.header());
+                yield meta.openSession(open.sessionId(), open.clientId(), java.time.Duration.ofMillis(open.leaseMillis()))
+                        .thenApply(i -> Response.of(type, Messages.encodeLong(i)));
+            }
+            case CLOSE_SESSION -> meta.closeSession(GcMessages.decodeSession(request.header()))
+                    .thenApply(i -> Response.of(type, Messages.encodeLong(i)));
+            case GC_ARM -> {
+                // Answered only after the epoch is fsync'd: the coordinator begins the epoch on it.
+                long epoch = GcMessages.decodeEpoch(request.header());
+                io(() -> {
+                    gc.arm(epoch);
+                    return null;
+                });
+                yield done(Response.of(type, ByteBuffer.allocate(0)));
+            }
+            case GC_MARK -> {
+                GcMessages.Mark mark = GcMessages.Mark.decode(request.header());
+                io(() -> gc.markLive(mark.epoch(), mark.ids()));
+                yield done(Response.of(type, ByteBuffer.allocate(0)));
+            }
+            case GC_SWEEP -> {
+                long epoch = GcMessages.decodeEpoch(request.header());
+                yield CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return Response.of(type, gc.sweep(epoch).encode());
+                    } catch (IOException e) {
+                        throw new CompletionException(e);
+                    }
+                });
+            }
+            case GC_RUN -> coordinator.runAsync(java.time.Duration.ofMillis(GcMessages.decodeRun(request.header())))
+                    .thenApply(report -> Response.of(type, report.encode()));
             case ERROR -> throw new ProtocolException("an ERROR frame is not a request");
         };
     }
@@ -161,6 +209,19 @@ public final class RequestHandler {
         return new Response(MessageType.GET_CHUNKS, Messages.encodeFetched(ids, found, status), payload);
     }
 
+    private interface IoCall<T> {
+        T call() throws IOException;
+    }
+
+    /** An I/O failure as the CompletionException that {@link #toError} maps to STORAGE_FAILED. */
+    private static <T> T io(IoCall<T> call) {
+        try {
+            return call.call();
+        } catch (IOException e) {
+            throw new CompletionException(e);
+        }
+    }
+
     private static CompletableFuture<Response> done(Response r) {
         return CompletableFuture.completedFuture(r);
     }
@@ -191,10 +252,15 @@ public final class RequestHandler {
                 case EXISTS -> ErrorCode.EXISTS;
                 case UNAVAILABLE -> ErrorCode.UNAVAILABLE;
                 case INVALID -> ErrorCode.BAD_REQUEST;
+                case BUSY -> ErrorCode.UNAVAILABLE;
+                case SESSION_EXPIRED -> ErrorCode.SESSION_EXPIRED;
             }, c.getMessage());
         }
         if (t instanceof ImageName.InvalidNameException) {
             return Response.error(ErrorCode.INVALID_NAME, t.getMessage());
+        }
+        if (t instanceof IllegalStateException) {
+            return Response.error(ErrorCode.BAD_REQUEST, t.getMessage());
         }
         if (t instanceof ProtocolException || t instanceof IllegalArgumentException) {
             return Response.error(ErrorCode.BAD_REQUEST, "bad request: " + t.getMessage());

@@ -329,19 +329,24 @@ public final class ChunkStore implements AutoCloseable {
      * bring a deleted chunk back, which costs space, never correctness (its bytes are still valid).
      */
     public boolean delete(ChunkId id) throws IOException {
+        return tombstone(id) >= 0;
+    }
+
+    /** Like {@link #delete}, returning the stored bytes of the chunk it tombstoned, or -1 when it was absent. */
+    public long tombstone(ChunkId id) throws IOException {
         lifecycle.readLock().lock();
         try {
             ensureOpen();
             synchronized (deleteLock) {
                 ChunkIndex.Location location = index.get(id);
                 if (location == null) {
-                    return false;
+                    return -1;
                 }
                 index.delete(id);
                 addLive(location.segment(), -location.recordLength());
                 liveChunks.decrementAndGet();
                 liveBytes.addAndGet(-location.storedLength());
-                return true;
+                return location.storedLength();
             }
         } finally {
             lifecycle.readLock().unlock();

@@ -93,10 +93,10 @@ class MetaServiceSessionsTest {
         // A session opened after the epoch began does not hold the sweep back.
         get(cluster.node(2).openSession(UUID.randomUUID(), client, Duration.ofHours(1)));
 
-        CatalogException busy = assertCode(CatalogException.Code.INVALID, () -> get(cluster.node(2).gcMaySweep(epoch)));
+        CatalogException busy = assertCode(CatalogException.Code.BUSY, () -> get(cluster.node(2).gcMaySweep(epoch)));
         assertTrue(busy.getMessage().contains("2 upload session(s)"), busy.getMessage());
         get(cluster.node(2).closeSession(closed));
-        busy = assertCode(CatalogException.Code.INVALID, () -> get(cluster.node(2).gcMaySweep(epoch)));
+        busy = assertCode(CatalogException.Code.BUSY, () -> get(cluster.node(2).gcMaySweep(epoch)));
         assertTrue(busy.getMessage().contains("1 upload session(s)"), busy.getMessage());
 
         clock.addAndGet(Duration.ofMinutes(2).toMillis()); // the early session's lease ends in log time

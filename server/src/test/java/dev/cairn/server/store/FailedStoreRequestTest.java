@@ -13,6 +13,7 @@ import dev.cairn.engine.protocol.ErrorCode;
 import dev.cairn.engine.protocol.Frame;
 import dev.cairn.engine.protocol.MessageType;
 import dev.cairn.engine.protocol.Messages;
+import dev.cairn.server.gc.GcNode;
 import dev.cairn.server.net.RequestHandler;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -33,8 +34,9 @@ class FailedStoreRequestTest {
         NodeConfig config = new NodeConfig("node-1", dir, Quorum.defaultFor(1), List.of(self), Limits.defaults());
         FaultyFileChannel.Faults faults = new FaultyFileChannel.Faults(1);
         try (ChunkStore store = ChunkStore.open(dir.resolve("chunks"), ChunkStoreOptions.defaults(),
-                ChunkStore.FDATASYNC, faults.opener(), ChunkStore.NO_HOOK)) {
-            RequestHandler handler = new RequestHandler(config, store, null, null);
+                ChunkStore.FDATASYNC, faults.opener(), ChunkStore.NO_HOOK);
+             GcNode gc = GcNode.open("node-1", dir.resolve("gc"), store)) {
+            RequestHandler handler = new RequestHandler(config, store, null, null, gc, null);
             faults.failFsync = true;
             // The first PUT meets the fsync error itself, the second finds the store already failed.
             for (long seed : new long[] {1, 2}) {

@@ -17,7 +17,9 @@ public enum ErrorCode {
     /** The node cannot store (disk full, failed fsync). */
     STORAGE_FAILED(7),
     /** A bug or an unexpected failure on the node. */
-    INTERNAL(8);
+    INTERNAL(8),
+    /** The upload session a commit names is not open (closed, or its lease ran out): put the image again. */
+    SESSION_EXPIRED(9);
 
     private final int code;
 

@@ -27,6 +27,18 @@ public enum MessageType {
     REPAIR(10),
     /** Re-read and re-hash every local chunk now, repairing bad ones from peers. */
     SCRUB(11),
+    /** Open an upload session in the catalog (its lease is counted in Raft log time). */
+    OPEN_SESSION(12),
+    /** Close an upload session: its commit is done or abandoned. */
+    CLOSE_SESSION(13),
+    /** GC: persist "marking epoch = E" on this node before answering. */
+    GC_ARM(14),
+    /** GC: mark these chunk ids live in epoch E on this node. */
+    GC_MARK(15),
+    /** GC: tombstone this node's chunks whose mark is older than E. */
+    GC_SWEEP(16),
+    /** Run one GC epoch with this node as the coordinator; answers with what each node freed. */
+    GC_RUN(17),
     /** A failed request: an error code and a message. Only in responses. */
     ERROR(127);
 

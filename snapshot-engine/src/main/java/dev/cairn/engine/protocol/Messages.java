@@ -224,15 +224,26 @@ public final class Messages {
         return present == 1 ? CallId.read(r) : null;
     }
 
-    /** COMMIT_IMAGE request; {@code call} is null for a caller that does not retry. */
-    public record CommitImage(ImageName name, ImageRoot root, CallId call) {
+    /**
+     * COMMIT_IMAGE request; {@code call} is null for a caller that does not retry, {@code session}
+     * the upload session whose chunks the image references (null only before the first GC epoch).
+     * The session is a trailing optional field, so an older client's request still decodes.
+     */
+    public record CommitImage(ImageName name, ImageRoot root, CallId call, java.util.UUID session) {
         public CommitImage(ImageName name, ImageRoot root) {
-            this(name, root, null);
+            this(name, root, null, null);
+        }
+
+        public CommitImage(ImageName name, ImageRoot root, CallId call) {
+            this(name, root, call, null);
         }
 
         public ByteBuffer encode() {
-            WireWriter w = new WireWriter(340).string(name.value()).bytes(root.encode());
+            WireWriter w = new WireWriter(360).string(name.value()).bytes(root.encode());
             writeCall(w, call);
+            if (session != null) {
+                w.u8(1).i64(session.getMostSignificantBits()).i64(session.getLeastSignificantBits());
+            }
             return w.toBuffer();
         }
 
@@ -241,8 +252,16 @@ public final class Messages {
             ImageName name = imageName(r.string("image name"));
             byte[] root = r.bytes("image root");
             CallId call = readCall(r);
+            java.util.UUID session = null;
+            if (r.remaining() > 0) {
+                int trailing = r.remaining();
+                if (r.u8("session flag") != 1) {
+                    throw new ProtocolException("commit request has " + trailing + " unexpected trailing bytes");
+                }
+                session = new java.util.UUID(r.i64("session id"), r.i64("session id"));
+            }
             r.end("commit request");
-            return new CommitImage(name, decodeRoot(root), call);
+            return new CommitImage(name, decodeRoot(root), call, session);
         }
     }
 

@@ -1,0 +1,289 @@
+package dev.cairn.it;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cairn.client.CairnClient;
+import dev.cairn.client.CairnException;
+import dev.cairn.engine.ChunkId;
+import dev.cairn.engine.protocol.GcMessages.RunReport;
+import dev.cairn.server.CairnServer;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Epoch mark-and-sweep GC on real 3-node clusters, with puts running concurrently. */
+class GcTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(60);
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void gcFreesTheChunksOnlyADeletedImageHadAndKeepsTheSharedOnes() throws Exception {
+        byte[] shared = random(1, 2 * 1024 * 1024);
+        byte[] a = concat(shared, random(2, 1024 * 1024));
+        byte[] b = concat(shared, random(3, 1024 * 1024));
+        try (TestCluster cluster = TestCluster.start(3, dir); CairnClient client = cluster.client()) {
+            client.put("a", new ByteArrayInputStream(a));
+            client.put("b", new ByteArrayInputStream(b));
+            Set<ChunkId> onlyA = new HashSet<>(client.referencedChunks(client.stat("a")));
+            Set<ChunkId> ofB = client.referencedChunks(client.stat("b"));
+            onlyA.removeAll(ofB);
+            assertTrue(onlyA.size() > 5, "a and b differ in " + onlyA.size() + " chunks");
+            long before = chunks(cluster);
+
+            client.delete("a");
+            RunReport report = client.gc(WAIT);
+            assertTrue(report.completed(), report.abandonedBecause() + " " + report.log());
+            long after = chunks(cluster);
+            System.out.printf("gc: %d -> %d chunks on 3 nodes; freed %d chunks, %d bytes in %d ms%n", before, after,
+                    report.freedChunks(), report.freedBytes(), report.durationMillis());
+            assertEquals(before - after, report.freedChunks());
+            // Every replica of every chunk only a had is gone; b's chunks are all still there.
+            assertEquals(3L * onlyA.size(), report.freedChunks(), report.log().toString());
+            for (int i = 0; i < 3; i++) {
+                CairnServer s = cluster.server(i);
+                onlyA.forEach(id -> assertFalse(s.store().contains(id), "node " + s.config().nodeId() + " still has " + id));
+            }
+            assertArrayEquals(b, get(client, "b"));
+            System.out.println("gc log: " + report.log());
+
+            // Nothing more to free; through the CLI this time.
+            CliTest.Run cli = CliTest.cairn("admin", "gc", "--json", "--cluster", cluster.endpoints());
+            assertEquals(0, cli.code(), cli.out() + cli.err());
+            String[] lines = cli.out().strip().split("\n");
+            assertTrue(lines[lines.length - 1].contains("\"freedChunks\":0"), cli.out());
+            assertTrue(cli.err().contains("may sweep"), cli.err());
+            assertArrayEquals(b, get(client, "b"));
+        }
+    }
+
+    @Test
+    void concurrentPutsDeletesAndGcNeverLoseACommittedImage() throws Exception {
+        long seed = 42;
+        long runMillis = 20_000;
+        try (TestCluster cluster = TestCluster.start(3, dir); CairnClient client = cluster.client()) {
+            // A few bases so that new images keep reusing chunks of deleted ones (HAS "present").
+            List<byte[]> bases = List.of(random(seed, 512 * 1024), random(seed + 1, 512 * 1024), random(seed + 2, 512 * 1024));
+            Map<String, byte[]> kept = new ConcurrentHashMap<>();
+            Map<String, byte[]> temporary = new ConcurrentHashMap<>();
+            List<String> failures = new CopyOnWriteArrayList<>();
+            List<RunReport> epochs = new CopyOnWriteArrayList<>();
+            AtomicLong gets = new AtomicLong();
+            long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(runMillis);
+            ExecutorService pool = Executors.newFixedThreadPool(4);
+            List<Future<?>> jobs = new ArrayList<>();
+            for (int w = 0; w < 2; w++) {
+                int writer = w;
+                jobs.add(pool.submit(() -> {
+                    Random rnd = new Random(seed * 31 + writer);
+                    for (int i = 0; System.nanoTime() < end; i++) {
+                        byte[] data = concat(bases.get(rnd.nextInt(bases.size())), random(rnd.nextLong(), 64 * 1024 + rnd.nextInt(256 * 1024)));
+                        boolean keep = rnd.nextInt(3) == 0;
+                        String name = (keep ? "keep/" : "tmp/") + writer + "-" + i;
+                        client.put(name, new ByteArrayInputStream(data));
+                        (keep ? kept : temporary).put(name, data);
+                        if (!temporary.isEmpty() && rnd.nextBoolean()) {
+                            String victim = temporary.keySet().iterator().next();
+                            if (temporary.remove(victim) != null) {
+                                client.delete(victim);
+                            }
+                        }
+                    }
+                    return null;
+                }));
+            }
+            jobs.add(pool.submit(() -> {
+                while (System.nanoTime() < end) {
+                    epochs.add(client.gc(WAIT));
+                }
+                return null;
+            }));
+            jobs.add(pool.submit(() -> {
+                Random rnd = new Random(seed + 7);
+                while (System.nanoTime() < end) {
+                    List<String> names = new ArrayList<>(kept.keySet());
+                    if (names.isEmpty()) {
+                        Thread.onSpinWait();
+                        continue;
+                    }
+                    String name = names.get(rnd.nextInt(names.size()));
+                    try {
+                        if (!java.util.Arrays.equals(kept.get(name), get(client, name))) {
+                            failures.add(name + " read back different bytes");
+                        }
+                        gets.incrementAndGet();
+                    } catch (CairnException e) {
+                        failures.add(name + ": " + e.getMessage());
+                    }
+                }
+                return null;
+            }));
+            for (Future<?> job : jobs) {
+                job.get(5, TimeUnit.MINUTES);
+            }
+            pool.shutdown();
+
+            RunReport last = client.gc(WAIT);
+            epochs.add(last);
+            assertTrue(failures.isEmpty(), failures.toString());
+            long completed = epochs.stream().filter(RunReport::completed).count();
+            long freed = epochs.stream().mapToLong(RunReport::freedChunks).sum();
+            long freedBytes = epochs.stream().mapToLong(RunReport::freedBytes).sum();
+            System.out.printf("concurrent: %d epochs (%d completed), freed %d chunks / %d bytes; %d kept + %d temporary"
+                    + " images, %d gets%n", epochs.size(), completed, freed, freedBytes, kept.size(), temporary.size(), gets.get());
+            epochs.stream().filter(r -> !r.completed()).forEach(r -> System.out.println("abandoned: " + r.abandonedBecause()));
+            assertTrue(last.completed(), last.abandonedBecause());
+            assertTrue(completed >= 2, completed + " epochs completed");
+            assertTrue(freed > 0, "nothing was freed");
+            for (Map<String, byte[]> images : List.of(kept, temporary)) {
+                for (Map.Entry<String, byte[]> e : images.entrySet()) {
+                    assertArrayEquals(e.getValue(), get(client, e.getKey()), e.getKey());
+                }
+            }
+        }
+    }
+
+    @Test
+    void aPutWhoseSessionExpiredBeforeTheSweepIsRefusedNotCommitted() throws Exception {
+        byte[] data = random(21, 1024 * 1024);
+        try (TestCluster cluster = TestCluster.start(3, dir); CairnClient client = cluster.client()) {
+            CountDownLatch uploaded = new CountDownLatch(1);
+            CountDownLatch swept = new CountDownLatch(1);
+            client.sessionLease(Duration.ofSeconds(4)).beforeCommit(session -> {
+                uploaded.countDown();
+                await(swept);
+            });
+            ExecutorService pool = Executors.newSingleThreadExecutor();
+            Future<?> put = pool.submit(() -> client.put("late", new ByteArrayInputStream(data)));
+            assertTrue(uploaded.await(60, TimeUnit.SECONDS));
+            long before = chunks(cluster);
+
+            // The session was opened before the epoch: GC waits for its lease, then sweeps its chunks.
+            RunReport report = client.gc(WAIT);
+            assertTrue(report.completed(), report.abandonedBecause());
+            System.out.printf("expired session: epoch took %d ms, freed %d chunks; %s%n", report.durationMillis(),
+                    report.freedChunks(), report.log());
+            assertTrue(report.freedChunks() > 0 && chunks(cluster) < before, report.toString());
+            swept.countDown();
+
+            Exception refused = assertThrows(Exception.class, () -> put.get(60, TimeUnit.SECONDS));
+            assertTrue(refused.getCause() instanceof CairnException.SessionExpired, String.valueOf(refused.getCause()));
+            assertThrows(CairnException.ImageNotFound.class, () -> client.stat("late"));
+            pool.shutdown();
+
+            // Put again: the chunks GC swept are uploaded again, and the image reads back.
+            client.sessionLease(CairnClient.DEFAULT_SESSION_LEASE).beforeCommit(session -> {});
+            client.put("late", new ByteArrayInputStream(data));
+            assertArrayEquals(data, get(client, "late"));
+        }
+    }
+
+    @Test
+    void aPutWhoseSessionPredatesTheEpochAndCommitsDuringItIsKept() throws Exception {
+        byte[] data = random(31, 1024 * 1024);
+        try (TestCluster cluster = TestCluster.start(3, dir); CairnClient client = cluster.client()) {
+            CountDownLatch uploaded = new CountDownLatch(1);
+            CountDownLatch begun = new CountDownLatch(1);
+            client.beforeCommit(session -> {
+                uploaded.countDown();
+                await(begun);
+            });
+            ExecutorService pool = Executors.newFixedThreadPool(2);
+            Future<?> put = pool.submit(() -> client.put("straddles", new ByteArrayInputStream(data)));
+            assertTrue(uploaded.await(60, TimeUnit.SECONDS));
+            Future<RunReport> gc = pool.submit(() -> client.gc(WAIT));
+            // The commit goes in only once the epoch has begun: GC must wait for this session.
+            while (cluster.server(0).meta().gcEpoch() < 1 && !gc.isDone()) {
+                Thread.onSpinWait();
+            }
+            begun.countDown();
+            put.get(60, TimeUnit.SECONDS);
+            RunReport report = gc.get(60, TimeUnit.SECONDS);
+            assertTrue(report.completed(), report.abandonedBecause());
+            assertEquals(0, report.freedChunks(), report.log().toString());
+            assertArrayEquals(data, get(client, "straddles"));
+            pool.shutdown();
+        }
+    }
+
+    @Test
+    void anEpochWithANodeDownIsAbandonedBeforeAnythingIsSwept() throws Exception {
+        try (TestCluster cluster = TestCluster.start(3, dir); CairnClient client = cluster.client()) {
+            client.put("x", new ByteArrayInputStream(random(41, 512 * 1024)));
+            client.delete("x");
+            long before = chunks(cluster);
+            cluster.stopNode(2);
+            RunReport report = client.gc(WAIT);
+            assertFalse(report.completed());
+            assertTrue(report.abandonedBecause().contains("GC_ARM") && report.abandonedBecause().contains("node-3"),
+                    report.abandonedBecause());
+            assertEquals(0, report.freedChunks());
+            assertEquals(before, cluster.server(0).store().chunkCount() + cluster.server(1).store().chunkCount()
+                    + before / 3, "nothing swept");
+            CliTest.Run cli = CliTest.cairn("admin", "gc", "--json", "--cluster", cluster.endpoints());
+            assertEquals(1, cli.code(), cli.out() + cli.err());
+            assertTrue(cli.out().contains("abandoned"), cli.out());
+        }
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            if (!latch.await(120, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("the test's ordering hook timed out");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static long chunks(TestCluster cluster) {
+        long n = 0;
+        for (int i = 0; i < 3; i++) {
+            n += cluster.server(i).store().chunkCount();
+        }
+        return n;
+    }
+
+    private static byte[] get(CairnClient client, String name) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        client.get(name, out);
+        return out.toByteArray();
+    }
+
+    private static byte[] concat(byte[] x, byte[] y) {
+        byte[] r = new byte[x.length + y.length];
+        System.arraycopy(x, 0, r, 0, x.length);
+        System.arraycopy(y, 0, r, x.length, y.length);
+        return r;
+    }
+
+    private static byte[] random(long seed, int length) {
+        byte[] b = new byte[length];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+}
