@@ -9,10 +9,8 @@ import dev.cairn.client.CairnClient;
 import dev.cairn.client.CairnException;
 import dev.cairn.client.PutResult;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.nio.file.Path;
-import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -27,7 +25,7 @@ class FailoverTest {
 
     @Test
     void aPutSurvivesTheLeaderDyingInTheMiddleOfIt() throws Exception {
-        byte[] data = random(21, 12 * 1024 * 1024);
+        byte[] data = TestImages.random(21, 12 * 1024 * 1024);
         try (TestCluster cluster = TestCluster.start(3, dir); CairnClient client = cluster.client()) {
             int leader = cluster.leaderIndex();
             // The put reads its stream through a gate: the leader is stopped once half of it is read,
@@ -49,44 +47,33 @@ class FailoverTest {
             CompletableFuture<PutResult> put = CompletableFuture.supplyAsync(() -> client.put("failover/one", gated));
             half.await(60, TimeUnit.SECONDS);
             cluster.stopNode(leader);
-            PutResult result = put.get(120, TimeUnit.SECONDS);
+            // Generous: the behaviour is under test, not the time (one run took 90 s here; see the issue notes).
+            PutResult result = put.get(300, TimeUnit.SECONDS);
             assertEquals(data.length, result.logicalBytes());
-            assertArrayEquals(data, get(client, "failover/one"));
+            assertArrayEquals(data, TestImages.read(client, "failover/one"));
             assertEquals(1, client.list("failover/").size(), "one image, whatever the client retried");
         }
     }
 
     @Test
     void fiveNodesServeWithOneDownAndReadWithTwoDown() throws Exception {
-        byte[] before = random(22, 4 * 1024 * 1024);
-        byte[] during = random(23, 4 * 1024 * 1024);
+        byte[] before = TestImages.random(22, 4 * 1024 * 1024);
+        byte[] during = TestImages.random(23, 4 * 1024 * 1024);
         try (TestCluster cluster = TestCluster.start(5, dir); CairnClient client = cluster.client()) {
             client.put("five/before", new ByteArrayInputStream(before));
             cluster.stopNode(4);
             client.put("five/during", new ByteArrayInputStream(during));
-            assertArrayEquals(during, get(client, "five/during"));
+            assertArrayEquals(during, TestImages.read(client, "five/during"));
 
             // N=3 of 5: once two nodes are gone, a chunk placed on both has one copy left. Reads
             // still find it (and the Raft majority, 3 of 5, still answers); a put of such a chunk
             // cannot reach N_W=2 and says so rather than storing it under-replicated.
             cluster.stopNode(3);
-            assertArrayEquals(before, get(client, "five/before"));
-            assertArrayEquals(during, get(client, "five/during"));
+            assertArrayEquals(before, TestImages.read(client, "five/before"));
+            assertArrayEquals(during, TestImages.read(client, "five/during"));
             CairnException.QuorumUnavailable e = assertThrows(CairnException.QuorumUnavailable.class,
-                    () -> client.put("five/after", new ByteArrayInputStream(random(24, 4 * 1024 * 1024))));
+                    () -> client.put("five/after", new ByteArrayInputStream(TestImages.random(24, 4 * 1024 * 1024))));
             assertTrue(e.getMessage().contains("N_W=2"), e.getMessage());
         }
-    }
-
-    private static byte[] get(CairnClient client, String name) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        client.get(name, out);
-        return out.toByteArray();
-    }
-
-    private static byte[] random(long seed, int length) {
-        byte[] b = new byte[length];
-        new Random(seed).nextBytes(b);
-        return b;
     }
 }

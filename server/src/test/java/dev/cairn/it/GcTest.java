@@ -12,7 +12,6 @@ import dev.cairn.engine.ChunkId;
 import dev.cairn.engine.protocol.GcMessages.RunReport;
 import dev.cairn.server.CairnServer;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,9 +41,9 @@ class GcTest {
 
     @Test
     void gcFreesTheChunksOnlyADeletedImageHadAndKeepsTheSharedOnes() throws Exception {
-        byte[] shared = random(1, 2 * 1024 * 1024);
-        byte[] a = concat(shared, random(2, 1024 * 1024));
-        byte[] b = concat(shared, random(3, 1024 * 1024));
+        byte[] shared = TestImages.random(1, 2 * 1024 * 1024);
+        byte[] a = concat(shared, TestImages.random(2, 1024 * 1024));
+        byte[] b = concat(shared, TestImages.random(3, 1024 * 1024));
         try (TestCluster cluster = TestCluster.start(3, dir); CairnClient client = cluster.client()) {
             client.put("a", new ByteArrayInputStream(a));
             client.put("b", new ByteArrayInputStream(b));
@@ -67,7 +66,7 @@ class GcTest {
                 CairnServer s = cluster.server(i);
                 onlyA.forEach(id -> assertFalse(s.store().contains(id), "node " + s.config().nodeId() + " still has " + id));
             }
-            assertArrayEquals(b, get(client, "b"));
+            assertArrayEquals(b, TestImages.read(client, "b"));
             System.out.println("gc log: " + report.log());
 
             // Nothing more to free; through the CLI this time.
@@ -76,7 +75,7 @@ class GcTest {
             String[] lines = cli.out().strip().split("\n");
             assertTrue(lines[lines.length - 1].contains("\"freedChunks\":0"), cli.out());
             assertTrue(cli.err().contains("may sweep"), cli.err());
-            assertArrayEquals(b, get(client, "b"));
+            assertArrayEquals(b, TestImages.read(client, "b"));
         }
     }
 
@@ -86,7 +85,7 @@ class GcTest {
         long runMillis = 20_000;
         try (TestCluster cluster = TestCluster.start(3, dir); CairnClient client = cluster.client()) {
             // A few bases so that new images keep reusing chunks of deleted ones (HAS "present").
-            List<byte[]> bases = List.of(random(seed, 512 * 1024), random(seed + 1, 512 * 1024), random(seed + 2, 512 * 1024));
+            List<byte[]> bases = List.of(TestImages.random(seed, 512 * 1024), TestImages.random(seed + 1, 512 * 1024), TestImages.random(seed + 2, 512 * 1024));
             Map<String, byte[]> kept = new ConcurrentHashMap<>();
             Map<String, byte[]> temporary = new ConcurrentHashMap<>();
             List<String> failures = new CopyOnWriteArrayList<>();
@@ -100,7 +99,7 @@ class GcTest {
                 jobs.add(pool.submit(() -> {
                     Random rnd = new Random(seed * 31 + writer);
                     for (int i = 0; System.nanoTime() < end; i++) {
-                        byte[] data = concat(bases.get(rnd.nextInt(bases.size())), random(rnd.nextLong(), 64 * 1024 + rnd.nextInt(256 * 1024)));
+                        byte[] data = concat(bases.get(rnd.nextInt(bases.size())), TestImages.random(rnd.nextLong(), 64 * 1024 + rnd.nextInt(256 * 1024)));
                         boolean keep = rnd.nextInt(3) == 0;
                         String name = (keep ? "keep/" : "tmp/") + writer + "-" + i;
                         client.put(name, new ByteArrayInputStream(data));
@@ -131,7 +130,7 @@ class GcTest {
                     }
                     String name = names.get(rnd.nextInt(names.size()));
                     try {
-                        if (!java.util.Arrays.equals(kept.get(name), get(client, name))) {
+                        if (!java.util.Arrays.equals(kept.get(name), TestImages.read(client, name))) {
                             failures.add(name + " read back different bytes");
                         }
                         gets.incrementAndGet();
@@ -160,7 +159,7 @@ class GcTest {
             assertTrue(freed > 0, "nothing was freed");
             for (Map<String, byte[]> images : List.of(kept, temporary)) {
                 for (Map.Entry<String, byte[]> e : images.entrySet()) {
-                    assertArrayEquals(e.getValue(), get(client, e.getKey()), e.getKey());
+                    assertArrayEquals(e.getValue(), TestImages.read(client, e.getKey()), e.getKey());
                 }
             }
         }
@@ -168,7 +167,7 @@ class GcTest {
 
     @Test
     void aPutWhoseSessionExpiredBeforeTheSweepIsRefusedNotCommitted() throws Exception {
-        byte[] data = random(21, 1024 * 1024);
+        byte[] data = TestImages.random(21, 1024 * 1024);
         try (TestCluster cluster = TestCluster.start(3, dir); CairnClient client = cluster.client()) {
             CountDownLatch uploaded = new CountDownLatch(1);
             CountDownLatch swept = new CountDownLatch(1);
@@ -197,13 +196,13 @@ class GcTest {
             // Put again: the chunks GC swept are uploaded again, and the image reads back.
             client.sessionLease(CairnClient.DEFAULT_SESSION_LEASE).beforeCommit(session -> {});
             client.put("late", new ByteArrayInputStream(data));
-            assertArrayEquals(data, get(client, "late"));
+            assertArrayEquals(data, TestImages.read(client, "late"));
         }
     }
 
     @Test
     void aPutWhoseSessionPredatesTheEpochAndCommitsDuringItIsKept() throws Exception {
-        byte[] data = random(31, 1024 * 1024);
+        byte[] data = TestImages.random(31, 1024 * 1024);
         try (TestCluster cluster = TestCluster.start(3, dir); CairnClient client = cluster.client()) {
             CountDownLatch uploaded = new CountDownLatch(1);
             CountDownLatch begun = new CountDownLatch(1);
@@ -224,7 +223,7 @@ class GcTest {
             RunReport report = gc.get(60, TimeUnit.SECONDS);
             assertTrue(report.completed(), report.abandonedBecause());
             assertEquals(0, report.freedChunks(), report.log().toString());
-            assertArrayEquals(data, get(client, "straddles"));
+            assertArrayEquals(data, TestImages.read(client, "straddles"));
             pool.shutdown();
         }
     }
@@ -232,7 +231,7 @@ class GcTest {
     @Test
     void anEpochWithANodeDownIsAbandonedBeforeAnythingIsSwept() throws Exception {
         try (TestCluster cluster = TestCluster.start(3, dir); CairnClient client = cluster.client()) {
-            client.put("x", new ByteArrayInputStream(random(41, 512 * 1024)));
+            client.put("x", new ByteArrayInputStream(TestImages.random(41, 512 * 1024)));
             client.delete("x");
             long before = chunks(cluster);
             cluster.stopNode(2);
@@ -268,22 +267,10 @@ class GcTest {
         return n;
     }
 
-    private static byte[] get(CairnClient client, String name) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        client.get(name, out);
-        return out.toByteArray();
-    }
-
     private static byte[] concat(byte[] x, byte[] y) {
         byte[] r = new byte[x.length + y.length];
         System.arraycopy(x, 0, r, 0, x.length);
         System.arraycopy(y, 0, r, x.length, y.length);
         return r;
-    }
-
-    private static byte[] random(long seed, int length) {
-        byte[] b = new byte[length];
-        new Random(seed).nextBytes(b);
-        return b;
     }
 }

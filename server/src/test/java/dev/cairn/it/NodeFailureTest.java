@@ -8,9 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.nio.file.Path;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,8 +20,8 @@ class NodeFailureTest {
 
     @Test
     void oneNodeDownStillServesAndTwoDownRefusesPutsWithAQuorumError() throws Exception {
-        byte[] before = randomBytes(1, 3 * 1024 * 1024);
-        byte[] during = randomBytes(2, 2 * 1024 * 1024);
+        byte[] before = TestImages.random(1, 3 * 1024 * 1024);
+        byte[] during = TestImages.random(2, 2 * 1024 * 1024);
         try (TestCluster cluster = TestCluster.start(3, dir)) {
             try (CairnClient client = cluster.client()) {
                 client.put("before", new ByteArrayInputStream(before));
@@ -35,30 +33,18 @@ class NodeFailureTest {
                 assertEquals(1, degraded.code(), degraded.out());
                 assertTrue(degraded.lastLine().contains("\"status\":\"degraded\""), degraded.lastLine());
                 // Chunks whose first replica is the stopped node are read from the next one.
-                assertArrayEquals(before, get(client, "before"));
+                assertArrayEquals(before, TestImages.read(client, "before"));
                 client.put("during", new ByteArrayInputStream(during));
-                assertArrayEquals(during, get(client, "during"));
+                assertArrayEquals(during, TestImages.read(client, "during"));
 
                 cluster.stopNode(1);
                 CairnException.QuorumUnavailable e = assertThrows(CairnException.QuorumUnavailable.class,
-                        () -> client.put("after", new ByteArrayInputStream(randomBytes(3, 100_000))));
+                        () -> client.put("after", new ByteArrayInputStream(TestImages.random(3, 100_000))));
                 // A put opens its upload session in the catalog first, so the Raft majority is what it misses.
                 assertTrue(e.getMessage().contains("metadata quorum unavailable") && e.getMessage().contains("1 of 3 nodes"),
                         e.getMessage());
                 assertEquals(2, CliTest.cairn("admin", "health", "--cluster", cluster.endpoints()).code());
             }
         }
-    }
-
-    private static byte[] get(CairnClient client, String name) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        client.get(name, out);
-        return out.toByteArray();
-    }
-
-    private static byte[] randomBytes(long seed, int length) {
-        byte[] b = new byte[length];
-        new Random(seed).nextBytes(b);
-        return b;
     }
 }

@@ -9,14 +9,12 @@ import dev.cairn.engine.protocol.ReplicationMessages;
 import dev.cairn.engine.protocol.ReplicationMessages.RepairMode;
 import dev.cairn.engine.protocol.ReplicationMessages.RepairReport;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
-import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,7 +27,7 @@ class RepairTest {
 
     @Test
     void aNodeThatMissedWritesIsRestoredToFullReplication() throws Exception {
-        byte[] data = random(11, 3 * 1024 * 1024);
+        byte[] data = TestImages.random(11, 3 * 1024 * 1024);
         try (TestCluster cluster = TestCluster.start(3, dir); CairnClient client = cluster.client()) {
             cluster.stopNode(2);
             client.put("while-down", new ByteArrayInputStream(data));
@@ -48,7 +46,7 @@ class RepairTest {
             assertTrue(after.failures().isEmpty(), after.failures().toString());
             assertEquals(0, sum(after.reports().values(), true));
             assertEquals(cluster.server(0).store().chunkCount(), cluster.server(2).store().chunkCount());
-            assertArrayEquals(data, get(client, "while-down"));
+            assertArrayEquals(data, TestImages.read(client, "while-down"));
 
             assertEquals(0, CliTest.cairn("admin", "health", "--cluster", cluster.endpoints()).code());
         }
@@ -56,7 +54,7 @@ class RepairTest {
 
     @Test
     void scrubReplacesACorruptCopyWithAVerifiedOne() throws Exception {
-        byte[] data = random(12, 2 * 1024 * 1024);
+        byte[] data = TestImages.random(12, 2 * 1024 * 1024);
         try (TestCluster cluster = TestCluster.start(3, dir); CairnClient client = cluster.client()) {
             client.put("to-corrupt", new ByteArrayInputStream(data));
             Path segment;
@@ -80,24 +78,11 @@ class RepairTest {
 
             ReplicationMessages.ScrubReport again = client.scrub(CairnClient.NodeListener.NONE).reports().get("node-2");
             assertEquals(0, again.corrupt(), again.toString());
-            assertArrayEquals(data, get(client, "to-corrupt"));
+            assertArrayEquals(data, TestImages.read(client, "to-corrupt"));
         }
     }
 
     private static long sum(java.util.Collection<RepairReport> reports, boolean belowN) {
         return reports.stream().mapToLong(r -> belowN ? r.belowReplicas() : r.belowWriteQuorum()).sum();
     }
-
-    private static byte[] get(CairnClient client, String name) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        client.get(name, out);
-        return out.toByteArray();
-    }
-
-    private static byte[] random(long seed, int length) {
-        byte[] b = new byte[length];
-        new Random(seed).nextBytes(b);
-        return b;
-    }
-
 }
