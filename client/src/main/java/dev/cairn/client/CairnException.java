@@ -58,6 +58,13 @@ public class CairnException extends RuntimeException {
         }
     }
 
+    /** The image is a directory image and was asked for as one stream; ask for a directory or a tar. */
+    public static final class NotAStream extends CairnException {
+        public NotAStream(String message) {
+            super(message);
+        }
+    }
+
     /** Stored data failed verification on every replica, or a node reported corruption. */
     public static final class CorruptData extends CairnException {
         public CorruptData(String message) {

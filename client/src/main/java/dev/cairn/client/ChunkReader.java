@@ -1,10 +1,8 @@
 package dev.cairn.client;
 
-import dev.cairn.config.Limits;
 import dev.cairn.engine.ChunkData;
 import dev.cairn.engine.ChunkId;
 import dev.cairn.engine.protocol.Messages;
-import dev.cairn.engine.protocol.MessageType;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -60,19 +58,11 @@ final class ChunkReader {
         byNode.forEach((node, indexes) -> {
             List<ChunkId> asked = new ArrayList<>(indexes.size());
             indexes.forEach(i -> asked.add(ids.get(i)));
-            calls.add(cluster.node(node).call(MessageType.GET_CHUNKS, Messages.encodeIds(asked)).handle((reply, error) -> {
+            calls.add(cluster.getChunks(node, asked).handle((fetched, error) -> {
                 synchronized (retry) {
                     if (error != null) {
-                        String why = node + " unreachable";
+                        String why = node + ": " + Cluster.rootMessage(error);
                         indexes.forEach(i -> note(problems, i, why));
-                        retry.addAll(indexes);
-                        return null;
-                    }
-                    List<Messages.Fetched> fetched;
-                    try {
-                        fetched = Messages.decodeFetched(asked, reply.header(), reply.payload(), Limits.DEFAULT_MAX_CHUNK_BYTES);
-                    } catch (RuntimeException e) {
-                        indexes.forEach(i -> note(problems, i, node + " sent a malformed answer: " + e.getMessage()));
                         retry.addAll(indexes);
                         return null;
                     }

@@ -2,9 +2,6 @@ package dev.cairn.client;
 
 import dev.cairn.engine.ChunkData;
 import dev.cairn.engine.ChunkId;
-import dev.cairn.engine.protocol.Messages;
-import dev.cairn.engine.protocol.MessageType;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -138,9 +135,7 @@ final class ChunkWriter {
         byNode.forEach((node, indexes) -> {
             List<ChunkId> ids = new ArrayList<>(indexes.size());
             indexes.forEach(i -> ids.add(chunks.get(i).id()));
-            presence.put(node, cluster.node(node).call(MessageType.HAS_CHUNKS, Messages.encodeIds(ids))
-                    .thenApply(r -> Messages.decodePresence(r.header()))
-                    .exceptionally(e -> null));
+            presence.put(node, cluster.hasChunks(node, ids).exceptionally(e -> null));
         });
         return CompletableFuture.allOf(presence.values().toArray(CompletableFuture[]::new)).thenCompose(ignored -> {
             int[] durable = new int[n];
@@ -148,7 +143,7 @@ final class ChunkWriter {
             Map<String, boolean[]> has = new HashMap<>();
             presence.forEach((node, f) -> {
                 boolean[] p = f.join();
-                if (p == null || p.length != byNode.get(node).size()) {
+                if (p == null) {
                     problems.put(node, "unreachable");
                     return;
                 }
@@ -180,15 +175,9 @@ final class ChunkWriter {
                 if (missing.isEmpty()) {
                     return;
                 }
-                List<ByteBuffer> payload = new ArrayList<>(missing.size());
-                long bytes = 0;
-                for (ChunkData c : missing) {
-                    payload.add(c.bytes());
-                    bytes += c.storedLength();
-                }
-                long frameBytes = bytes;
+                long frameBytes = missing.stream().mapToLong(ChunkData::storedLength).sum();
                 sent.addAll(missingIndexes);
-                puts.add(cluster.node(node).call(MessageType.PUT_CHUNKS, Messages.encodeChunkHeader(missing), payload)
+                puts.add(cluster.putChunks(node, missing)
                         .handle((r, e) -> {
                             if (e == null) {
                                 sentBytes.addAndGet(frameBytes);

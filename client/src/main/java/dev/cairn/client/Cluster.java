@@ -85,6 +85,30 @@ final class Cluster implements AutoCloseable {
         return new Messages.CallId(clientId, calls.incrementAndGet());
     }
 
+    /** For each id, whether {@code nodeId} holds it durably; fails when the node cannot be reached. */
+    java.util.concurrent.CompletableFuture<boolean[]> hasChunks(String nodeId, List<dev.cairn.engine.ChunkId> ids) {
+        return node(nodeId).call(MessageType.HAS_CHUNKS, Messages.encodeIds(ids)).thenApply(r -> {
+            boolean[] present = Messages.decodePresence(r.header());
+            if (present.length != ids.size()) {
+                throw new IllegalStateException("node " + nodeId + " answered " + present.length + " flags for " + ids.size() + " ids");
+            }
+            return present;
+        });
+    }
+
+    /** Stores the chunks on {@code nodeId}; completes after that node's fdatasync covers them. */
+    java.util.concurrent.CompletableFuture<Void> putChunks(String nodeId, List<dev.cairn.engine.ChunkData> chunks) {
+        List<ByteBuffer> payload = new ArrayList<>(chunks.size());
+        chunks.forEach(c -> payload.add(c.bytes()));
+        return node(nodeId).call(MessageType.PUT_CHUNKS, Messages.encodeChunkHeader(chunks), payload).thenApply(r -> null);
+    }
+
+    /** The chunks as {@code nodeId} holds them, unverified: the caller checks them against their ids. */
+    java.util.concurrent.CompletableFuture<List<Messages.Fetched>> getChunks(String nodeId, List<dev.cairn.engine.ChunkId> ids) {
+        return node(nodeId).call(MessageType.GET_CHUNKS, Messages.encodeIds(ids))
+                .thenApply(r -> Messages.decodeFetched(ids, r.header(), r.payload(), Limits.DEFAULT_MAX_CHUNK_BYTES));
+    }
+
     /** The client's settings (compression level, timeouts). */
     ClientConfig config() {
         return config;

@@ -102,7 +102,7 @@ final class ImageRestorer {
         List<FileEntry> files = manifest.entries().stream()
                 .filter(e -> e.type() == FileType.STREAM || e.type() == FileType.REGULAR).toList();
         if (files.size() != 1 || manifest.entries().size() != 1) {
-            throw new CairnException("image " + info.name() + " is a directory image of " + manifest.entries().size()
+            throw new CairnException.NotAStream("image " + info.name() + " is a directory image of " + manifest.entries().size()
                     + " entries; restore it into a directory: cairn get " + info.name() + " DEST");
         }
         FileEntry entry = files.get(0);

@@ -357,7 +357,7 @@ public final class HttpApiServer implements AutoCloseable {
         if (e instanceof CairnException.QuorumUnavailable || e instanceof CairnException.ClusterUnreachable) {
             return HttpResponseStatus.SERVICE_UNAVAILABLE;
         }
-        if (e instanceof CairnException && e.getMessage() != null && e.getMessage().contains("directory image")) {
+        if (e instanceof CairnException.NotAStream) {
             return HttpResponseStatus.NOT_ACCEPTABLE;
         }
         return HttpResponseStatus.INTERNAL_SERVER_ERROR;
