@@ -60,6 +60,20 @@ public final class TestCluster implements AutoCloseable {
         }
     }
 
+    /** Waits (bounded) until one of the running nodes reports itself leader, as after a leader was stopped. */
+    void awaitRunningLeader() throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            for (CairnServer s : servers) {
+                if (s != null && "LEADER".equals(s.meta().status().role())) {
+                    return;
+                }
+            }
+            Thread.sleep(50); // polling a condition with a deadline, not waiting for luck
+        }
+        throw new IllegalStateException("no running node became leader within 60 s");
+    }
+
     /** Index of the node that is the Raft leader now (as the nodes themselves report). */
     int leaderIndex() {
         for (int i = 0; i < servers.length; i++) {
