@@ -37,6 +37,7 @@ final class ChunkWriter {
     private final AtomicLong sentBytes = new AtomicLong();
     private final AtomicLong newChunks = new AtomicLong();
     private final AtomicLong uniqueStoredBytes = new AtomicLong();
+    private final AtomicLong newStoredBytes = new AtomicLong();
     private List<ChunkData> batch = new ArrayList<>();
     private int batchBytes;
 
@@ -81,6 +82,11 @@ final class ChunkWriter {
 
     long newChunks() {
         return newChunks.get();
+    }
+
+    /** Encoded bytes of the chunks that no write quorum held and were sent, counted once (not per replica). */
+    long newStoredBytes() {
+        return newStoredBytes.get();
     }
 
     /** Encoded bytes of the distinct chunks this writer was given. */
@@ -193,6 +199,7 @@ final class ChunkWriter {
                         }));
             });
             newChunks.addAndGet(sent.size());
+            sent.forEach(i -> newStoredBytes.addAndGet(chunks.get(i).storedLength()));
             return CompletableFuture.allOf(puts.toArray(CompletableFuture[]::new)).thenRun(() -> {
                 synchronized (durable) {
                     for (int i = 0; i < n; i++) {
