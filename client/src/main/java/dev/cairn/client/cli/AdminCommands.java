@@ -265,8 +265,9 @@ final class AdminCommands implements Runnable {
         public Integer call() {
             try (CairnClient cairn = shared.connect()) {
                 System.err.println("gc: running one epoch (waits up to " + maxWaitSeconds + " s for older upload sessions)...");
-                GcMessages.RunReport r = cairn.gc(java.time.Duration.ofSeconds(Math.max(0, maxWaitSeconds)));
-                r.log().forEach(line -> System.err.println("gc: " + line));
+                // The coordinator's phases as they happen, not all at the end.
+                GcMessages.RunReport r = cairn.gc(java.time.Duration.ofSeconds(Math.max(0, maxWaitSeconds)),
+                        line -> System.err.println("gc: " + line));
                 for (GcMessages.SweepReport s : r.sweeps().values()) {
                     System.out.println(s.nodeId() + ": freed " + s.freedChunks() + " chunks, " + Output.bytes(s.freedBytes())
                             + " (" + s.freedBytes() + " bytes); kept " + s.keptChunks() + "; " + s.durationMillis() + " ms");
