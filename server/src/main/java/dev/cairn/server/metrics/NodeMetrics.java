@@ -12,6 +12,9 @@ import io.prometheus.metrics.instrumentation.dropwizard.DropwizardExports;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
 import java.util.EnumMap;
 import java.util.Locale;
 import java.util.Map;
@@ -88,6 +91,10 @@ public final class NodeMetrics {
         gcSweptBytes = registry.counter("cairn_gc_swept_bytes_total");
         gcEpochsCompleted = registry.counter("cairn_gc_epochs_completed_total");
         gcEpochsAbandoned = registry.counter("cairn_gc_epochs_abandoned_total");
+        // The heap, to see that transfers of any size run in bounded memory (docs/operations.md).
+        gauge("cairn_jvm_heap_used_bytes", () -> ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
+        gauge("cairn_jvm_heap_max_bytes", () -> ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getMax());
+        gauge("cairn_jvm_heap_live_after_gc_bytes", NodeMetrics::heapLiveAfterGc);
         metadataQuorumFailures = registry.counter("cairn_metadata_quorum_failures_total");
         httpQuorumFailures = registry.counter("cairn_http_quorum_failures_total");
     }
@@ -103,6 +110,17 @@ public final class NodeMetrics {
             return Double.NaN;
         }
         return stored == 0 ? Double.POSITIVE_INFINITY : (double) offered / stored;
+    }
+
+    /** What the heap pools held after their last collection: the live set, without the garbage. */
+    static long heapLiveAfterGc() {
+        long live = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP && pool.getCollectionUsage() != null) {
+                live += pool.getCollectionUsage().getUsed();
+            }
+        }
+        return live;
     }
 
     /** A put committed through this node: its logical bytes and the encoded bytes it had to send. */
