@@ -113,7 +113,7 @@ class HttpEndpointsTest {
 
             String text = scrape(cluster, 0);
             System.out.println(text.lines().filter(l -> l.startsWith("cairn_dedup") || l.startsWith("cairn_gc")
-                    || l.startsWith("cairn_repair") || l.contains("quorum")).collect(java.util.stream.Collectors.joining("\n")));
+                    || l.startsWith("cairn_repair") || l.contains("quorum") || l.contains("cairn_protocol") || l.contains("get_chunks")).collect(java.util.stream.Collectors.joining("\n")));
             assertEquals(2.0 * image.length, value(text, "cairn_dedup_offered_bytes_total"));
             // Random bytes do not compress: the first put sent about the image, the second nothing new.
             double sent = value(text, "cairn_dedup_new_bytes_total");
