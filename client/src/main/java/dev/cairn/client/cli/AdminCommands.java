@@ -248,7 +248,7 @@ final class AdminCommands implements Runnable {
     @Command(name = "gc", mixinStandardHelpOptions = true,
             description = {"Runs one garbage collection epoch: every node marks what puts write or confirm, the chunks of "
                     + "every committed image are marked live, and each node tombstones the rest (docs/gc.md). Puts keep "
-                    + "running meanwhile.",
+                    + "running meanwhile. The coordinator's phases are printed on stderr as they happen.",
                 "Exit 0 when every node swept, 1 when the epoch was abandoned or a node skipped the sweep (the reason "
                     + "is printed: a node down, upload sessions still open past --max-wait)."},
             footer = {"", "Example:", "  cairn admin gc --json | tail -1"})
