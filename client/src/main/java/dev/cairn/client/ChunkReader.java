@@ -17,10 +17,12 @@ import java.util.concurrent.TimeUnit;
 /**
  * Fetches chunks by id, hedged. Each chunk is asked of its replicas in placement order: the next
  * replica is asked at once when one answers missing, corrupt or not at all (connection refused,
- * timeout), and also when one has not answered within the hedge delay ({@link ReadLatency}), as
- * long as fewer than {@link #parallelism} requests for that chunk are outstanding. The first copy
- * whose bytes hash to the id is taken, so a slow replica costs a hedge delay, a bad one a second
- * request, and neither a wrong byte.
+ * timeout), and also when one has been silent for the hedge delay ({@link ReadLatency}): no answer
+ * to this request, nor to any other chunk read of this client, since the delay began. A node that
+ * keeps answering is busy, not stalled, and asking a second replica would only add load. At most
+ * {@link #parallelism} requests for one chunk are outstanding. The first copy whose bytes hash to
+ * the id is taken, so a stalled replica costs a hedge delay, a bad one a second request, and
+ * neither a wrong byte.
  *
  * <p>Read-repair: a replica that answered "missing" or "corrupt" for a chunk gets the verified copy
  * (PUT_CHUNKS) once the batch is read, in the background; the get does not wait for it. Answers
@@ -53,6 +55,7 @@ final class ChunkReader {
         final String node;
         final List<Integer> indexes;
         boolean answered;
+        long sentAtNanos;
         ScheduledFuture<?> hedge;
 
         Request(String node, List<Integer> indexes) {
@@ -139,26 +142,43 @@ final class ChunkReader {
                     request.indexes.forEach(i -> outstanding[i]--);
                     return;
                 }
-                try {
-                    request.hedge = cluster.background().schedule(() -> hedge(request),
-                            cluster.readLatency().hedgeDelayNanos(), TimeUnit.NANOSECONDS);
-                } catch (RejectedExecutionException e) {
-                    // The client is closing: this request still runs, without a hedge.
-                }
+                request.sentAtNanos = sentAt;
+                armHedge(request, cluster.readLatency().hedgeDelayNanos());
             }
             cluster.getChunks(request.node, asked).whenComplete((fetched, error) -> {
                 if (error == null) {
-                    cluster.readLatency().record(System.nanoTime() - sentAt);
+                    long now = System.nanoTime();
+                    cluster.readLatency().record(now - sentAt);
+                    cluster.readLatency().answeredBy(request.node, now);
                 }
                 answered(request, fetched, error);
             });
         }
 
-        /** The hedge delay passed: ask the next replica of each chunk this request still waits for. */
+        private void armHedge(Request request, long delayNanos) {
+            try {
+                request.hedge = cluster.background().schedule(() -> hedge(request), delayNanos, TimeUnit.NANOSECONDS);
+            } catch (RejectedExecutionException e) {
+                // The client is closing: this request still runs, without a hedge.
+            }
+        }
+
+        /**
+         * The hedge delay passed since the request was sent. A node that answered other chunk reads
+         * within the delay is working through its queue, not stalled: look again one delay after its
+         * last answer. A node silent for the delay has the next replica of each chunk asked too.
+         */
         private void hedge(Request request) {
             List<Request> more;
             synchronized (this) {
                 if (finished || request.answered) {
+                    return;
+                }
+                long delay = cluster.readLatency().hedgeDelayNanos();
+                long quietSince = Math.max(request.sentAtNanos, cluster.readLatency().lastAnswerFrom(request.node));
+                long quiet = System.nanoTime() - quietSince;
+                if (quiet < delay) {
+                    armHedge(request, delay - quiet);
                     return;
                 }
                 List<Integer> waiting = new ArrayList<>();

@@ -60,9 +60,9 @@ public record ClientConfig(List<String> endpoints, Duration requestTimeout, int 
     }
 
     /**
-     * The same, with another least hedge delay. Zero asks a second replica as soon as the first
-     * request is sent; a delay as long as the request timeout turns hedging off (a replica is then
-     * asked only when the one before it failed).
+     * The same, with another least hedge delay. Zero leaves the delay to the measured latency of
+     * recent reads alone; a delay as long as the request timeout turns hedging off (a replica is
+     * then asked only when the one before it failed).
      */
     public ClientConfig withReadHedgeDelay(Duration delay) {
         return new ClientConfig(endpoints, requestTimeout, zstdLevel, delay);
