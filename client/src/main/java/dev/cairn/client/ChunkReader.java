@@ -79,6 +79,8 @@ final class ChunkReader {
         final Map<String, List<Integer>> toRepair = new LinkedHashMap<>();
         int unresolved;
         boolean finished;
+        /** How the fetch ended, set under the monitor and run after it is released (callers' code runs there). */
+        Runnable outcome;
 
         Fetch(List<ChunkId> ids) {
             this.ids = ids;
@@ -105,6 +107,7 @@ final class ChunkReader {
             synchronized (this) {
                 first = askNext(all);
             }
+            settle();
             // The first requests go out on the caller's thread; follow-ups from answers and timers
             // go through the client's background thread, never a network thread (a first call to a
             // node connects, and a connect must not block an event loop).
@@ -189,6 +192,7 @@ final class ChunkReader {
                 }
                 more = askNext(waiting);
             }
+            settle();
             more.forEach(this::send);
         }
 
@@ -241,6 +245,7 @@ final class ChunkReader {
                     succeed();
                 }
             }
+            settle();
             if (!more.isEmpty()) {
                 try {
                     cluster.background().execute(() -> more.forEach(this::send));
@@ -264,7 +269,7 @@ final class ChunkReader {
             raw = new ByteBuffer[0];
             copies = new ChunkData[0];
             toRepair.clear();
-            result.complete(out);
+            outcome = () -> result.complete(out);
             if (!repairs.isEmpty()) {
                 try {
                     cluster.background().execute(() -> repairs.forEach((node, chunks) ->
@@ -281,9 +286,22 @@ final class ChunkReader {
             String why = problems.get(i) == null ? "no replica" : String.join(", ", problems.get(i));
             raw = new ByteBuffer[0];
             copies = new ChunkData[0];
-            result.completeExceptionally(new CairnException.CorruptData("chunk " + ids.get(i).shortHex()
+            CairnException failure = new CairnException.CorruptData("chunk " + ids.get(i).shortHex()
                     + "… could not be read from any of its " + cluster.replicas() + " replicas (" + why + ")"
-                    + "; run cairn admin repair when nodes are back"));
+                    + "; run cairn admin repair when nodes are back");
+            outcome = () -> result.completeExceptionally(failure);
+        }
+
+        /** Completes the fetch's future, if it ended, outside the monitor. */
+        private void settle() {
+            Runnable done;
+            synchronized (this) {
+                done = outcome;
+                outcome = null;
+            }
+            if (done != null) {
+                done.run();
+            }
         }
 
         private void note(int index, String why) {
