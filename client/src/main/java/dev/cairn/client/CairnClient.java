@@ -76,14 +76,43 @@ public final class CairnClient implements AutoCloseable {
      * says what each node freed, or why the epoch was abandoned.
      */
     public GcMessages.RunReport gc(java.time.Duration maxSessionWait) {
+        return gc(maxSessionWait, line -> {});
+    }
+
+    /** How often a running GC epoch is asked for its progress. */
+    static final java.time.Duration GC_PROGRESS_POLL = java.time.Duration.ofMillis(250);
+
+    /**
+     * As {@link #gc(java.time.Duration)}, handing each of the coordinator's progress lines (its
+     * phases, the manifest walk, each node's sweep) to {@code progress} while the epoch runs.
+     */
+    public GcMessages.RunReport gc(java.time.Duration maxSessionWait, java.util.function.Consumer<String> progress) {
         List<String> failures = new ArrayList<>();
+        java.util.UUID runId = java.util.UUID.randomUUID();
         for (NodeConnection node : cluster.nodes()) {
+            java.util.concurrent.CompletableFuture<NodeConnection.Reply> run = node.call(MessageType.GC_RUN,
+                    new GcMessages.Run(maxSessionWait.toMillis(), runId).encode(), List.of(),
+                    maxSessionWait.plus(java.time.Duration.ofHours(6)));
+            int seen = 0;
             try {
-                return GcMessages.RunReport.decode(node.call(MessageType.GC_RUN, GcMessages.encodeRun(maxSessionWait.toMillis()), List.of(), maxSessionWait.plus(java.time.Duration.ofHours(6)))
-                        .get().header());
+                while (true) {
+                    try {
+                        GcMessages.RunReport report = GcMessages.RunReport.decode(
+                                run.get(GC_PROGRESS_POLL.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS).header());
+                        report.log().stream().skip(seen).forEach(progress);
+                        return report;
+                    } catch (java.util.concurrent.TimeoutException stillRunning) {
+                        seen += pollGcProgress(node, runId, seen, progress);
+                    }
+                }
             } catch (ExecutionException e) {
                 if (e.getCause() instanceof NodeConnection.RemoteError remote) {
                     throw Cluster.translate(remote);
+                }
+                if (seen > 0) {
+                    // The epoch ran on this node: running it elsewhere now would start a second one.
+                    throw new CairnException("lost node " + node.nodeId() + " while it ran the GC epoch ("
+                            + Cluster.rootMessage(e.getCause()) + "); run cairn admin gc again", e.getCause());
                 }
                 failures.add(node.nodeId() + ": " + Cluster.rootMessage(e.getCause()));
             } catch (InterruptedException e) {
@@ -93,6 +122,19 @@ public final class CairnClient implements AutoCloseable {
         }
         throw new CairnException.ClusterUnreachable("cluster unreachable: no node answered (" + String.join("; ", failures)
                 + ")", null);
+    }
+
+    /** Hands the run's new progress lines to {@code progress}; returns how many. A failed poll shows nothing. */
+    private static int pollGcProgress(NodeConnection node, java.util.UUID runId, int seen,
+                                      java.util.function.Consumer<String> progress) throws InterruptedException {
+        try {
+            GcMessages.Progress p = GcMessages.Progress.decode(node.call(MessageType.GC_STATUS,
+                    new GcMessages.StatusRequest(runId, seen).encode()).get(10, java.util.concurrent.TimeUnit.SECONDS).header());
+            p.lines().forEach(progress);
+            return p.lines().size();
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            return 0; // the run's own answer says whether the node is gone
+        }
     }
 
     /** Stores a directory (its contents) or a single file as image {@code name}. */

@@ -5,91 +5,311 @@ import dev.cairn.engine.ChunkId;
 import dev.cairn.engine.protocol.Messages;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
- * Fetches chunks by id. Each chunk is asked of its replicas in placement order; the first copy
- * whose bytes hash to the id is taken, so a missing, corrupt or unreachable replica only costs a
- * second request, never a wrong byte.
+ * Fetches chunks by id, hedged. Each chunk is asked of its replicas in placement order: the next
+ * replica is asked at once when one answers missing, corrupt or not at all (connection refused,
+ * timeout), and also when one has been silent for the hedge delay ({@link ReadLatency}): no answer
+ * to this request, nor to any other chunk read of this client, since the delay began. A node that
+ * keeps answering is busy, not stalled, and asking a second replica would only add load. At most
+ * {@link #parallelism} requests for one chunk are outstanding. The first copy whose bytes hash to
+ * the id is taken, so a stalled replica costs a hedge delay, a bad one a second request, and
+ * neither a wrong byte.
+ *
+ * <p>Read-repair: a replica that answered "missing" or "corrupt" for a chunk gets the verified copy
+ * (PUT_CHUNKS) once the batch is read, in the background; the get does not wait for it. Answers
+ * that arrive after the batch was returned are not repaired (the copies are no longer held);
+ * the nodes' repair pass finds those chunks.
  */
 final class ChunkReader {
 
     private final Cluster cluster;
+    /** Most replicas asked at once for one chunk: N_R, and at least two so that hedging can happen. */
+    private final int parallelism;
 
     ChunkReader(Cluster cluster) {
         this.cluster = cluster;
+        this.parallelism = Math.min(cluster.replicas(), Math.max(2, cluster.readQuorum()));
     }
 
     /** The raw, verified bytes of the chunks, in the order asked. */
     CompletableFuture<List<ByteBuffer>> fetch(List<ChunkId> ids) {
-        ByteBuffer[] result = new ByteBuffer[ids.size()];
-        Map<Integer, List<String>> problems = new HashMap<>();
-        List<Integer> all = new ArrayList<>(ids.size());
-        for (int i = 0; i < ids.size(); i++) {
-            all.add(i);
+        if (ids.isEmpty()) {
+            return CompletableFuture.completedFuture(List.of());
         }
-        return attempt(ids, all, 0, result, problems).thenApply(v -> List.of(result));
+        Fetch fetch = new Fetch(ids);
+        fetch.start();
+        return fetch.result;
     }
 
-    private CompletableFuture<Void> attempt(List<ChunkId> ids, List<Integer> wanted, int replicaRank,
-                                            ByteBuffer[] result, Map<Integer, List<String>> problems) {
-        if (wanted.isEmpty()) {
-            return CompletableFuture.completedFuture(null);
+    /** One GET_CHUNKS request of a fetch: which chunks it asked of which node. */
+    private static final class Request {
+        final String node;
+        final List<Integer> indexes;
+        boolean answered;
+        long sentAtNanos;
+        ScheduledFuture<?> hedge;
+
+        Request(String node, List<Integer> indexes) {
+            this.node = node;
+            this.indexes = indexes;
         }
-        if (replicaRank >= cluster.replicas()) {
-            int first = wanted.get(0);
-            String why = String.join(", ", problems.getOrDefault(first, List.of("no replica")));
-            return CompletableFuture.failedFuture(new CairnException.CorruptData("chunk " + ids.get(first).shortHex()
-                    + "… could not be read from any of its " + cluster.replicas() + " replicas (" + why + ")"
-                    + (wanted.size() > 1 ? "; " + (wanted.size() - 1) + " more chunks failed the same way" : "")
-                    + "; run cairn admin repair when nodes are back"));
+    }
+
+    /** The state of one fetch; every field is guarded by the Fetch's monitor. */
+    private final class Fetch {
+        final CompletableFuture<List<ByteBuffer>> result = new CompletableFuture<>();
+        final List<ChunkId> ids;
+        final List<List<String>> placements;
+        final int[] nextRank;
+        final int[] outstanding;
+        ByteBuffer[] raw;
+        /** The verified copy as the node stored it (codec and bytes), kept until repairs are sent. */
+        ChunkData[] copies;
+        final List<List<String>> problems;
+        /** Replicas that answered missing or corrupt: node → chunk indexes. */
+        final Map<String, List<Integer>> toRepair = new LinkedHashMap<>();
+        int unresolved;
+        boolean finished;
+        /** How the fetch ended, set under the monitor and run after it is released (callers' code runs there). */
+        Runnable outcome;
+
+        Fetch(List<ChunkId> ids) {
+            this.ids = ids;
+            int n = ids.size();
+            placements = new ArrayList<>(n);
+            problems = new ArrayList<>(n);
+            for (ChunkId id : ids) {
+                placements.add(cluster.placement().nodesFor(id, cluster.replicas()));
+                problems.add(null);
+            }
+            nextRank = new int[n];
+            outstanding = new int[n];
+            raw = new ByteBuffer[n];
+            copies = new ChunkData[n];
+            unresolved = n;
         }
-        Map<String, List<Integer>> byNode = new LinkedHashMap<>();
-        for (int i : wanted) {
-            String node = cluster.placement().nodesFor(ids.get(i), cluster.replicas()).get(replicaRank);
-            byNode.computeIfAbsent(node, k -> new ArrayList<>()).add(i);
+
+        void start() {
+            List<Integer> all = new ArrayList<>(ids.size());
+            for (int i = 0; i < ids.size(); i++) {
+                all.add(i);
+            }
+            List<Request> first;
+            synchronized (this) {
+                first = askNext(all);
+            }
+            settle();
+            // The first requests go out on the caller's thread; follow-ups from answers and timers
+            // go through the client's background thread, never a network thread (a first call to a
+            // node connects, and a connect must not block an event loop).
+            first.forEach(this::send);
         }
-        List<Integer> retry = new ArrayList<>();
-        List<CompletableFuture<Void>> calls = new ArrayList<>();
-        byNode.forEach((node, indexes) -> {
-            List<ChunkId> asked = new ArrayList<>(indexes.size());
-            indexes.forEach(i -> asked.add(ids.get(i)));
-            calls.add(cluster.getChunks(node, asked).handle((fetched, error) -> {
-                synchronized (retry) {
-                    if (error != null) {
-                        String why = node + ": " + Cluster.rootMessage(error);
-                        indexes.forEach(i -> note(problems, i, why));
-                        retry.addAll(indexes);
-                        return null;
-                    }
-                    for (int k = 0; k < indexes.size(); k++) {
-                        int i = indexes.get(k);
-                        Messages.Fetched f = fetched.get(k);
-                        ChunkData data = f.data();
-                        if (f.status() != Messages.ChunkStatus.OK) {
-                            note(problems, i, node + " " + f.status().name().toLowerCase());
-                            retry.add(i);
-                        } else {
-                            // Decode once, then check the decoded bytes against the id.
-                            ByteBuffer raw = decodeVerified(data);
-                            if (raw == null) {
-                                note(problems, i, node + " sent bytes that do not decode to the id's bytes");
-                                retry.add(i);
-                            } else {
-                                result[i] = raw;
-                            }
-                        }
-                    }
-                    return null;
+
+        /** Assigns each chunk to its next replica, grouped by node; fails the fetch for an exhausted chunk. */
+        private List<Request> askNext(List<Integer> indexes) {
+            Map<String, List<Integer>> byNode = new LinkedHashMap<>();
+            for (int i : indexes) {
+                if (raw[i] != null || finished) {
+                    continue;
                 }
-            }));
-        });
-        return CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new))
-                .thenCompose(v -> attempt(ids, retry, replicaRank + 1, result, problems));
+                List<String> placement = placements.get(i);
+                if (nextRank[i] < placement.size()) {
+                    String node = placement.get(nextRank[i]++);
+                    outstanding[i]++;
+                    byNode.computeIfAbsent(node, k -> new ArrayList<>()).add(i);
+                } else if (outstanding[i] == 0) {
+                    fail(i);
+                    return List.of();
+                }
+            }
+            List<Request> requests = new ArrayList<>(byNode.size());
+            byNode.forEach((node, idx) -> requests.add(new Request(node, idx)));
+            return requests;
+        }
+
+        private void send(Request request) {
+            List<ChunkId> asked = new ArrayList<>(request.indexes.size());
+            request.indexes.forEach(i -> asked.add(ids.get(i)));
+            long sentAt = System.nanoTime();
+            synchronized (this) {
+                if (finished) {
+                    request.indexes.forEach(i -> outstanding[i]--);
+                    return;
+                }
+                request.sentAtNanos = sentAt;
+                armHedge(request, cluster.readLatency().hedgeDelayNanos());
+            }
+            cluster.getChunks(request.node, asked).whenComplete((fetched, error) -> {
+                if (error == null) {
+                    long now = System.nanoTime();
+                    cluster.readLatency().record(now - sentAt);
+                    cluster.readLatency().answeredBy(request.node, now);
+                }
+                answered(request, fetched, error);
+            });
+        }
+
+        private void armHedge(Request request, long delayNanos) {
+            try {
+                request.hedge = cluster.background().schedule(() -> hedge(request), delayNanos, TimeUnit.NANOSECONDS);
+            } catch (RejectedExecutionException e) {
+                // The client is closing: this request still runs, without a hedge.
+            }
+        }
+
+        /**
+         * The hedge delay passed since the request was sent. A node that answered other chunk reads
+         * within the delay is working through its queue, not stalled: look again one delay after its
+         * last answer. A node silent for the delay has the next replica of each chunk asked too.
+         */
+        private void hedge(Request request) {
+            List<Request> more;
+            synchronized (this) {
+                if (finished || request.answered) {
+                    return;
+                }
+                long delay = cluster.readLatency().hedgeDelayNanos();
+                long quietSince = Math.max(request.sentAtNanos, cluster.readLatency().lastAnswerFrom(request.node));
+                long quiet = System.nanoTime() - quietSince;
+                if (quiet < delay) {
+                    armHedge(request, delay - quiet);
+                    return;
+                }
+                List<Integer> waiting = new ArrayList<>();
+                for (int i : request.indexes) {
+                    if (raw[i] == null && outstanding[i] < parallelism && nextRank[i] < placements.get(i).size()) {
+                        waiting.add(i);
+                    }
+                }
+                more = askNext(waiting);
+            }
+            settle();
+            more.forEach(this::send);
+        }
+
+        private void answered(Request request, List<Messages.Fetched> fetched, Throwable error) {
+            List<Integer> retry = new ArrayList<>();
+            List<Request> more;
+            synchronized (this) {
+                request.answered = true;
+                if (request.hedge != null) {
+                    request.hedge.cancel(false);
+                }
+                String node = request.node;
+                for (int k = 0; k < request.indexes.size(); k++) {
+                    int i = request.indexes.get(k);
+                    outstanding[i]--;
+                    if (finished) {
+                        continue;
+                    }
+                    if (error != null) {
+                        note(i, node + ": " + Cluster.rootMessage(error));
+                        retry.add(i);
+                        continue;
+                    }
+                    Messages.Fetched f = fetched.get(k);
+                    if (f.status() != Messages.ChunkStatus.OK) {
+                        note(i, node + " " + f.status().name().toLowerCase());
+                        toRepair.computeIfAbsent(node, x -> new ArrayList<>()).add(i);
+                        retry.add(i);
+                        continue;
+                    }
+                    if (raw[i] != null) {
+                        continue; // another replica answered first
+                    }
+                    // Decode once, then check the decoded bytes against the id.
+                    ByteBuffer bytes = decodeVerified(f.data());
+                    if (bytes == null) {
+                        note(i, node + " sent bytes that do not decode to the id's bytes");
+                        retry.add(i);
+                    } else {
+                        raw[i] = bytes;
+                        copies[i] = f.data();
+                        unresolved--;
+                    }
+                }
+                if (finished) {
+                    return;
+                }
+                more = askNext(retry);
+                if (unresolved == 0) {
+                    succeed();
+                }
+            }
+            settle();
+            if (!more.isEmpty()) {
+                try {
+                    cluster.background().execute(() -> more.forEach(this::send));
+                } catch (RejectedExecutionException e) {
+                    result.completeExceptionally(new CairnException("the client was closed during a read"));
+                }
+            }
+        }
+
+        private void succeed() {
+            finished = true;
+            List<ByteBuffer> out = Arrays.asList(raw);
+            Map<String, List<ChunkData>> repairs = new LinkedHashMap<>();
+            toRepair.forEach((node, indexes) -> {
+                List<ChunkData> chunks = new ArrayList<>(indexes.size());
+                indexes.forEach(i -> chunks.add(copies[i]));
+                repairs.put(node, chunks);
+            });
+            // Requests still outstanding keep this Fetch reachable until they answer or time out:
+            // let go of the chunk bytes now.
+            raw = new ByteBuffer[0];
+            copies = new ChunkData[0];
+            toRepair.clear();
+            outcome = () -> result.complete(out);
+            if (!repairs.isEmpty()) {
+                try {
+                    cluster.background().execute(() -> repairs.forEach((node, chunks) ->
+                            // Best effort: a failed repair leaves the copy to the nodes' repair pass.
+                            cluster.putChunks(node, chunks).exceptionally(e -> null)));
+                } catch (RejectedExecutionException e) {
+                    // The client is closing; the nodes' repair pass restores the copies.
+                }
+            }
+        }
+
+        private void fail(int i) {
+            finished = true;
+            String why = problems.get(i) == null ? "no replica" : String.join(", ", problems.get(i));
+            raw = new ByteBuffer[0];
+            copies = new ChunkData[0];
+            CairnException failure = new CairnException.CorruptData("chunk " + ids.get(i).shortHex()
+                    + "… could not be read from any of its " + cluster.replicas() + " replicas (" + why + ")"
+                    + "; run cairn admin repair when nodes are back");
+            outcome = () -> result.completeExceptionally(failure);
+        }
+
+        /** Completes the fetch's future, if it ended, outside the monitor. */
+        private void settle() {
+            Runnable done;
+            synchronized (this) {
+                done = outcome;
+                outcome = null;
+            }
+            if (done != null) {
+                done.run();
+            }
+        }
+
+        private void note(int index, String why) {
+            if (problems.get(index) == null) {
+                problems.set(index, new ArrayList<>());
+            }
+            problems.get(index).add(why);
+        }
     }
 
     /** The chunk's raw bytes when they decode and hash to its id, else null. */
@@ -101,9 +321,5 @@ final class ChunkReader {
             return null;
         }
         return data.id().matches(raw) ? raw : null;
-    }
-
-    private static void note(Map<Integer, List<String>> problems, int index, String why) {
-        problems.computeIfAbsent(index, k -> new ArrayList<>()).add(why);
     }
 }

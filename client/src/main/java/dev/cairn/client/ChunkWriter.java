@@ -51,6 +51,7 @@ final class ChunkWriter implements AutoCloseable {
     private final AtomicLong sentBytes = new AtomicLong();
     private final AtomicLong newChunks = new AtomicLong();
     private final AtomicLong uniqueStoredBytes = new AtomicLong();
+    private final AtomicLong newStoredBytes = new AtomicLong();
     private final ExecutorService encodeThreads;
     private final BlockingQueue<ChunkEncoder> encoders;
     private List<ChunkData> batch = new ArrayList<>();
@@ -110,6 +111,11 @@ final class ChunkWriter implements AutoCloseable {
 
     long newChunks() {
         return newChunks.get();
+    }
+
+    /** Encoded bytes of the chunks that no write quorum held and were sent, counted once (not per replica). */
+    long newStoredBytes() {
+        return newStoredBytes.get();
     }
 
     /**
@@ -255,6 +261,7 @@ final class ChunkWriter implements AutoCloseable {
                     }));
         });
         newChunks.addAndGet(sent.size());
+        sent.forEach(i -> newStoredBytes.addAndGet(toSend[i].storedLength()));
         return CompletableFuture.allOf(puts.toArray(CompletableFuture[]::new)).thenRun(() -> {
             synchronized (durable) {
                 for (int i = 0; i < n; i++) {

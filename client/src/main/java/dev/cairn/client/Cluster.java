@@ -35,6 +35,17 @@ final class Cluster implements AutoCloseable {
     /** This client's identity for exactly-once commits and deletes. */
     private final java.util.UUID clientId = java.util.UUID.randomUUID();
     private final java.util.concurrent.atomic.AtomicLong calls = new java.util.concurrent.atomic.AtomicLong();
+    private final ReadLatency readLatency;
+    /**
+     * Hedge timers, and requests that follow an answer or a timer: off the network threads, because
+     * the first call to a node connects and blocks until connected.
+     */
+    private final java.util.concurrent.ScheduledExecutorService background =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "cairn-client-reads");
+                t.setDaemon(true);
+                return t;
+            });
 
     private Cluster(ClientConfig config, Messages.ClusterInfo info, EventLoopGroup group) {
         this.config = config;
@@ -50,6 +61,7 @@ final class Cluster implements AutoCloseable {
         this.placement = new Placement(ids);
         this.connections = byId;
         this.preferredNode = info.nodeId();
+        this.readLatency = new ReadLatency(config.readHedgeDelay());
     }
 
     /** Asks the given endpoints in order for the cluster's membership; fails if none answers. */
@@ -118,6 +130,16 @@ final class Cluster implements AutoCloseable {
     java.util.concurrent.CompletableFuture<List<Messages.Fetched>> getChunks(String nodeId, List<dev.cairn.engine.ChunkId> ids) {
         return node(nodeId).call(MessageType.GET_CHUNKS, Messages.encodeIds(ids))
                 .thenApply(r -> Messages.decodeFetched(ids, r.header(), r.payload(), Limits.DEFAULT_MAX_CHUNK_BYTES));
+    }
+
+    /** Round trips of recent chunk reads, which set the hedge delay. */
+    ReadLatency readLatency() {
+        return readLatency;
+    }
+
+    /** The client's thread for hedge timers and follow-up reads and read-repairs. */
+    java.util.concurrent.ScheduledExecutorService background() {
+        return background;
     }
 
     /** The client's settings (compression level, timeouts). */
@@ -212,6 +234,7 @@ final class Cluster implements AutoCloseable {
 
     @Override
     public void close() {
+        background.shutdownNow();
         connections.values().forEach(NodeConnection::close);
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }

@@ -128,7 +128,7 @@ final class ImageUploader {
         beforeCommit.accept(session);
         // Refused (SessionExpired) if the session's lease ran out: GC may have swept what it uploaded.
         NodeConnection.Reply reply = cluster.metadataCall(MessageType.COMMIT_IMAGE,
-                new Messages.CommitImage(name, root, cluster.nextCall(), session).encode());
+                new Messages.CommitImage(name, root, cluster.nextCall(), session, writer.newStoredBytes()).encode());
         long commitIndex = Messages.decodeLong(reply.header());
         return new PutResult(name.value(), manifest.logicalBytes(), writer.sentBytes(), manifest.chunkCount(),
                 writer.newChunks(), writer.uniqueStoredBytes(), commitIndex);

@@ -11,19 +11,36 @@ import java.util.List;
  * @param requestTimeout how long one request may take before the client gives up on that node
  * @param zstdLevel the zstd level chunks are compressed with before they leave the client (3 by
  *     default: on the CRIU corpus level 3 stores 6.74x, level 1 6.65x, level -1 6.17x)
+ * @param readHedgeDelay the least time a chunk read waits for a replica before it also asks the
+ *     next one in placement order (see {@link #DEFAULT_READ_HEDGE_DELAY}); the reader waits longer
+ *     while this client's recent chunk reads were slower than that
  */
-public record ClientConfig(List<String> endpoints, Duration requestTimeout, int zstdLevel) {
+public record ClientConfig(List<String> endpoints, Duration requestTimeout, int zstdLevel, Duration readHedgeDelay) {
 
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
     public static final int DEFAULT_ZSTD_LEVEL = 3;
     public static final int MIN_ZSTD_LEVEL = -7;
     public static final int MAX_ZSTD_LEVEL = 19;
+    /**
+     * 20 ms: a batch read of a healthy node on loopback or in one machine room answers in a few ms,
+     * so a replica that has not answered in 20 ms is probably stalled (GC pause, busy disk, dead
+     * host whose connection has not failed yet), and asking a second one costs one batch at most.
+     */
+    public static final Duration DEFAULT_READ_HEDGE_DELAY = Duration.ofMillis(20);
 
     public ClientConfig(List<String> endpoints, Duration requestTimeout) {
-        this(endpoints, requestTimeout, DEFAULT_ZSTD_LEVEL);
+        this(endpoints, requestTimeout, DEFAULT_ZSTD_LEVEL, DEFAULT_READ_HEDGE_DELAY);
+    }
+
+    public ClientConfig(List<String> endpoints, Duration requestTimeout, int zstdLevel) {
+        this(endpoints, requestTimeout, zstdLevel, DEFAULT_READ_HEDGE_DELAY);
     }
 
     public ClientConfig {
+        if (readHedgeDelay == null || readHedgeDelay.isNegative()) {
+            throw new ConfigException("read hedge delay " + readHedgeDelay + " is not a duration of zero or more; "
+                    + DEFAULT_READ_HEDGE_DELAY.toMillis() + " ms is the default");
+        }
         if (zstdLevel < MIN_ZSTD_LEVEL || zstdLevel > MAX_ZSTD_LEVEL) {
             throw new ConfigException("zstd level " + zstdLevel + " is outside " + MIN_ZSTD_LEVEL + ".." + MAX_ZSTD_LEVEL
                     + "; 3 is the default, lower is faster, higher is smaller");
@@ -39,7 +56,16 @@ public record ClientConfig(List<String> endpoints, Duration requestTimeout, int 
 
     /** The same, compressing at {@code level}. */
     public ClientConfig withZstdLevel(int level) {
-        return new ClientConfig(endpoints, requestTimeout, level);
+        return new ClientConfig(endpoints, requestTimeout, level, readHedgeDelay);
+    }
+
+    /**
+     * The same, with another least hedge delay. Zero leaves the delay to the measured latency of
+     * recent reads alone; a delay as long as the request timeout turns hedging off (a replica is
+     * then asked only when the one before it failed).
+     */
+    public ClientConfig withReadHedgeDelay(Duration delay) {
+        return new ClientConfig(endpoints, requestTimeout, zstdLevel, delay);
     }
 
     /** Parses {@code host:port,host:port}. */

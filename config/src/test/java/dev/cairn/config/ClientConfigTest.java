@@ -17,6 +17,19 @@ class ClientConfigTest {
     }
 
     @Test
+    void theReadHedgeDelayDefaultsTo20MsAndMayNotBeNegative() {
+        ClientConfig c = ClientConfig.parse("h:1");
+        assertEquals(java.time.Duration.ofMillis(20), c.readHedgeDelay());
+        assertEquals(java.time.Duration.ZERO, c.withReadHedgeDelay(java.time.Duration.ZERO).readHedgeDelay());
+        assertEquals(5, c.withReadHedgeDelay(java.time.Duration.ofMillis(50)).withZstdLevel(5).zstdLevel());
+        assertEquals(java.time.Duration.ofMillis(50),
+                c.withReadHedgeDelay(java.time.Duration.ofMillis(50)).withZstdLevel(5).readHedgeDelay());
+        ConfigException e = assertThrows(ConfigException.class, () -> c.withReadHedgeDelay(java.time.Duration.ofMillis(-1)));
+        assertTrue(e.getMessage().contains("read hedge delay") && e.getMessage().contains("20 ms is the default"),
+                e.getMessage());
+    }
+
+    @Test
     void parseEndpointSplitsAtTheLastColon() {
         assertEquals(new ClientConfig.HostPort("[::1]", 7402), ClientConfig.parseEndpoint("[::1]:7402"));
         assertEquals("h:1", ClientConfig.parseEndpoint("h:1").toString());

@@ -33,6 +33,7 @@ public final class CairnServer implements AutoCloseable {
     private ChunkStore store;
     private MetaService meta;
     private ProtocolServer protocol;
+    private RequestHandler handler;
     private HttpApiServer http;
     private CairnClient gatewayClient;
     private ChunkPeers peers;
@@ -68,11 +69,11 @@ public final class CairnServer implements AutoCloseable {
         meta = MetaService.start(config);
         meta.registerMetrics(metrics.registry());
         NodeAddress self = config.self();
-        replicator = new Replicator(config, store, this::peers);
-        gc = GcNode.open(config.nodeId(), config.dataDir().resolve("gc"), store);
-        gcCoordinator = new GcCoordinator(config, meta, this::peers, this::gatewayClient);
-        protocol = new ProtocolServer(new RequestHandler(config, store, meta, replicator, gc, gcCoordinator),
-                config.limits().maxFrameBytes(), metrics);
+        replicator = new Replicator(config, store, this::peers, metrics);
+        gc = GcNode.open(config.nodeId(), config.dataDir().resolve("gc"), store, metrics);
+        gcCoordinator = new GcCoordinator(config, meta, this::peers, this::gatewayClient, metrics);
+        handler = new RequestHandler(config, store, meta, replicator, gc, gcCoordinator, metrics);
+        protocol = new ProtocolServer(handler, config.limits().maxFrameBytes(), metrics);
         protocol.start(self.host(), self.port());
         replicator.startBackground(REPAIR_FIRST_SECONDS, REPAIR_PERIOD_SECONDS);
         Replicator r = replicator;
@@ -118,6 +119,11 @@ public final class CairnServer implements AutoCloseable {
 
     public ChunkStore store() {
         return store;
+    }
+
+    /** A test seam: holds back this node's GET_CHUNKS answers by {@code delay}, to play a slow node. */
+    public void delayChunkReads(java.time.Duration delay) {
+        handler.delayChunkReads(delay);
     }
 
     /** Stops accepting requests first, then closes the catalog and the store. */

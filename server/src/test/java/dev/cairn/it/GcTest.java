@@ -11,6 +11,7 @@ import dev.cairn.client.CairnException;
 import dev.cairn.engine.ChunkId;
 import dev.cairn.engine.protocol.GcMessages.RunReport;
 import dev.cairn.server.CairnServer;
+import dev.cairn.server.metrics.NodeMetrics;
 import java.io.ByteArrayInputStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -224,6 +225,41 @@ class GcTest {
             assertTrue(report.completed(), report.abandonedBecause());
             assertEquals(0, report.freedChunks(), report.log().toString());
             assertArrayEquals(data, TestImages.read(client, "straddles"));
+            pool.shutdown();
+        }
+    }
+
+    @Test
+    void progressLinesArriveWhileTheEpochRunsNotOnlyAtItsEnd() throws Exception {
+        try (TestCluster cluster = TestCluster.start(3, dir); CairnClient client = cluster.client()) {
+            CountDownLatch uploaded = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            client.beforeCommit(session -> {
+                uploaded.countDown();
+                await(release);
+            });
+            ExecutorService pool = Executors.newFixedThreadPool(2);
+            Future<?> put = pool.submit(() -> client.put("held", new ByteArrayInputStream(TestImages.random(32, 256 * 1024))));
+            assertTrue(uploaded.await(60, TimeUnit.SECONDS));
+            // The epoch cannot end while the put's session is open, so any line seen now came while it ran.
+            List<String> progress = new CopyOnWriteArrayList<>();
+            Future<RunReport> gc = pool.submit(() -> client.gc(WAIT, progress::add));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (progress.stream().noneMatch(l -> l.contains("waiting for upload sessions"))) {
+                assertTrue(System.nanoTime() < deadline, "no progress line while the epoch waits: " + progress);
+                assertFalse(gc.isDone(), "the epoch ended while the session was open: " + progress);
+                Thread.sleep(20);
+            }
+            assertTrue(progress.stream().anyMatch(l -> l.contains("arming 3 nodes")), progress.toString());
+            assertEquals(NodeMetrics.GcPhase.WAITING_FOR_SESSIONS, cluster.server(0).metrics().gcPhase(),
+                    "node-1 coordinates (the first node that answers)");
+            release.countDown();
+            put.get(60, TimeUnit.SECONDS);
+            RunReport report = gc.get(60, TimeUnit.SECONDS);
+            assertTrue(report.completed(), report.abandonedBecause());
+            // Every line of the report's log reached the listener once, in order.
+            assertEquals(report.log(), progress);
+            assertEquals(NodeMetrics.GcPhase.IDLE, cluster.server(0).metrics().gcPhase());
             pool.shutdown();
         }
     }

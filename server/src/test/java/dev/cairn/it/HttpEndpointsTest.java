@@ -101,6 +101,53 @@ class HttpEndpointsTest {
     }
 
     @Test
+    void metricsShowDedupRepairAndGcProgress() throws Exception {
+        byte[] image = TestImages.random(51, 3 * 1024 * 1024);
+        try (TestCluster cluster = TestCluster.start(3, dir); CairnClient client = cluster.client()) {
+            // The client commits through the node it connected to first: node-1.
+            client.put("dedup/first", new ByteArrayInputStream(image));
+            client.put("dedup/second", new ByteArrayInputStream(image));
+            cluster.server(0).replicator().repairNow();
+            client.delete("dedup/first");
+            assertTrue(client.gc(java.time.Duration.ofSeconds(60)).completed());
+
+            String text = scrape(cluster, 0);
+            System.out.println(text.lines().filter(l -> l.startsWith("cairn_dedup") || l.startsWith("cairn_gc")
+                    || l.startsWith("cairn_repair") || l.contains("quorum") || l.contains("cairn_protocol") || l.contains("get_chunks")).collect(java.util.stream.Collectors.joining("\n")));
+            assertEquals(2.0 * image.length, value(text, "cairn_dedup_offered_bytes_total"));
+            // Random bytes do not compress: the first put sent about the image, the second nothing new.
+            double sent = value(text, "cairn_dedup_new_bytes_total");
+            assertTrue(sent >= image.length && sent < 1.1 * image.length, text);
+            double ratio = value(text, "cairn_dedup_ratio");
+            assertTrue(ratio > 1.8 && ratio <= 2.0, "two puts of one image store it once: ratio " + ratio);
+            assertTrue(value(text, "cairn_repair_chunks_checked_total") > 0, text);
+            assertEquals(0, value(text, "cairn_repair_chunks_copied_total"), "nothing was missing");
+            assertEquals(1, value(text, "cairn_gc_epochs_completed_total"));
+            assertEquals(0, value(text, "cairn_gc_phase"), "idle after the epoch");
+            assertTrue(value(text, "cairn_gc_marked_chunks_total") > 0, text);
+            assertEquals(0, value(text, "cairn_gc_swept_chunks_total"), "the deleted image shared every chunk");
+            assertEquals(0, value(text, "cairn_metadata_quorum_failures_total"));
+            assertEquals(0, value(text, "cairn_http_quorum_failures_total"));
+            // Nodes that served no commit say so with NaN rather than a made-up ratio.
+            assertTrue(Double.isNaN(value(scrape(cluster, 1), "cairn_dedup_ratio")));
+        }
+    }
+
+    private static String scrape(TestCluster cluster, int node) throws Exception {
+        HttpResponse<String> metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+                "http://127.0.0.1:" + cluster.config(node).self().httpPort() + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, metrics.statusCode());
+        return metrics.body();
+    }
+
+    /** The value of an unlabelled sample in Prometheus text. */
+    private static double value(String text, String name) {
+        return text.lines().filter(l -> l.startsWith(name + " ")).map(l -> Double.parseDouble(l.substring(name.length() + 1).trim()))
+                .findFirst().orElseThrow(() -> new AssertionError(name + " is not exported:\n" + text));
+    }
+
+    @Test
     void healthListingAndMetricsAnswerOverHttp() throws Exception {
         try (TestCluster cluster = TestCluster.start(3, dir); CairnClient client = cluster.client()) {
             client.put("http/one", new ByteArrayInputStream(new byte[70_000]));

@@ -248,7 +248,7 @@ final class AdminCommands implements Runnable {
     @Command(name = "gc", mixinStandardHelpOptions = true,
             description = {"Runs one garbage collection epoch: every node marks what puts write or confirm, the chunks of "
                     + "every committed image are marked live, and each node tombstones the rest (docs/gc.md). Puts keep "
-                    + "running meanwhile.",
+                    + "running meanwhile. The coordinator's phases are printed on stderr as they happen.",
                 "Exit 0 when every node swept, 1 when the epoch was abandoned or a node skipped the sweep (the reason "
                     + "is printed: a node down, upload sessions still open past --max-wait)."},
             footer = {"", "Example:", "  cairn admin gc --json | tail -1"})
@@ -265,8 +265,9 @@ final class AdminCommands implements Runnable {
         public Integer call() {
             try (CairnClient cairn = shared.connect()) {
                 System.err.println("gc: running one epoch (waits up to " + maxWaitSeconds + " s for older upload sessions)...");
-                GcMessages.RunReport r = cairn.gc(java.time.Duration.ofSeconds(Math.max(0, maxWaitSeconds)));
-                r.log().forEach(line -> System.err.println("gc: " + line));
+                // The coordinator's phases as they happen, not all at the end.
+                GcMessages.RunReport r = cairn.gc(java.time.Duration.ofSeconds(Math.max(0, maxWaitSeconds)),
+                        line -> System.err.println("gc: " + line));
                 for (GcMessages.SweepReport s : r.sweeps().values()) {
                     System.out.println(s.nodeId() + ": freed " + s.freedChunks() + " chunks, " + Output.bytes(s.freedBytes())
                             + " (" + s.freedBytes() + " bytes); kept " + s.keptChunks() + "; " + s.durationMillis() + " ms");

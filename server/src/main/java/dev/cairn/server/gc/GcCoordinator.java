@@ -11,6 +11,7 @@ import dev.cairn.engine.protocol.GcMessages.SweepReport;
 import dev.cairn.engine.protocol.MessageType;
 import dev.cairn.server.meta.CatalogException;
 import dev.cairn.server.meta.MetaService;
+import dev.cairn.server.metrics.NodeMetrics;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -44,12 +46,18 @@ public final class GcCoordinator implements AutoCloseable {
     static final Duration NODE_TIMEOUT = Duration.ofSeconds(60);
     /** How long one node may take to sweep. */
     static final Duration SWEEP_TIMEOUT = Duration.ofHours(1);
+    /** How often the manifest walk adds a progress line. */
+    static final Duration PROGRESS_EVERY = Duration.ofSeconds(2);
     private static final String ALPHABET = "-./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
 
     private final NodeConfig config;
     private final MetaService meta;
     private final Supplier<ChunkPeers> peers;
     private final Supplier<CairnClient> client;
+    private final NodeMetrics metrics;
+    /** The epoch running now and the last one that ended, for GC_STATUS. */
+    private volatile Epoch running;
+    private volatile Epoch lastEnded;
     /** One epoch at a time from this node; epochs from two coordinators are ordered by the catalog. */
     private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "cairn-gc-coordinator");
@@ -57,15 +65,50 @@ public final class GcCoordinator implements AutoCloseable {
         return t;
     });
 
-    public GcCoordinator(NodeConfig config, MetaService meta, Supplier<ChunkPeers> peers, Supplier<CairnClient> client) {
+    public GcCoordinator(NodeConfig config, MetaService meta, Supplier<ChunkPeers> peers, Supplier<CairnClient> client,
+                         NodeMetrics metrics) {
         this.config = config;
         this.meta = meta;
         this.peers = peers;
         this.client = client;
+        this.metrics = metrics;
     }
 
     public CompletableFuture<RunReport> runAsync(Duration maxSessionWait) {
-        return CompletableFuture.supplyAsync(() -> new Epoch(maxSessionWait).run(), executor);
+        return runAsync(maxSessionWait, UUID.randomUUID());
+    }
+
+    /** Runs one epoch after any epoch in progress here; {@code runId} names it for {@link #status}. */
+    public CompletableFuture<RunReport> runAsync(Duration maxSessionWait, UUID runId) {
+        return CompletableFuture.supplyAsync(() -> {
+            Epoch epoch = new Epoch(maxSessionWait, runId);
+            running = epoch;
+            metrics.gcPhase(NodeMetrics.GcPhase.ARMING);
+            try {
+                RunReport report = epoch.run();
+                metrics.gcEpochEnded(report.completed());
+                return report;
+            } finally {
+                lastEnded = epoch;
+                running = null;
+                metrics.gcPhase(NodeMetrics.GcPhase.IDLE);
+            }
+        }, executor);
+    }
+
+    /** The progress lines of run {@code runId} from line {@code fromLine} on, while it runs and after. */
+    public GcMessages.Progress status(UUID runId, int fromLine) {
+        for (Epoch e : new Epoch[] {running, lastEnded}) {
+            if (e != null && e.runId.equals(runId)) {
+                List<String> lines;
+                synchronized (e.log) {
+                    lines = fromLine >= e.log.size() ? List.of() : List.copyOf(e.log.subList(fromLine, e.log.size()));
+                }
+                return new GcMessages.Progress(e == running ? GcMessages.RunState.RUNNING : GcMessages.RunState.DONE,
+                        e.epoch, fromLine, lines);
+            }
+        }
+        return new GcMessages.Progress(GcMessages.RunState.QUEUED, 0, fromLine, List.of());
     }
 
     /** Thrown inside an epoch to abandon it; the message says why. */
@@ -77,16 +120,18 @@ public final class GcCoordinator implements AutoCloseable {
 
     private final class Epoch {
         private final Duration maxSessionWait;
+        private final UUID runId;
         private final long startNanos = System.nanoTime();
         private final List<String> log = java.util.Collections.synchronizedList(new ArrayList<>());
         private final Map<String, String> skipped = new ConcurrentSkipListMap<>();
         private final List<String> nodes = new ArrayList<>();
-        private long epoch;
+        private volatile long epoch;
         private long liveChunks;
         private long images;
 
-        Epoch(Duration maxSessionWait) {
+        Epoch(Duration maxSessionWait, UUID runId) {
             this.maxSessionWait = maxSessionWait;
+            this.runId = runId;
             config.nodes().forEach(n -> nodes.add(n.id()));
         }
 
@@ -135,6 +180,7 @@ public final class GcCoordinator implements AutoCloseable {
 
         /** Step 2: BEGIN_GC_EPOCH(E), only after every node marks with E. */
         private void begin() {
+            metrics.gcPhase(NodeMetrics.GcPhase.WAITING_FOR_SESSIONS);
             try {
                 long index = meta.beginGcEpoch(epoch).get();
                 say("epoch " + epoch + " began at log index " + index);
@@ -184,11 +230,20 @@ public final class GcCoordinator implements AutoCloseable {
         /** Step 4: every chunk of every committed image, marked E on every node. */
         private void markLive() {
             List<ImageInfo> all = new ArrayList<>();
+            metrics.gcPhase(NodeMetrics.GcPhase.MARKING);
             listAll("", all);
             images = all.size();
             say("marking the chunks of " + images + " images live");
             Set<ChunkId> batch = new HashSet<>();
+            long lastSaid = System.nanoTime();
+            int read = 0;
             for (ImageInfo info : all) {
+                // A line every few seconds, so a long walk shows where it is while it runs.
+                if (System.nanoTime() - lastSaid > PROGRESS_EVERY.toNanos()) {
+                    say("read the manifests of " + read + " of " + images + " images, " + liveChunks + " chunk references");
+                    lastSaid = System.nanoTime();
+                }
+                read++;
                 Set<ChunkId> ids;
                 try {
                     ids = client.get().referencedChunks(info);
@@ -270,6 +325,7 @@ public final class GcCoordinator implements AutoCloseable {
         private Map<String, SweepReport> sweep() {
             List<String> targets = new ArrayList<>(nodes);
             targets.removeAll(skipped.keySet());
+            metrics.gcPhase(NodeMetrics.GcPhase.SWEEPING);
             say("sweeping " + targets.size() + " nodes");
             Map<String, SweepReport> reports = new ConcurrentSkipListMap<>();
             List<CompletableFuture<?>> calls = new ArrayList<>();

@@ -3,6 +3,7 @@ package dev.cairn.server.gc;
 import dev.cairn.engine.ChunkData;
 import dev.cairn.engine.ChunkId;
 import dev.cairn.engine.protocol.GcMessages.SweepReport;
+import dev.cairn.server.metrics.NodeMetrics;
 import dev.cairn.server.store.ChunkStore;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -49,6 +50,7 @@ public final class GcNode implements AutoCloseable {
 
     private final String nodeId;
     private final ChunkStore store;
+    private final NodeMetrics metrics;
     private final Options options;
     private final RocksDB db;
     private final WriteOptions noSync = new WriteOptions().setSync(false);
@@ -58,7 +60,8 @@ public final class GcNode implements AutoCloseable {
     /** The epoch armed since this process started, or 0: only that epoch's marks are complete here. */
     private volatile long armedThisRun;
 
-    private GcNode(String nodeId, ChunkStore store, Options options, RocksDB db, long markingEpoch) {
+    private GcNode(String nodeId, ChunkStore store, NodeMetrics metrics, Options options, RocksDB db, long markingEpoch) {
+        this.metrics = metrics;
         this.nodeId = nodeId;
         this.store = store;
         this.options = options;
@@ -67,12 +70,17 @@ public final class GcNode implements AutoCloseable {
     }
 
     public static GcNode open(String nodeId, Path dir, ChunkStore store) throws IOException {
+        return open(nodeId, dir, store, new NodeMetrics());
+    }
+
+    /** Opens the marks in {@code dir}; marks and sweeps are counted in {@code metrics}. */
+    public static GcNode open(String nodeId, Path dir, ChunkStore store, NodeMetrics metrics) throws IOException {
         Files.createDirectories(dir);
         Options options = new Options().setCreateIfMissing(true);
         try {
             RocksDB db = RocksDB.open(options, dir.toString());
             byte[] e = db.get(EPOCH_KEY);
-            return new GcNode(nodeId, store, options, db, e == null ? 0 : ByteBuffer.wrap(e).getLong());
+            return new GcNode(nodeId, store, metrics, options, db, e == null ? 0 : ByteBuffer.wrap(e).getLong());
         } catch (RocksDBException e) {
             options.close();
             throw new IOException("cannot open the GC marks in " + dir + ": " + e.getMessage(), e);
@@ -162,6 +170,7 @@ public final class GcNode implements AutoCloseable {
                 }
             }
             writeMarks(held, epoch);
+            metrics.gcMarked(held.size());
             return held.size();
         } finally {
             lock.unlockRead(stamp);
@@ -186,6 +195,8 @@ public final class GcNode implements AutoCloseable {
                 break;
             }
             after = page.get(page.size() - 1);
+            long freedBefore = freedChunks;
+            long freedBytesBefore = freedBytes;
             long stamp = lock.writeLock();
             try (WriteBatch forget = new WriteBatch()) {
                 List<byte[]> keys = new ArrayList<>(page.size());
@@ -208,6 +219,7 @@ public final class GcNode implements AutoCloseable {
                     }
                 }
                 db.write(noSync, forget);
+                metrics.gcSwept(freedChunks - freedBefore, freedBytes - freedBytesBefore);
             } catch (RocksDBException e) {
                 throw new IOException("GC sweep failed reading marks: " + e.getMessage(), e);
             } finally {

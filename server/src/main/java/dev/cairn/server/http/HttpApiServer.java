@@ -245,7 +245,7 @@ public final class HttpApiServer implements AutoCloseable {
             out.put("commitIndex", r.commitIndex());
             sendJson(ch, HttpResponseStatus.CREATED, out);
         } catch (RuntimeException e) {
-            sendJson(ch, statusOf(e), error(e.getMessage()));
+            sendJson(ch, failed(e), error(e.getMessage()));
         }
     }
 
@@ -267,7 +267,7 @@ public final class HttpApiServer implements AutoCloseable {
             if (out.started()) {
                 ch.close(); // the status line is gone: a cut chunked stream tells the caller it failed
             } else {
-                sendJson(ch, e instanceof RuntimeException r ? statusOf(r) : HttpResponseStatus.INTERNAL_SERVER_ERROR,
+                sendJson(ch, e instanceof RuntimeException r ? failed(r) : HttpResponseStatus.INTERNAL_SERVER_ERROR,
                         error(e.getMessage()));
             }
         }
@@ -293,7 +293,7 @@ public final class HttpApiServer implements AutoCloseable {
             long index = client.get().delete(name);
             sendJson(ch, HttpResponseStatus.OK, Map.of("name", name, "commitIndex", index));
         } catch (RuntimeException e) {
-            sendJson(ch, statusOf(e), error(e.getMessage()));
+            sendJson(ch, failed(e), error(e.getMessage()));
         }
     }
 
@@ -342,6 +342,14 @@ public final class HttpApiServer implements AutoCloseable {
             return;
         }
         send(ch, HttpResponseStatus.OK, NodeMetrics.contentType(), text.toByteArray());
+    }
+
+    /** The status of a failed transfer; a quorum that could not be met is counted in the metrics. */
+    private HttpResponseStatus failed(RuntimeException e) {
+        if (e instanceof CairnException.QuorumUnavailable) {
+            metrics.httpQuorumFailure();
+        }
+        return statusOf(e);
     }
 
     static HttpResponseStatus statusOf(RuntimeException e) {

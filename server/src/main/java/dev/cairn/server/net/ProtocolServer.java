@@ -155,7 +155,11 @@ public final class ProtocolServer implements AutoCloseable {
             out = encode(ctx.alloc(), requestId, RequestHandler.Response.error(ErrorCode.INTERNAL, "answer too large: " + e.getMessage()));
         }
         if (r.type() == MessageType.ERROR) {
-            metrics.error(Messages.Error.decode(r.header()).code());
+            ErrorCode code = Messages.Error.decode(r.header()).code();
+            metrics.error(code);
+            if (code == ErrorCode.UNAVAILABLE) {
+                metrics.metadataQuorumFailure(); // the metadata group has no majority (or no leader) for this request
+            }
         }
         metrics.sent(out.readableBytes());
         ctx.writeAndFlush(out).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);

@@ -17,14 +17,21 @@ import dev.cairn.server.replication.Replicator;
 import dev.cairn.server.meta.CatalogException;
 import dev.cairn.server.meta.MetaService;
 import dev.cairn.server.meta.MetaStatus;
+import dev.cairn.server.metrics.NodeMetrics;
 import dev.cairn.server.store.ChunkCorruptException;
 import dev.cairn.server.store.ChunkStore;
 import dev.cairn.server.store.ChunkStoreFailedException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -53,9 +60,26 @@ public final class RequestHandler {
     private final GcNode gc;
     private final GcCoordinator coordinator;
     private final Messages.ClusterInfo clusterInfo;
+    private final NodeMetrics metrics;
+    /**
+     * Chunks this node answered "corrupt" for recently: a reader that then sends a verified copy
+     * (read-repair) replaces the bad one, which a plain append would keep as "already present".
+     * Bounded; a chunk that falls out is left to scrub.
+     */
+    private final Set<ChunkId> corruptSeen = Collections.newSetFromMap(new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<ChunkId, Boolean> eldest) {
+            return size() > MAX_CORRUPT_REMEMBERED;
+        }
+    });
+    /** A test seam: how long GET_CHUNKS answers are held back, to play a slow or stalled node. */
+    private volatile Duration chunkReadDelay = Duration.ZERO;
+
+    static final int MAX_CORRUPT_REMEMBERED = 4096;
 
     public RequestHandler(NodeConfig config, ChunkStore store, MetaService meta, Replicator replicator, GcNode gc,
-                          GcCoordinator coordinator) {
+                          GcCoordinator coordinator, NodeMetrics metrics) {
+        this.metrics = metrics;
         this.config = config;
         this.store = store;
         this.meta = meta;
@@ -95,11 +119,17 @@ public final class RequestHandler {
                 }
                 List<ChunkData> chunks = Messages.decodeChunks(request.header(), request.payload(),
                         config.limits().maxChunkBytes());
+                replaceCorrupt(chunks);
                 // Marked with the marking epoch, then appended; the store completes this only after
                 // the fdatasync that covers every chunk.
                 yield gc.put(chunks).thenApply(v -> Response.of(type, ByteBuffer.allocate(0)));
             }
-            case GET_CHUNKS -> done(getChunks(Messages.decodeIds(request.header())));
+            case GET_CHUNKS -> {
+                List<ChunkId> ids = Messages.decodeIds(request.header());
+                Duration delay = chunkReadDelay;
+                yield delay.isZero() ? done(getChunks(ids)) : CompletableFuture.supplyAsync(() -> getChunks(ids),
+                        CompletableFuture.delayedExecutor(delay.toNanos(), TimeUnit.NANOSECONDS));
+            }
             case COMMIT_IMAGE -> {
                 Messages.CommitImage commit = Messages.CommitImage.decode(request.header());
                 // With the caller's call id, a retry after a lost reply gets the first result.
@@ -114,7 +144,12 @@ public final class RequestHandler {
                     index = commit.call() == null ? meta.commitImage(commit.name(), commit.root())
                             : meta.commitImage(commit.name(), commit.root(), commit.call().clientId(), commit.call().callId());
                 }
-                yield index.thenApply(i -> Response.of(type, Messages.encodeLong(i)));
+                yield index.thenApply(i -> {
+                    if (commit.newStoredBytes() != Messages.CommitImage.UNKNOWN) {
+                        metrics.putCommitted(commit.root().logicalBytes(), commit.newStoredBytes());
+                    }
+                    return Response.of(type, Messages.encodeLong(i));
+                });
             }
             case GET_IMAGE -> {
                 ImageName name = Messages.decodeName(request.header());
@@ -175,8 +210,16 @@ public final class RequestHandler {
                     }
                 });
             }
-            case GC_RUN -> coordinator.runAsync(java.time.Duration.ofMillis(GcMessages.decodeRun(request.header())))
-                    .thenApply(report -> Response.of(type, report.encode()));
+            case GC_RUN -> {
+                GcMessages.Run run = GcMessages.Run.decode(request.header());
+                Duration wait = Duration.ofMillis(run.maxSessionWaitMillis());
+                yield (run.runId() == null ? coordinator.runAsync(wait) : coordinator.runAsync(wait, run.runId()))
+                        .thenApply(report -> Response.of(type, report.encode()));
+            }
+            case GC_STATUS -> {
+                GcMessages.StatusRequest status = GcMessages.StatusRequest.decode(request.header());
+                yield done(Response.of(type, coordinator.status(status.runId(), status.fromLine()).encode()));
+            }
             case ERROR -> throw new ProtocolException("an ERROR frame is not a request");
         };
     }
@@ -202,11 +245,46 @@ public final class RequestHandler {
             } catch (ChunkCorruptException e) {
                 found.add(null);
                 status.add(Messages.ChunkStatus.CORRUPT);
+                synchronized (corruptSeen) {
+                    corruptSeen.add(id);
+                }
             } catch (IOException e) {
                 throw new CompletionException(e);
             }
         }
         return new Response(MessageType.GET_CHUNKS, Messages.encodeFetched(ids, found, status), payload);
+    }
+
+    /**
+     * For each incoming chunk this node last answered "corrupt" for and whose bytes verify, drops
+     * the bad copy from the index first, so the append stores the good one (as scrub does: the
+     * verified replacement is in hand before the bad copy goes).
+     */
+    private void replaceCorrupt(List<ChunkData> chunks) {
+        List<ChunkData> replacing = new ArrayList<>();
+        synchronized (corruptSeen) {
+            if (corruptSeen.isEmpty()) {
+                return;
+            }
+            for (ChunkData c : chunks) {
+                if (corruptSeen.remove(c.id())) {
+                    replacing.add(c);
+                }
+            }
+        }
+        for (ChunkData c : replacing) {
+            if (c.verify()) {
+                io(() -> store.delete(c.id()));
+            }
+        }
+    }
+
+    /**
+     * A test seam: holds back every GET_CHUNKS answer of this node by {@code delay} (without
+     * blocking a worker), to play a node that is slow or stalled for reads.
+     */
+    public void delayChunkReads(Duration delay) {
+        this.chunkReadDelay = java.util.Objects.requireNonNull(delay, "delay");
     }
 
     private interface IoCall<T> {

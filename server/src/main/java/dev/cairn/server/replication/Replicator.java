@@ -7,6 +7,7 @@ import dev.cairn.engine.ChunkId;
 import dev.cairn.engine.protocol.Messages;
 import dev.cairn.engine.protocol.ReplicationMessages.RepairReport;
 import dev.cairn.engine.protocol.ReplicationMessages.ScrubReport;
+import dev.cairn.server.metrics.NodeMetrics;
 import dev.cairn.server.store.ChunkCorruptException;
 import dev.cairn.server.store.ChunkStore;
 import java.io.IOException;
@@ -50,11 +51,13 @@ public final class Replicator implements AutoCloseable {
     private final NodeConfig config;
     private final ChunkStore store;
     private final Supplier<ChunkPeers> peers;
+    private final NodeMetrics metrics;
     private final ScheduledExecutorService scheduler;
     private final Object passLock = new Object();
     private volatile RepairReport last;
 
-    public Replicator(NodeConfig config, ChunkStore store, Supplier<ChunkPeers> peers) {
+    public Replicator(NodeConfig config, ChunkStore store, Supplier<ChunkPeers> peers, NodeMetrics metrics) {
+        this.metrics = metrics;
         this.config = config;
         this.store = store;
         this.peers = peers;
@@ -124,6 +127,7 @@ public final class Replicator implements AutoCloseable {
         final Set<String> unreachable = new HashSet<>();
 
         void step(List<ChunkId> ids) {
+            long scannedBefore = scanned;
             ChunkPeers cluster = peers.get();
             String self = config.nodeId();
             int n = cluster.replicas();
@@ -188,6 +192,8 @@ public final class Replicator implements AutoCloseable {
                     }
                 }
             }
+            // Progress as the pass goes, not only in its report: a pass over millions of chunks is long.
+            metrics.repairChecked(scanned - scannedBefore);
             push.forEach((peer, missing) -> send(cluster, peer, missing));
         }
 
@@ -219,6 +225,7 @@ public final class Replicator implements AutoCloseable {
                 cluster.put(peer, batch).get(PEER_TIMEOUT_SECONDS, TimeUnit.SECONDS);
                 copies += batch.size();
                 bytes += batchBytes;
+                metrics.repairCopied(batch.size(), batchBytes);
             } catch (ExecutionException | TimeoutException e) {
                 unreachable.add(peer);
                 LOG.debug("repair copies to {} failed: {}", peer, e.toString());
@@ -267,6 +274,7 @@ public final class Replicator implements AutoCloseable {
                 if (ids.isEmpty()) {
                     break;
                 }
+                long corruptBefore = corrupt;
                 for (ChunkId id : ids) {
                     checked++;
                     if (isIntact(id)) {
@@ -279,6 +287,7 @@ public final class Replicator implements AutoCloseable {
                         unrepairable++;
                     }
                 }
+                metrics.scrubChecked(ids.size(), corrupt - corruptBefore);
                 after = ids.get(ids.size() - 1);
             }
             return new ScrubReport(config.nodeId(), checked, corrupt, repaired, unrepairable,

@@ -36,7 +36,8 @@ class FailedStoreRequestTest {
         try (ChunkStore store = ChunkStore.open(dir.resolve("chunks"), ChunkStoreOptions.defaults(),
                 ChunkStore.FDATASYNC, faults.opener(), ChunkStore.NO_HOOK);
              GcNode gc = GcNode.open("node-1", dir.resolve("gc"), store)) {
-            RequestHandler handler = new RequestHandler(config, store, null, null, gc, null);
+            RequestHandler handler = new RequestHandler(config, store, null, null, gc, null,
+                    new dev.cairn.server.metrics.NodeMetrics());
             faults.failFsync = true;
             // The first PUT meets the fsync error itself, the second finds the store already failed.
             for (long seed : new long[] {1, 2}) {

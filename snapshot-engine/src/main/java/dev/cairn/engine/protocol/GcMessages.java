@@ -56,19 +56,92 @@ public final class GcMessages {
         return epoch;
     }
 
-    /** GC_RUN request: how long the coordinator may wait for upload sessions older than the epoch. */
-    public static ByteBuffer encodeRun(long maxSessionWaitMillis) {
-        return new WireWriter(8).i64(maxSessionWaitMillis).toBuffer();
+    /**
+     * GC_RUN request: how long the coordinator may wait for upload sessions older than the epoch,
+     * and optionally an id the caller picked for this run, to follow it with GC_STATUS.
+     */
+    public record Run(long maxSessionWaitMillis, UUID runId) {
+        public Run {
+            if (maxSessionWaitMillis < 0) {
+                throw new ProtocolException("session wait " + maxSessionWaitMillis + " ms is negative");
+            }
+        }
+
+        public ByteBuffer encode() {
+            WireWriter w = new WireWriter(24).i64(maxSessionWaitMillis);
+            if (runId != null) {
+                w.i64(runId.getMostSignificantBits()).i64(runId.getLeastSignificantBits());
+            }
+            return w.toBuffer();
+        }
+
+        /** Decodes a request with or without the run id (an older client sends none). */
+        public static Run decode(ByteBuffer header) {
+            WireReader r = new WireReader(header);
+            long wait = r.i64("session wait");
+            UUID runId = r.remaining() > 0 ? new UUID(r.i64("run id"), r.i64("run id")) : null;
+            r.end("GC run request");
+            return new Run(wait, runId);
+        }
     }
 
-    public static long decodeRun(ByteBuffer header) {
-        WireReader r = new WireReader(header);
-        long wait = r.i64("session wait");
-        r.end("GC run request");
-        if (wait < 0) {
-            throw new ProtocolException("session wait " + wait + " ms is negative");
+    public static ByteBuffer encodeRun(long maxSessionWaitMillis) {
+        return new Run(maxSessionWaitMillis, null).encode();
+    }
+
+    /** GC_STATUS request: the run to report on, and the first progress line the caller has not seen. */
+    public record StatusRequest(UUID runId, int fromLine) {
+        public ByteBuffer encode() {
+            return new WireWriter(20).i64(runId.getMostSignificantBits()).i64(runId.getLeastSignificantBits())
+                    .i32(fromLine).toBuffer();
         }
-        return wait;
+
+        public static StatusRequest decode(ByteBuffer header) {
+            WireReader r = new WireReader(header);
+            StatusRequest s = new StatusRequest(new UUID(r.i64("run id"), r.i64("run id")), r.i32("first line"));
+            r.end("GC status request");
+            if (s.fromLine < 0) {
+                throw new ProtocolException("first line " + s.fromLine + " is negative");
+            }
+            return s;
+        }
+    }
+
+    /** Where a GC run is: waiting behind another epoch of the same coordinator, running, or done. */
+    public enum RunState {
+        /** Not started on this node (queued behind a running epoch), or not known here. */
+        QUEUED,
+        RUNNING,
+        DONE
+    }
+
+    /**
+     * GC_STATUS answer: the run's state, its epoch (0 while queued), and its progress lines from
+     * {@code fromLine} on; the lines are those the GC_RUN answer carries in its log at the end.
+     */
+    public record Progress(RunState state, long epoch, int fromLine, List<String> lines) {
+        public ByteBuffer encode() {
+            WireWriter w = new WireWriter(256).u8(state.ordinal()).i64(epoch).i32(fromLine).i32(lines.size());
+            lines.forEach(w::string);
+            return w.toBuffer();
+        }
+
+        public static Progress decode(ByteBuffer header) {
+            WireReader r = new WireReader(header);
+            int state = r.u8("run state");
+            if (state >= RunState.values().length) {
+                throw new ProtocolException("unknown GC run state " + state);
+            }
+            long epoch = r.i64("epoch");
+            int from = r.i32("first line");
+            int n = r.count("progress lines", 2);
+            List<String> lines = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                lines.add(r.string("progress line"));
+            }
+            r.end("GC status");
+            return new Progress(RunState.values()[state], epoch, from, lines);
+        }
     }
 
     /** GC_MARK request: the epoch, then chunk ids that are live in it. */

@@ -39,6 +39,8 @@ public enum MessageType {
     GC_SWEEP(16),
     /** Run one GC epoch with this node as the coordinator; answers with what each node freed. */
     GC_RUN(17),
+    /** The progress lines of a GC run this node coordinates, while it runs. */
+    GC_STATUS(18),
     /** A failed request: an error code and a message. Only in responses. */
     ERROR(127);
 

@@ -238,22 +238,38 @@ public final class Messages {
     /**
      * COMMIT_IMAGE request; {@code call} is null for a caller that does not retry, {@code session}
      * the upload session whose chunks the image references (null only before the first GC epoch).
-     * The session is a trailing optional field, so an older client's request still decodes.
+     * The session is a trailing optional field, so an older client's request still decodes;
+     * {@code newStoredBytes} (the put's figure for the node's dedup metrics, or {@link #UNKNOWN})
+     * is another.
      */
-    public record CommitImage(ImageName name, ImageRoot root, CallId call, java.util.UUID session) {
+    public record CommitImage(ImageName name, ImageRoot root, CallId call, java.util.UUID session, long newStoredBytes) {
+        /** Tag of the optional session field after the call id. */
+        private static final int SESSION_FIELD = 1;
+        /** Tag of the optional put figure: encoded bytes of the chunks the put had to send (once, not per replica). */
+        private static final int NEW_BYTES_FIELD = 2;
+        /** {@link #newStoredBytes} of a commit whose client did not say (older clients, tests). */
+        public static final long UNKNOWN = -1;
+
         public CommitImage(ImageName name, ImageRoot root) {
-            this(name, root, null, null);
+            this(name, root, null, null, UNKNOWN);
         }
 
         public CommitImage(ImageName name, ImageRoot root, CallId call) {
-            this(name, root, call, null);
+            this(name, root, call, null, UNKNOWN);
+        }
+
+        public CommitImage(ImageName name, ImageRoot root, CallId call, java.util.UUID session) {
+            this(name, root, call, session, UNKNOWN);
         }
 
         public ByteBuffer encode() {
-            WireWriter w = new WireWriter(360).string(name.value()).bytes(root.encode());
+            WireWriter w = new WireWriter(368).string(name.value()).bytes(root.encode());
             writeCall(w, call);
             if (session != null) {
-                w.u8(1).i64(session.getMostSignificantBits()).i64(session.getLeastSignificantBits());
+                w.u8(SESSION_FIELD).i64(session.getMostSignificantBits()).i64(session.getLeastSignificantBits());
+            }
+            if (newStoredBytes >= 0) {
+                w.u8(NEW_BYTES_FIELD).i64(newStoredBytes);
             }
             return w.toBuffer();
         }
@@ -264,15 +280,27 @@ public final class Messages {
             byte[] root = r.bytes("image root");
             CallId call = readCall(r);
             java.util.UUID session = null;
-            if (r.remaining() > 0) {
+            long newBytes = UNKNOWN;
+            // Optional tagged fields, in tag order; a node of an older build refuses what it does not know.
+            int lastTag = 0;
+            while (r.remaining() > 0) {
                 int trailing = r.remaining();
-                if (r.u8("session flag") != 1) {
+                int tag = r.u8("field tag");
+                if (tag <= lastTag || (tag != SESSION_FIELD && tag != NEW_BYTES_FIELD)) {
                     throw new ProtocolException("commit request has " + trailing + " unexpected trailing bytes");
                 }
-                session = new java.util.UUID(r.i64("session id"), r.i64("session id"));
+                lastTag = tag;
+                if (tag == SESSION_FIELD) {
+                    session = new java.util.UUID(r.i64("session id"), r.i64("session id"));
+                } else {
+                    newBytes = r.i64("new stored bytes");
+                    if (newBytes < 0) {
+                        throw new ProtocolException("commit request says the put sent " + newBytes + " new bytes");
+                    }
+                }
             }
             r.end("commit request");
-            return new CommitImage(name, decodeRoot(root), call, session);
+            return new CommitImage(name, decodeRoot(root), call, session, newBytes);
         }
     }
 

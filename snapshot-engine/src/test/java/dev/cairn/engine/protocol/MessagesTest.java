@@ -127,6 +127,27 @@ class MessagesTest {
     }
 
     @Test
+    void commitImageCarriesSessionAndNewBytesAsOptionalTaggedFields() {
+        ImageName name = new ImageName("job/ckpt.2");
+        java.util.UUID session = new java.util.UUID(7, 9);
+        Messages.CallId call = new Messages.CallId(new java.util.UUID(1, 2), 3);
+        for (Messages.CommitImage commit : List.of(
+                new Messages.CommitImage(name, root(2), call, session, 123_456),
+                new Messages.CommitImage(name, root(2), call, null, 0),
+                new Messages.CommitImage(name, root(2), call, session))) {
+            assertEquals(commit, Messages.CommitImage.decode(commit.encode()));
+        }
+        assertEquals(Messages.CommitImage.UNKNOWN, Messages.CommitImage.decode(
+                new Messages.CommitImage(name, root(2), call, session).encode()).newStoredBytes());
+        // Fields out of tag order are not a message any build wrote.
+        ByteBuffer plain = new Messages.CommitImage(name, root(2), call).encode();
+        ByteBuffer swapped = ByteBuffer.allocate(plain.remaining() + 9 + 17);
+        swapped.put(plain.duplicate()).put((byte) 2).putLong(5).put((byte) 1).putLong(7).putLong(9).flip();
+        ProtocolException e = assertThrows(ProtocolException.class, () -> Messages.CommitImage.decode(swapped));
+        assertTrue(e.getMessage().contains("unexpected trailing bytes"), e.getMessage());
+    }
+
+    @Test
     void nameRoundTrips() {
         ImageName name = new ImageName("img/a");
         assertEquals(name, Messages.decodeName(Messages.encodeName(name)));
