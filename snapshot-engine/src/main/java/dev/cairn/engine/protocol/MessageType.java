@@ -39,6 +39,12 @@ public enum MessageType {
     GC_SWEEP(16),
     /** Run one GC epoch with this node as the coordinator; answers with what each node freed. */
     GC_RUN(17),
+    /** The membership recorded in the catalog and the Raft configuration, read through the leader. */
+    MEMBERS(18),
+    /** Add a node: change the Raft configuration, then record it in the catalog as active. */
+    ADD_NODE(19),
+    /** Remove a node: mark it leaving, or (once its chunks are re-replicated) drop it from Raft and the catalog. */
+    REMOVE_NODE(20),
     /** A failed request: an error code and a message. Only in responses. */
     ERROR(127);
 
