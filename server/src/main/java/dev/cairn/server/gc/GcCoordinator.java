@@ -87,7 +87,16 @@ public final class GcCoordinator implements AutoCloseable {
 
         Epoch(Duration maxSessionWait) {
             this.maxSessionWait = maxSessionWait;
-            config.nodes().forEach(n -> nodes.add(n.id()));
+            // Every member, active or leaving, as the catalog holds them now; the config's list is only
+            // the first membership.
+            try {
+                ChunkPeers view = peers.get();
+                view.refresh();
+                nodes.addAll(view.nodeIds());
+            } catch (RuntimeException e) {
+                LOG.warn("GC uses the nodes of the config: cannot read the membership: {}", e.toString());
+                config.nodes().forEach(n -> nodes.add(n.id()));
+            }
         }
 
         RunReport run() {

@@ -96,6 +96,7 @@ public final class Replicator implements AutoCloseable {
     public RepairReport repairNow() {
         synchronized (passLock) {
             long start = System.currentTimeMillis();
+            refreshMembership();
             Pass pass = new Pass();
             ChunkId after = null;
             while (true) {
@@ -111,6 +112,19 @@ public final class Replicator implements AutoCloseable {
                     pass.copies, pass.bytes, pass.unreachable.size(), end, end - start);
             last = report;
             return report;
+        }
+    }
+
+    /**
+     * Places chunks by the membership the catalog holds now, so that a pass after a node was added
+     * or marked leaving copies chunks to their new placement. A failure keeps the last view: this
+     * node then repairs by the membership it knew, which is never worse than not repairing.
+     */
+    private void refreshMembership() {
+        try {
+            peers.get().refresh();
+        } catch (RuntimeException e) {
+            LOG.warn("repair pass uses the membership it knew: cannot refresh it: {}", e.toString());
         }
     }
 
@@ -300,7 +314,10 @@ public final class Replicator implements AutoCloseable {
 
     private boolean replaceFromPeer(ChunkId id) {
         ChunkPeers cluster = peers.get();
-        for (String node : cluster.placement().nodesFor(id, config.nodes().size())) {
+        // The placement nodes first (the likeliest holders), then every other member (a leaving one).
+        List<String> order = new ArrayList<>(cluster.placement().nodesFor(id, cluster.placement().nodeIds().size()));
+        cluster.nodeIds().stream().filter(n -> !order.contains(n)).forEach(order::add);
+        for (String node : order) {
             if (node.equals(config.nodeId())) {
                 continue;
             }
