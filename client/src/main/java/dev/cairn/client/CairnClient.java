@@ -4,6 +4,7 @@ import dev.cairn.config.ClientConfig;
 import dev.cairn.engine.ImageName;
 import dev.cairn.engine.manifest.ImageInfo;
 import dev.cairn.engine.protocol.GcMessages;
+import dev.cairn.engine.protocol.MembershipMessages;
 import dev.cairn.engine.protocol.Messages;
 import dev.cairn.engine.protocol.MessageType;
 import dev.cairn.engine.protocol.ReplicationMessages;
@@ -242,6 +243,159 @@ public final class CairnClient implements AutoCloseable {
         }
         java.util.concurrent.CompletableFuture.allOf(calls.toArray(java.util.concurrent.CompletableFuture[]::new)).join();
         return new NodeReports<>(reports, failures);
+    }
+
+    // ---- membership
+
+    /** How long a membership request may take: a Raft configuration change waits for the new peer's catch-up. */
+    static final java.time.Duration MEMBERSHIP_TIMEOUT = java.time.Duration.ofMinutes(2);
+    /** How long every node may take to apply a membership change to its catalog replica. */
+    static final java.time.Duration MEMBERSHIP_APPLY_TIMEOUT = java.time.Duration.ofSeconds(30);
+
+    /** The membership recorded in the catalog, and the peers of the Raft configuration, as one node knows them. */
+    public MembershipMessages.MemberList members() {
+        return MembershipMessages.MemberList.decode(cluster.metadataCall(MessageType.MEMBERS, ByteBuffer.allocate(0)).header());
+    }
+
+    /**
+     * Adds a node, which must already run with {@code join: true} in its config: the Raft group
+     * takes it in, the catalog records it as active (a placement target from then on), and a
+     * repair pass on every node copies each chunk whose placement now includes it. {@code progress}
+     * is told each step. Fails (the node stays added) when the census after the repair still finds
+     * chunks below N; {@code cairn admin repair} then finishes the job.
+     */
+    public NodeChange addNode(MembershipMessages.Member node, java.util.function.Consumer<String> progress) {
+        progress.accept("adding " + node.id() + " (" + node.endpoint() + (node.zone().isEmpty() ? "" : ", zone " + node.zone())
+                + ") to the Raft group and the catalog");
+        long index = Messages.decodeLong(cluster.metadataCall(MessageType.ADD_NODE, node.encode(), null, MEMBERSHIP_TIMEOUT).header());
+        progress.accept(node.id() + " is a member (membership index " + index + ")");
+        awaitMembership(index, progress);
+        NodeChange change = rebalance("add", node.id(), index, progress);
+        if (change.chunksBelowReplicas() > 0 || !change.failedNodes().isEmpty()) {
+            throw new CairnException("node " + node.id() + " was added, but " + change.chunksBelowReplicas()
+                    + " chunks are still below N after the repair" + failedSuffix(change) + "; run cairn admin repair");
+        }
+        return change;
+    }
+
+    /**
+     * Removes a node: marks it leaving (refused when fewer than N active nodes would remain), repairs
+     * so that every chunk has N copies on the remaining placement nodes, checks that with a census,
+     * and only then drops the node from the Raft group and the catalog. When the census finds
+     * chunks below N or a node does not answer, the node stays (leaving) and this fails; run it
+     * again once the cause is fixed.
+     */
+    public NodeChange removeNode(String nodeId, java.util.function.Consumer<String> progress) {
+        MembershipMessages.MemberList members = members();
+        if (members.members().stream().noneMatch(m -> m.id().equals(nodeId))) {
+            throw new CairnException("node " + nodeId + " is not a member; cairn admin nodes lists them");
+        }
+        progress.accept("marking " + nodeId + " leaving: it is no longer a placement target");
+        long leaving = Messages.decodeLong(cluster.metadataCall(MessageType.REMOVE_NODE,
+                new MembershipMessages.RemoveNode(nodeId, MembershipMessages.RemovePhase.MARK_LEAVING).encode(), nodeId,
+                MEMBERSHIP_TIMEOUT).header());
+        awaitMembership(leaving, progress);
+        NodeChange repaired = rebalance("remove", nodeId, leaving, progress);
+        if (repaired.chunksBelowReplicas() > 0 || !repaired.failedNodes().isEmpty()) {
+            throw new CairnException("node " + nodeId + " was not removed: " + repaired.chunksBelowReplicas()
+                    + " chunks still have fewer than N=" + cluster.replicas() + " copies without it" + failedSuffix(repaired)
+                    + "; it stays leaving (serving reads, no longer a placement target); run the remove again when the cause is fixed");
+        }
+        progress.accept("every chunk has N=" + cluster.replicas() + " copies without " + nodeId
+                + "; dropping it from the Raft group and the catalog");
+        long dropped = Messages.decodeLong(cluster.metadataCall(MessageType.REMOVE_NODE,
+                new MembershipMessages.RemoveNode(nodeId, MembershipMessages.RemovePhase.DROP).encode(), nodeId,
+                MEMBERSHIP_TIMEOUT).header());
+        awaitMembership(dropped, progress);
+        progress.accept(nodeId + " is removed; stop its process (cairn server) now");
+        return new NodeChange("remove", nodeId, dropped, repaired.copiesMade(), repaired.bytesCopied(),
+                repaired.chunksCounted(), repaired.chunksBelowReplicas(), repaired.failedNodes());
+    }
+
+    /** Adds {@code replacement} (running with {@code join: true}), then removes {@code oldId}; see the two steps. */
+    public NodeChange replaceNode(String oldId, MembershipMessages.Member replacement, java.util.function.Consumer<String> progress) {
+        if (members().members().stream().noneMatch(m -> m.id().equals(oldId))) {
+            throw new CairnException("node " + oldId + " is not a member; cairn admin nodes lists them");
+        }
+        NodeChange added = addNode(replacement, progress);
+        NodeChange removed = removeNode(oldId, progress);
+        return new NodeChange("replace", replacement.id(), removed.membershipIndex(), added.copiesMade() + removed.copiesMade(),
+                added.bytesCopied() + removed.bytesCopied(), removed.chunksCounted(), removed.chunksBelowReplicas(),
+                removed.failedNodes());
+    }
+
+    private static String failedSuffix(NodeChange change) {
+        return change.failedNodes().isEmpty() ? "" : " (no answer from " + String.join(", ", change.failedNodes().keySet())
+                + ": " + String.join("; ", change.failedNodes().values()) + ")";
+    }
+
+    /**
+     * Waits (bounded) until every member reports a membership at least as new as {@code index},
+     * so that their repair passes place chunks by it; then switches this client to it.
+     */
+    private void awaitMembership(long index, java.util.function.Consumer<String> progress) {
+        long deadline = System.nanoTime() + MEMBERSHIP_APPLY_TIMEOUT.toNanos();
+        cluster.refresh();
+        while (true) {
+            List<String> behind = new ArrayList<>();
+            for (NodeConnection node : cluster.nodes()) {
+                try {
+                    if (cluster.clusterInfoOf(node.nodeId()).membershipIndex() < index) {
+                        behind.add(node.nodeId());
+                    }
+                } catch (CairnException e) {
+                    behind.add(node.nodeId() + " (" + e.getMessage() + ")");
+                }
+            }
+            if (behind.isEmpty()) {
+                cluster.refresh();
+                return;
+            }
+            if (System.nanoTime() - deadline > 0) {
+                throw new CairnException("membership index " + index + " did not reach " + String.join(", ", behind)
+                        + " within " + MEMBERSHIP_APPLY_TIMEOUT.toSeconds() + " s; check those nodes (cairn admin health)"
+                        + " and run the command again");
+            }
+            cluster.refresh(); // a node added meanwhile is asked too
+            try {
+                Thread.sleep(100); // polling a condition with a deadline
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CairnException("interrupted");
+            }
+        }
+    }
+
+    /** A repair pass on every member (copies to the new placement), then a census pass that should find nothing to do. */
+    private NodeChange rebalance(String action, String nodeId, long index, java.util.function.Consumer<String> progress) {
+        progress.accept("repair: copying chunks to their new placement nodes on every node...");
+        NodeReports<ReplicationMessages.RepairReport> pass = repair(ReplicationMessages.RepairMode.RUN,
+                (node, done, total, error) -> progress.accept("repair: " + node + " " + (error == null ? "done" : "failed: " + error)
+                        + " (" + done + "/" + total + ")"));
+        long copies = 0;
+        long bytes = 0;
+        for (ReplicationMessages.RepairReport r : pass.reports().values()) {
+            copies += r.copiesRepaired();
+            bytes += r.bytesRepaired();
+        }
+        progress.accept("census: counting copies on the placement nodes...");
+        NodeReports<ReplicationMessages.RepairReport> census = repair(ReplicationMessages.RepairMode.RUN, NodeListener.NONE);
+        java.util.Map<String, String> failed = new java.util.TreeMap<>(pass.failures());
+        failed.putAll(census.failures());
+        long counted = 0;
+        long below = 0;
+        for (ReplicationMessages.RepairReport r : census.reports().values()) {
+            counted += r.scannedChunks();
+            below += r.belowReplicas();
+            copies += r.copiesRepaired();
+            bytes += r.bytesRepaired();
+            if (r.unreachablePeers() > 0) {
+                failed.putIfAbsent(r.nodeId(), r.unreachablePeers() + " peer(s) unreachable during its census");
+            }
+        }
+        progress.accept("census: " + counted + " chunks, " + below + " below N=" + cluster.replicas() + "; " + copies
+                + " copies made");
+        return new NodeChange(action, nodeId, index, copies, bytes, counted, below, failed);
     }
 
     /** The cluster's membership and quorums as the contacted node reported them. */

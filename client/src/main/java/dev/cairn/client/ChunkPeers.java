@@ -26,6 +26,21 @@ public final class ChunkPeers implements AutoCloseable {
         return new ChunkPeers(Cluster.connect(config));
     }
 
+    /** Asks the cluster for its membership again: placement and peers follow nodes added or removed. */
+    public void refresh() {
+        cluster.refresh();
+    }
+
+    /** The log index of the membership this view was built from (0: from a config, before any was recorded). */
+    public long membershipIndex() {
+        return cluster.info().membershipIndex();
+    }
+
+    /** The ids of every member (active and leaving), the nodes repair and GC talk to. */
+    public List<String> nodeIds() {
+        return cluster.info().nodes().stream().map(Messages.Peer::id).toList();
+    }
+
     public Placement placement() {
         return cluster.placement();
     }

@@ -26,9 +26,10 @@ import java.util.concurrent.TimeoutException;
  */
 final class Cluster implements AutoCloseable {
 
-    private final Messages.ClusterInfo info;
-    private final Placement placement;
-    private final Map<String, NodeConnection> connections;
+    /** What the cluster looked like at the last CLUSTER_INFO: replaced whole by {@link #refresh}. */
+    private record View(Messages.ClusterInfo info, Placement placement, Map<String, NodeConnection> connections) {}
+
+    private volatile View view;
     private final EventLoopGroup group;
     private final ClientConfig config;
     private volatile String preferredNode;
@@ -38,18 +39,63 @@ final class Cluster implements AutoCloseable {
 
     private Cluster(ClientConfig config, Messages.ClusterInfo info, EventLoopGroup group) {
         this.config = config;
-        this.info = info;
         this.group = group;
-        List<String> ids = new ArrayList<>();
-        Map<String, NodeConnection> byId = new LinkedHashMap<>();
-        for (Messages.Peer peer : info.nodes()) {
-            ids.add(peer.id());
-            byId.put(peer.id(), new NodeConnection(peer.id(), peer.host(), peer.port(),
-                    Limits.DEFAULT_MAX_FRAME_BYTES, config.requestTimeout(), group));
-        }
-        this.placement = new Placement(ids);
-        this.connections = byId;
+        this.view = view(info, Map.of());
         this.preferredNode = info.nodeId();
+    }
+
+    /**
+     * A view of {@code info}, reusing the open connections of nodes whose endpoint did not change.
+     * Placement is over the active nodes only; leaving nodes stay reachable for reads and repair.
+     */
+    private View view(Messages.ClusterInfo info, Map<String, NodeConnection> previous) {
+        Map<String, NodeConnection> byId = new LinkedHashMap<>();
+        Map<String, String> zones = new LinkedHashMap<>();
+        for (Messages.Peer peer : info.nodes()) {
+            NodeConnection old = previous.get(peer.id());
+            byId.put(peer.id(), old != null && old.endpoint().equals(peer.endpoint()) ? old
+                    : new NodeConnection(peer.id(), peer.host(), peer.port(), Limits.DEFAULT_MAX_FRAME_BYTES,
+                    config.requestTimeout(), group));
+            if (peer.active()) {
+                zones.put(peer.id(), peer.zone());
+            }
+        }
+        if (zones.isEmpty()) {
+            throw new CairnException("node " + info.nodeId() + " reports no active node; check its membership (cairn admin nodes)");
+        }
+        return new View(info, new Placement(zones), byId);
+    }
+
+    /**
+     * Asks the cluster for its membership again and switches to it: after a node was added or
+     * removed. Connections to nodes that left are closed.
+     */
+    void refresh() {
+        View old = view;
+        NodeConnection.Reply reply = metadataCall(MessageType.CLUSTER_INFO, ByteBuffer.allocate(0));
+        Messages.ClusterInfo info = Messages.ClusterInfo.decode(reply.header());
+        View fresh = view(info, old.connections());
+        view = fresh;
+        old.connections().forEach((id, c) -> {
+            if (fresh.connections().get(id) != c) {
+                c.close();
+            }
+        });
+    }
+
+    /** The membership as node {@code nodeId} reports it now (not cached). */
+    Messages.ClusterInfo clusterInfoOf(String nodeId) {
+        try {
+            return Messages.ClusterInfo.decode(node(nodeId).call(MessageType.CLUSTER_INFO, ByteBuffer.allocate(0)).get().header());
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof NodeConnection.RemoteError remote) {
+                throw translate(remote);
+            }
+            throw new CairnException.ClusterUnreachable("node " + nodeId + " did not answer: " + rootMessage(e.getCause()), null);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CairnException("interrupted");
+        }
     }
 
     /** Asks the given endpoints in order for the cluster's membership; fails if none answers. */
@@ -119,31 +165,35 @@ final class Cluster implements AutoCloseable {
     }
 
     Messages.ClusterInfo info() {
-        return info;
+        return view.info();
     }
 
     Placement placement() {
-        return placement;
+        return view.placement();
     }
 
     int replicas() {
-        return info.replicas();
+        return view.info().replicas();
     }
 
     int writeQuorum() {
-        return info.writeQuorum();
+        return view.info().writeQuorum();
     }
 
     int readQuorum() {
-        return info.readQuorum();
+        return view.info().readQuorum();
     }
 
     NodeConnection node(String id) {
-        return connections.get(id);
+        NodeConnection c = view.connections().get(id);
+        if (c == null) {
+            throw new CairnException("node " + id + " is not a member of the cluster as this client knows it");
+        }
+        return c;
     }
 
     List<NodeConnection> nodes() {
-        return List.copyOf(connections.values());
+        return List.copyOf(view.connections().values());
     }
 
     /**
@@ -151,13 +201,21 @@ final class Cluster implements AutoCloseable {
      * be reached are skipped; an answer, good or ERROR, ends the search.
      */
     NodeConnection.Reply metadataCall(MessageType type, ByteBuffer header) {
+        return metadataCall(type, header, null, config.requestTimeout());
+    }
+
+    /** As {@link #metadataCall(MessageType, ByteBuffer)}, never through node {@code avoid}, with its own time limit. */
+    NodeConnection.Reply metadataCall(MessageType type, ByteBuffer header, String avoid, java.time.Duration timeout) {
+        Map<String, NodeConnection> connections = view.connections();
         List<String> order = new ArrayList<>(connections.keySet());
-        order.remove(preferredNode);
-        order.add(0, preferredNode);
+        if (order.remove(preferredNode)) {
+            order.add(0, preferredNode);
+        }
+        order.remove(avoid);
         List<String> failures = new ArrayList<>();
         for (String id : order) {
             try {
-                NodeConnection.Reply reply = connections.get(id).call(type, header).get();
+                NodeConnection.Reply reply = connections.get(id).call(type, header.duplicate(), List.of(), timeout).get();
                 preferredNode = id;
                 return reply;
             } catch (ExecutionException e) {
@@ -201,7 +259,7 @@ final class Cluster implements AutoCloseable {
 
     @Override
     public void close() {
-        connections.values().forEach(NodeConnection::close);
+        view.connections().values().forEach(NodeConnection::close);
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
 }
