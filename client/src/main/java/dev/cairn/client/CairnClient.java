@@ -38,6 +38,13 @@ public final class CairnClient implements AutoCloseable {
     /** The lease of a put's upload session: a put must commit within it, or it is refused and put again. */
     public static final java.time.Duration DEFAULT_SESSION_LEASE = java.time.Duration.ofMinutes(30);
 
+    /**
+     * How old the client's view of the membership may get before an operation asks for it again:
+     * after a node is added or removed, a long-lived client places chunks by the new membership
+     * within this time. One small request per interval at most.
+     */
+    static final java.time.Duration MEMBERSHIP_MAX_AGE = java.time.Duration.ofSeconds(30);
+
     private final Cluster cluster;
     private volatile java.time.Duration sessionLease = DEFAULT_SESSION_LEASE;
     private volatile java.util.function.Consumer<java.util.UUID> beforeCommit = session -> {};
@@ -98,6 +105,7 @@ public final class CairnClient implements AutoCloseable {
 
     /** Stores a directory (its contents) or a single file as image {@code name}. */
     public PutResult put(String name, Path source, ProgressListener progress) {
+        cluster.refreshIfOlderThan(MEMBERSHIP_MAX_AGE);
         return new ImageUploader(cluster, progress, sessionLease, beforeCommit).putPath(name(name), source);
     }
 
@@ -107,6 +115,7 @@ public final class CairnClient implements AutoCloseable {
 
     /** Stores everything {@code in} yields as a single-stream image. The stream is not closed. */
     public PutResult put(String name, InputStream in, ProgressListener progress) {
+        cluster.refreshIfOlderThan(MEMBERSHIP_MAX_AGE);
         return new ImageUploader(cluster, progress, sessionLease, beforeCommit).putStream(name(name), in);
     }
 
@@ -121,6 +130,7 @@ public final class CairnClient implements AutoCloseable {
      * {@link CairnException.LocalIo} before anything is committed. The stream is not closed.
      */
     public PutResult putTar(String name, InputStream tar, ProgressListener progress) {
+        cluster.refreshIfOlderThan(MEMBERSHIP_MAX_AGE);
         return new ImageUploader(cluster, progress, sessionLease, beforeCommit).putTar(name(name), tar);
     }
 
@@ -130,6 +140,7 @@ public final class CairnClient implements AutoCloseable {
 
     /** Writes image {@code name} to {@code out} as a tar archive (a stream image becomes one file, {@code stream}). */
     public GetResult getTar(String name, OutputStream out, ProgressListener progress) {
+        cluster.refreshIfOlderThan(MEMBERSHIP_MAX_AGE);
         return new ImageRestorer(cluster, progress).toTar(stat(name), out);
     }
 
@@ -139,6 +150,7 @@ public final class CairnClient implements AutoCloseable {
 
     /** Restores image {@code name} into {@code destination}, a new or empty directory; fsync'd on return. */
     public GetResult get(String name, Path destination, ProgressListener progress) {
+        cluster.refreshIfOlderThan(MEMBERSHIP_MAX_AGE);
         return new ImageRestorer(cluster, progress).toDirectory(stat(name), destination);
     }
 
@@ -148,6 +160,7 @@ public final class CairnClient implements AutoCloseable {
 
     /** Writes a stream image (or an image of one file) to {@code out}. The stream is not closed. */
     public GetResult get(String name, OutputStream out, ProgressListener progress) {
+        cluster.refreshIfOlderThan(MEMBERSHIP_MAX_AGE);
         return new ImageRestorer(cluster, progress).toStream(stat(name), out);
     }
 

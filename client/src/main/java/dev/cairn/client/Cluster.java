@@ -30,6 +30,13 @@ final class Cluster implements AutoCloseable {
     private record View(Messages.ClusterInfo info, Placement placement, Map<String, NodeConnection> connections) {}
 
     private volatile View view;
+    /** When {@link #view} was taken, for {@link #refreshIfOlderThan}. */
+    private volatile long viewAtNanos = System.nanoTime();
+    /**
+     * Connections of nodes that left the membership: a call in flight on one may still finish,
+     * so they are closed with the cluster, not when the view changes.
+     */
+    private final List<NodeConnection> retired = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final EventLoopGroup group;
     private final ClientConfig config;
     private volatile String preferredNode;
@@ -68,7 +75,7 @@ final class Cluster implements AutoCloseable {
 
     /**
      * Asks the cluster for its membership again and switches to it: after a node was added or
-     * removed. Connections to nodes that left are closed.
+     * removed.
      */
     void refresh() {
         View old = view;
@@ -76,11 +83,28 @@ final class Cluster implements AutoCloseable {
         Messages.ClusterInfo info = Messages.ClusterInfo.decode(reply.header());
         View fresh = view(info, old.connections());
         view = fresh;
+        viewAtNanos = System.nanoTime();
         old.connections().forEach((id, c) -> {
             if (fresh.connections().get(id) != c) {
-                c.close();
+                retired.add(c);
             }
         });
+    }
+
+    /**
+     * Refreshes the view when it is older than {@code age}, so a long-lived client (an HTTP
+     * gateway, an agent) follows membership changes. A failed refresh keeps the old view: the
+     * operation that follows then reports what is wrong.
+     */
+    void refreshIfOlderThan(java.time.Duration age) {
+        if (System.nanoTime() - viewAtNanos < age.toNanos()) {
+            return;
+        }
+        try {
+            refresh();
+        } catch (CairnException e) {
+            viewAtNanos = System.nanoTime(); // not again for every call while the cluster is down
+        }
     }
 
     /** The membership as node {@code nodeId} reports it now (not cached). */
@@ -260,6 +284,7 @@ final class Cluster implements AutoCloseable {
     @Override
     public void close() {
         view.connections().values().forEach(NodeConnection::close);
+        retired.forEach(NodeConnection::close);
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
 }
