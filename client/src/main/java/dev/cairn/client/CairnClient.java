@@ -278,13 +278,22 @@ public final class CairnClient implements AutoCloseable {
      * chunks below N; {@code cairn admin repair} then finishes the job.
      */
     public NodeChange addNode(MembershipMessages.Member node, java.util.function.Consumer<String> progress) {
+        return addNode(node, progress, null, true);
+    }
+
+    /**
+     * An add; {@code excused} (the node a replace will remove, maybe dead) need not answer, and
+     * without {@code requireFullCensus} chunks below N are left to the removal that follows.
+     */
+    private NodeChange addNode(MembershipMessages.Member node, java.util.function.Consumer<String> progress, String excused,
+                               boolean requireFullCensus) {
         progress.accept("adding " + node.id() + " (" + node.endpoint() + (node.zone().isEmpty() ? "" : ", zone " + node.zone())
                 + ") to the Raft group and the catalog");
         long index = Messages.decodeLong(cluster.metadataCall(MessageType.ADD_NODE, node.encode(), null, MEMBERSHIP_TIMEOUT).header());
         progress.accept(node.id() + " is a member (membership index " + index + ")");
-        awaitMembership(index, progress);
-        NodeChange change = rebalance("add", node.id(), index, progress);
-        if (change.chunksBelowReplicas() > 0 || !change.failedNodes().isEmpty()) {
+        awaitMembership(index, excused);
+        NodeChange change = rebalance("add", node.id(), index, progress, excused);
+        if (requireFullCensus && (change.chunksBelowReplicas() > 0 || !change.failedNodes().isEmpty())) {
             throw new CairnException("node " + node.id() + " was added, but " + change.chunksBelowReplicas()
                     + " chunks are still below N after the repair" + failedSuffix(change) + "; run cairn admin repair");
         }
@@ -296,7 +305,8 @@ public final class CairnClient implements AutoCloseable {
      * so that every chunk has N copies on the remaining placement nodes, checks that with a census,
      * and only then drops the node from the Raft group and the catalog. When the census finds
      * chunks below N or a node does not answer, the node stays (leaving) and this fails; run it
-     * again once the cause is fixed.
+     * again once the cause is fixed. The node removed may be down (a lost disk): the census
+     * counts the copies on the other nodes, which must all answer.
      */
     public NodeChange removeNode(String nodeId, java.util.function.Consumer<String> progress) {
         MembershipMessages.MemberList members = members();
@@ -307,8 +317,8 @@ public final class CairnClient implements AutoCloseable {
         long leaving = Messages.decodeLong(cluster.metadataCall(MessageType.REMOVE_NODE,
                 new MembershipMessages.RemoveNode(nodeId, MembershipMessages.RemovePhase.MARK_LEAVING).encode(), nodeId,
                 MEMBERSHIP_TIMEOUT).header());
-        awaitMembership(leaving, progress);
-        NodeChange repaired = rebalance("remove", nodeId, leaving, progress);
+        awaitMembership(leaving, nodeId);
+        NodeChange repaired = rebalance("remove", nodeId, leaving, progress, nodeId);
         if (repaired.chunksBelowReplicas() > 0 || !repaired.failedNodes().isEmpty()) {
             throw new CairnException("node " + nodeId + " was not removed: " + repaired.chunksBelowReplicas()
                     + " chunks still have fewer than N=" + cluster.replicas() + " copies without it" + failedSuffix(repaired)
@@ -319,7 +329,7 @@ public final class CairnClient implements AutoCloseable {
         long dropped = Messages.decodeLong(cluster.metadataCall(MessageType.REMOVE_NODE,
                 new MembershipMessages.RemoveNode(nodeId, MembershipMessages.RemovePhase.DROP).encode(), nodeId,
                 MEMBERSHIP_TIMEOUT).header());
-        awaitMembership(dropped, progress);
+        awaitMembership(dropped, nodeId);
         progress.accept(nodeId + " is removed; stop its process (cairn server) now");
         return new NodeChange("remove", nodeId, dropped, repaired.copiesMade(), repaired.bytesCopied(),
                 repaired.chunksCounted(), repaired.chunksBelowReplicas(), repaired.failedNodes());
@@ -330,7 +340,8 @@ public final class CairnClient implements AutoCloseable {
         if (members().members().stream().noneMatch(m -> m.id().equals(oldId))) {
             throw new CairnException("node " + oldId + " is not a member; cairn admin nodes lists them");
         }
-        NodeChange added = addNode(replacement, progress);
+        // The old node may be down: the add does not wait for it, and the removal's census decides.
+        NodeChange added = addNode(replacement, progress, oldId, false);
         NodeChange removed = removeNode(oldId, progress);
         return new NodeChange("replace", replacement.id(), removed.membershipIndex(), added.copiesMade() + removed.copiesMade(),
                 added.bytesCopied() + removed.bytesCopied(), removed.chunksCounted(), removed.chunksBelowReplicas(),
@@ -346,12 +357,15 @@ public final class CairnClient implements AutoCloseable {
      * Waits (bounded) until every member reports a membership at least as new as {@code index},
      * so that their repair passes place chunks by it; then switches this client to it.
      */
-    private void awaitMembership(long index, java.util.function.Consumer<String> progress) {
+    private void awaitMembership(long index, String excused) {
         long deadline = System.nanoTime() + MEMBERSHIP_APPLY_TIMEOUT.toNanos();
         cluster.refresh();
         while (true) {
             List<String> behind = new ArrayList<>();
             for (NodeConnection node : cluster.nodes()) {
+                if (node.nodeId().equals(excused)) {
+                    continue; // the node being removed: it may be down, and it is no placement target
+                }
                 try {
                     if (cluster.clusterInfoOf(node.nodeId()).membershipIndex() < index) {
                         behind.add(node.nodeId());
@@ -380,7 +394,8 @@ public final class CairnClient implements AutoCloseable {
     }
 
     /** A repair pass on every member (copies to the new placement), then a census pass that should find nothing to do. */
-    private NodeChange rebalance(String action, String nodeId, long index, java.util.function.Consumer<String> progress) {
+    private NodeChange rebalance(String action, String nodeId, long index, java.util.function.Consumer<String> progress,
+                                 String excused) {
         progress.accept("repair: copying chunks to their new placement nodes on every node...");
         NodeReports<ReplicationMessages.RepairReport> pass = repair(ReplicationMessages.RepairMode.RUN,
                 (node, done, total, error) -> progress.accept("repair: " + node + " " + (error == null ? "done" : "failed: " + error)
@@ -395,6 +410,10 @@ public final class CairnClient implements AutoCloseable {
         NodeReports<ReplicationMessages.RepairReport> census = repair(ReplicationMessages.RepairMode.RUN, NodeListener.NONE);
         java.util.Map<String, String> failed = new java.util.TreeMap<>(pass.failures());
         failed.putAll(census.failures());
+        // The node being removed may be down; its copies do not count, so its answer is not needed.
+        if (excused != null) {
+            failed.remove(excused);
+        }
         long counted = 0;
         long below = 0;
         for (ReplicationMessages.RepairReport r : census.reports().values()) {
@@ -402,7 +421,7 @@ public final class CairnClient implements AutoCloseable {
             below += r.belowReplicas();
             copies += r.copiesRepaired();
             bytes += r.bytesRepaired();
-            if (r.unreachablePeers() > 0) {
+            if (r.unreachablePeers() > 0 && !r.nodeId().equals(excused)) {
                 failed.putIfAbsent(r.nodeId(), r.unreachablePeers() + " peer(s) unreachable during its census");
             }
         }

@@ -255,4 +255,34 @@ class MembershipTest {
             assertArrayEquals(TestImages.random(25, 200_000), TestImages.read(client, "kept"));
         }
     }
+
+    @Test
+    void aDeadNodeIsReplacedFromTheSurvivingCopies() throws Exception {
+        Path source = dir.resolve("source");
+        try (TestCluster cluster = TestCluster.start(3, dir.resolve("cluster")); CairnClient client = cluster.client()) {
+            putImages(client, source);
+            Set<ChunkId> chunks = allChunks(cluster);
+            int dead = cluster.leaderIndex() == 1 ? 2 : 1; // a follower, so the test does not wait for an election
+            String deadId = cluster.config(dead).nodeId();
+            cluster.stopNode(dead);
+            int added = cluster.startJoiningNode("node-5");
+
+            List<String> progress = new CopyOnWriteArrayList<>();
+            NodeChange change = client.replaceNode(deadId, member(cluster, added), progress::add);
+            assertEquals(0, change.chunksBelowReplicas(), change + " " + progress);
+
+            List<String> rest = new ArrayList<>(List.of("node-1", "node-2", "node-3", "node-5"));
+            rest.remove(deadId);
+            await("the Raft group is the survivors and node-5", () -> cluster.server(0 == dead ? 2 : 0).meta().raftPeers().equals(rest));
+            for (ChunkId id : chunks) {
+                long copies = rest.stream().filter(n -> byId(cluster, n).store().contains(id)).count();
+                assertEquals(N, copies, "copies of chunk " + id.shortHex() + " without " + deadId);
+            }
+            try (CairnClient fresh = CairnClient.connect(dev.cairn.config.ClientConfig.parse(
+                    cluster.config(added).self().endpoint()))) {
+                assertEquals(rest, fresh.clusterInfo().nodes().stream().map(p -> p.id()).sorted().toList());
+                assertImagesReadBack(fresh, source, "restored-after-dead-replaced");
+            }
+        }
+    }
 }
