@@ -22,9 +22,11 @@ import picocli.CommandLine.Parameters;
             "Exit 0 when every member answered, 1 otherwise."},
         subcommands = {NodesCommand.Add.class, NodesCommand.Remove.class, NodesCommand.Replace.class},
         footer = {"", "Examples:", "  cairn admin nodes",
-            "  cairn admin nodes add --id node-4 --host 10.0.0.4 --port 7400 --raft-port 7401 --http-port 7402 --zone rack-2",
+            "  cairn admin nodes add --id node-4 --host 10.0.0.4 --port 7400 \\",
+            "      --raft-port 7401 --http-port 7402 --zone rack-2",
             "  cairn admin nodes remove node-2",
-            "  cairn admin nodes replace node-2 --id node-5 --host 10.0.0.5 --port 7400 --raft-port 7401 --http-port 7402"})
+            "  cairn admin nodes replace node-2 --id node-5 --host 10.0.0.5 --port 7400 \\",
+            "      --raft-port 7401 --http-port 7402"})
 final class NodesCommand implements Callable<Integer> {
 
     @Mixin
@@ -133,7 +135,8 @@ final class NodesCommand implements Callable<Integer> {
                     + "the chunks whose placement now includes it. Shows each step, then a summary.",
                 "Exit 0 when the node is a member and a census finds no chunk below N, 1 otherwise."},
             footer = {"", "Example:",
-                "  cairn admin nodes add --id node-4 --host 10.0.0.4 --port 7400 --raft-port 7401 --http-port 7402 --zone rack-2"})
+                "  cairn admin nodes add --id node-4 --host 10.0.0.4 --port 7400 \\",
+                "      --raft-port 7401 --http-port 7402 --zone rack-2"})
     static final class Add implements Callable<Integer> {
         @Mixin
         ImageCommands.Shared shared;
@@ -154,7 +157,8 @@ final class NodesCommand implements Callable<Integer> {
     @Command(name = "remove", mixinStandardHelpOptions = true,
             description = {"Removes a node: marks it leaving (refused when fewer than N active nodes would remain), "
                     + "re-replicates its chunks so that every chunk has N copies without it, checks that with a census, "
-                    + "then drops it from the Raft group and the catalog. Stop the node afterwards.",
+                    + "then drops it from the Raft group and the catalog. Stop the node afterwards. The node may be down "
+                    + "(a lost disk); every other node must answer.",
                 "Exit 0 when the node is removed, 1 otherwise (it then stays leaving; run the command again)."},
             footer = {"", "Example:", "  cairn admin nodes remove node-2"})
     static final class Remove implements Callable<Integer> {
@@ -175,10 +179,11 @@ final class NodesCommand implements Callable<Integer> {
 
     @Command(name = "replace", mixinStandardHelpOptions = true,
             description = {"Replaces node OLD by a new node that already runs with join: true: add the new one (with a "
-                    + "repair pass), then remove OLD (re-replication, census, drop).",
+                    + "repair pass), then remove OLD (re-replication, census, drop). OLD may be down.",
                 "Exit 0 when the new node is a member and OLD is removed, 1 otherwise."},
             footer = {"", "Example:",
-                "  cairn admin nodes replace node-2 --id node-5 --host 10.0.0.5 --port 7400 --raft-port 7401 --http-port 7402"})
+                "  cairn admin nodes replace node-2 --id node-5 --host 10.0.0.5 --port 7400 \\",
+                "      --raft-port 7401 --http-port 7402"})
     static final class Replace implements Callable<Integer> {
         @Mixin
         ImageCommands.Shared shared;
