@@ -164,10 +164,17 @@ public final class MetaService implements AutoCloseable {
      * @param purgeGapEntries purge the log only when it can drop at least this many entries
      * @param callWindowEntries keep a call's reply until the log is this many entries past it;
      *     part of apply, so every node of a group must use the same value
+     * @param seedAtStart whether a new node offers its config's node list as the membership at
+     *     start; tests turn it off to act as a cluster started on a build without membership
      */
-    record Tuning(long snapshotEveryEntries, SizeInBytes segmentSizeMax, int purgeGapEntries, long callWindowEntries) {
+    record Tuning(long snapshotEveryEntries, SizeInBytes segmentSizeMax, int purgeGapEntries, long callWindowEntries,
+                  boolean seedAtStart) {
         static final Tuning DEFAULT =
                 new Tuning(SNAPSHOT_EVERY_ENTRIES, LOG_SEGMENT_SIZE_MAX, PURGE_GAP_ENTRIES, CALL_WINDOW_ENTRIES);
+
+        Tuning(long snapshotEveryEntries, SizeInBytes segmentSizeMax, int purgeGapEntries, long callWindowEntries) {
+            this(snapshotEveryEntries, segmentSizeMax, purgeGapEntries, callWindowEntries, true);
+        }
     }
 
     static MetaService start(NodeConfig config, Tuning tuning) throws IOException {
@@ -223,7 +230,10 @@ public final class MetaService implements AutoCloseable {
         MetaService service = new MetaService(config, server, client, readClient);
         service.stateMachine().onConfigurationChanged(service::syncClientPeers);
         service.syncClientPeers();
-        if (!config.join()) {
+        // Only a new cluster seeds at start. On a cluster that ran an older build, a seed entry
+        // (format version 4) in the log would stop the replicas not yet upgraded; there the first
+        // membership command seeds instead (requireSeeded), after the operator upgraded every node.
+        if (!config.join() && !existing && tuning.seedAtStart()) {
             service.seedMembershipInBackground();
         }
         return service;
@@ -534,11 +544,38 @@ public final class MetaService implements AutoCloseable {
         }, admin);
     }
 
+    /**
+     * The membership, seeded from this node's config first if the catalog holds none yet (a
+     * cluster that started on an older build, or whose nodes all restarted before the seed).
+     */
     private Membership requireSeeded() {
         Membership current = membership();
-        if (!current.isSeeded()) {
-            throw new CatalogException(Code.UNAVAILABLE, "the membership is not recorded in the catalog yet (the cluster"
-                    + " is still starting); retry in a few seconds");
+        if (current.isSeeded()) {
+            return current;
+        }
+        if (config.join()) {
+            throw new CatalogException(Code.UNAVAILABLE, "node " + config.nodeId() + " joined recently and its catalog"
+                    + " holds no membership yet; send the request to another node");
+        }
+        try {
+            join(submit(new SeedMembers(config.nodes().stream().map(MetaService::member).toList())));
+        } catch (CatalogException e) {
+            if (e.code() != Code.EXISTS) {
+                throw e; // EXISTS: another node's seed was applied first, which is as good
+            }
+        }
+        long deadline = System.nanoTime() + OPERATION_TIMEOUT.toNanos();
+        while (!(current = membership()).isSeeded()) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new CatalogException(Code.UNAVAILABLE, "node " + config.nodeId() + " has not applied the membership"
+                        + " within " + OPERATION_TIMEOUT.toSeconds() + "s; check cairn admin health and retry");
+            }
+            try {
+                Thread.sleep(AWAIT_LEADER_POLL_MS); // this replica applies the seed entry shortly after the leader
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CatalogException(Code.UNAVAILABLE, "interrupted while waiting for the membership", e);
+            }
         }
         return current;
     }

@@ -80,4 +80,22 @@ class MetaServiceMembershipTest {
             assertEquals(3, node.membership().members().size());
         }
     }
+
+    @Test
+    void aClusterWithoutAMembershipIsSeededByTheFirstMembershipCommand() throws Exception {
+        MetaService.Tuning noSeed = new MetaService.Tuning(10_000, org.apache.ratis.util.SizeInBytes.valueOf("8MB"), 1024,
+                200_000, false);
+        try (MetaCluster cluster = new MetaCluster(dir, 3, noSeed)) {
+            cluster.startAll();
+            MetaService node = cluster.node(1);
+            get(node.commitImage(new ImageName("before/membership"), root("b")));
+            assertTrue(!node.membership().isSeeded(), "as on a cluster that ran a build without membership");
+            // Refused (N=3 of 3), but only after the node recorded its config's list as the membership.
+            ExecutionException refused = assertThrows(ExecutionException.class, () -> node.markLeaving("n2").get());
+            assertTrue(refused.getCause().getMessage().contains("would leave 2 active nodes"), refused.getCause().getMessage());
+            assertEquals(List.of("n0", "n1", "n2"), node.membership().members().stream().map(Member::id).toList());
+            MetaService other = cluster.node(2);
+            awaitTrue(() -> other.membership().equals(node.membership()), "every replica applied the seed");
+        }
+    }
 }
