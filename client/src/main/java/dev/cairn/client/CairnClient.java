@@ -332,7 +332,7 @@ public final class CairnClient implements AutoCloseable {
         awaitMembership(dropped, nodeId);
         progress.accept(nodeId + " is removed; stop its process (cairn server) now");
         return new NodeChange("remove", nodeId, dropped, repaired.copiesMade(), repaired.bytesCopied(),
-                repaired.chunksCounted(), repaired.chunksBelowReplicas(), repaired.failedNodes());
+                repaired.copiesDropped(), repaired.chunksCounted(), repaired.chunksBelowReplicas(), repaired.failedNodes());
     }
 
     /** Adds {@code replacement} (running with {@code join: true}), then removes {@code oldId}; see the two steps. */
@@ -344,7 +344,8 @@ public final class CairnClient implements AutoCloseable {
         NodeChange added = addNode(replacement, progress, oldId, false);
         NodeChange removed = removeNode(oldId, progress);
         return new NodeChange("replace", replacement.id(), removed.membershipIndex(), added.copiesMade() + removed.copiesMade(),
-                added.bytesCopied() + removed.bytesCopied(), removed.chunksCounted(), removed.chunksBelowReplicas(),
+                added.bytesCopied() + removed.bytesCopied(), added.copiesDropped() + removed.copiesDropped(),
+                removed.chunksCounted(), removed.chunksBelowReplicas(),
                 removed.failedNodes());
     }
 
@@ -402,9 +403,11 @@ public final class CairnClient implements AutoCloseable {
                         + " (" + done + "/" + total + ")"));
         long copies = 0;
         long bytes = 0;
+        long dropped = 0;
         for (ReplicationMessages.RepairReport r : pass.reports().values()) {
             copies += r.copiesRepaired();
             bytes += r.bytesRepaired();
+            dropped += r.surplusDropped();
         }
         progress.accept("census: counting copies on the placement nodes...");
         NodeReports<ReplicationMessages.RepairReport> census = repair(ReplicationMessages.RepairMode.RUN, NodeListener.NONE);
@@ -421,13 +424,14 @@ public final class CairnClient implements AutoCloseable {
             below += r.belowReplicas();
             copies += r.copiesRepaired();
             bytes += r.bytesRepaired();
+            dropped += r.surplusDropped();
             if (r.unreachablePeers() > 0 && !r.nodeId().equals(excused)) {
                 failed.putIfAbsent(r.nodeId(), r.unreachablePeers() + " peer(s) unreachable during its census");
             }
         }
         progress.accept("census: " + counted + " chunks, " + below + " below N=" + cluster.replicas() + "; " + copies
-                + " copies made");
-        return new NodeChange(action, nodeId, index, copies, bytes, counted, below, failed);
+                + " copies made, " + dropped + " moved copies dropped from their old nodes");
+        return new NodeChange(action, nodeId, index, copies, bytes, dropped, counted, below, failed);
     }
 
     /** The cluster's membership and quorums as the contacted node reported them. */

@@ -110,6 +110,20 @@ class MembershipTest {
         }
     }
 
+    /** Every chunk is on its placement nodes and on no other running node. */
+    private static void assertEveryChunkOnlyOnItsPlacement(TestCluster cluster, Set<ChunkId> chunks, List<String> members) {
+        Placement placement = new Placement(members);
+        for (ChunkId id : chunks) {
+            Set<String> holders = new HashSet<>();
+            for (int i = 0; i < cluster.size(); i++) {
+                if (cluster.server(i) != null && cluster.server(i).store().contains(id)) {
+                    holders.add(cluster.config(i).nodeId());
+                }
+            }
+            assertEquals(new HashSet<>(placement.nodesFor(id, N)), holders, "holders of chunk " + id.shortHex());
+        }
+    }
+
     @Test
     void addingAFourthNodeMovesAQuarterOfTheCopiesThenRemovingOneKeepsNCopies() throws Exception {
         Path source = dir.resolve("source");
@@ -153,6 +167,9 @@ class MembershipTest {
             assertEquals(toNew, moved, "every moved copy went to the new node");
             assertEquals(toNew, cluster.server(added).store().chunkCount(), "node-4 holds exactly its new placement share");
             assertEveryChunkOnItsPlacement(cluster, chunks, four);
+            // Moved, not copied: the old nodes dropped the copies they no longer place.
+            assertEquals(moved, change.copiesDropped(), change.toString());
+            assertEveryChunkOnlyOnItsPlacement(cluster, chunks, four);
             try (CairnClient fresh = cluster.client()) {
                 assertEquals(4, fresh.clusterInfo().activeNodes().size());
                 assertImagesReadBack(fresh, source, "restored-after-add");
@@ -164,6 +181,7 @@ class MembershipTest {
             await("the Raft group has dropped node-2", () -> !cluster.server(0).meta().raftPeers().contains("node-2"));
             assertEquals(List.of("node-1", "node-3", "node-4"), cluster.server(0).meta().raftPeers());
             assertFalse(cluster.server(0).meta().membership().member("node-2").isPresent());
+            assertEquals(0, cluster.server(1).store().chunkCount(), "node-2's copies all moved to the remaining nodes");
             cluster.stopNode(1);
             List<String> rest = List.of("node-1", "node-3", "node-4");
             assertEveryChunkOnItsPlacement(cluster, chunks, rest);

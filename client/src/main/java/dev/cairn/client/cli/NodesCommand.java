@@ -112,7 +112,8 @@ final class NodesCommand implements Callable<Integer> {
 
     static int report(NodeChange change, String what, ImageCommands.Shared shared) {
         System.out.println("summary: " + what + " (membership index " + change.membershipIndex() + "); "
-                + change.copiesMade() + " copies made (" + Output.bytes(change.bytesCopied()) + "); census: "
+                + change.copiesMade() + " copies made (" + Output.bytes(change.bytesCopied()) + "), "
+                + change.copiesDropped() + " old copies dropped; census: "
                 + change.chunksCounted() + " chunks, " + change.chunksBelowReplicas() + " below N");
         if (shared.json) {
             Map<String, Object> j = new LinkedHashMap<>();
@@ -121,6 +122,7 @@ final class NodesCommand implements Callable<Integer> {
             j.put("membershipIndex", change.membershipIndex());
             j.put("copiesMade", change.copiesMade());
             j.put("bytesCopied", change.bytesCopied());
+            j.put("copiesDropped", change.copiesDropped());
             j.put("chunks", change.chunksCounted());
             j.put("underReplicatedChunks", change.chunksBelowReplicas());
             j.put("failedNodes", change.failedNodes().keySet());

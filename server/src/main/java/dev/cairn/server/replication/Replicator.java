@@ -109,7 +109,7 @@ public final class Replicator implements AutoCloseable {
             }
             long end = System.currentTimeMillis();
             RepairReport report = new RepairReport(config.nodeId(), pass.scanned, pass.belowN, pass.belowW,
-                    pass.copies, pass.bytes, pass.unreachable.size(), end, end - start);
+                    pass.copies, pass.bytes, pass.unreachable.size(), end, end - start, pass.dropped);
             last = report;
             return report;
         }
@@ -135,6 +135,7 @@ public final class Replicator implements AutoCloseable {
         long belowW;
         long copies;
         long bytes;
+        long dropped;
         final Set<String> unreachable = new HashSet<>();
 
         void step(List<ChunkId> ids) {
@@ -186,7 +187,14 @@ public final class Replicator implements AutoCloseable {
                 Set<String> h = holders.get(i);
                 String first = placement.stream().filter(h::contains).findFirst().orElse(self);
                 if (!first.equals(self)) {
-                    continue; // counted and repaired by the first placement node that holds it
+                    // Counted and repaired by the first placement node that holds it. A copy here,
+                    // on a node that is not one of its placement nodes (it moved after a membership
+                    // change), goes once every placement node has confirmed a durable copy: the
+                    // chunk keeps N copies without this one.
+                    if (!placement.contains(self) && placement.size() == n && placement.stream().allMatch(h::contains)) {
+                        dropSurplus(ids.get(i));
+                    }
+                    continue;
                 }
                 scanned++;
                 long copiesOnPlacement = placement.stream().filter(h::contains).count();
@@ -203,6 +211,16 @@ public final class Replicator implements AutoCloseable {
                 }
             }
             push.forEach((peer, missing) -> send(cluster, peer, missing));
+        }
+
+        private void dropSurplus(ChunkId id) {
+            try {
+                if (store.delete(id)) {
+                    dropped++;
+                }
+            } catch (IOException e) {
+                LOG.warn("cannot drop surplus copy of chunk {}: {}", id.shortHex(), e.toString());
+            }
         }
 
         private void send(ChunkPeers cluster, String peer, List<ChunkId> missing) {
