@@ -360,7 +360,7 @@ public final class CairnClient implements AutoCloseable {
      */
     private void awaitMembership(long index, String excused) {
         long deadline = System.nanoTime() + MEMBERSHIP_APPLY_TIMEOUT.toNanos();
-        cluster.refresh();
+        cluster.refresh(excused);
         while (true) {
             List<String> behind = new ArrayList<>();
             for (NodeConnection node : cluster.nodes()) {
@@ -376,7 +376,7 @@ public final class CairnClient implements AutoCloseable {
                 }
             }
             if (behind.isEmpty()) {
-                cluster.refresh();
+                cluster.refresh(excused);
                 return;
             }
             if (System.nanoTime() - deadline > 0) {
@@ -384,7 +384,7 @@ public final class CairnClient implements AutoCloseable {
                         + " within " + MEMBERSHIP_APPLY_TIMEOUT.toSeconds() + " s; check those nodes (cairn admin health)"
                         + " and run the command again");
             }
-            cluster.refresh(); // a node added meanwhile is asked too
+            cluster.refresh(excused); // a node added meanwhile is asked too
             try {
                 Thread.sleep(100); // polling a condition with a deadline
             } catch (InterruptedException e) {

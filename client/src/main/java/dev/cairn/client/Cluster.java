@@ -78,8 +78,17 @@ final class Cluster implements AutoCloseable {
      * removed.
      */
     void refresh() {
+        refresh(null);
+    }
+
+    /**
+     * As {@link #refresh()}, never asking node {@code avoid}: a node just removed from the group
+     * no longer learns the membership and would answer with its last view.
+     */
+    void refresh(String avoid) {
         View old = view;
-        NodeConnection.Reply reply = metadataCall(MessageType.CLUSTER_INFO, ByteBuffer.allocate(0));
+        NodeConnection.Reply reply = metadataCall(MessageType.CLUSTER_INFO, ByteBuffer.allocate(0), avoid,
+                config.requestTimeout());
         Messages.ClusterInfo info = Messages.ClusterInfo.decode(reply.header());
         View fresh = view(info, old.connections());
         view = fresh;

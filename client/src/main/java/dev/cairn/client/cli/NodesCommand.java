@@ -60,11 +60,11 @@ final class NodesCommand implements Callable<Integer> {
                 n.put("reachable", s != null);
                 nodes.add(n);
             }
-            // Raft peers the catalog does not list: an add or a remove that stopped half way.
+            // Raft peers the catalog does not list: an add that stopped between its two steps.
             for (String peer : list.raftPeers()) {
                 if (list.members().stream().noneMatch(m -> m.id().equals(peer))) {
-                    System.out.println("note: " + peer + " is in the Raft group but not a member in the catalog;"
-                            + " run the add or remove of " + peer + " again to finish it");
+                    System.out.println("note: " + peer + " is in the Raft group but not a member in the catalog"
+                            + " (an add stopped half way); run the same cairn admin nodes add again to finish it");
                 }
             }
             System.out.println(list.members().size() + " members, membership index " + list.membershipIndex());
