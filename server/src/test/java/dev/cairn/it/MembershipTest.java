@@ -175,6 +175,15 @@ class MembershipTest {
                 assertImagesReadBack(fresh, source, "restored-after-add");
             }
 
+            // A node restarted with its original config (three nodes) takes the group from its log: four peers.
+            int restarted = cluster.leaderIndex() == 2 ? 0 : 2;
+            cluster.stopNode(restarted);
+            cluster.startNode(restarted);
+            await("the restarted node knows the four peers and a leader", () ->
+                    cluster.server(restarted).meta().raftPeers().size() == 4
+                            && cluster.server(restarted).meta().status().leaderId() != null);
+            assertEquals(4, cluster.server(restarted).meta().membership().active().size());
+
             // Remove node-2: every chunk must keep N copies among node-1, node-3, node-4.
             NodeChange removed = client.removeNode("node-2", progress::add);
             assertEquals(0, removed.chunksBelowReplicas(), removed.toString());
