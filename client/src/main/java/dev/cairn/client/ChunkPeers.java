@@ -70,7 +70,7 @@ public final class ChunkPeers implements AutoCloseable {
 
     /** Any request to one node (GC's arm, mark and sweep); the answer's header, or the node's error. */
     public CompletableFuture<ByteBuffer> call(String nodeId, MessageType type, ByteBuffer header, java.time.Duration timeout) {
-        return cluster.node(nodeId).call(type, header, List.of(), timeout).thenApply(NodeConnection.Reply::header);
+        return cluster.call(nodeId, type, header, List.of(), timeout).thenApply(NodeConnection.Reply::header);
     }
 
     @Override

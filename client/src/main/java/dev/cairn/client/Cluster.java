@@ -166,7 +166,7 @@ final class Cluster implements AutoCloseable {
 
     /** For each id, whether {@code nodeId} holds it durably; fails when the node cannot be reached. */
     java.util.concurrent.CompletableFuture<boolean[]> hasChunks(String nodeId, List<dev.cairn.engine.ChunkId> ids) {
-        return node(nodeId).call(MessageType.HAS_CHUNKS, Messages.encodeIds(ids)).thenApply(r -> {
+        return call(nodeId, MessageType.HAS_CHUNKS, Messages.encodeIds(ids), List.of(), config.requestTimeout()).thenApply(r -> {
             boolean[] present = Messages.decodePresence(r.header());
             if (present.length != ids.size()) {
                 throw new IllegalStateException("node " + nodeId + " answered " + present.length + " flags for " + ids.size() + " ids");
@@ -179,12 +179,13 @@ final class Cluster implements AutoCloseable {
     java.util.concurrent.CompletableFuture<Void> putChunks(String nodeId, List<dev.cairn.engine.ChunkData> chunks) {
         List<ByteBuffer> payload = new ArrayList<>(chunks.size());
         chunks.forEach(c -> payload.add(c.bytes()));
-        return node(nodeId).call(MessageType.PUT_CHUNKS, Messages.encodeChunkHeader(chunks), payload).thenApply(r -> null);
+        return call(nodeId, MessageType.PUT_CHUNKS, Messages.encodeChunkHeader(chunks), payload, config.requestTimeout())
+                .thenApply(r -> null);
     }
 
     /** The chunks as {@code nodeId} holds them, unverified: the caller checks them against their ids. */
     java.util.concurrent.CompletableFuture<List<Messages.Fetched>> getChunks(String nodeId, List<dev.cairn.engine.ChunkId> ids) {
-        return node(nodeId).call(MessageType.GET_CHUNKS, Messages.encodeIds(ids))
+        return call(nodeId, MessageType.GET_CHUNKS, Messages.encodeIds(ids), List.of(), config.requestTimeout())
                 .thenApply(r -> Messages.decodeFetched(ids, r.header(), r.payload(), Limits.DEFAULT_MAX_CHUNK_BYTES));
     }
 
@@ -215,6 +216,20 @@ final class Cluster implements AutoCloseable {
 
     int readQuorum() {
         return view.info().readQuorum();
+    }
+
+    /**
+     * A request to one node; a node that left the membership since the caller chose it (the view
+     * changed in between) fails the future like an unreachable node, rather than the caller.
+     */
+    java.util.concurrent.CompletableFuture<NodeConnection.Reply> call(String nodeId, MessageType type, ByteBuffer header,
+                                                                     List<ByteBuffer> payload, java.time.Duration timeout) {
+        NodeConnection c = view.connections().get(nodeId);
+        if (c == null) {
+            return java.util.concurrent.CompletableFuture.failedFuture(new IOException("node " + nodeId
+                    + " is no longer a member of the cluster"));
+        }
+        return c.call(type, header, payload, timeout);
     }
 
     NodeConnection node(String id) {
