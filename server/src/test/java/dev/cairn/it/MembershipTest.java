@@ -312,4 +312,31 @@ class MembershipTest {
             }
         }
     }
+
+    @Test
+    void replicasLandInDistinctZonesFromTheConfigThroughTheCatalogToTheClient() throws Exception {
+        Path source = dir.resolve("source");
+        try (TestCluster cluster = TestCluster.startInZones(dir.resolve("cluster"), "rack-a", "rack-a", "rack-b", "rack-c")) {
+            await("the membership with zones is recorded", () -> cluster.server(0).meta().membership().isSeeded());
+            try (CairnClient client = cluster.client()) {
+                assertEquals(List.of("rack-a", "rack-a", "rack-b", "rack-c"),
+                        client.clusterInfo().nodes().stream().map(p -> p.zone()).toList());
+                putImages(client, source);
+                Set<ChunkId> chunks = allChunks(cluster);
+                for (ChunkId id : chunks) {
+                    boolean both = cluster.server(0).store().contains(id) && cluster.server(1).store().contains(id);
+                    assertFalse(both, "chunk " + id.shortHex() + " has two copies in rack-a");
+                    long copies = 0;
+                    for (int i = 0; i < 4; i++) {
+                        copies += cluster.server(i).store().contains(id) ? 1 : 0;
+                    }
+                    assertEquals(N, copies, "copies of chunk " + id.shortHex());
+                }
+                assertImagesReadBack(client, source, "restored-zoned");
+            }
+            CliTest.Run list = CliTest.cairn("admin", "nodes", "--cluster", cluster.endpoints(), "--json");
+            assertEquals(0, list.code(), list.err());
+            assertTrue(list.lastLine().contains("\"zone\":\"rack-b\""), list.out());
+        }
+    }
 }

@@ -24,11 +24,16 @@ public final class TestCluster implements AutoCloseable {
     private final Quorum quorum;
 
     private TestCluster(int nodes, Quorum quorum, Path dir) throws IOException {
+        this(new String[nodes], quorum, dir);
+    }
+
+    /** One node per entry of {@code zones} (null: no zone). */
+    private TestCluster(String[] zones, Quorum quorum, Path dir) throws IOException {
         this.dir = dir;
         this.quorum = quorum;
         List<NodeAddress> addresses = new ArrayList<>();
-        for (int i = 1; i <= nodes; i++) {
-            addresses.add(new NodeAddress("node-" + i, "127.0.0.1", freePort(), freePort(), freePort()));
+        for (int i = 1; i <= zones.length; i++) {
+            addresses.add(new NodeAddress("node-" + i, "127.0.0.1", freePort(), freePort(), freePort(), zones[i - 1]));
         }
         for (NodeAddress a : addresses) {
             configs.add(new NodeConfig(a.id(), dir.resolve(a.id()), quorum, addresses, Limits.defaults()));
@@ -49,6 +54,16 @@ public final class TestCluster implements AutoCloseable {
         int index = configs.size() - 1;
         startNode(index);
         return index;
+    }
+
+    /** Starts one node per zone given (node-1 in the first zone, ...), with the default quorums. */
+    static TestCluster startInZones(Path dir, String... zones) throws Exception {
+        TestCluster cluster = new TestCluster(zones, Quorum.defaultFor(zones.length), dir);
+        for (int i = 0; i < zones.length; i++) {
+            cluster.startNode(i);
+        }
+        cluster.awaitLeader();
+        return cluster;
     }
 
     static TestCluster start(int nodes, Path dir) throws Exception {
