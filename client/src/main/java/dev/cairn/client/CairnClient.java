@@ -313,10 +313,10 @@ public final class CairnClient implements AutoCloseable {
         if (members.members().stream().noneMatch(m -> m.id().equals(nodeId))) {
             throw new CairnException("node " + nodeId + " is not a member; cairn admin nodes lists them");
         }
-        progress.accept("marking " + nodeId + " leaving: it is no longer a placement target");
         long leaving = Messages.decodeLong(cluster.metadataCall(MessageType.REMOVE_NODE,
                 new MembershipMessages.RemoveNode(nodeId, MembershipMessages.RemovePhase.MARK_LEAVING).encode(), nodeId,
                 MEMBERSHIP_TIMEOUT).header());
+        progress.accept(nodeId + " is leaving (membership index " + leaving + "): no longer a placement target");
         awaitMembership(leaving, nodeId);
         NodeChange repaired = rebalance("remove", nodeId, leaving, progress, nodeId);
         if (repaired.chunksBelowReplicas() > 0 || !repaired.failedNodes().isEmpty()) {

@@ -110,6 +110,19 @@ final class NodesCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * Each step of a change on stderr when it is a terminal; nothing otherwise, so that a script
+     * sees the summary (and the JSON line) on stdout and, on failure, the one error line on stderr.
+     */
+    static java.util.function.Consumer<String> progress() {
+        boolean terminal = Output.stderrIsTerminal();
+        return line -> {
+            if (terminal) {
+                System.err.println("nodes: " + line);
+            }
+        };
+    }
+
     static int report(NodeChange change, String what, ImageCommands.Shared shared) {
         System.out.println("summary: " + what + " (membership index " + change.membershipIndex() + "); "
                 + change.copiesMade() + " copies made (" + Output.bytes(change.bytesCopied()) + "), "
@@ -134,7 +147,7 @@ final class NodesCommand implements Callable<Integer> {
     @Command(name = "add", mixinStandardHelpOptions = true,
             description = {"Adds a node that already runs with join: true in its config (listing the existing nodes and "
                     + "itself): the Raft group takes it in, the catalog records it as active, and a repair pass copies "
-                    + "the chunks whose placement now includes it. Shows each step, then a summary.",
+                    + "the chunks whose placement now includes it. Shows each step on a terminal, then a summary.",
                 "Exit 0 when the node is a member and a census finds no chunk below N, 1 otherwise."},
             footer = {"", "Example:",
                 "  cairn admin nodes add --id node-4 --host 10.0.0.4 --port 7400 \\",
@@ -150,7 +163,7 @@ final class NodesCommand implements Callable<Integer> {
         public Integer call() {
             try (CairnClient cairn = shared.connect()) {
                 MembershipMessages.Member member = node.member();
-                NodeChange change = cairn.addNode(member, line -> System.err.println("nodes: " + line));
+                NodeChange change = cairn.addNode(member, progress());
                 return report(change, member.id() + " added", shared);
             }
         }
@@ -173,7 +186,7 @@ final class NodesCommand implements Callable<Integer> {
         @Override
         public Integer call() {
             try (CairnClient cairn = shared.connect()) {
-                NodeChange change = cairn.removeNode(id, line -> System.err.println("nodes: " + line));
+                NodeChange change = cairn.removeNode(id, progress());
                 return report(change, id + " removed", shared);
             }
         }
@@ -200,7 +213,7 @@ final class NodesCommand implements Callable<Integer> {
         public Integer call() {
             try (CairnClient cairn = shared.connect()) {
                 MembershipMessages.Member member = node.member();
-                NodeChange change = cairn.replaceNode(oldId, member, line -> System.err.println("nodes: " + line));
+                NodeChange change = cairn.replaceNode(oldId, member, progress());
                 return report(change, oldId + " replaced by " + member.id(), shared);
             }
         }
