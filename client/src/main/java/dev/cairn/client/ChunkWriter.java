@@ -1,29 +1,43 @@
 package dev.cairn.client;
 
+import dev.cairn.engine.ChunkCodec;
 import dev.cairn.engine.ChunkData;
+import dev.cairn.engine.ChunkEncoder;
 import dev.cairn.engine.ChunkId;
+import dev.cairn.engine.protocol.Messages;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Uploads the chunks of one put in batches: asks the chunks' placement nodes which they hold,
- * sends the rest, and counts a chunk as stored only when N_W of its placement nodes hold it
- * durably (each node answers a PUT only after the fdatasync that covers it).
+ * compresses and sends the rest, and counts a chunk as stored only when N_W of its placement
+ * nodes hold it durably (each node answers a PUT only after the fdatasync that covers it).
+ *
+ * <p>Chunks arrive raw and are compressed only once the cluster has said it lacks them: in a
+ * stream of checkpoints most chunks of a dump were stored by the one before, and compressing
+ * them would be the costliest step of the put for nothing.
  *
  * <p>A bounded number of batches is in flight at once, so memory stays bounded whatever the
  * image size; the producer blocks in {@link #add} when the window is full.
  */
-final class ChunkWriter {
+final class ChunkWriter implements AutoCloseable {
 
     static final int MAX_BATCH_CHUNKS = 1024;
     static final int MAX_BATCH_BYTES = 4 * 1024 * 1024;
@@ -37,20 +51,35 @@ final class ChunkWriter {
     private final AtomicLong sentBytes = new AtomicLong();
     private final AtomicLong newChunks = new AtomicLong();
     private final AtomicLong uniqueStoredBytes = new AtomicLong();
+    private final ExecutorService encodeThreads;
+    private final BlockingQueue<ChunkEncoder> encoders;
     private List<ChunkData> batch = new ArrayList<>();
     private int batchBytes;
 
-    ChunkWriter(Cluster cluster) {
+    /** @param threads how many batches may be compressed at once */
+    ChunkWriter(Cluster cluster, int zstdLevel, int threads) {
         this.cluster = cluster;
+        this.encoders = new ArrayBlockingQueue<>(threads);
+        for (int i = 0; i < threads; i++) {
+            encoders.add(new ChunkEncoder(zstdLevel));
+        }
+        AtomicInteger n = new AtomicInteger();
+        this.encodeThreads = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "cairn-encoder-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
     }
 
-    /** Queues a chunk; a chunk already queued by this writer is skipped (dedup within the image). */
+    /**
+     * Queues a chunk; a chunk already queued by this writer is skipped (dedup within the image).
+     * A RAW chunk is compressed before it is sent, if it is sent at all.
+     */
     void add(ChunkData chunk) {
         throwIfFailed();
         if (!seen.add(chunk.id())) {
             return;
         }
-        uniqueStoredBytes.addAndGet(chunk.storedLength());
         if (batch.size() == MAX_BATCH_CHUNKS || batchBytes + chunk.storedLength() > MAX_BATCH_BYTES) {
             flush();
         }
@@ -83,7 +112,10 @@ final class ChunkWriter {
         return newChunks.get();
     }
 
-    /** Encoded bytes of the distinct chunks this writer was given. */
+    /**
+     * Encoded bytes of the distinct chunks this writer was given: as sent, or as the node that
+     * already held the chunk reported its copy.
+     */
     long uniqueStoredBytes() {
         return uniqueStoredBytes.get();
     }
@@ -130,81 +162,141 @@ final class ChunkWriter {
                 byNode.computeIfAbsent(node, k -> new ArrayList<>()).add(i);
             }
         }
-        // Which placement nodes already hold each chunk durably.
-        Map<String, CompletableFuture<boolean[]>> presence = new HashMap<>();
+        // Which placement nodes already hold each chunk durably, and how large their copy is.
+        Map<String, CompletableFuture<int[]>> presence = new HashMap<>();
         byNode.forEach((node, indexes) -> {
             List<ChunkId> ids = new ArrayList<>(indexes.size());
             indexes.forEach(i -> ids.add(chunks.get(i).id()));
-            presence.put(node, cluster.hasChunks(node, ids).exceptionally(e -> null));
+            presence.put(node, cluster.storedLengths(node, ids).exceptionally(e -> null));
         });
-        return CompletableFuture.allOf(presence.values().toArray(CompletableFuture[]::new)).thenCompose(ignored -> {
-            int[] durable = new int[n];
-            Map<String, String> problems = new HashMap<>();
-            Map<String, boolean[]> has = new HashMap<>();
-            presence.forEach((node, f) -> {
-                boolean[] p = f.join();
-                if (p == null) {
-                    problems.put(node, "unreachable");
-                    return;
+        // Compression runs on the writer's own threads, never on a network thread.
+        return CompletableFuture.allOf(presence.values().toArray(CompletableFuture[]::new))
+                .thenComposeAsync(ignored -> send(chunks, byNode, presence), encodeThreads);
+    }
+
+    private CompletableFuture<Void> send(List<ChunkData> chunks, Map<String, List<Integer>> byNode,
+                                         Map<String, CompletableFuture<int[]>> presence) {
+        int n = chunks.size();
+        int[] durable = new int[n];
+        int[] storedLength = new int[n];
+        Arrays.fill(storedLength, Messages.ABSENT);
+        Map<String, String> problems = new HashMap<>();
+        Map<String, int[]> has = new HashMap<>();
+        presence.forEach((node, f) -> {
+            int[] lengths = f.join();
+            if (lengths == null) {
+                problems.put(node, "unreachable");
+                return;
+            }
+            has.put(node, lengths);
+            List<Integer> indexes = byNode.get(node);
+            for (int k = 0; k < lengths.length; k++) {
+                if (lengths[k] != Messages.ABSENT) {
+                    durable[indexes.get(k)]++;
+                    storedLength[indexes.get(k)] = lengths[k];
                 }
-                has.put(node, p);
-                List<Integer> indexes = byNode.get(node);
-                for (int k = 0; k < p.length; k++) {
-                    if (p[k]) {
-                        durable[indexes.get(k)]++;
-                    }
+            }
+        });
+        int w = cluster.writeQuorum();
+        // Each chunk some reachable node must receive is compressed once, whatever the number of copies sent.
+        ChunkData[] toSend = new ChunkData[n];
+        byNode.forEach((node, indexes) -> {
+            int[] lengths = has.get(node);
+            if (lengths == null) {
+                return; // unreachable: its copies come from repair later
+            }
+            for (int k = 0; k < indexes.size(); k++) {
+                int i = indexes.get(k);
+                if (lengths[k] == Messages.ABSENT && durable[i] < w && toSend[i] == null) {
+                    toSend[i] = encode(chunks.get(i));
                 }
-            });
-            int w = cluster.writeQuorum();
-            List<CompletableFuture<Void>> puts = new ArrayList<>();
-            Set<Integer> sent = new HashSet<>();
-            byNode.forEach((node, indexes) -> {
-                boolean[] p = has.get(node);
-                if (p == null) {
-                    return; // unreachable: its copies come from repair later
+            }
+        });
+        long stored = 0;
+        for (int i = 0; i < n; i++) {
+            stored += toSend[i] != null ? toSend[i].storedLength()
+                    : storedLength[i] != Messages.ABSENT ? storedLength[i] : chunks.get(i).storedLength();
+        }
+        uniqueStoredBytes.addAndGet(stored);
+        List<CompletableFuture<Void>> puts = new ArrayList<>();
+        Set<Integer> sent = new HashSet<>();
+        byNode.forEach((node, indexes) -> {
+            int[] lengths = has.get(node);
+            if (lengths == null) {
+                return;
+            }
+            List<ChunkData> missing = new ArrayList<>();
+            List<Integer> missingIndexes = new ArrayList<>();
+            for (int k = 0; k < indexes.size(); k++) {
+                int i = indexes.get(k);
+                if (lengths[k] == Messages.ABSENT && durable[i] < w) {
+                    missing.add(toSend[i]);
+                    missingIndexes.add(i);
                 }
-                List<ChunkData> missing = new ArrayList<>();
-                List<Integer> missingIndexes = new ArrayList<>();
-                for (int k = 0; k < indexes.size(); k++) {
-                    int i = indexes.get(k);
-                    if (!p[k] && durable[i] < w) {
-                        missing.add(chunks.get(i));
-                        missingIndexes.add(i);
-                    }
-                }
-                if (missing.isEmpty()) {
-                    return;
-                }
-                long frameBytes = missing.stream().mapToLong(ChunkData::storedLength).sum();
-                sent.addAll(missingIndexes);
-                puts.add(cluster.putChunks(node, missing)
-                        .handle((r, e) -> {
-                            if (e == null) {
-                                sentBytes.addAndGet(frameBytes);
-                                synchronized (durable) {
-                                    missingIndexes.forEach(i -> durable[i]++);
-                                }
-                            } else {
-                                synchronized (problems) {
-                                    problems.put(node, Cluster.rootMessage(e));
-                                }
+            }
+            if (missing.isEmpty()) {
+                return;
+            }
+            long frameBytes = missing.stream().mapToLong(ChunkData::storedLength).sum();
+            sent.addAll(missingIndexes);
+            puts.add(cluster.putChunks(node, missing)
+                    .handle((r, e) -> {
+                        if (e == null) {
+                            sentBytes.addAndGet(frameBytes);
+                            synchronized (durable) {
+                                missingIndexes.forEach(i -> durable[i]++);
                             }
-                            return null;
-                        }));
-            });
-            newChunks.addAndGet(sent.size());
-            return CompletableFuture.allOf(puts.toArray(CompletableFuture[]::new)).thenRun(() -> {
-                synchronized (durable) {
-                    for (int i = 0; i < n; i++) {
-                        if (durable[i] < w) {
-                            throw new CairnException.QuorumUnavailable("quorum not met: " + durable[i] + " of "
-                                    + cluster.replicas() + " replicas acknowledged chunk " + chunks.get(i).id().shortHex()
-                                    + "… (need N_W=" + w + ")" + describe(problems));
+                        } else {
+                            synchronized (problems) {
+                                problems.put(node, Cluster.rootMessage(e));
+                            }
                         }
+                        return null;
+                    }));
+        });
+        newChunks.addAndGet(sent.size());
+        return CompletableFuture.allOf(puts.toArray(CompletableFuture[]::new)).thenRun(() -> {
+            synchronized (durable) {
+                for (int i = 0; i < n; i++) {
+                    if (durable[i] < w) {
+                        throw new CairnException.QuorumUnavailable("quorum not met: " + durable[i] + " of "
+                                + cluster.replicas() + " replicas acknowledged chunk " + chunks.get(i).id().shortHex()
+                                + "… (need N_W=" + w + ")" + describe(problems));
                     }
                 }
-            });
+            }
         });
+    }
+
+    /** A RAW chunk compressed (kept raw when that does not pay); an encoded chunk as it is. */
+    private ChunkData encode(ChunkData chunk) {
+        if (chunk.codec() != ChunkCodec.RAW) {
+            return chunk;
+        }
+        ChunkEncoder encoder = encoders.poll();
+        if (encoder == null) {
+            throw new IllegalStateException("more encoding threads than encoders");
+        }
+        try {
+            ByteBuffer raw = chunk.bytes();
+            if (raw.hasArray()) {
+                return encoder.encode(chunk.id(), raw.array(), raw.arrayOffset() + raw.position(), raw.remaining());
+            }
+            byte[] copy = new byte[raw.remaining()];
+            raw.duplicate().get(copy);
+            return encoder.encode(chunk.id(), copy, 0, copy.length);
+        } finally {
+            encoders.add(encoder);
+        }
+    }
+
+    @Override
+    public void close() {
+        encodeThreads.shutdownNow();
+        ChunkEncoder e;
+        while ((e = encoders.poll()) != null) {
+            e.close();
+        }
     }
 
     private static String describe(Map<String, String> problems) {

@@ -166,12 +166,23 @@ final class Cluster implements AutoCloseable {
 
     /** For each id, whether {@code nodeId} holds it durably; fails when the node cannot be reached. */
     java.util.concurrent.CompletableFuture<boolean[]> hasChunks(String nodeId, List<dev.cairn.engine.ChunkId> ids) {
-        return call(nodeId, MessageType.HAS_CHUNKS, Messages.encodeIds(ids), List.of(), config.requestTimeout()).thenApply(r -> {
-            boolean[] present = Messages.decodePresence(r.header());
-            if (present.length != ids.size()) {
-                throw new IllegalStateException("node " + nodeId + " answered " + present.length + " flags for " + ids.size() + " ids");
+        return storedLengths(nodeId, ids).thenApply(lengths -> {
+            boolean[] present = new boolean[lengths.length];
+            for (int i = 0; i < lengths.length; i++) {
+                present[i] = lengths[i] != Messages.ABSENT;
             }
             return present;
+        });
+    }
+
+    /** For each id, the encoded length of {@code nodeId}'s durable copy, or {@link Messages#ABSENT}. */
+    java.util.concurrent.CompletableFuture<int[]> storedLengths(String nodeId, List<dev.cairn.engine.ChunkId> ids) {
+        return call(nodeId, MessageType.HAS_CHUNKS, Messages.encodeIds(ids), List.of(), config.requestTimeout()).thenApply(r -> {
+            int[] lengths = Messages.decodePresence(r.header());
+            if (lengths.length != ids.size()) {
+                throw new IllegalStateException("node " + nodeId + " answered " + lengths.length + " entries for " + ids.size() + " ids");
+            }
+            return lengths;
         });
     }
 

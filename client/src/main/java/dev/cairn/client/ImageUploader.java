@@ -20,9 +20,10 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * One put: reads the source through a {@link ChunkPipeline} that cuts, hashes and compresses
- * here (dedup before the network) on every core with bounded memory, hands new chunks to a
- * {@link ChunkWriter}, stores the manifest as chunks the same way and finally commits the image
+ * One put: reads the source through a {@link ChunkPipeline} that cuts and hashes here (dedup
+ * before the network) on every core with bounded memory, hands new chunks to a
+ * {@link ChunkWriter} (which compresses those the cluster lacks), stores the manifest as chunks
+ * the same way and finally commits the image
  * root through the Raft catalog. The commit is sent only after every chunk the manifest
  * references is durable on N_W nodes.
  */
@@ -94,21 +95,24 @@ final class ImageUploader {
     }
 
     private PutResult put(ImageName name, Source source, java.util.UUID session) {
-        ChunkWriter writer = new ChunkWriter(cluster);
-        Manifest manifest;
         int cpus = Runtime.getRuntime().availableProcessors();
-        try (ChunkPipeline pipeline = new ChunkPipeline(ChunkingPolicy.DEFAULT, cluster.config().zstdLevel(), cpus, 2 * cpus + 2,
-                chunk -> {
-                    if (chunk.data() != null) {
-                        writer.add(chunk.data());
-                    }
-                    advance(chunk.rawLength());
-                })) {
-            manifest = source.read(new ImageBuilder(pipeline));
-        } catch (SourceException e) {
-            throw new CairnException.LocalIo(e.getMessage(), e);
+        int level = cluster.config().zstdLevel();
+        try (ChunkWriter writer = new ChunkWriter(cluster, level, cpus)) {
+            Manifest manifest;
+            // The pipeline only cuts and hashes; the writer compresses what the cluster lacks.
+            try (ChunkPipeline pipeline = new ChunkPipeline(ChunkingPolicy.DEFAULT, level, false, cpus, 2 * cpus + 2,
+                    chunk -> {
+                        if (chunk.data() != null) {
+                            writer.add(chunk.data());
+                        }
+                        advance(chunk.rawLength());
+                    })) {
+                manifest = source.read(new ImageBuilder(pipeline));
+            } catch (SourceException e) {
+                throw new CairnException.LocalIo(e.getMessage(), e);
+            }
+            return commit(name, manifest, writer, session);
         }
-        return commit(name, manifest, writer, session);
     }
 
     private PutResult commit(ImageName name, Manifest manifest, ChunkWriter writer, java.util.UUID session) {

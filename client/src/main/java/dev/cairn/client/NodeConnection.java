@@ -7,7 +7,6 @@ import dev.cairn.engine.protocol.MessageType;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
@@ -94,20 +93,24 @@ final class NodeConnection implements AutoCloseable {
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-        ByteBuffer[] parts = new ByteBuffer[payload.size() + 1];
-        parts[0] = prefix;
-        for (int i = 0; i < payload.size(); i++) {
-            parts[i + 1] = payload.get(i).duplicate();
+        // One copy, straight into a pooled direct buffer: a composite of heap buffers would be
+        // flattened into a fresh heap buffer and then copied again into a direct one by the socket.
+        ByteBuf frame = ch.alloc().directBuffer((int) (prefix.remaining() + payloadBytes));
+        frame.writeBytes(prefix);
+        for (ByteBuffer b : payload) {
+            frame.writeBytes(b.duplicate());
         }
         CompletableFuture<Reply> reply = new CompletableFuture<>();
         inFlight.put(requestId, reply);
-        ch.writeAndFlush(Unpooled.wrappedBuffer(parts)).addListener(f -> {
+        ch.writeAndFlush(frame).addListener(f -> {
             if (!f.isSuccess()) {
                 fail(requestId, new IOException("cannot send to node " + nodeId + " at " + endpoint() + ": " + f.cause(), f.cause()));
             }
         });
-        ch.eventLoop().schedule(() -> fail(requestId, new IOException("node " + nodeId + " at " + endpoint()
+        var timer = ch.eventLoop().schedule(() -> fail(requestId, new IOException("node " + nodeId + " at " + endpoint()
                 + " did not answer within " + timeout.toSeconds() + " s")), timeout.toMillis(), TimeUnit.MILLISECONDS);
+        // Answered requests drop their timer, so a long put does not keep thousands of them queued.
+        reply.whenComplete((r, e) -> timer.cancel(false));
         return reply;
     }
 

@@ -5,6 +5,8 @@ import dev.cairn.client.CairnException;
 import dev.cairn.config.ClientConfig;
 import dev.cairn.config.ConfigException;
 import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -12,23 +14,51 @@ import picocli.CommandLine.Option;
 /** The {@code cairn} command line. A thin layer over {@link CairnClient}. */
 @Command(name = "cairn", mixinStandardHelpOptions = true, version = "cairn 0.1.0",
         description = "Cairn: a replicated, deduplicating store for checkpoint images.",
-        subcommands = {
-            DevCommand.class,
-            ImageCommands.Put.class,
-            ImageCommands.Get.class,
-            ImageCommands.Ls.class,
-            ImageCommands.Stat.class,
-            ImageCommands.Rm.class,
-            AdminCommands.class,
-            EstimateCommand.class,
-        },
         footer = {"", "Also: cairn server --config FILE   runs one node in the foreground.", "",
             "The cluster is --cluster host:port,... or $CAIRN_CLUSTER. Start one on this machine with:",
             "  eval \"$(cairn dev | grep --line-buffered export)\"   (or run cairn dev in its own terminal)"})
 public final class CairnCli implements Runnable {
 
+    /**
+     * The subcommands by name, in the order help lists them. Registered programmatically so a
+     * run builds only the one it executes: picocli's model of every command costs a noticeable
+     * part of a CLI start, and checkpoint agents start the CLI once per checkpoint.
+     */
+    private static final Map<String, Class<?>> SUBCOMMANDS = subcommands();
+
+    private static Map<String, Class<?>> subcommands() {
+        Map<String, Class<?>> m = new LinkedHashMap<>();
+        m.put("dev", DevCommand.class);
+        m.put("put", ImageCommands.Put.class);
+        m.put("get", ImageCommands.Get.class);
+        m.put("ls", ImageCommands.Ls.class);
+        m.put("stat", ImageCommands.Stat.class);
+        m.put("rm", ImageCommands.Rm.class);
+        m.put("admin", AdminCommands.class);
+        m.put("estimate", EstimateCommand.class);
+        return m;
+    }
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    /** The whole command tree (help, the generated reference). */
+    static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new CairnCli());
+        SUBCOMMANDS.values().forEach(cli::addSubcommand);
+        return cli;
+    }
+
+    /** The tree needed to run {@code args}: only the named subcommand when the first argument names one. */
+    private static CommandLine commandLineFor(String[] args) {
+        Class<?> only = args.length > 0 ? SUBCOMMANDS.get(args[0]) : null;
+        if (only == null) {
+            return commandLine();
+        }
+        CommandLine cli = new CommandLine(new CairnCli());
+        cli.addSubcommand(only);
+        return cli;
+    }
 
     @Override
     public void run() {
@@ -45,7 +75,7 @@ public final class CairnCli implements Runnable {
     }
 
     public static int run(String[] args) {
-        CommandLine cli = new CommandLine(new CairnCli());
+        CommandLine cli = commandLineFor(args);
         cli.setOut(new PrintWriter(System.out, true));
         cli.setErr(new PrintWriter(System.err, true));
         boolean verbose = verbose(args);

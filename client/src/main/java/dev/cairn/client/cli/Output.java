@@ -11,13 +11,16 @@ import java.util.Map;
 /** How the CLI prints: human lines, a JSON last line for scripts, progress only on a terminal. */
 final class Output {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Built on first use only: an ObjectMapper costs tens of milliseconds of a CLI start without --json. */
+    private static final class Json {
+        static final ObjectMapper MAPPER = new ObjectMapper();
+    }
 
     private Output() {}
 
     static void json(PrintStream out, Map<String, ?> fields) {
         try {
-            out.println(JSON.writeValueAsString(fields));
+            out.println(Json.MAPPER.writeValueAsString(fields));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot encode JSON output", e);
         }

@@ -34,7 +34,7 @@ class CliReferenceTest {
 
     @Test
     void everyCommandHasAnExampleInItsHelp() {
-        assertExample(new CommandLine(new CairnCli()));
+        assertExample(CairnCli.commandLine());
     }
 
     private static void assertExample(CommandLine command) {
@@ -50,7 +50,7 @@ class CliReferenceTest {
         out.append("# `cairn` command reference\n\n");
         out.append("Generated from the commands' `--help` by `CliReferenceTest`; do not edit by hand.\n");
         out.append("`cairn server --config FILE` runs a node (see `configuration.md`).\n");
-        append(out, new CommandLine(new CairnCli()));
+        append(out, CairnCli.commandLine());
         return out.toString();
     }
 

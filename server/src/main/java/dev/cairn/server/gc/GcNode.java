@@ -101,20 +101,23 @@ public final class GcNode implements AutoCloseable {
         }
     }
 
-    /** HAS: which ids the store holds; the present ones are marked with the marking epoch before the answer. */
-    public boolean[] has(List<ChunkId> ids) throws IOException {
+    /**
+     * HAS: per id, the stored length of the durable copy or -1 (Messages.ABSENT); the present ones
+     * are marked with the marking epoch before the answer.
+     */
+    public int[] has(List<ChunkId> ids) throws IOException {
         long stamp = lock.readLock();
         try {
-            boolean[] present = new boolean[ids.size()];
+            int[] storedLengths = new int[ids.size()];
             List<ChunkId> toMark = new ArrayList<>();
-            for (int i = 0; i < present.length; i++) {
-                present[i] = store.contains(ids.get(i));
-                if (present[i]) {
+            for (int i = 0; i < storedLengths.length; i++) {
+                storedLengths[i] = store.storedLength(ids.get(i));
+                if (storedLengths[i] >= 0) {
                     toMark.add(ids.get(i));
                 }
             }
             writeMarks(toMark, markingEpoch);
-            return present;
+            return storedLengths;
         } finally {
             lock.unlockRead(stamp);
         }

@@ -9,7 +9,7 @@ import dev.cairn.server.metrics.NodeMetrics;
 import com.codahale.metrics.Timer;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -150,9 +150,9 @@ public final class ProtocolServer implements AutoCloseable {
     private void reply(ChannelHandlerContext ctx, long requestId, RequestHandler.Response r) {
         ByteBuf out;
         try {
-            out = encode(requestId, r);
+            out = encode(ctx.alloc(), requestId, r);
         } catch (ProtocolException e) {
-            out = encode(requestId, RequestHandler.Response.error(ErrorCode.INTERNAL, "answer too large: " + e.getMessage()));
+            out = encode(ctx.alloc(), requestId, RequestHandler.Response.error(ErrorCode.INTERNAL, "answer too large: " + e.getMessage()));
         }
         if (r.type() == MessageType.ERROR) {
             metrics.error(Messages.Error.decode(r.header()).code());
@@ -161,19 +161,19 @@ public final class ProtocolServer implements AutoCloseable {
         ctx.writeAndFlush(out).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
     }
 
-    private ByteBuf encode(long requestId, RequestHandler.Response r) {
+    private ByteBuf encode(ByteBufAllocator alloc, long requestId, RequestHandler.Response r) {
         long payloadBytes = 0;
         for (ByteBuffer b : r.payload()) {
             payloadBytes += b.remaining();
         }
         ByteBuffer prefix = Frame.prefix(r.type(), true, requestId, r.header(), payloadBytes, maxFrameBytes);
-        List<ByteBuffer> payload = r.payload();
-        ByteBuffer[] parts = new ByteBuffer[payload.size() + 1];
-        parts[0] = prefix;
-        for (int i = 0; i < payload.size(); i++) {
-            parts[i + 1] = payload.get(i).duplicate();
+        // One copy into a pooled direct buffer; a composite of heap buffers would be copied twice.
+        ByteBuf out = alloc.directBuffer((int) (prefix.remaining() + payloadBytes));
+        out.writeBytes(prefix);
+        for (ByteBuffer b : r.payload()) {
+            out.writeBytes(b.duplicate());
         }
-        return Unpooled.wrappedBuffer(parts);
+        return out;
     }
 
     @Override

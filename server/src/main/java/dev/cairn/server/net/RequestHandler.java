@@ -136,8 +136,8 @@ public final class RequestHandler {
             }
             case HAS_CHUNKS -> {
                 // A "present" answer marks the chunk with the marking epoch first (docs/gc.md step 1).
-                boolean[] present = io(() -> gc.has(Messages.decodeIds(request.header())));
-                yield done(Response.of(type, Messages.encodePresence(present)));
+                int[] storedLengths = io(() -> gc.has(Messages.decodeIds(request.header())));
+                yield done(Response.of(type, Messages.encodePresence(storedLengths)));
             }
             case PUT_CHUNKS -> {
                 if (store.isFailed()) {

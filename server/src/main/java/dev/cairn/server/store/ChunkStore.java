@@ -233,10 +233,19 @@ public final class ChunkStore implements AutoCloseable {
 
     /** True when the chunk is in the index, which only ever names records that an fdatasync covered. */
     public boolean contains(ChunkId id) {
+        return storedLength(id) >= 0;
+    }
+
+    /**
+     * The encoded length of the chunk's durable copy, from the index alone (no read), or -1 when
+     * the index does not name it.
+     */
+    public int storedLength(ChunkId id) {
         lifecycle.readLock().lock();
         try {
             ensureOpen();
-            return index.get(id) != null;
+            ChunkIndex.Location at = index.get(id);
+            return at == null ? -1 : at.recordLength() - SegmentRecord.HEADER_BYTES;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } finally {

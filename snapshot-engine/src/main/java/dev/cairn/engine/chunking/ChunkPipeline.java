@@ -1,17 +1,21 @@
 package dev.cairn.engine.chunking;
 
+import dev.cairn.engine.ChunkCodec;
 import dev.cairn.engine.ChunkData;
 import dev.cairn.engine.ChunkEncoder;
 import dev.cairn.engine.ChunkId;
 import dev.cairn.engine.manifest.ChunkRef;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -33,7 +37,10 @@ public final class ChunkPipeline implements AutoCloseable {
     /** Raw bytes per batch handed to a worker. */
     public static final int BATCH_BYTES = 1024 * 1024;
 
-    /** One chunk of the input: {@code data} is null when the same id came earlier in this pipeline. */
+    /**
+     * One chunk of the input: {@code data} is null when the same id came earlier in this pipeline;
+     * otherwise it is encoded, or a raw copy when the pipeline does not compress.
+     */
     public record Chunk(ChunkId id, int rawLength, ChunkData data) {}
 
     /** Receives the chunks in input order, on the thread that calls {@link #add} or {@link #drain}. */
@@ -42,12 +49,19 @@ public final class ChunkPipeline implements AutoCloseable {
     }
 
     private final ChunkingPolicy policy;
+    private final boolean compress;
     private final Sink sink;
     private final int windowBatches;
     private final ExecutorService workers;
     private final BlockingQueue<ChunkEncoder> encoders;
     private final Set<ChunkId> seen = ConcurrentHashMap.newKeySet();
     private final ArrayDeque<Pending> window = new ArrayDeque<>();
+    /**
+     * Batch buffers whose chunks are done. Reused because a fresh megabyte per batch (and per
+     * file, however small) is zeroed and page-faulted in again: for a CRIU dump of many small
+     * files that cost more than cutting them.
+     */
+    private final ConcurrentLinkedQueue<byte[]> spareBuffers = new ConcurrentLinkedQueue<>();
 
     private record Pending(Future<Chunk[]> chunks, List<ChunkRef> refs) {}
 
@@ -56,10 +70,20 @@ public final class ChunkPipeline implements AutoCloseable {
      * @param windowBatches batches that may exist at once; at least {@code threads + 1} keeps every worker busy
      */
     public ChunkPipeline(ChunkingPolicy policy, int zstdLevel, int threads, int windowBatches, Sink sink) {
+        this(policy, zstdLevel, true, threads, windowBatches, sink);
+    }
+
+    /**
+     * @param compress false to hand out raw copies of first sightings: a client that asks the
+     *     cluster first compresses only the chunks it has to send
+     */
+    public ChunkPipeline(ChunkingPolicy policy, int zstdLevel, boolean compress, int threads, int windowBatches,
+                         Sink sink) {
         if (threads < 1 || windowBatches < 1) {
             throw new IllegalArgumentException("need at least one worker and one batch, got " + threads + "/" + windowBatches);
         }
         this.policy = policy;
+        this.compress = compress;
         this.sink = sink;
         this.windowBatches = windowBatches;
         this.encoders = new ArrayBlockingQueue<>(threads);
@@ -88,7 +112,7 @@ public final class ChunkPipeline implements AutoCloseable {
     public void add(String name, InputStream in, List<ChunkRef> refs) throws IOException {
         ChunkingPolicy.Cutter cutter = policy.cutterFor(name);
         int capacity = BATCH_BYTES + cutter.maxBytes();
-        byte[] buffer = new byte[capacity];
+        byte[] buffer = takeBuffer(capacity);
         int filled = 0;
         boolean eof = false;
         while (true) {
@@ -115,10 +139,13 @@ public final class ChunkPipeline implements AutoCloseable {
                 submit(buffer, java.util.Arrays.copyOf(cuts, count), refs);
             }
             if (eof && position == filled) {
+                if (count == 0) {
+                    spareBuffers.add(buffer);
+                }
                 return;
             }
             // The uncut tail (shorter than a maximal chunk) starts the next batch; the old buffer now belongs to its batch.
-            byte[] next = new byte[capacity];
+            byte[] next = takeBuffer(capacity);
             System.arraycopy(buffer, position, next, 0, filled - position);
             filled -= position;
             buffer = next;
@@ -147,6 +174,11 @@ public final class ChunkPipeline implements AutoCloseable {
         window.add(new Pending(workers.submit(() -> process(buffer, lengths)), refs));
     }
 
+    private byte[] takeBuffer(int capacity) {
+        byte[] spare = spareBuffers.poll();
+        return spare != null && spare.length >= capacity ? spare : new byte[capacity];
+    }
+
     private Chunk[] process(byte[] buffer, int[] lengths) throws InterruptedException {
         ChunkEncoder encoder = encoders.take();
         try {
@@ -156,10 +188,17 @@ public final class ChunkPipeline implements AutoCloseable {
                 int length = lengths[i];
                 ChunkId id = ChunkId.of(buffer, offset, length);
                 // Only the first sighting of an id is compressed: a zero page is compressed once per pipeline.
-                ChunkData data = seen.add(id) ? encoder.encode(id, buffer, offset, length) : null;
+                ChunkData data = null;
+                if (seen.add(id)) {
+                    data = compress ? encoder.encode(id, buffer, offset, length)
+                            : new ChunkData(id, ChunkCodec.RAW, length,
+                                    ByteBuffer.wrap(Arrays.copyOfRange(buffer, offset, offset + length)));
+                }
                 out[i] = new Chunk(id, length, data);
                 offset += length;
             }
+            // Every chunk handed out owns its bytes (encoded or copied), so the buffer is free again.
+            spareBuffers.add(buffer);
             return out;
         } finally {
             encoders.add(encoder);

@@ -130,24 +130,35 @@ public final class Messages {
         return ids;
     }
 
-    /** HAS_CHUNKS response: one byte per asked id, 1 when the node holds it durably. */
-    public static ByteBuffer encodePresence(boolean[] present) {
-        WireWriter w = new WireWriter(4 + present.length).i32(present.length);
-        for (boolean p : present) {
-            w.u8(p ? 1 : 0);
+    /** In a HAS_CHUNKS response: the node holds no durable copy of the chunk. */
+    public static final int ABSENT = -1;
+
+    /**
+     * HAS_CHUNKS response: per asked id, the encoded length of the node's durable copy, or
+     * {@link #ABSENT}. The length lets a client that skips a chunk still account for what the
+     * image occupies without encoding the chunk itself.
+     */
+    public static ByteBuffer encodePresence(int[] storedLengths) {
+        WireWriter w = new WireWriter(4 + 4 * storedLengths.length).i32(storedLengths.length);
+        for (int length : storedLengths) {
+            w.i32(length);
         }
         return w.toBuffer();
     }
 
-    public static boolean[] decodePresence(ByteBuffer header) {
+    public static int[] decodePresence(ByteBuffer header) {
         WireReader r = new WireReader(header);
-        int count = r.count("presence flags", 1);
-        boolean[] present = new boolean[count];
+        int count = r.count("presence entries", 4);
+        int[] storedLengths = new int[count];
         for (int i = 0; i < count; i++) {
-            present[i] = r.u8("presence flag") == 1;
+            int length = r.i32("stored length");
+            if (length < ABSENT) {
+                throw new ProtocolException("presence entry " + i + " has stored length " + length);
+            }
+            storedLengths[i] = length;
         }
         r.end("presence list");
-        return present;
+        return storedLengths;
     }
 
     /** Status of one chunk in a GET_CHUNKS response. */

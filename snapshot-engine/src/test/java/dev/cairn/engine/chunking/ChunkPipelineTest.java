@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cairn.engine.ChunkCodec;
 import dev.cairn.engine.ChunkEncoder;
 import dev.cairn.engine.ChunkId;
 import dev.cairn.engine.manifest.ChunkRef;
@@ -15,6 +16,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class ChunkPipelineTest {
 
@@ -29,14 +32,16 @@ class ChunkPipelineTest {
         };
     }
 
-    @Test
-    void chunksArriveInInputOrderAndMatchASequentialCut() throws Exception {
+    /** Both ways, with batch buffers reused across the window: every chunk keeps its own bytes. */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void chunksArriveInInputOrderAndMatchASequentialCut(boolean compress) throws Exception {
         byte[] data = new byte[5 * 1024 * 1024 + 77];
         new Random(3).nextBytes(data);
         System.arraycopy(data, 0, data, 3 * 1024 * 1024, 1024 * 1024); // a repeat, so some chunks dedup
         List<ChunkPipeline.Chunk> got = new ArrayList<>();
         List<ChunkRef> refs = new ArrayList<>();
-        try (ChunkPipeline p = new ChunkPipeline(ChunkingPolicy.DEFAULT, ChunkEncoder.DEFAULT_LEVEL, 2, 3, got::add)) {
+        try (ChunkPipeline p = new ChunkPipeline(ChunkingPolicy.DEFAULT, ChunkEncoder.DEFAULT_LEVEL, compress, 2, 3, got::add)) {
             p.add("stream", trickle(data, 4), refs);
             p.drain();
         }
@@ -53,6 +58,9 @@ class ChunkPipelineTest {
             if (seen.add(c.id())) {
                 assertNotNull(c.data(), "the first sighting carries the bytes");
                 assertTrue(c.data().verify());
+                if (!compress) {
+                    assertEquals(ChunkCodec.RAW, c.data().codec(), "a hashing-only pipeline hands out raw copies");
+                }
                 ByteBuffer raw = c.data().rawBytes();
                 assertEquals(ByteBuffer.wrap(data, offset, c.rawLength()), raw);
             } else {

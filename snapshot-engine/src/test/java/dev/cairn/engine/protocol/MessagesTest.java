@@ -76,9 +76,12 @@ class MessagesTest {
 
     @Test
     void presenceRoundTrips() {
-        boolean[] present = {true, false, false, true, true};
+        int[] present = {4096, Messages.ABSENT, Messages.ABSENT, 0, 1_000_000};
         assertArrayEquals(present, Messages.decodePresence(Messages.encodePresence(present)));
-        assertArrayEquals(new boolean[0], Messages.decodePresence(Messages.encodePresence(new boolean[0])));
+        assertArrayEquals(new int[0], Messages.decodePresence(Messages.encodePresence(new int[0])));
+        ProtocolException e = assertThrows(ProtocolException.class,
+                () -> Messages.decodePresence(Messages.encodePresence(new int[] {12, -2})));
+        assertTrue(e.getMessage().contains("stored length -2"), e.getMessage());
     }
 
     @Test
@@ -206,7 +209,7 @@ class MessagesTest {
         decoders.add(Messages.ClusterInfo::decode);
         headers.add(Messages.encodeIds(List.of(a.id())));
         decoders.add(Messages::decodeIds);
-        headers.add(Messages.encodePresence(new boolean[] {true}));
+        headers.add(Messages.encodePresence(new int[] {7}));
         decoders.add(Messages::decodePresence);
         headers.add(Messages.encodeChunkHeader(List.of(a)));
         decoders.add(h -> Messages.decodeChunks(h, a.bytes(), MAX_CHUNK));

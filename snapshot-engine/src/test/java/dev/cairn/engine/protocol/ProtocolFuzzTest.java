@@ -36,7 +36,7 @@ class ProtocolFuzzTest {
                 new Messages.Peer("a", "h1", 7400, 7600), new Messages.Peer("b", "h2", 7401, 7601))).encode(), null)
                 .encode(MAX_FRAME));
         frames.add(Frame.request(MessageType.HAS_CHUNKS, 2, Messages.encodeIds(IDS), null).encode(MAX_FRAME));
-        frames.add(Frame.response(MessageType.HAS_CHUNKS, 2, Messages.encodePresence(new boolean[] {true, false, true}), null)
+        frames.add(Frame.response(MessageType.HAS_CHUNKS, 2, Messages.encodePresence(new int[] {4096, Messages.ABSENT, 17}), null)
                 .encode(MAX_FRAME));
         frames.add(Frame.request(MessageType.PUT_CHUNKS, 3, Messages.encodeChunkHeader(CHUNKS), payload).encode(MAX_FRAME));
         frames.add(Frame.response(MessageType.GET_CHUNKS, 4, Messages.encodeFetched(IDS, Arrays.asList(CHUNKS.get(0), null, CHUNKS.get(2)),
