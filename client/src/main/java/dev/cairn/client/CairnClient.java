@@ -4,6 +4,7 @@ import dev.cairn.config.ClientConfig;
 import dev.cairn.engine.ImageName;
 import dev.cairn.engine.manifest.ImageInfo;
 import dev.cairn.engine.protocol.GcMessages;
+import dev.cairn.engine.protocol.MembershipMessages;
 import dev.cairn.engine.protocol.Messages;
 import dev.cairn.engine.protocol.MessageType;
 import dev.cairn.engine.protocol.ReplicationMessages;
@@ -36,6 +37,13 @@ public final class CairnClient implements AutoCloseable {
 
     /** The lease of a put's upload session: a put must commit within it, or it is refused and put again. */
     public static final java.time.Duration DEFAULT_SESSION_LEASE = java.time.Duration.ofMinutes(30);
+
+    /**
+     * How old the client's view of the membership may get before an operation asks for it again:
+     * after a node is added or removed, a long-lived client places chunks by the new membership
+     * within this time. One small request per interval at most.
+     */
+    static final java.time.Duration MEMBERSHIP_MAX_AGE = java.time.Duration.ofSeconds(30);
 
     private final Cluster cluster;
     private volatile java.time.Duration sessionLease = DEFAULT_SESSION_LEASE;
@@ -139,6 +147,7 @@ public final class CairnClient implements AutoCloseable {
 
     /** Stores a directory (its contents) or a single file as image {@code name}. */
     public PutResult put(String name, Path source, ProgressListener progress) {
+        cluster.refreshIfOlderThan(MEMBERSHIP_MAX_AGE);
         return new ImageUploader(cluster, progress, sessionLease, beforeCommit).putPath(name(name), source);
     }
 
@@ -148,6 +157,7 @@ public final class CairnClient implements AutoCloseable {
 
     /** Stores everything {@code in} yields as a single-stream image. The stream is not closed. */
     public PutResult put(String name, InputStream in, ProgressListener progress) {
+        cluster.refreshIfOlderThan(MEMBERSHIP_MAX_AGE);
         return new ImageUploader(cluster, progress, sessionLease, beforeCommit).putStream(name(name), in);
     }
 
@@ -162,6 +172,7 @@ public final class CairnClient implements AutoCloseable {
      * {@link CairnException.LocalIo} before anything is committed. The stream is not closed.
      */
     public PutResult putTar(String name, InputStream tar, ProgressListener progress) {
+        cluster.refreshIfOlderThan(MEMBERSHIP_MAX_AGE);
         return new ImageUploader(cluster, progress, sessionLease, beforeCommit).putTar(name(name), tar);
     }
 
@@ -171,6 +182,7 @@ public final class CairnClient implements AutoCloseable {
 
     /** Writes image {@code name} to {@code out} as a tar archive (a stream image becomes one file, {@code stream}). */
     public GetResult getTar(String name, OutputStream out, ProgressListener progress) {
+        cluster.refreshIfOlderThan(MEMBERSHIP_MAX_AGE);
         return new ImageRestorer(cluster, progress).toTar(stat(name), out);
     }
 
@@ -180,6 +192,7 @@ public final class CairnClient implements AutoCloseable {
 
     /** Restores image {@code name} into {@code destination}, a new or empty directory; fsync'd on return. */
     public GetResult get(String name, Path destination, ProgressListener progress) {
+        cluster.refreshIfOlderThan(MEMBERSHIP_MAX_AGE);
         return new ImageRestorer(cluster, progress).toDirectory(stat(name), destination);
     }
 
@@ -189,6 +202,7 @@ public final class CairnClient implements AutoCloseable {
 
     /** Writes a stream image (or an image of one file) to {@code out}. The stream is not closed. */
     public GetResult get(String name, OutputStream out, ProgressListener progress) {
+        cluster.refreshIfOlderThan(MEMBERSHIP_MAX_AGE);
         return new ImageRestorer(cluster, progress).toStream(stat(name), out);
     }
 
@@ -284,6 +298,182 @@ public final class CairnClient implements AutoCloseable {
         }
         java.util.concurrent.CompletableFuture.allOf(calls.toArray(java.util.concurrent.CompletableFuture[]::new)).join();
         return new NodeReports<>(reports, failures);
+    }
+
+    // ---- membership
+
+    /** How long a membership request may take: a Raft configuration change waits for the new peer's catch-up. */
+    static final java.time.Duration MEMBERSHIP_TIMEOUT = java.time.Duration.ofMinutes(2);
+    /** How long every node may take to apply a membership change to its catalog replica. */
+    static final java.time.Duration MEMBERSHIP_APPLY_TIMEOUT = java.time.Duration.ofSeconds(30);
+
+    /** The membership recorded in the catalog, and the peers of the Raft configuration, as one node knows them. */
+    public MembershipMessages.MemberList members() {
+        return MembershipMessages.MemberList.decode(cluster.metadataCall(MessageType.MEMBERS, ByteBuffer.allocate(0)).header());
+    }
+
+    /**
+     * Adds a node, which must already run with {@code join: true} in its config: the Raft group
+     * takes it in, the catalog records it as active (a placement target from then on), and a
+     * repair pass on every node copies each chunk whose placement now includes it. {@code progress}
+     * is told each step. Fails (the node stays added) when the census after the repair still finds
+     * chunks below N; {@code cairn admin repair} then finishes the job.
+     */
+    public NodeChange addNode(MembershipMessages.Member node, java.util.function.Consumer<String> progress) {
+        return addNode(node, progress, null, true);
+    }
+
+    /**
+     * An add; {@code excused} (the node a replace will remove, maybe dead) need not answer, and
+     * without {@code requireFullCensus} chunks below N are left to the removal that follows.
+     */
+    private NodeChange addNode(MembershipMessages.Member node, java.util.function.Consumer<String> progress, String excused,
+                               boolean requireFullCensus) {
+        progress.accept("adding " + node.id() + " (" + node.endpoint() + (node.zone().isEmpty() ? "" : ", zone " + node.zone())
+                + ") to the Raft group and the catalog");
+        long index = Messages.decodeLong(cluster.metadataCall(MessageType.ADD_NODE, node.encode(), null, MEMBERSHIP_TIMEOUT).header());
+        progress.accept(node.id() + " is a member (membership index " + index + ")");
+        awaitMembership(index, excused);
+        NodeChange change = rebalance("add", node.id(), index, progress, excused);
+        if (requireFullCensus && (change.chunksBelowReplicas() > 0 || !change.failedNodes().isEmpty())) {
+            throw new CairnException("node " + node.id() + " was added, but " + change.chunksBelowReplicas()
+                    + " chunks are still below N after the repair" + failedSuffix(change) + "; run cairn admin repair");
+        }
+        return change;
+    }
+
+    /**
+     * Removes a node: marks it leaving (refused when fewer than N active nodes would remain), repairs
+     * so that every chunk has N copies on the remaining placement nodes, checks that with a census,
+     * and only then drops the node from the Raft group and the catalog. When the census finds
+     * chunks below N or a node does not answer, the node stays (leaving) and this fails; run it
+     * again once the cause is fixed. The node removed may be down (a lost disk): the census
+     * counts the copies on the other nodes, which must all answer.
+     */
+    public NodeChange removeNode(String nodeId, java.util.function.Consumer<String> progress) {
+        MembershipMessages.MemberList members = members();
+        if (members.members().stream().noneMatch(m -> m.id().equals(nodeId))) {
+            throw new CairnException("node " + nodeId + " is not a member; cairn admin nodes lists them");
+        }
+        long leaving = Messages.decodeLong(cluster.metadataCall(MessageType.REMOVE_NODE,
+                new MembershipMessages.RemoveNode(nodeId, MembershipMessages.RemovePhase.MARK_LEAVING).encode(), nodeId,
+                MEMBERSHIP_TIMEOUT).header());
+        progress.accept(nodeId + " is leaving (membership index " + leaving + "): no longer a placement target");
+        awaitMembership(leaving, nodeId);
+        NodeChange repaired = rebalance("remove", nodeId, leaving, progress, nodeId);
+        if (repaired.chunksBelowReplicas() > 0 || !repaired.failedNodes().isEmpty()) {
+            throw new CairnException("node " + nodeId + " was not removed: " + repaired.chunksBelowReplicas()
+                    + " chunks still have fewer than N=" + cluster.replicas() + " copies without it" + failedSuffix(repaired)
+                    + "; it stays leaving (serving reads, no longer a placement target); run the remove again when the cause is fixed");
+        }
+        progress.accept("every chunk has N=" + cluster.replicas() + " copies without " + nodeId
+                + "; dropping it from the Raft group and the catalog");
+        long dropped = Messages.decodeLong(cluster.metadataCall(MessageType.REMOVE_NODE,
+                new MembershipMessages.RemoveNode(nodeId, MembershipMessages.RemovePhase.DROP).encode(), nodeId,
+                MEMBERSHIP_TIMEOUT).header());
+        awaitMembership(dropped, nodeId);
+        progress.accept(nodeId + " is removed; stop its process (cairn server) now");
+        return new NodeChange("remove", nodeId, dropped, repaired.copiesMade(), repaired.bytesCopied(),
+                repaired.copiesDropped(), repaired.chunksCounted(), repaired.chunksBelowReplicas(), repaired.failedNodes());
+    }
+
+    /** Adds {@code replacement} (running with {@code join: true}), then removes {@code oldId}; see the two steps. */
+    public NodeChange replaceNode(String oldId, MembershipMessages.Member replacement, java.util.function.Consumer<String> progress) {
+        if (members().members().stream().noneMatch(m -> m.id().equals(oldId))) {
+            throw new CairnException("node " + oldId + " is not a member; cairn admin nodes lists them");
+        }
+        // The old node may be down: the add does not wait for it, and the removal's census decides.
+        NodeChange added = addNode(replacement, progress, oldId, false);
+        NodeChange removed = removeNode(oldId, progress);
+        return new NodeChange("replace", replacement.id(), removed.membershipIndex(), added.copiesMade() + removed.copiesMade(),
+                added.bytesCopied() + removed.bytesCopied(), added.copiesDropped() + removed.copiesDropped(),
+                removed.chunksCounted(), removed.chunksBelowReplicas(),
+                removed.failedNodes());
+    }
+
+    private static String failedSuffix(NodeChange change) {
+        return change.failedNodes().isEmpty() ? "" : " (no answer from " + String.join(", ", change.failedNodes().keySet())
+                + ": " + String.join("; ", change.failedNodes().values()) + ")";
+    }
+
+    /**
+     * Waits (bounded) until every member reports a membership at least as new as {@code index},
+     * so that their repair passes place chunks by it; then switches this client to it.
+     */
+    private void awaitMembership(long index, String excused) {
+        long deadline = System.nanoTime() + MEMBERSHIP_APPLY_TIMEOUT.toNanos();
+        cluster.refresh(excused);
+        while (true) {
+            List<String> behind = new ArrayList<>();
+            for (NodeConnection node : cluster.nodes()) {
+                if (node.nodeId().equals(excused)) {
+                    continue; // the node being removed: it may be down, and it is no placement target
+                }
+                try {
+                    if (cluster.clusterInfoOf(node.nodeId()).membershipIndex() < index) {
+                        behind.add(node.nodeId());
+                    }
+                } catch (CairnException e) {
+                    behind.add(node.nodeId() + " (" + e.getMessage() + ")");
+                }
+            }
+            if (behind.isEmpty()) {
+                cluster.refresh(excused);
+                return;
+            }
+            if (System.nanoTime() - deadline > 0) {
+                throw new CairnException("membership index " + index + " did not reach " + String.join(", ", behind)
+                        + " within " + MEMBERSHIP_APPLY_TIMEOUT.toSeconds() + " s; check those nodes (cairn admin health)"
+                        + " and run the command again");
+            }
+            cluster.refresh(excused); // a node added meanwhile is asked too
+            try {
+                Thread.sleep(100); // polling a condition with a deadline
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CairnException("interrupted");
+            }
+        }
+    }
+
+    /** A repair pass on every member (copies to the new placement), then a census pass that should find nothing to do. */
+    private NodeChange rebalance(String action, String nodeId, long index, java.util.function.Consumer<String> progress,
+                                 String excused) {
+        progress.accept("repair: copying chunks to their new placement nodes on every node...");
+        NodeReports<ReplicationMessages.RepairReport> pass = repair(ReplicationMessages.RepairMode.RUN,
+                (node, done, total, error) -> progress.accept("repair: " + node + " " + (error == null ? "done" : "failed: " + error)
+                        + " (" + done + "/" + total + ")"));
+        long copies = 0;
+        long bytes = 0;
+        long dropped = 0;
+        for (ReplicationMessages.RepairReport r : pass.reports().values()) {
+            copies += r.copiesRepaired();
+            bytes += r.bytesRepaired();
+            dropped += r.surplusDropped();
+        }
+        progress.accept("census: counting copies on the placement nodes...");
+        NodeReports<ReplicationMessages.RepairReport> census = repair(ReplicationMessages.RepairMode.RUN, NodeListener.NONE);
+        java.util.Map<String, String> failed = new java.util.TreeMap<>(pass.failures());
+        failed.putAll(census.failures());
+        // The node being removed may be down; its copies do not count, so its answer is not needed.
+        if (excused != null) {
+            failed.remove(excused);
+        }
+        long counted = 0;
+        long below = 0;
+        for (ReplicationMessages.RepairReport r : census.reports().values()) {
+            counted += r.scannedChunks();
+            below += r.belowReplicas();
+            copies += r.copiesRepaired();
+            bytes += r.bytesRepaired();
+            dropped += r.surplusDropped();
+            if (r.unreachablePeers() > 0 && !r.nodeId().equals(excused)) {
+                failed.putIfAbsent(r.nodeId(), r.unreachablePeers() + " peer(s) unreachable during its census");
+            }
+        }
+        progress.accept("census: " + counted + " chunks, " + below + " below N=" + cluster.replicas() + "; " + copies
+                + " copies made, " + dropped + " moved copies dropped from their old nodes");
+        return new NodeChange(action, nodeId, index, copies, bytes, dropped, counted, below, failed);
     }
 
     /** The cluster's membership and quorums as the contacted node reported them. */

@@ -26,6 +26,21 @@ public final class ChunkPeers implements AutoCloseable {
         return new ChunkPeers(Cluster.connect(config));
     }
 
+    /** Asks the cluster for its membership again: placement and peers follow nodes added or removed. */
+    public void refresh() {
+        cluster.refresh();
+    }
+
+    /** The log index of the membership this view was built from (0: from a config, before any was recorded). */
+    public long membershipIndex() {
+        return cluster.info().membershipIndex();
+    }
+
+    /** The ids of every member (active and leaving), the nodes repair and GC talk to. */
+    public List<String> nodeIds() {
+        return cluster.info().nodes().stream().map(Messages.Peer::id).toList();
+    }
+
     public Placement placement() {
         return cluster.placement();
     }
@@ -55,7 +70,7 @@ public final class ChunkPeers implements AutoCloseable {
 
     /** Any request to one node (GC's arm, mark and sweep); the answer's header, or the node's error. */
     public CompletableFuture<ByteBuffer> call(String nodeId, MessageType type, ByteBuffer header, java.time.Duration timeout) {
-        return cluster.node(nodeId).call(type, header, List.of(), timeout).thenApply(NodeConnection.Reply::header);
+        return cluster.call(nodeId, type, header, List.of(), timeout).thenApply(NodeConnection.Reply::header);
     }
 
     @Override

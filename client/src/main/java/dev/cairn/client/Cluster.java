@@ -26,9 +26,17 @@ import java.util.concurrent.TimeoutException;
  */
 final class Cluster implements AutoCloseable {
 
-    private final Messages.ClusterInfo info;
-    private final Placement placement;
-    private final Map<String, NodeConnection> connections;
+    /** What the cluster looked like at the last CLUSTER_INFO: replaced whole by {@link #refresh}. */
+    private record View(Messages.ClusterInfo info, Placement placement, Map<String, NodeConnection> connections) {}
+
+    private volatile View view;
+    /** When {@link #view} was taken, for {@link #refreshIfOlderThan}. */
+    private volatile long viewAtNanos = System.nanoTime();
+    /**
+     * Connections of nodes that left the membership: a call in flight on one may still finish,
+     * so they are closed with the cluster, not when the view changes.
+     */
+    private final List<NodeConnection> retired = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final EventLoopGroup group;
     private final ClientConfig config;
     private volatile String preferredNode;
@@ -49,19 +57,90 @@ final class Cluster implements AutoCloseable {
 
     private Cluster(ClientConfig config, Messages.ClusterInfo info, EventLoopGroup group) {
         this.config = config;
-        this.info = info;
         this.group = group;
-        List<String> ids = new ArrayList<>();
-        Map<String, NodeConnection> byId = new LinkedHashMap<>();
-        for (Messages.Peer peer : info.nodes()) {
-            ids.add(peer.id());
-            byId.put(peer.id(), new NodeConnection(peer.id(), peer.host(), peer.port(),
-                    Limits.DEFAULT_MAX_FRAME_BYTES, config.requestTimeout(), group));
-        }
-        this.placement = new Placement(ids);
-        this.connections = byId;
+        this.view = view(info, Map.of());
         this.preferredNode = info.nodeId();
         this.readLatency = new ReadLatency(config.readHedgeDelay());
+    }
+
+    /**
+     * A view of {@code info}, reusing the open connections of nodes whose endpoint did not change.
+     * Placement is over the active nodes only; leaving nodes stay reachable for reads and repair.
+     */
+    private View view(Messages.ClusterInfo info, Map<String, NodeConnection> previous) {
+        Map<String, NodeConnection> byId = new LinkedHashMap<>();
+        Map<String, String> zones = new LinkedHashMap<>();
+        for (Messages.Peer peer : info.nodes()) {
+            NodeConnection old = previous.get(peer.id());
+            byId.put(peer.id(), old != null && old.endpoint().equals(peer.endpoint()) ? old
+                    : new NodeConnection(peer.id(), peer.host(), peer.port(), Limits.DEFAULT_MAX_FRAME_BYTES,
+                    config.requestTimeout(), group));
+            if (peer.active()) {
+                zones.put(peer.id(), peer.zone());
+            }
+        }
+        if (zones.isEmpty()) {
+            throw new CairnException("node " + info.nodeId() + " reports no active node; check its membership (cairn admin nodes)");
+        }
+        return new View(info, new Placement(zones), byId);
+    }
+
+    /**
+     * Asks the cluster for its membership again and switches to it: after a node was added or
+     * removed.
+     */
+    void refresh() {
+        refresh(null);
+    }
+
+    /**
+     * As {@link #refresh()}, never asking node {@code avoid}: a node just removed from the group
+     * no longer learns the membership and would answer with its last view.
+     */
+    void refresh(String avoid) {
+        View old = view;
+        NodeConnection.Reply reply = metadataCall(MessageType.CLUSTER_INFO, ByteBuffer.allocate(0), avoid,
+                config.requestTimeout());
+        Messages.ClusterInfo info = Messages.ClusterInfo.decode(reply.header());
+        View fresh = view(info, old.connections());
+        view = fresh;
+        viewAtNanos = System.nanoTime();
+        old.connections().forEach((id, c) -> {
+            if (fresh.connections().get(id) != c) {
+                retired.add(c);
+            }
+        });
+    }
+
+    /**
+     * Refreshes the view when it is older than {@code age}, so a long-lived client (an HTTP
+     * gateway, an agent) follows membership changes. A failed refresh keeps the old view: the
+     * operation that follows then reports what is wrong.
+     */
+    void refreshIfOlderThan(java.time.Duration age) {
+        if (System.nanoTime() - viewAtNanos < age.toNanos()) {
+            return;
+        }
+        try {
+            refresh();
+        } catch (CairnException e) {
+            viewAtNanos = System.nanoTime(); // not again for every call while the cluster is down
+        }
+    }
+
+    /** The membership as node {@code nodeId} reports it now (not cached). */
+    Messages.ClusterInfo clusterInfoOf(String nodeId) {
+        try {
+            return Messages.ClusterInfo.decode(node(nodeId).call(MessageType.CLUSTER_INFO, ByteBuffer.allocate(0)).get().header());
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof NodeConnection.RemoteError remote) {
+                throw translate(remote);
+            }
+            throw new CairnException.ClusterUnreachable("node " + nodeId + " did not answer: " + rootMessage(e.getCause()), null);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CairnException("interrupted");
+        }
     }
 
     /** Asks the given endpoints in order for the cluster's membership; fails if none answers. */
@@ -110,7 +189,7 @@ final class Cluster implements AutoCloseable {
 
     /** For each id, the encoded length of {@code nodeId}'s durable copy, or {@link Messages#ABSENT}. */
     java.util.concurrent.CompletableFuture<int[]> storedLengths(String nodeId, List<dev.cairn.engine.ChunkId> ids) {
-        return node(nodeId).call(MessageType.HAS_CHUNKS, Messages.encodeIds(ids)).thenApply(r -> {
+        return call(nodeId, MessageType.HAS_CHUNKS, Messages.encodeIds(ids), List.of(), config.requestTimeout()).thenApply(r -> {
             int[] lengths = Messages.decodePresence(r.header());
             if (lengths.length != ids.size()) {
                 throw new IllegalStateException("node " + nodeId + " answered " + lengths.length + " entries for " + ids.size() + " ids");
@@ -123,12 +202,13 @@ final class Cluster implements AutoCloseable {
     java.util.concurrent.CompletableFuture<Void> putChunks(String nodeId, List<dev.cairn.engine.ChunkData> chunks) {
         List<ByteBuffer> payload = new ArrayList<>(chunks.size());
         chunks.forEach(c -> payload.add(c.bytes()));
-        return node(nodeId).call(MessageType.PUT_CHUNKS, Messages.encodeChunkHeader(chunks), payload).thenApply(r -> null);
+        return call(nodeId, MessageType.PUT_CHUNKS, Messages.encodeChunkHeader(chunks), payload, config.requestTimeout())
+                .thenApply(r -> null);
     }
 
     /** The chunks as {@code nodeId} holds them, unverified: the caller checks them against their ids. */
     java.util.concurrent.CompletableFuture<List<Messages.Fetched>> getChunks(String nodeId, List<dev.cairn.engine.ChunkId> ids) {
-        return node(nodeId).call(MessageType.GET_CHUNKS, Messages.encodeIds(ids))
+        return call(nodeId, MessageType.GET_CHUNKS, Messages.encodeIds(ids), List.of(), config.requestTimeout())
                 .thenApply(r -> Messages.decodeFetched(ids, r.header(), r.payload(), Limits.DEFAULT_MAX_CHUNK_BYTES));
     }
 
@@ -152,31 +232,49 @@ final class Cluster implements AutoCloseable {
     }
 
     Messages.ClusterInfo info() {
-        return info;
+        return view.info();
     }
 
     Placement placement() {
-        return placement;
+        return view.placement();
     }
 
     int replicas() {
-        return info.replicas();
+        return view.info().replicas();
     }
 
     int writeQuorum() {
-        return info.writeQuorum();
+        return view.info().writeQuorum();
     }
 
     int readQuorum() {
-        return info.readQuorum();
+        return view.info().readQuorum();
+    }
+
+    /**
+     * A request to one node; a node that left the membership since the caller chose it (the view
+     * changed in between) fails the future like an unreachable node, rather than the caller.
+     */
+    java.util.concurrent.CompletableFuture<NodeConnection.Reply> call(String nodeId, MessageType type, ByteBuffer header,
+                                                                     List<ByteBuffer> payload, java.time.Duration timeout) {
+        NodeConnection c = view.connections().get(nodeId);
+        if (c == null) {
+            return java.util.concurrent.CompletableFuture.failedFuture(new IOException("node " + nodeId
+                    + " is no longer a member of the cluster"));
+        }
+        return c.call(type, header, payload, timeout);
     }
 
     NodeConnection node(String id) {
-        return connections.get(id);
+        NodeConnection c = view.connections().get(id);
+        if (c == null) {
+            throw new CairnException("node " + id + " is not a member of the cluster as this client knows it");
+        }
+        return c;
     }
 
     List<NodeConnection> nodes() {
-        return List.copyOf(connections.values());
+        return List.copyOf(view.connections().values());
     }
 
     /**
@@ -184,13 +282,21 @@ final class Cluster implements AutoCloseable {
      * be reached are skipped; an answer, good or ERROR, ends the search.
      */
     NodeConnection.Reply metadataCall(MessageType type, ByteBuffer header) {
+        return metadataCall(type, header, null, config.requestTimeout());
+    }
+
+    /** As {@link #metadataCall(MessageType, ByteBuffer)}, never through node {@code avoid}, with its own time limit. */
+    NodeConnection.Reply metadataCall(MessageType type, ByteBuffer header, String avoid, java.time.Duration timeout) {
+        Map<String, NodeConnection> connections = view.connections();
         List<String> order = new ArrayList<>(connections.keySet());
-        order.remove(preferredNode);
-        order.add(0, preferredNode);
+        if (order.remove(preferredNode)) {
+            order.add(0, preferredNode);
+        }
+        order.remove(avoid);
         List<String> failures = new ArrayList<>();
         for (String id : order) {
             try {
-                NodeConnection.Reply reply = connections.get(id).call(type, header).get();
+                NodeConnection.Reply reply = connections.get(id).call(type, header.duplicate(), List.of(), timeout).get();
                 preferredNode = id;
                 return reply;
             } catch (ExecutionException e) {
@@ -235,7 +341,8 @@ final class Cluster implements AutoCloseable {
     @Override
     public void close() {
         background.shutdownNow();
-        connections.values().forEach(NodeConnection::close);
+        view.connections().values().forEach(NodeConnection::close);
+        retired.forEach(NodeConnection::close);
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
 }

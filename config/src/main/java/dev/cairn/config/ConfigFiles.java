@@ -23,9 +23,9 @@ public final class ConfigFiles {
 
     /** The file as written: every field optional here so that defaults and messages are ours. */
     record NodeFile(String nodeId, String dataDir, Integer replicas, Integer writeQuorum, Integer readQuorum,
-                    List<AddressFile> nodes, LimitsFile limits) {}
+                    List<AddressFile> nodes, LimitsFile limits, Boolean join) {}
 
-    record AddressFile(String id, String host, Integer port, Integer raftPort, Integer httpPort) {}
+    record AddressFile(String id, String host, Integer port, Integer raftPort, Integer httpPort, String zone) {}
 
     record LimitsFile(Integer maxFrameBytes, Integer maxChunkBytes) {}
 
@@ -87,7 +87,7 @@ public final class ConfigFiles {
             if (a == null || a.port() == null || a.raftPort() == null || a.httpPort() == null) {
                 throw new ConfigException("nodes: every node needs id, host, port, raftPort and httpPort");
             }
-            nodes.add(new NodeAddress(a.id(), a.host(), a.port(), a.raftPort(), a.httpPort()));
+            nodes.add(new NodeAddress(a.id(), a.host(), a.port(), a.raftPort(), a.httpPort(), a.zone()));
         }
         Quorum defaults = Quorum.defaultFor(nodes.size());
         Quorum quorum = new Quorum(
@@ -98,7 +98,7 @@ public final class ConfigFiles {
                 orDefault(raw.limits().maxFrameBytes(), Limits.DEFAULT_MAX_FRAME_BYTES),
                 orDefault(raw.limits().maxChunkBytes(), Limits.DEFAULT_MAX_CHUNK_BYTES));
         Path dataDir = base.resolve(raw.dataDir()).normalize();
-        return new NodeConfig(raw.nodeId(), dataDir, quorum, nodes, limits);
+        return new NodeConfig(raw.nodeId(), dataDir, quorum, nodes, limits, Boolean.TRUE.equals(raw.join()));
     }
 
     /** Writes a node configuration; {@link #loadNode} reads it back to an equal value. */
@@ -117,9 +117,15 @@ public final class ConfigFiles {
             m.put("port", n.port());
             m.put("raftPort", n.raftPort());
             m.put("httpPort", n.httpPort());
+            if (!n.zone().isEmpty()) {
+                m.put("zone", n.zone());
+            }
             nodes.add(m);
         }
         out.put("nodes", nodes);
+        if (config.join()) {
+            out.put("join", true);
+        }
         out.put("limits", Map.of("maxFrameBytes", config.limits().maxFrameBytes(),
                 "maxChunkBytes", config.limits().maxChunkBytes()));
         Files.writeString(file, YAML.writeValueAsString(out));

@@ -3,15 +3,27 @@ package dev.cairn.config;
 import java.util.regex.Pattern;
 
 /**
- * Where one node of the cluster listens: its Cairn protocol port, its Raft port and its HTTP port.
+ * Where one node of the cluster listens: its Cairn protocol port, its Raft port and its HTTP port;
+ * and the zone (failure domain: rack, room, availability zone) it stands in, "" when none is set.
  */
-public record NodeAddress(String id, String host, int port, int raftPort, int httpPort) {
+public record NodeAddress(String id, String host, int port, int raftPort, int httpPort, String zone) {
 
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,31}");
+
+    /** The zone of a node that has none; nodes without a zone count as one zone in placement. */
+    public static final String NO_ZONE = "";
+
+    public NodeAddress(String id, String host, int port, int raftPort, int httpPort) {
+        this(id, host, port, raftPort, httpPort, NO_ZONE);
+    }
 
     public NodeAddress {
         if (id == null || !ID.matcher(id).matches()) {
             throw new ConfigException("node id '" + id + "' is invalid: use 1-32 letters, digits, '_' or '-'");
+        }
+        zone = zone == null ? NO_ZONE : zone;
+        if (!zone.isEmpty() && !ID.matcher(zone).matches()) {
+            throw new ConfigException("node " + id + ": zone '" + zone + "' is invalid: use 1-32 letters, digits, '_' or '-'");
         }
         if (host == null || host.isBlank()) {
             throw new ConfigException("node " + id + ": host is missing");

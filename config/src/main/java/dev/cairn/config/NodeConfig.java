@@ -14,8 +14,14 @@ import java.util.Set;
  * @param quorum replication factor and quorum sizes
  * @param nodes every node of the cluster, this one included
  * @param limits named limits
+ * @param join true for a node added to a running cluster: on its first start it seeds nothing and
+ *     waits until the cluster adds it ({@code cairn admin nodes add}); ignored once it has Raft storage
  */
-public record NodeConfig(String nodeId, Path dataDir, Quorum quorum, List<NodeAddress> nodes, Limits limits) {
+public record NodeConfig(String nodeId, Path dataDir, Quorum quorum, List<NodeAddress> nodes, Limits limits, boolean join) {
+
+    public NodeConfig(String nodeId, Path dataDir, Quorum quorum, List<NodeAddress> nodes, Limits limits) {
+        this(nodeId, dataDir, quorum, nodes, limits, false);
+    }
 
     public NodeConfig {
         Objects.requireNonNull(dataDir, "dataDir");

@@ -176,4 +176,36 @@ class ConfigFilesTest {
         ConfigException e = refused("nodeId: 'a\ndataDir: d\n");
         assertTrue(e.getMessage().contains("not valid YAML"), e.getMessage());
     }
+
+    @Test
+    void zonesAndJoinAreReadAndWrittenBack() throws IOException {
+        Path file = write("""
+                nodeId: d
+                dataDir: data
+                join: true
+                nodes:
+                  - {id: a, host: 127.0.0.1, port: 7400, raftPort: 7500, httpPort: 7600, zone: rack-1}
+                  - {id: b, host: 127.0.0.1, port: 7401, raftPort: 7501, httpPort: 7601, zone: rack-2}
+                  - {id: c, host: 127.0.0.1, port: 7402, raftPort: 7502, httpPort: 7602}
+                  - {id: d, host: 127.0.0.1, port: 7403, raftPort: 7503, httpPort: 7603, zone: rack-1}
+                """);
+        NodeConfig config = ConfigFiles.loadNode(file);
+        assertTrue(config.join());
+        assertEquals(List.of("rack-1", "rack-2", "", "rack-1"), config.nodes().stream().map(NodeAddress::zone).toList());
+        Path again = dir.resolve("again.yaml");
+        ConfigFiles.writeNode(config, again);
+        assertEquals(config, ConfigFiles.loadNode(again));
+        assertEquals(false, ConfigFiles.loadNode(write("nodeId: a\ndataDir: .\n" + THREE_NODES)).join(), "join defaults to false");
+    }
+
+    @Test
+    void aZoneWithSpacesIsRefusedByName() throws IOException {
+        ConfigException e = refused("""
+                nodeId: a
+                dataDir: .
+                nodes:
+                  - {id: a, host: 127.0.0.1, port: 7400, raftPort: 7500, httpPort: 7600, zone: "rack 1"}
+                """);
+        assertTrue(e.getMessage().contains("zone 'rack 1' is invalid"), e.getMessage());
+    }
 }

@@ -19,17 +19,51 @@ import java.util.stream.Collectors;
 public final class TestCluster implements AutoCloseable {
 
     private final List<NodeConfig> configs = new ArrayList<>();
-    private final CairnServer[] servers;
+    private final List<CairnServer> servers = new ArrayList<>();
+    private final Path dir;
+    private final Quorum quorum;
 
     private TestCluster(int nodes, Quorum quorum, Path dir) throws IOException {
+        this(new String[nodes], quorum, dir);
+    }
+
+    /** One node per entry of {@code zones} (null: no zone). */
+    private TestCluster(String[] zones, Quorum quorum, Path dir) throws IOException {
+        this.dir = dir;
+        this.quorum = quorum;
         List<NodeAddress> addresses = new ArrayList<>();
-        for (int i = 1; i <= nodes; i++) {
-            addresses.add(new NodeAddress("node-" + i, "127.0.0.1", freePort(), freePort(), freePort()));
+        for (int i = 1; i <= zones.length; i++) {
+            addresses.add(new NodeAddress("node-" + i, "127.0.0.1", freePort(), freePort(), freePort(), zones[i - 1]));
         }
         for (NodeAddress a : addresses) {
             configs.add(new NodeConfig(a.id(), dir.resolve(a.id()), quorum, addresses, Limits.defaults()));
+            servers.add(null);
         }
-        servers = new CairnServer[nodes];
+    }
+
+    /**
+     * Starts a new node as an operator would before {@code cairn admin nodes add}: its config lists
+     * the first nodes and itself, with {@code join: true}. Returns its index.
+     */
+    int startJoiningNode(String id) throws IOException {
+        NodeAddress address = new NodeAddress(id, "127.0.0.1", freePort(), freePort(), freePort());
+        List<NodeAddress> nodes = new ArrayList<>(configs.get(0).nodes());
+        nodes.add(address);
+        configs.add(new NodeConfig(id, dir.resolve(id), quorum, nodes, Limits.defaults(), true));
+        servers.add(null);
+        int index = configs.size() - 1;
+        startNode(index);
+        return index;
+    }
+
+    /** Starts one node per zone given (node-1 in the first zone, ...), with the default quorums. */
+    static TestCluster startInZones(Path dir, String... zones) throws Exception {
+        TestCluster cluster = new TestCluster(zones, Quorum.defaultFor(zones.length), dir);
+        for (int i = 0; i < zones.length; i++) {
+            cluster.startNode(i);
+        }
+        cluster.awaitLeader();
+        return cluster;
     }
 
     static TestCluster start(int nodes, Path dir) throws Exception {
@@ -42,14 +76,18 @@ public final class TestCluster implements AutoCloseable {
     }
 
     void startNode(int index) throws IOException {
-        servers[index] = CairnServer.start(configs.get(index));
+        servers.set(index, CairnServer.start(configs.get(index)));
     }
 
     void stopNode(int index) {
-        if (servers[index] != null) {
-            servers[index].close();
-            servers[index] = null;
+        if (servers.get(index) != null) {
+            servers.get(index).close();
+            servers.set(index, null);
         }
+    }
+
+    int size() {
+        return servers.size();
     }
 
     void awaitLeader() throws InterruptedException {
@@ -76,8 +114,8 @@ public final class TestCluster implements AutoCloseable {
 
     /** Index of the node that is the Raft leader now (as the nodes themselves report). */
     int leaderIndex() {
-        for (int i = 0; i < servers.length; i++) {
-            if (servers[i] != null && "LEADER".equals(servers[i].meta().status().role())) {
+        for (int i = 0; i < servers.size(); i++) {
+            if (servers.get(i) != null && "LEADER".equals(servers.get(i).meta().status().role())) {
                 return i;
             }
         }
@@ -97,7 +135,7 @@ public final class TestCluster implements AutoCloseable {
     }
 
     CairnServer server(int index) {
-        return servers[index];
+        return servers.get(index);
     }
 
     private static int freePort() throws IOException {
@@ -108,7 +146,7 @@ public final class TestCluster implements AutoCloseable {
 
     @Override
     public void close() {
-        for (int i = 0; i < servers.length; i++) {
+        for (int i = 0; i < servers.size(); i++) {
             stopNode(i);
         }
     }

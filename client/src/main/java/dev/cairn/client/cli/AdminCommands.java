@@ -14,8 +14,8 @@ import picocli.CommandLine.Mixin;
 
 /** {@code cairn admin …}: what operators use to see and keep the cluster healthy. */
 @Command(name = "admin", mixinStandardHelpOptions = true,
-        description = "Cluster administration: health, repair, scrub, gc.",
-        subcommands = {AdminCommands.Health.class, AdminCommands.Repair.class, AdminCommands.Scrub.class,
+        description = "Cluster administration: health, nodes, repair, scrub, gc.",
+        subcommands = {AdminCommands.Health.class, NodesCommand.class, AdminCommands.Repair.class, AdminCommands.Scrub.class,
                 AdminCommands.Gc.class})
 final class AdminCommands implements Runnable {
 

@@ -132,7 +132,16 @@ public final class GcCoordinator implements AutoCloseable {
         Epoch(Duration maxSessionWait, UUID runId) {
             this.maxSessionWait = maxSessionWait;
             this.runId = runId;
-            config.nodes().forEach(n -> nodes.add(n.id()));
+            // Every member, active or leaving, as the catalog holds them now; the config's list is only
+            // the first membership.
+            try {
+                ChunkPeers view = peers.get();
+                view.refresh();
+                nodes.addAll(view.nodeIds());
+            } catch (RuntimeException e) {
+                LOG.warn("GC uses the nodes of the config: cannot read the membership: {}", e.toString());
+                config.nodes().forEach(n -> nodes.add(n.id()));
+            }
         }
 
         RunReport run() {

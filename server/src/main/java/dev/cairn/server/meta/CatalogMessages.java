@@ -1,6 +1,10 @@
 package dev.cairn.server.meta;
 
+import dev.cairn.config.ConfigException;
+import dev.cairn.config.NodeAddress;
 import dev.cairn.engine.ImageName;
+import dev.cairn.engine.protocol.MembershipMessages.Member;
+import dev.cairn.engine.protocol.MembershipMessages.MemberState;
 import dev.cairn.engine.manifest.ImageInfo;
 import dev.cairn.engine.manifest.ImageRoot;
 import java.nio.BufferUnderflowException;
@@ -27,7 +31,7 @@ final class CatalogMessages {
      * written with the version that introduced its type ({@link Type#sinceVersion}), so entries of
      * the old types stay readable by older servers during a rolling upgrade.
      */
-    static final int FORMAT_VERSION = 3;
+    static final int FORMAT_VERSION = 4;
 
     /** Replies and stored catalog values have not changed since version 1. */
     private static final int REPLY_VERSION = 1;
@@ -55,7 +59,15 @@ final class CatalogMessages {
         BEGIN_GC_EPOCH(8, false, 2),
         GC_MAY_SWEEP(9, false, 2),
         /** A commit that names its upload session; refused unless the session is open and leased. */
-        COMMIT_IN_SESSION(10, false, 3);
+        COMMIT_IN_SESSION(10, false, 3),
+        /** The first membership, from the config's node list; applied only while none is recorded. */
+        SEED_MEMBERS(11, false, 4),
+        /** A node joins as an active placement target (after the Raft configuration includes it). */
+        ADD_MEMBER(12, false, 4),
+        /** A node stops being a placement target; refused when too few active nodes would remain. */
+        MARK_LEAVING(13, false, 4),
+        /** A leaving node is forgotten (after the Raft configuration dropped it). */
+        REMOVE_MEMBER(14, false, 4);
 
         final int code;
         final boolean readOnly;
@@ -79,7 +91,8 @@ final class CatalogMessages {
     }
 
     /** A catalog request: a write that goes through the Raft log, or a read-only query. */
-    sealed interface Request permits CommitImage, DeleteImage, GetImage, ListImages, Call, CloseSession, Stamped {
+    sealed interface Request permits CommitImage, DeleteImage, GetImage, ListImages, Call, CloseSession, Stamped,
+            SeedMembers, AddMember, MarkLeaving, RemoveMember {
         Type type();
     }
 
@@ -216,6 +229,66 @@ final class CatalogMessages {
         }
     }
 
+    /** Most members a membership entry may list: far beyond a cluster's size, small enough for one entry. */
+    static final int MAX_MEMBERS = 1024;
+
+    /** Records the first membership (every node active); refused once one is recorded. */
+    record SeedMembers(List<Member> members) implements Request {
+        SeedMembers {
+            members = List.copyOf(members);
+            if (members.isEmpty() || members.size() > MAX_MEMBERS) {
+                throw new IllegalArgumentException("a seed lists 1.." + MAX_MEMBERS + " members, not " + members.size());
+            }
+        }
+
+        @Override
+        public Type type() {
+            return Type.SEED_MEMBERS;
+        }
+    }
+
+    /** Records {@code member} as an active member. */
+    record AddMember(Member member) implements Request {
+        AddMember {
+            Objects.requireNonNull(member, "member");
+        }
+
+        @Override
+        public Type type() {
+            return Type.ADD_MEMBER;
+        }
+    }
+
+    /**
+     * Marks member {@code id} leaving, unless fewer than {@code minActive} active members would
+     * remain. The bound travels in the entry so that every replica judges it alike.
+     */
+    record MarkLeaving(String id, int minActive) implements Request {
+        MarkLeaving {
+            Objects.requireNonNull(id, "id");
+            if (minActive < 1) {
+                throw new IllegalArgumentException("minActive " + minActive + " is not positive");
+            }
+        }
+
+        @Override
+        public Type type() {
+            return Type.MARK_LEAVING;
+        }
+    }
+
+    /** Forgets leaving member {@code id}. */
+    record RemoveMember(String id) implements Request {
+        RemoveMember {
+            Objects.requireNonNull(id, "id");
+        }
+
+        @Override
+        public Type type() {
+            return Type.REMOVE_MEMBER;
+        }
+    }
+
     record CommitImage(ImageName name, ImageRoot root) implements Request {
         CommitImage {
             Objects.requireNonNull(name, "name");
@@ -344,7 +417,9 @@ final class CatalogMessages {
     // ---- requests
 
     static byte[] encode(Request request) {
-        ByteBuffer b = ByteBuffer.allocate(2 + 24 + 2 + 2 + 2 + ImageName.MAX_LENGTH + 2 + 2 * ImageRoot.ENCODED_LENGTH + 16 + 8);
+        int members = request instanceof SeedMembers seed ? seed.members().size() : 1;
+        ByteBuffer b = ByteBuffer.allocate(2 + 24 + 2 + 2 + 2 + ImageName.MAX_LENGTH + 2 + 2 * ImageRoot.ENCODED_LENGTH + 16 + 8
+                + 4 + members * MAX_MEMBER_BYTES);
         b.put((byte) request.type().sinceVersion).put((byte) request.type().code);
         if (request instanceof Call c) {
             b.putLong(c.clientId().getMostSignificantBits()).putLong(c.clientId().getLeastSignificantBits());
@@ -375,6 +450,16 @@ final class CatalogMessages {
             b.putLong(g.epoch()).putLong(g.leaderMillis());
         } else if (request instanceof GcMaySweep g) {
             b.putLong(g.epoch()).putLong(g.leaderMillis());
+        } else if (request instanceof SeedMembers seed) {
+            b.putInt(seed.members().size());
+            seed.members().forEach(m -> putMember(b, m));
+        } else if (request instanceof AddMember a) {
+            putMember(b, a.member());
+        } else if (request instanceof MarkLeaving m) {
+            putString(b, m.id());
+            b.putInt(m.minActive());
+        } else if (request instanceof RemoveMember r) {
+            putString(b, r.id());
         }
         return copyOut(b);
     }
@@ -399,6 +484,20 @@ final class CatalogMessages {
                 case GC_MAY_SWEEP -> new GcMaySweep(b.getLong(), b.getLong());
                 case COMMIT_IN_SESSION -> new CommitInSession(new ImageName(getString(b)),
                         decodeRoot(getBytes(b, MAX_ROOT_BYTES)), getUuid(b), b.getLong());
+                case SEED_MEMBERS -> {
+                    int count = b.getInt();
+                    if (count < 1 || count > MAX_MEMBERS) {
+                        throw new MalformedMessageException("a seed lists 1.." + MAX_MEMBERS + " members, not " + count);
+                    }
+                    List<Member> members = new ArrayList<>(count);
+                    for (int i = 0; i < count; i++) {
+                        members.add(getMember(b));
+                    }
+                    yield new SeedMembers(members);
+                }
+                case ADD_MEMBER -> new AddMember(getMember(b));
+                case MARK_LEAVING -> new MarkLeaving(getString(b), b.getInt());
+                case REMOVE_MEMBER -> new RemoveMember(getString(b));
             };
             checkFullyRead(b);
             return request;
@@ -475,6 +574,77 @@ final class CatalogMessages {
             return info;
         } catch (BufferUnderflowException e) {
             throw new MalformedMessageException("catalog entry for " + name + " is truncated", e);
+        }
+    }
+
+    // ---- members: in log entries (str id, str host, i32 port, i32 raftPort, i32 httpPort, str zone)
+    // and stored in the members column family (key id; u8 version, the same fields after id, u8 state)
+
+    /** Upper bound of one encoded member: id and zone at most 32 bytes, a host name at most 255. */
+    private static final int MAX_MEMBER_BYTES = 2 + 32 + 2 + 255 + 12 + 2 + 32 + 1;
+    private static final int MEMBER_VERSION = 1;
+
+    private static void putMember(ByteBuffer b, Member m) {
+        putString(b, m.id());
+        putString(b, m.host());
+        b.putInt(m.port()).putInt(m.raftPort()).putInt(m.httpPort());
+        putString(b, m.zone());
+    }
+
+    private static Member getMember(ByteBuffer b) {
+        String id = getString(b);
+        String host = getString(b);
+        int port = b.getInt();
+        int raftPort = b.getInt();
+        int httpPort = b.getInt();
+        return member(id, host, port, raftPort, httpPort, getString(b), MemberState.ACTIVE);
+    }
+
+    /** A member with every field checked as the config checks a node; refused as malformed otherwise. */
+    static Member member(String id, String host, int port, int raftPort, int httpPort, String zone, MemberState state) {
+        try {
+            NodeAddress checked = new NodeAddress(id, host, port, raftPort, httpPort, zone);
+            if (host.getBytes(StandardCharsets.UTF_8).length > 255) {
+                throw new MalformedMessageException("host of node " + id + " is longer than 255 bytes");
+            }
+            return new Member(checked.id(), checked.host(), checked.port(), checked.raftPort(), checked.httpPort(),
+                    checked.zone(), state);
+        } catch (ConfigException e) {
+            throw new MalformedMessageException(e.getMessage(), e);
+        }
+    }
+
+    static byte[] encodeStoredMember(Member m) {
+        ByteBuffer b = ByteBuffer.allocate(1 + MAX_MEMBER_BYTES);
+        b.put((byte) MEMBER_VERSION);
+        putString(b, m.host());
+        b.putInt(m.port()).putInt(m.raftPort()).putInt(m.httpPort());
+        putString(b, m.zone());
+        b.put((byte) m.state().ordinal());
+        return copyOut(b);
+    }
+
+    static Member decodeStoredMember(String id, byte[] value) {
+        ByteBuffer b = ByteBuffer.wrap(value);
+        try {
+            int version = b.get() & 0xff;
+            if (version != MEMBER_VERSION) {
+                throw new MalformedMessageException("member " + id + " is stored in version " + version
+                        + "; this build reads version " + MEMBER_VERSION);
+            }
+            String host = getString(b);
+            int port = b.getInt();
+            int raftPort = b.getInt();
+            int httpPort = b.getInt();
+            String zone = getString(b);
+            int state = b.get() & 0xff;
+            checkFullyRead(b);
+            if (state >= MemberState.values().length) {
+                throw new MalformedMessageException("member " + id + " has unknown state " + state);
+            }
+            return member(id, host, port, raftPort, httpPort, zone, MemberState.values()[state]);
+        } catch (BufferUnderflowException e) {
+            throw new MalformedMessageException("member " + id + " is truncated", e);
         }
     }
 

@@ -18,6 +18,13 @@ import dev.cairn.server.meta.CatalogMessages.MalformedMessageException;
 import dev.cairn.server.meta.CatalogMessages.Reply;
 import dev.cairn.server.meta.CatalogMessages.Request;
 import dev.cairn.server.meta.CatalogMessages.Status;
+import dev.cairn.server.meta.CatalogMessages.AddMember;
+import dev.cairn.server.meta.CatalogMessages.MarkLeaving;
+import dev.cairn.server.meta.CatalogMessages.RemoveMember;
+import dev.cairn.server.meta.CatalogMessages.SeedMembers;
+import dev.cairn.engine.protocol.MembershipMessages.Member;
+import dev.cairn.engine.protocol.MembershipMessages.MemberState;
+import org.apache.ratis.proto.RaftProtos;
 import dev.cairn.server.meta.CatalogStore.Applied;
 import dev.cairn.server.meta.CatalogStore.GcPhase;
 import dev.cairn.server.meta.CatalogStore.GcState;
@@ -90,6 +97,7 @@ final class CatalogStateMachine extends BaseStateMachine {
     // Written only by Ratis' apply thread; read by tests and status.
     private volatile long entriesApplied;
     private volatile long entriesSkipped;
+    private volatile Runnable configurationListener;
 
     CatalogStateMachine(Path catalogDir, long callWindowEntries, LongSupplier leaderClockMillis) {
         this.catalogDir = catalogDir;
@@ -361,6 +369,34 @@ final class CatalogStateMachine extends BaseStateMachine {
             batch.putLogTime(now);
             return applyStamped(st, now, applied, batch);
         }
+        if (request instanceof SeedMembers seed) {
+            if (!store.members().isEmpty()) {
+                return Reply.refused(Status.EXISTS, "the membership is already recorded (at index "
+                        + store.membershipIndex() + "); cairn admin nodes changes it");
+            }
+            for (Member m : seed.members()) {
+                batch.putMember(m, applied.index());
+            }
+            return Reply.ok(applied.index());
+        }
+        if (request instanceof AddMember a) {
+            return addMember(a.member(), applied, batch);
+        }
+        if (request instanceof MarkLeaving m) {
+            return markLeaving(m, applied, batch);
+        }
+        if (request instanceof RemoveMember r) {
+            Optional<Member> member = member(r.id());
+            if (member.isEmpty()) {
+                return Reply.refused(Status.NOT_FOUND, "node " + r.id() + " is not a member");
+            }
+            if (member.get().state() != MemberState.LEAVING) {
+                return Reply.refused(Status.INVALID, "node " + r.id() + " is " + member.get().state()
+                        + "; it must be marked leaving and its chunks re-replicated first (cairn admin nodes remove)");
+            }
+            batch.deleteMember(r.id(), applied.index());
+            return Reply.ok(applied.index());
+        }
         if (request instanceof CloseSession c) {
             if (store.session(c.sessionId()).isEmpty()) {
                 return Reply.refused(Status.NOT_FOUND, "upload session " + c.sessionId() + " is not open");
@@ -370,6 +406,79 @@ final class CatalogStateMachine extends BaseStateMachine {
         }
         // A query type in the log: startTransaction refuses it, but a log is applied as written.
         return Reply.refused(Status.INVALID, request.type() + " is a query, not a write");
+    }
+
+    private Optional<Member> member(String id) {
+        return store.members().stream().filter(m -> m.id().equals(id)).findFirst();
+    }
+
+    private Reply addMember(Member add, Applied applied, CatalogStore.Batch batch) throws IOException, RocksDBException {
+        List<Member> members = store.members();
+        if (members.isEmpty()) {
+            return Reply.refused(Status.INVALID, "the membership is not recorded yet (the cluster is still starting); retry");
+        }
+        for (Member m : members) {
+            if (m.id().equals(add.id())) {
+                Member asActive = new Member(m.id(), m.host(), m.port(), m.raftPort(), m.httpPort(), m.zone(), MemberState.ACTIVE);
+                if (asActive.equals(add) && m.state() == MemberState.ACTIVE) {
+                    return Reply.ok(store.membershipIndex()); // a retry of the same add
+                }
+                return Reply.refused(Status.EXISTS, "node " + add.id() + " is already a member (" + m.endpoint() + ", "
+                        + m.state() + "); choose another id, or remove it first");
+            }
+            for (int port : new int[] {add.port(), add.raftPort(), add.httpPort()}) {
+                if (m.host().equals(add.host()) && (port == m.port() || port == m.raftPort() || port == m.httpPort())) {
+                    return Reply.refused(Status.INVALID, add.host() + ":" + port + " is already used by node " + m.id());
+                }
+            }
+        }
+        batch.putMember(add, applied.index());
+        return Reply.ok(applied.index());
+    }
+
+    private Reply markLeaving(MarkLeaving request, Applied applied, CatalogStore.Batch batch) throws IOException, RocksDBException {
+        List<Member> members = store.members();
+        Optional<Member> leaving = members.stream().filter(m -> m.id().equals(request.id())).findFirst();
+        if (leaving.isEmpty()) {
+            return Reply.refused(Status.NOT_FOUND, "node " + request.id() + " is not a member; cairn admin nodes lists them");
+        }
+        if (leaving.get().state() == MemberState.LEAVING) {
+            return Reply.ok(store.membershipIndex()); // already leaving: a retry, or a removal resumed
+        }
+        long remaining = members.stream().filter(m -> m.state() == MemberState.ACTIVE && !m.id().equals(request.id())).count();
+        if (remaining < request.minActive()) {
+            return Reply.refused(Status.INVALID, "removing node " + request.id() + " would leave " + remaining
+                    + " active nodes, fewer than the " + request.minActive() + " that N=" + request.minActive()
+                    + " replicas need; add a node first (cairn admin nodes replace " + request.id() + " --id NEW ...)");
+        }
+        Member m = leaving.get();
+        batch.putMember(new Member(m.id(), m.host(), m.port(), m.raftPort(), m.httpPort(), m.zone(), MemberState.LEAVING),
+                applied.index());
+        return Reply.ok(applied.index());
+    }
+
+    /** The membership this replica has applied: every member and the index of the last change. */
+    Membership membership() throws IOException {
+        lifecycle.readLock().lock();
+        try {
+            checkOpen();
+            return new Membership(store.membershipIndex(), store.members());
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
+    /** Told when Ratis applies a new Raft configuration (peers added or removed). */
+    void onConfigurationChanged(Runnable listener) {
+        this.configurationListener = listener;
+    }
+
+    @Override
+    public void notifyConfigurationChanged(long term, long index, RaftProtos.RaftConfigurationProto newConf) {
+        Runnable listener = configurationListener;
+        if (listener != null) {
+            listener.run();
+        }
     }
 
     private Reply commit(ImageName name, ImageRoot root, Applied applied, CatalogStore.Batch batch)

@@ -3,6 +3,7 @@ package dev.cairn.server.meta;
 import dev.cairn.engine.ImageName;
 import dev.cairn.engine.manifest.ImageInfo;
 import dev.cairn.engine.manifest.ImageRoot;
+import dev.cairn.engine.protocol.MembershipMessages.Member;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -28,7 +29,8 @@ import org.rocksdb.WriteOptions;
  * The catalog's durable state in RocksDB: column family {@code images} maps a name to its
  * encoded (commit index, root), column family {@code meta} holds the last applied Raft term and
  * index and the log time, column family {@code calls} the replies of recent client calls
- * (exactly-once), {@code sessions} the open upload sessions and {@code gc} the GC epoch. Every change writes both in one {@link WriteBatch}, so the catalog and the index it
+ * (exactly-once), {@code sessions} the open upload sessions, {@code gc} the GC epoch and {@code members} the
+ * cluster's membership (node id to address, zone and state). Every change writes both in one {@link WriteBatch}, so the catalog and the index it
  * reflects can never disagree, whatever the crash point.
  *
  * <p>Writes go to RocksDB's WAL without fsync. That is safe because the Raft log, which is
@@ -45,6 +47,9 @@ final class CatalogStore implements AutoCloseable {
     private static final byte[] CALLS = "calls".getBytes(StandardCharsets.UTF_8);
     private static final byte[] SESSIONS = "sessions".getBytes(StandardCharsets.UTF_8);
     private static final byte[] GC = "gc".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] MEMBERS = "members".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] MEMBERSHIP_INDEX = "membership-index".getBytes(StandardCharsets.UTF_8);
+    private static final int MEMBERSHIP_INDEX_VERSION = 1;
     private static final byte[] GC_EPOCH = "epoch".getBytes(StandardCharsets.UTF_8);
     private static final byte[] LOG_TIME = "log-time".getBytes(StandardCharsets.UTF_8);
     private static final int SESSION_VERSION = 1;
@@ -133,6 +138,21 @@ final class CatalogStore implements AutoCloseable {
                     .putLong(g.epoch()).put((byte) g.phase().code).putLong(g.begunAtIndex()).array());
         }
 
+        /** Records a member and, as the membership's version, the index of the entry that changed it. */
+        void putMember(Member m, long index) throws RocksDBException {
+            batch.put(members, m.id().getBytes(StandardCharsets.UTF_8), CatalogMessages.encodeStoredMember(m));
+            putMembershipIndex(index);
+        }
+
+        void deleteMember(String id, long index) throws RocksDBException {
+            batch.delete(members, id.getBytes(StandardCharsets.UTF_8));
+            putMembershipIndex(index);
+        }
+
+        private void putMembershipIndex(long index) throws RocksDBException {
+            batch.put(meta, MEMBERSHIP_INDEX, ByteBuffer.allocate(9).put((byte) MEMBERSHIP_INDEX_VERSION).putLong(index).array());
+        }
+
         void putLogTime(long millis) throws RocksDBException {
             batch.put(meta, LOG_TIME, ByteBuffer.allocate(9).put((byte) LOG_TIME_VERSION).putLong(millis).array());
         }
@@ -152,6 +172,7 @@ final class CatalogStore implements AutoCloseable {
     private final ColumnFamilyHandle calls;
     private final ColumnFamilyHandle sessions;
     private final ColumnFamilyHandle gc;
+    private final ColumnFamilyHandle members;
 
     private CatalogStore(DBOptions dbOptions, ColumnFamilyOptions cfOptions, RocksDB db, List<ColumnFamilyHandle> handles) {
         this.dbOptions = dbOptions;
@@ -164,6 +185,7 @@ final class CatalogStore implements AutoCloseable {
         this.calls = handles.get(3);
         this.sessions = handles.get(4);
         this.gc = handles.get(5);
+        this.members = handles.get(6);
     }
 
     static CatalogStore open(Path dir) throws IOException {
@@ -176,7 +198,8 @@ final class CatalogStore implements AutoCloseable {
                 new ColumnFamilyDescriptor(META, cfOptions),
                 new ColumnFamilyDescriptor(CALLS, cfOptions),
                 new ColumnFamilyDescriptor(SESSIONS, cfOptions),
-                new ColumnFamilyDescriptor(GC, cfOptions));
+                new ColumnFamilyDescriptor(GC, cfOptions),
+                new ColumnFamilyDescriptor(MEMBERS, cfOptions));
         List<ColumnFamilyHandle> handles = new ArrayList<>();
         try {
             RocksDB db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
@@ -297,6 +320,36 @@ final class CatalogStore implements AutoCloseable {
                     + " bytes; this build writes version " + SESSION_VERSION);
         }
         return new Session(sessionId, new UUID(b.getLong(), b.getLong()), b.getLong(), b.getLong());
+    }
+
+    /** Every recorded member, in id order; empty before the membership is seeded. */
+    List<Member> members() {
+        List<Member> out = new ArrayList<>();
+        try (ReadOptions options = new ReadOptions(); RocksIterator it = db.newIterator(members, options)) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                out.add(CatalogMessages.decodeStoredMember(new String(it.key(), StandardCharsets.UTF_8), it.value()));
+            }
+        }
+        return out;
+    }
+
+    /** The log index of the last membership change, or 0 when none is recorded. */
+    long membershipIndex() throws IOException {
+        try {
+            byte[] value = db.get(meta, MEMBERSHIP_INDEX);
+            if (value == null) {
+                return 0;
+            }
+            ByteBuffer b = ByteBuffer.wrap(value);
+            int version = b.get() & 0xff;
+            if (version != MEMBERSHIP_INDEX_VERSION || b.remaining() != 8) {
+                throw new IOException("membership index has version " + version + "; this build writes version "
+                        + MEMBERSHIP_INDEX_VERSION);
+            }
+            return b.getLong();
+        } catch (RocksDBException e) {
+            throw new IOException("cannot read the membership index from the catalog: " + e.getMessage(), e);
+        }
     }
 
     GcState gcState() throws IOException {

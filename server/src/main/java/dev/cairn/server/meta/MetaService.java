@@ -21,6 +21,12 @@ import dev.cairn.server.meta.CatalogMessages.ListImages;
 import dev.cairn.server.meta.CatalogMessages.MalformedMessageException;
 import dev.cairn.server.meta.CatalogMessages.Reply;
 import dev.cairn.server.meta.CatalogMessages.Request;
+import dev.cairn.server.meta.CatalogMessages.AddMember;
+import dev.cairn.server.meta.CatalogMessages.MarkLeaving;
+import dev.cairn.server.meta.CatalogMessages.RemoveMember;
+import dev.cairn.server.meta.CatalogMessages.SeedMembers;
+import dev.cairn.engine.protocol.MembershipMessages.Member;
+import dev.cairn.engine.protocol.MembershipMessages.MemberState;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -158,10 +164,17 @@ public final class MetaService implements AutoCloseable {
      * @param purgeGapEntries purge the log only when it can drop at least this many entries
      * @param callWindowEntries keep a call's reply until the log is this many entries past it;
      *     part of apply, so every node of a group must use the same value
+     * @param seedAtStart whether a new node offers its config's node list as the membership at
+     *     start; tests turn it off to act as a cluster started on a build without membership
      */
-    record Tuning(long snapshotEveryEntries, SizeInBytes segmentSizeMax, int purgeGapEntries, long callWindowEntries) {
+    record Tuning(long snapshotEveryEntries, SizeInBytes segmentSizeMax, int purgeGapEntries, long callWindowEntries,
+                  boolean seedAtStart) {
         static final Tuning DEFAULT =
                 new Tuning(SNAPSHOT_EVERY_ENTRIES, LOG_SEGMENT_SIZE_MAX, PURGE_GAP_ENTRIES, CALL_WINDOW_ENTRIES);
+
+        Tuning(long snapshotEveryEntries, SizeInBytes segmentSizeMax, int purgeGapEntries, long callWindowEntries) {
+            this(snapshotEveryEntries, segmentSizeMax, purgeGapEntries, callWindowEntries, true);
+        }
     }
 
     static MetaService start(NodeConfig config, Tuning tuning) throws IOException {
@@ -178,9 +191,13 @@ public final class MetaService implements AutoCloseable {
 
         // Ratis keeps a group's storage in raftDir/<group uuid>; FORMAT only the first time.
         boolean existing = Files.isDirectory(raftDir.resolve(GROUP_ID.getUuid().toString()));
+        // A joining node starts in the group with no peers: it neither votes nor campaigns, and
+        // waits until the leader adds it (setConfiguration) and sends it the log. Once it has
+        // storage, its configuration comes from its log, like every other node's.
+        boolean joining = config.join() && !existing;
         RaftServer server = RaftServer.newBuilder()
                 .setServerId(RaftPeerId.valueOf(self.id()))
-                .setGroup(group)
+                .setGroup(joining ? RaftGroup.valueOf(GROUP_ID) : group)
                 .setProperties(serverProperties(raftDir, self, tuning))
                 .setStateMachine(new CatalogStateMachine(catalogDir, tuning.callWindowEntries(), leaderClockMillis))
                 .setOption(existing ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT)
@@ -208,9 +225,18 @@ public final class MetaService implements AutoCloseable {
             closeQuietly(server);
             throw e;
         }
-        LOG.info("metadata node {} started in group {} ({} storage, {} peers)",
-                self.id(), GROUP_ID, existing ? "recovered" : "new", config.nodes().size());
-        return new MetaService(config, server, client, readClient);
+        LOG.info("metadata node {} started in group {} ({} storage, {})", self.id(), GROUP_ID,
+                existing ? "recovered" : "new", joining ? "waiting to be added to the group" : config.nodes().size() + " peers");
+        MetaService service = new MetaService(config, server, client, readClient);
+        service.stateMachine().onConfigurationChanged(service::syncClientPeers);
+        service.syncClientPeers();
+        // Only a new cluster seeds at start. On a cluster that ran an older build, a seed entry
+        // (format version 4) in the log would stop the replicas not yet upgraded; there the first
+        // membership command seeds instead (requireSeeded), after the operator upgraded every node.
+        if (!config.join() && !existing && tuning.seedAtStart()) {
+            service.seedMembershipInBackground();
+        }
+        return service;
     }
 
     static RaftGroup group(List<NodeAddress> nodes) {
@@ -360,6 +386,265 @@ public final class MetaService implements AutoCloseable {
         return read(new ListImages(prefix, limit)).thenApply(Reply::images);
     }
 
+    // ---- membership
+
+    /** How often a node that finds no membership in its catalog offers the config's node list. */
+    private static final long SEED_RETRY_MS = 1000;
+    /** How long a Raft configuration change may take, the new peer's catch-up included. */
+    private static final TimeDuration ADMIN_REQUEST_TIMEOUT = TimeDuration.valueOf(20, TimeUnit.SECONDS);
+    private static final int ADMIN_MAX_ATTEMPTS = 3;
+
+    private final java.util.concurrent.atomic.AtomicBoolean seeding = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Raft configuration changes, one at a time; they block on Ratis' admin call. */
+    private final java.util.concurrent.ExecutorService admin = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "cairn-meta-admin");
+        t.setDaemon(true);
+        return t;
+    });
+
+    /**
+     * The membership this node's catalog replica has applied (not linearizable: it may lag the
+     * leader by the entries in flight). Empty, index 0, until the first membership is seeded.
+     */
+    public Membership membership() {
+        try {
+            return stateMachine().membership();
+        } catch (IOException e) {
+            throw new CatalogException(Code.UNAVAILABLE, "cannot read the membership: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Until the catalog holds a membership, offers the config's node list as the first one, once
+     * a second. Every node does; the first entry applied wins and later ones are refused (EXISTS),
+     * so the seed is whatever one node's config said, recorded once.
+     */
+    private void seedMembershipInBackground() {
+        java.util.concurrent.atomic.AtomicReference<java.util.concurrent.ScheduledFuture<?>> task =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        Runnable attempt = () -> {
+            try {
+                if (closed || seeding.get()) {
+                    return;
+                }
+                if (membership().isSeeded()) {
+                    java.util.concurrent.ScheduledFuture<?> f = task.get();
+                    if (f != null) {
+                        f.cancel(false); // done: the catalog holds a membership from now on
+                    }
+                    return;
+                }
+                if (division().getInfo().getLeaderId() == null) {
+                    return; // no leader yet: an entry would only wait
+                }
+                seeding.set(true);
+                List<Member> seed = config.nodes().stream().map(MetaService::member).toList();
+                submit(new SeedMembers(seed)).whenComplete((reply, error) -> {
+                    seeding.set(false);
+                    if (error == null) {
+                        LOG.info("membership seeded from the config of node {}: {} nodes", config.nodeId(), seed.size());
+                    }
+                });
+            } catch (RuntimeException e) {
+                seeding.set(false);
+                LOG.debug("membership seed attempt failed: {}", e.toString());
+            }
+        };
+        try {
+            task.set(scheduler.scheduleWithFixedDelay(attempt, 0, SEED_RETRY_MS, TimeUnit.MILLISECONDS));
+        } catch (RejectedExecutionException e) {
+            // closed
+        }
+    }
+
+    static Member member(NodeAddress n) {
+        return new Member(n.id(), n.host(), n.port(), n.raftPort(), n.httpPort(), n.zone(), MemberState.ACTIVE);
+    }
+
+    /** The ids of the peers in the current Raft configuration, as this node knows it. */
+    public List<String> raftPeers() {
+        return division().getRaftConf().getCurrentPeers().stream().map(p -> p.getId().toString()).sorted().toList();
+    }
+
+    /**
+     * Adds {@code node} to the cluster: the Raft configuration first (the leader brings the new
+     * peer's log up to date before the change commits), then the catalog records it as an active
+     * member, which makes it a placement target. The node must already run with {@code join: true}.
+     * Completes with the log index of the membership entry. Safe to run again after a failure:
+     * each step is skipped when it is already done.
+     */
+    public CompletableFuture<Long> addMember(NodeAddress node) {
+        return CompletableFuture.supplyAsync(() -> {
+            Membership current = requireSeeded();
+            Member add = member(node);
+            Optional<Member> existing = current.member(node.id());
+            if (existing.isPresent() && !existing.get().equals(add)) {
+                throw new CatalogException(Code.EXISTS, "node " + node.id() + " is already a member ("
+                        + existing.get().endpoint() + ", " + existing.get().state() + "); choose another id");
+            }
+            if (!raftPeers().contains(node.id())) {
+                if (!answers(node.host(), node.raftPort())) {
+                    throw new CatalogException(Code.UNAVAILABLE, "node " + node.id() + " does not answer on its raft port "
+                            + node.host() + ":" + node.raftPort() + "; start it first (cairn server --config FILE, "
+                            + "with join: true in FILE) and run add again");
+                }
+                List<RaftPeer> peers = new java.util.ArrayList<>(division().getRaftConf().getCurrentPeers());
+                peers.add(peer(node.id(), node.host(), node.raftPort()));
+                setConfiguration(peers, "add node " + node.id());
+            }
+            return join(submit(new AddMember(add)).thenApply(Reply::index));
+        }, admin);
+    }
+
+    /**
+     * Marks {@code id} leaving: it stops being a placement target, so repair passes copy its
+     * chunks to the remaining placement nodes. Refused when fewer than N active nodes would remain.
+     */
+    public CompletableFuture<Long> markLeaving(String id) {
+        return CompletableFuture.supplyAsync(() -> {
+            requireSeeded();
+            return join(submit(new MarkLeaving(id, config.quorum().replicas())).thenApply(Reply::index));
+        }, admin);
+    }
+
+    /**
+     * Drops leaving member {@code id}: from the Raft configuration, then from the catalog. The
+     * caller has made sure (with a census) that every chunk has N copies without it.
+     */
+    public CompletableFuture<Long> dropMember(String id) {
+        return CompletableFuture.supplyAsync(() -> {
+            Membership current = requireSeeded();
+            Optional<Member> member = current.member(id);
+            if (member.isPresent() && member.get().state() != MemberState.LEAVING) {
+                throw new CatalogException(Code.INVALID, "node " + id + " is active; mark it leaving and re-replicate"
+                        + " its chunks first (cairn admin nodes remove " + id + " does both)");
+            }
+            if (member.isEmpty() && !raftPeers().contains(id)) {
+                throw new CatalogException(Code.NOT_FOUND, "node " + id + " is not a member; cairn admin nodes lists them");
+            }
+            if (raftPeers().contains(id)) {
+                if (id.equals(config.nodeId())) {
+                    throw new CatalogException(Code.INVALID, "node " + id + " cannot drop itself from the Raft group;"
+                            + " send the request to another node");
+                }
+                List<RaftPeer> remaining = division().getRaftConf().getCurrentPeers().stream()
+                        .filter(p -> !p.getId().toString().equals(id)).toList();
+                long answering = remaining.stream().filter(p -> answers(p.getAddress())).count();
+                if (remaining.isEmpty() || answering <= remaining.size() / 2) {
+                    throw new CatalogException(Code.UNAVAILABLE, "dropping node " + id + " would leave a metadata group of "
+                            + remaining.size() + " nodes of which only " + answering + " answer, no majority;"
+                            + " bring the others back first");
+                }
+                setConfiguration(remaining, "drop node " + id);
+            }
+            if (member.isEmpty()) {
+                return membership().index();
+            }
+            return join(submit(new RemoveMember(id)).thenApply(Reply::index));
+        }, admin);
+    }
+
+    /**
+     * The membership, seeded from this node's config first if the catalog holds none yet (a
+     * cluster that started on an older build, or whose nodes all restarted before the seed).
+     */
+    private Membership requireSeeded() {
+        Membership current = membership();
+        if (current.isSeeded()) {
+            return current;
+        }
+        if (config.join()) {
+            throw new CatalogException(Code.UNAVAILABLE, "node " + config.nodeId() + " joined recently and its catalog"
+                    + " holds no membership yet; send the request to another node");
+        }
+        try {
+            join(submit(new SeedMembers(config.nodes().stream().map(MetaService::member).toList())));
+        } catch (CatalogException e) {
+            if (e.code() != Code.EXISTS) {
+                throw e; // EXISTS: another node's seed was applied first, which is as good
+            }
+        }
+        long deadline = System.nanoTime() + OPERATION_TIMEOUT.toNanos();
+        while (!(current = membership()).isSeeded()) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new CatalogException(Code.UNAVAILABLE, "node " + config.nodeId() + " has not applied the membership"
+                        + " within " + OPERATION_TIMEOUT.toSeconds() + "s; check cairn admin health and retry");
+            }
+            try {
+                Thread.sleep(AWAIT_LEADER_POLL_MS); // this replica applies the seed entry shortly after the leader
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CatalogException(Code.UNAVAILABLE, "interrupted while waiting for the membership", e);
+            }
+        }
+        return current;
+    }
+
+    private void setConfiguration(List<RaftPeer> peers, String what) {
+        RaftProperties p = clientProperties();
+        RaftClientConfigKeys.Rpc.setRequestTimeout(p, ADMIN_REQUEST_TIMEOUT);
+        List<RaftPeer> known = new java.util.ArrayList<>(division().getRaftConf().getAllPeers());
+        peers.stream().filter(n -> known.stream().noneMatch(k -> k.getId().equals(n.getId()))).forEach(known::add);
+        try (RaftClient adminClient = RaftClient.newBuilder()
+                .setProperties(p)
+                .setRaftGroup(RaftGroup.valueOf(GROUP_ID, known))
+                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(ADMIN_MAX_ATTEMPTS, CLIENT_RETRY_SLEEP))
+                .build()) {
+            RaftClientReply reply = adminClient.admin().setConfiguration(peers);
+            if (!reply.isSuccess()) {
+                throw new CatalogException(Code.UNAVAILABLE, "the metadata group refused to " + what + ": "
+                        + rootMessage(reply.getException()) + "; check that every node runs, then run the command again");
+            }
+            LOG.info("Raft configuration changed ({}): {}", what, peers);
+        } catch (IOException e) {
+            throw new CatalogException(Code.UNAVAILABLE, "the metadata group could not " + what + ": " + rootMessage(e)
+                    + "; check that every node runs (a new node with join: true), then run the command again", e);
+        }
+    }
+
+    private static RaftPeer peer(String id, String host, int raftPort) {
+        return RaftPeer.newBuilder().setId(id).setAddress(host + ":" + raftPort).build();
+    }
+
+    private static boolean answers(String address) {
+        int colon = address.lastIndexOf(':');
+        return answers(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)));
+    }
+
+    private static boolean answers(String host, int port) {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(host, port), PROBE_TIMEOUT_MS);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static <T> T join(CompletableFuture<T> future) {
+        try {
+            return future.join();
+        } catch (CompletionException e) {
+            Throwable cause = unwrap(e);
+            throw cause instanceof RuntimeException r ? r : e;
+        }
+    }
+
+    /**
+     * Lets this node's Raft clients reach every peer of the current configuration: a peer added
+     * after start (not in the config file) may become the leader, and a read is sent to the
+     * leader by id.
+     */
+    private void syncClientPeers() {
+        try {
+            java.util.Collection<RaftPeer> peers = division().getRaftConf().getAllPeers();
+            for (RaftClient c : List.of(client, readClient)) {
+                c.getClientRpc().addRaftPeers(peers);
+            }
+        } catch (RuntimeException e) {
+            LOG.debug("cannot update the Raft clients' peers: {}", e.toString());
+        }
+    }
+
     /** A write through the Raft log. */
     private CompletableFuture<Reply> submit(Request request) {
         long startNanos = System.nanoTime();
@@ -481,6 +766,14 @@ public final class MetaService implements AutoCloseable {
         }
     }
 
+    private int raftPeerCount() {
+        try {
+            return division().getRaftConf().getCurrentPeers().size();
+        } catch (RuntimeException e) {
+            return config.nodes().size();
+        }
+    }
+
     /** Maps a Ratis failure to a CatalogException; for unavailability, says how many nodes answer. */
     private <T> CompletableFuture<T> fail(Request request, Throwable cause, long startNanos) {
         if (cause instanceof CatalogException e) {
@@ -503,7 +796,7 @@ public final class MetaService implements AutoCloseable {
         return probe
                 .exceptionally(t -> -1)
                 .thenApply(answering -> {
-                    String who = answering < 0 ? "" : " (" + answering + " of " + config.nodes().size() + " nodes answer)";
+                    String who = answering < 0 ? "" : " (" + answering + " of " + raftPeerCount() + " nodes answer)";
                     throw new CatalogException(Code.UNAVAILABLE, "metadata quorum unavailable: no Raft leader reachable within "
                             + seconds + "s" + who + "; " + request.type() + " failed: " + rootMessage(cause), cause);
                 });
@@ -512,12 +805,9 @@ public final class MetaService implements AutoCloseable {
     /** How many nodes accept a connection on their raft port right now. */
     private int answeringNodes() {
         int answering = 0;
-        for (NodeAddress node : config.nodes()) {
-            try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress(node.host(), node.raftPort()), PROBE_TIMEOUT_MS);
+        for (RaftPeer peer : division().getRaftConf().getCurrentPeers()) {
+            if (answers(peer.getAddress())) {
                 answering++;
-            } catch (IOException e) {
-                // not answering
             }
         }
         return answering;
@@ -655,6 +945,7 @@ public final class MetaService implements AutoCloseable {
             GAUGES.forEach(registry::remove);
         }
         scheduler.shutdownNow();
+        admin.shutdownNow();
         for (RaftClient c : List.of(client, readClient)) {
             try {
                 c.close();

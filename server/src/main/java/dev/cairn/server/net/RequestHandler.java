@@ -1,6 +1,10 @@
 package dev.cairn.server.net;
 
+import dev.cairn.config.ConfigException;
+import dev.cairn.config.NodeAddress;
 import dev.cairn.config.NodeConfig;
+import dev.cairn.engine.protocol.MembershipMessages;
+import dev.cairn.server.meta.Membership;
 import dev.cairn.engine.ChunkData;
 import dev.cairn.engine.ChunkId;
 import dev.cairn.engine.ImageName;
@@ -59,7 +63,6 @@ public final class RequestHandler {
     private final Replicator replicator;
     private final GcNode gc;
     private final GcCoordinator coordinator;
-    private final Messages.ClusterInfo clusterInfo;
     private final NodeMetrics metrics;
     /**
      * Chunks this node answered "corrupt" for recently: a reader that then sends a verified copy
@@ -86,10 +89,31 @@ public final class RequestHandler {
         this.replicator = replicator;
         this.gc = gc;
         this.coordinator = coordinator;
+    }
+
+    /**
+     * The members this node's catalog replica holds; before the membership is seeded (or on a
+     * joining node that is not yet in the group), the nodes of its config, all active.
+     */
+    private Membership membership() {
+        try {
+            Membership m = meta.membership();
+            if (m.isSeeded()) {
+                return m;
+            }
+        } catch (CatalogException e) {
+            // not (yet) a member of the group: answer from the config
+        }
+        return new Membership(0, config.nodes().stream().map(n -> new MembershipMessages.Member(n.id(), n.host(), n.port(),
+                n.raftPort(), n.httpPort(), n.zone(), MembershipMessages.MemberState.ACTIVE)).toList());
+    }
+
+    private Messages.ClusterInfo clusterInfo() {
+        Membership m = membership();
         List<Messages.Peer> peers = new ArrayList<>();
-        config.nodes().forEach(n -> peers.add(new Messages.Peer(n.id(), n.host(), n.port(), n.httpPort())));
-        this.clusterInfo = new Messages.ClusterInfo(config.nodeId(), config.quorum().replicas(),
-                config.quorum().writeQuorum(), config.quorum().readQuorum(), peers);
+        m.members().forEach(n -> peers.add(new Messages.Peer(n.id(), n.host(), n.port(), n.httpPort(), n.zone(), n.state())));
+        return new Messages.ClusterInfo(config.nodeId(), config.quorum().replicas(), config.quorum().writeQuorum(),
+                config.quorum().readQuorum(), peers, m.index());
     }
 
     /**
@@ -107,7 +131,33 @@ public final class RequestHandler {
     private CompletableFuture<Response> dispatch(Frame request) {
         MessageType type = request.type();
         return switch (type) {
-            case CLUSTER_INFO -> done(Response.of(type, clusterInfo.encode()));
+            case CLUSTER_INFO -> done(Response.of(type, clusterInfo().encode()));
+            case MEMBERS -> {
+                Membership m = membership();
+                List<String> raftPeers;
+                try {
+                    raftPeers = meta.raftPeers();
+                } catch (CatalogException e) {
+                    raftPeers = List.of(); // a joining node that is not in the group yet
+                }
+                yield done(Response.of(type, new MembershipMessages.MemberList(m.index(), m.members(), raftPeers).encode()));
+            }
+            case ADD_NODE -> {
+                MembershipMessages.Member add = MembershipMessages.Member.decode(request.header());
+                NodeAddress address;
+                try {
+                    address = new NodeAddress(add.id(), add.host(), add.port(), add.raftPort(), add.httpPort(), add.zone());
+                } catch (ConfigException e) {
+                    throw new IllegalArgumentException(e.getMessage(), e);
+                }
+                yield meta.addMember(address).thenApply(i -> Response.of(type, Messages.encodeLong(i)));
+            }
+            case REMOVE_NODE -> {
+                MembershipMessages.RemoveNode remove = MembershipMessages.RemoveNode.decode(request.header());
+                CompletableFuture<Long> index = remove.phase() == MembershipMessages.RemovePhase.MARK_LEAVING
+                        ? meta.markLeaving(remove.id()) : meta.dropMember(remove.id());
+                yield index.thenApply(i -> Response.of(type, Messages.encodeLong(i)));
+            }
             case HAS_CHUNKS -> {
                 // A "present" answer marks the chunk with the marking epoch first (docs/gc.md step 1).
                 int[] storedLengths = io(() -> gc.has(Messages.decodeIds(request.header())));

@@ -99,6 +99,7 @@ public final class Replicator implements AutoCloseable {
     public RepairReport repairNow() {
         synchronized (passLock) {
             long start = System.currentTimeMillis();
+            refreshMembership();
             Pass pass = new Pass();
             ChunkId after = null;
             while (true) {
@@ -111,9 +112,22 @@ public final class Replicator implements AutoCloseable {
             }
             long end = System.currentTimeMillis();
             RepairReport report = new RepairReport(config.nodeId(), pass.scanned, pass.belowN, pass.belowW,
-                    pass.copies, pass.bytes, pass.unreachable.size(), end, end - start);
+                    pass.copies, pass.bytes, pass.unreachable.size(), end, end - start, pass.dropped);
             last = report;
             return report;
+        }
+    }
+
+    /**
+     * Places chunks by the membership the catalog holds now, so that a pass after a node was added
+     * or marked leaving copies chunks to their new placement. A failure keeps the last view: this
+     * node then repairs by the membership it knew, which is never worse than not repairing.
+     */
+    private void refreshMembership() {
+        try {
+            peers.get().refresh();
+        } catch (RuntimeException e) {
+            LOG.warn("repair pass uses the membership it knew: cannot refresh it: {}", e.toString());
         }
     }
 
@@ -124,6 +138,7 @@ public final class Replicator implements AutoCloseable {
         long belowW;
         long copies;
         long bytes;
+        long dropped;
         final Set<String> unreachable = new HashSet<>();
 
         void step(List<ChunkId> ids) {
@@ -176,7 +191,14 @@ public final class Replicator implements AutoCloseable {
                 Set<String> h = holders.get(i);
                 String first = placement.stream().filter(h::contains).findFirst().orElse(self);
                 if (!first.equals(self)) {
-                    continue; // counted and repaired by the first placement node that holds it
+                    // Counted and repaired by the first placement node that holds it. A copy here,
+                    // on a node that is not one of its placement nodes (it moved after a membership
+                    // change), goes once every placement node has confirmed a durable copy: the
+                    // chunk keeps N copies without this one.
+                    if (!placement.contains(self) && placement.size() == n && placement.stream().allMatch(h::contains)) {
+                        dropSurplus(ids.get(i));
+                    }
+                    continue;
                 }
                 scanned++;
                 long copiesOnPlacement = placement.stream().filter(h::contains).count();
@@ -195,6 +217,16 @@ public final class Replicator implements AutoCloseable {
             // Progress as the pass goes, not only in its report: a pass over millions of chunks is long.
             metrics.repairChecked(scanned - scannedBefore);
             push.forEach((peer, missing) -> send(cluster, peer, missing));
+        }
+
+        private void dropSurplus(ChunkId id) {
+            try {
+                if (store.delete(id)) {
+                    dropped++;
+                }
+            } catch (IOException e) {
+                LOG.warn("cannot drop surplus copy of chunk {}: {}", id.shortHex(), e.toString());
+            }
         }
 
         private void send(ChunkPeers cluster, String peer, List<ChunkId> missing) {
@@ -309,7 +341,10 @@ public final class Replicator implements AutoCloseable {
 
     private boolean replaceFromPeer(ChunkId id) {
         ChunkPeers cluster = peers.get();
-        for (String node : cluster.placement().nodesFor(id, config.nodes().size())) {
+        // The placement nodes first (the likeliest holders), then every other member (a leaving one).
+        List<String> order = new ArrayList<>(cluster.placement().nodesFor(id, cluster.placement().nodeIds().size()));
+        cluster.nodeIds().stream().filter(n -> !order.contains(n)).forEach(order::add);
+        for (String node : order) {
             if (node.equals(config.nodeId())) {
                 continue;
             }

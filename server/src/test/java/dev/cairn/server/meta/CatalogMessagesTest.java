@@ -21,6 +21,8 @@ import dev.cairn.server.meta.CatalogMessages.MalformedMessageException;
 import dev.cairn.server.meta.CatalogMessages.Reply;
 import dev.cairn.server.meta.CatalogMessages.Request;
 import dev.cairn.server.meta.CatalogMessages.Status;
+import dev.cairn.engine.protocol.MembershipMessages.Member;
+import dev.cairn.engine.protocol.MembershipMessages.MemberState;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -43,7 +45,15 @@ class CatalogMessagesTest {
             new OpenSession(new UUID(3, 4), new UUID(5, 6), 60_000, 1_700_000_000_123L),
             new CloseSession(new UUID(3, 4)),
             new BeginGcEpoch(1, 0),
-            new GcMaySweep(Long.MAX_VALUE, 42));
+            new GcMaySweep(Long.MAX_VALUE, 42),
+            new CatalogMessages.SeedMembers(List.of(member("n1", ""), member("n2", "rack-2"))),
+            new CatalogMessages.AddMember(member("n3", "rack-1")),
+            new CatalogMessages.MarkLeaving("n2", 3),
+            new CatalogMessages.RemoveMember("n2"));
+
+    private static Member member(String id, String zone) {
+        return new Member(id, "10.0.0." + id.length(), 7400, 7401, 7402, zone, MemberState.ACTIVE);
+    }
 
     @Test
     void everyRequestTypeSurvivesARoundTrip() {
@@ -146,5 +156,27 @@ class CatalogMessagesTest {
     void aStoredEntryKeepsItsCommitIndexAndRoot() {
         byte[] value = CatalogMessages.encodeEntry(42, root("e"));
         assertEquals(new ImageInfo(NAME, root("e"), 42), CatalogMessages.decodeEntry(NAME, value));
+    }
+
+    @Test
+    void membershipTypesAreVersion4AndRefusedInsideAnOlderVersion() {
+        byte[] add = CatalogMessages.encode(new CatalogMessages.AddMember(member("n3", "")));
+        assertEquals(4, add[0]);
+        add[0] = 3;
+        MalformedMessageException e = assertThrows(MalformedMessageException.class,
+                () -> CatalogMessages.decodeRequest(ByteBuffer.wrap(add)));
+        assertTrue(e.getMessage().contains("does not exist in catalog message format version 3"), e.getMessage());
+    }
+
+    @Test
+    void aMemberWithAnInvalidIdOrPortIsRefusedAsMalformed() {
+        byte[] bytes = CatalogMessages.encode(new CatalogMessages.AddMember(member("n3", "")));
+        // Byte 2 is the high byte of the id's length: 0x0101 bytes cannot be a node id.
+        bytes[2] = 1;
+        assertThrows(MalformedMessageException.class, () -> CatalogMessages.decodeRequest(ByteBuffer.wrap(bytes)));
+        Member stored = new Member("n4", "h", 7400, 7401, 7402, "", MemberState.LEAVING);
+        assertEquals(stored, CatalogMessages.decodeStoredMember("n4", CatalogMessages.encodeStoredMember(stored)));
+        byte[] badPort = CatalogMessages.encode(new CatalogMessages.AddMember(new Member("n5", "h", 0, 1, 2, "", MemberState.ACTIVE)));
+        assertThrows(MalformedMessageException.class, () -> CatalogMessages.decodeRequest(ByteBuffer.wrap(badPort)));
     }
 }

@@ -41,6 +41,12 @@ public enum MessageType {
     GC_RUN(17),
     /** The progress lines of a GC run this node coordinates, while it runs. */
     GC_STATUS(18),
+    /** The membership recorded in the catalog and the Raft configuration, read through the leader. */
+    MEMBERS(19),
+    /** Add a node: change the Raft configuration, then record it in the catalog as active. */
+    ADD_NODE(20),
+    /** Remove a node: mark it leaving, or (once its chunks are re-replicated) drop it from Raft and the catalog. */
+    REMOVE_NODE(21),
     /** A failed request: an error code and a message. Only in responses. */
     ERROR(127);
 

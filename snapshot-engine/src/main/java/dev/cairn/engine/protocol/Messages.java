@@ -18,8 +18,20 @@ public final class Messages {
 
     private Messages() {}
 
-    /** One node as clients see it. */
-    public record Peer(String id, String host, int port, int httpPort) {
+    /**
+     * One node as clients see it: where it listens, its zone ("" for none) and whether it is an
+     * active placement target or leaving the cluster (still readable, no longer a target).
+     */
+    public record Peer(String id, String host, int port, int httpPort, String zone, MembershipMessages.MemberState state) {
+        public Peer {
+            zone = zone == null ? "" : zone;
+            java.util.Objects.requireNonNull(state, "state");
+        }
+
+        public Peer(String id, String host, int port, int httpPort) {
+            this(id, host, port, httpPort, "", MembershipMessages.MemberState.ACTIVE);
+        }
+
         void write(WireWriter w) {
             w.string(id).string(host).i32(port).i32(httpPort);
         }
@@ -31,17 +43,41 @@ public final class Messages {
         public String endpoint() {
             return host + ":" + port;
         }
+
+        public boolean active() {
+            return state == MembershipMessages.MemberState.ACTIVE;
+        }
     }
 
-    /** CLUSTER_INFO response: the answering node, the quorums and every node. */
-    public record ClusterInfo(String nodeId, int replicas, int writeQuorum, int readQuorum, List<Peer> nodes) {
+    /**
+     * CLUSTER_INFO response: the answering node, the quorums and every member node.
+     * {@code membershipIndex} is the Raft log index of the membership the node answered from (0
+     * when its catalog holds none yet and it answered from its config).
+     *
+     * <p>Zones, states and the membership index travel in a trailing section after the node
+     * list, so that an answer from a node built before membership changes still decodes (as
+     * zone-less, all active, index 0).
+     */
+    public record ClusterInfo(String nodeId, int replicas, int writeQuorum, int readQuorum, List<Peer> nodes,
+                              long membershipIndex) {
         public ClusterInfo {
             nodes = List.copyOf(nodes);
+        }
+
+        public ClusterInfo(String nodeId, int replicas, int writeQuorum, int readQuorum, List<Peer> nodes) {
+            this(nodeId, replicas, writeQuorum, readQuorum, nodes, 0);
+        }
+
+        /** The nodes that are placement targets. */
+        public List<Peer> activeNodes() {
+            return nodes.stream().filter(Peer::active).toList();
         }
 
         public ByteBuffer encode() {
             WireWriter w = new WireWriter().string(nodeId).i32(replicas).i32(writeQuorum).i32(readQuorum).i32(nodes.size());
             nodes.forEach(p -> p.write(w));
+            w.u8(MEMBERSHIP_SECTION).i64(membershipIndex);
+            nodes.forEach(p -> w.string(p.zone()).u8(p.state().ordinal()));
             return w.toBuffer();
         }
 
@@ -56,10 +92,25 @@ public final class Messages {
             for (int i = 0; i < count; i++) {
                 nodes.add(Peer.read(r));
             }
+            long membershipIndex = 0;
+            if (r.remaining() > 0) {
+                int section = r.u8("cluster info section");
+                if (section != MEMBERSHIP_SECTION) {
+                    throw new ProtocolException("unknown cluster info section " + section);
+                }
+                membershipIndex = r.i64("membership index");
+                for (int i = 0; i < count; i++) {
+                    Peer p = nodes.get(i);
+                    nodes.set(i, new Peer(p.id(), p.host(), p.port(), p.httpPort(), r.string("peer zone"),
+                            MembershipMessages.MemberState.of(r.u8("peer state"))));
+                }
+            }
             r.end("cluster info");
-            return new ClusterInfo(nodeId, n, wq, rq, nodes);
+            return new ClusterInfo(nodeId, n, wq, rq, nodes, membershipIndex);
         }
     }
+
+    private static final int MEMBERSHIP_SECTION = 1;
 
     /** HAS_CHUNKS and GET_CHUNKS requests: a list of chunk ids. */
     public static ByteBuffer encodeIds(List<ChunkId> ids) {

@@ -36,28 +36,45 @@ public final class ReplicationMessages {
      * @param unreachablePeers peers that did not answer during the pass
      * @param finishedAtMillis when the pass ended, or -1 when no pass has run yet
      * @param durationMillis how long it took
+     * @param surplusDropped copies this node deleted because it is no longer one of the chunk's
+     *     placement nodes and every placement node confirmed a durable copy (after a membership
+     *     change: the chunk moved). A trailing field, absent (0) in a report from an older node
      */
     public record RepairReport(String nodeId, long scannedChunks, long belowReplicas, long belowWriteQuorum,
                                long copiesRepaired, long bytesRepaired, long unreachablePeers, long finishedAtMillis,
-                               long durationMillis) {
+                               long durationMillis, long surplusDropped) {
+
+        public RepairReport(String nodeId, long scannedChunks, long belowReplicas, long belowWriteQuorum,
+                            long copiesRepaired, long bytesRepaired, long unreachablePeers, long finishedAtMillis,
+                            long durationMillis) {
+            this(nodeId, scannedChunks, belowReplicas, belowWriteQuorum, copiesRepaired, bytesRepaired, unreachablePeers,
+                    finishedAtMillis, durationMillis, 0);
+        }
 
         public static RepairReport none(String nodeId) {
             return new RepairReport(nodeId, 0, 0, 0, 0, 0, 0, -1, 0);
         }
 
         public ByteBuffer encode() {
-            return new WireWriter(96).string(nodeId).i64(scannedChunks).i64(belowReplicas).i64(belowWriteQuorum)
+            return new WireWriter(104).string(nodeId).i64(scannedChunks).i64(belowReplicas).i64(belowWriteQuorum)
                     .i64(copiesRepaired).i64(bytesRepaired).i64(unreachablePeers).i64(finishedAtMillis)
-                    .i64(durationMillis).toBuffer();
+                    .i64(durationMillis).i64(surplusDropped).toBuffer();
         }
 
         public static RepairReport decode(ByteBuffer header) {
             WireReader r = new WireReader(header);
-            RepairReport report = new RepairReport(r.string("node id"), r.i64("scanned"), r.i64("below N"),
-                    r.i64("below N_W"), r.i64("copies repaired"), r.i64("bytes repaired"), r.i64("unreachable peers"),
-                    r.i64("finished at"), r.i64("duration"));
+            String nodeId = r.string("node id");
+            long scanned = r.i64("scanned");
+            long belowN = r.i64("below N");
+            long belowW = r.i64("below N_W");
+            long copies = r.i64("copies repaired");
+            long bytes = r.i64("bytes repaired");
+            long unreachable = r.i64("unreachable peers");
+            long finished = r.i64("finished at");
+            long duration = r.i64("duration");
+            long dropped = r.remaining() > 0 ? r.i64("surplus dropped") : 0;
             r.end("repair report");
-            return report;
+            return new RepairReport(nodeId, scanned, belowN, belowW, copies, bytes, unreachable, finished, duration, dropped);
         }
     }
 

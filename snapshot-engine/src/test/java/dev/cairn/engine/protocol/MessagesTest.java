@@ -373,4 +373,39 @@ class MessagesTest {
             return size;
         }
     }
+
+    @Test
+    void clusterInfoCarriesZonesStatesAndTheMembershipIndex() {
+        Messages.ClusterInfo info = new Messages.ClusterInfo("b", 3, 2, 2, List.of(
+                new Messages.Peer("a", "10.0.0.1", 7400, 7402, "rack-1", MembershipMessages.MemberState.ACTIVE),
+                new Messages.Peer("b", "10.0.0.2", 7400, 7402, "", MembershipMessages.MemberState.LEAVING)), 42);
+        Messages.ClusterInfo decoded = Messages.ClusterInfo.decode(info.encode());
+        assertEquals(info, decoded);
+        assertEquals(List.of("a"), decoded.activeNodes().stream().map(Messages.Peer::id).toList());
+    }
+
+    @Test
+    void clusterInfoWithoutTheMembershipSectionDecodesAsZonelessAndActive() {
+        // The answer of a node built before membership changes: the node list and nothing after it.
+        ByteBuffer old = new WireWriter().string("a").i32(3).i32(2).i32(2).i32(1)
+                .string("a").string("10.0.0.1").i32(7400).i32(7402).toBuffer();
+        Messages.ClusterInfo decoded = Messages.ClusterInfo.decode(old);
+        assertEquals(List.of(new Messages.Peer("a", "10.0.0.1", 7400, 7402)), decoded.nodes());
+        assertEquals(0, decoded.membershipIndex());
+    }
+
+    @Test
+    void memberListAndRemoveRequestsRoundTrip() {
+        MembershipMessages.MemberList list = new MembershipMessages.MemberList(17, List.of(
+                new MembershipMessages.Member("n1", "h1", 1, 2, 3, "z", MembershipMessages.MemberState.ACTIVE),
+                new MembershipMessages.Member("n2", "h2", 4, 5, 6, "", MembershipMessages.MemberState.LEAVING)),
+                List.of("n1", "n2"));
+        assertEquals(list, MembershipMessages.MemberList.decode(list.encode()));
+        MembershipMessages.Member m = list.members().get(0);
+        assertEquals(m, MembershipMessages.Member.decode(m.encode()));
+        MembershipMessages.RemoveNode remove = new MembershipMessages.RemoveNode("n2", MembershipMessages.RemovePhase.DROP);
+        assertEquals(remove, MembershipMessages.RemoveNode.decode(remove.encode()));
+        assertThrows(ProtocolException.class, () -> MembershipMessages.RemoveNode.decode(
+                new WireWriter().string("n2").u8(9).toBuffer()));
+    }
 }
