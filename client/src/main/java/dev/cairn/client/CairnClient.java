@@ -46,6 +46,7 @@ public final class CairnClient implements AutoCloseable {
     static final java.time.Duration MEMBERSHIP_MAX_AGE = java.time.Duration.ofSeconds(30);
 
     private final Cluster cluster;
+    private final java.util.concurrent.atomic.AtomicLong sessionIndex = new java.util.concurrent.atomic.AtomicLong();
     private volatile java.time.Duration sessionLease = DEFAULT_SESSION_LEASE;
     private volatile java.util.function.Consumer<java.util.UUID> beforeCommit = session -> {};
 
@@ -148,7 +149,7 @@ public final class CairnClient implements AutoCloseable {
     /** Stores a directory (its contents) or a single file as image {@code name}. */
     public PutResult put(String name, Path source, ProgressListener progress) {
         cluster.refreshIfOlderThan(MEMBERSHIP_MAX_AGE);
-        return new ImageUploader(cluster, progress, sessionLease, beforeCommit).putPath(name(name), source);
+        return seen(new ImageUploader(cluster, progress, sessionLease, beforeCommit).putPath(name(name), source));
     }
 
     public PutResult put(String name, Path source) {
@@ -158,7 +159,7 @@ public final class CairnClient implements AutoCloseable {
     /** Stores everything {@code in} yields as a single-stream image. The stream is not closed. */
     public PutResult put(String name, InputStream in, ProgressListener progress) {
         cluster.refreshIfOlderThan(MEMBERSHIP_MAX_AGE);
-        return new ImageUploader(cluster, progress, sessionLease, beforeCommit).putStream(name(name), in);
+        return seen(new ImageUploader(cluster, progress, sessionLease, beforeCommit).putStream(name(name), in));
     }
 
     public PutResult put(String name, InputStream in) {
@@ -173,7 +174,7 @@ public final class CairnClient implements AutoCloseable {
      */
     public PutResult putTar(String name, InputStream tar, ProgressListener progress) {
         cluster.refreshIfOlderThan(MEMBERSHIP_MAX_AGE);
-        return new ImageUploader(cluster, progress, sessionLease, beforeCommit).putTar(name(name), tar);
+        return seen(new ImageUploader(cluster, progress, sessionLease, beforeCommit).putTar(name(name), tar));
     }
 
     public PutResult putTar(String name, InputStream tar) {
@@ -212,27 +213,59 @@ public final class CairnClient implements AutoCloseable {
 
     /** Images whose names start with {@code prefix}, sorted by name. */
     public List<ImageInfo> list(String prefix) {
-        NodeConnection.Reply reply = cluster.metadataCall(MessageType.LIST_IMAGES,
-                new Messages.ListImages(prefix == null ? "" : prefix, MAX_LIST).encode());
+        String p = prefix == null ? "" : prefix;
+        if (cluster.config().sessionReads()) {
+            return sessionRead(MessageType.LIST_IMAGES, new Messages.ListImages(p, MAX_LIST, sessionIndex.get()).encode());
+        }
+        NodeConnection.Reply reply = cluster.metadataCall(MessageType.LIST_IMAGES, new Messages.ListImages(p, MAX_LIST).encode());
         return Messages.decodeImages(reply.header());
     }
 
     /** The catalog entry of image {@code name}; {@link CairnException.ImageNotFound} when there is none. */
     public ImageInfo stat(String name) {
         ImageName imageName = name(name);
-        NodeConnection.Reply reply = cluster.metadataCall(MessageType.GET_IMAGE, Messages.encodeName(imageName));
-        List<ImageInfo> found = Messages.decodeImages(reply.header());
+        List<ImageInfo> found;
+        if (cluster.config().sessionReads()) {
+            found = sessionRead(MessageType.GET_IMAGE, new Messages.GetImage(imageName, sessionIndex.get()).encode());
+        } else {
+            found = Messages.decodeImages(cluster.metadataCall(MessageType.GET_IMAGE, Messages.encodeName(imageName)).header());
+        }
         if (found.isEmpty()) {
             throw notFound(name);
         }
         return found.get(0);
     }
 
+    /**
+     * A catalog read answered by the node this client talks to once it has applied everything
+     * this client has seen; the index it answered at becomes the floor of the next read.
+     */
+    private List<ImageInfo> sessionRead(MessageType type, java.nio.ByteBuffer request) {
+        Messages.SessionImages answer = Messages.SessionImages.decode(cluster.metadataCall(type, request).header());
+        sessionIndex.accumulateAndGet(answer.servedIndex(), Math::max);
+        return answer.images();
+    }
+
+    private PutResult seen(PutResult put) {
+        sessionIndex.accumulateAndGet(put.commitIndex(), Math::max);
+        return put;
+    }
+
+    /**
+     * The highest catalog index this client has seen (its commits and deletes, and with session
+     * reads the index each read was answered at): what a session read waits for.
+     */
+    public long sessionIndex() {
+        return sessionIndex.get();
+    }
+
     /** Deletes image {@code name}; returns the commit index of the delete. Its chunks go at the next GC. */
     public long delete(String name) {
         NodeConnection.Reply reply = cluster.metadataCall(MessageType.DELETE_IMAGE,
                 new Messages.DeleteImage(name(name), cluster.nextCall()).encode());
-        return Messages.decodeLong(reply.header());
+        long index = Messages.decodeLong(reply.header());
+        sessionIndex.accumulateAndGet(index, Math::max);
+        return index;
     }
 
     /** Each node's Raft role and indexes and chunk store size; a node that does not answer is left out. */

@@ -14,8 +14,13 @@ import java.util.List;
  * @param readHedgeDelay the least time a chunk read waits for a replica before it also asks the
  *     next one in placement order (see {@link #DEFAULT_READ_HEDGE_DELAY}); the reader waits longer
  *     while this client's recent chunk reads were slower than that
+ * @param sessionReads false (the default): catalog reads (stat, ls, the root of a get) are
+ *     linearizable, through the Raft leader; true: the node the client talks to answers from its
+ *     own replica once it has applied the highest index this client has seen (read-your-writes
+ *     and monotonic reads, possibly behind other clients' latest writes; docs/consistency.md)
  */
-public record ClientConfig(List<String> endpoints, Duration requestTimeout, int zstdLevel, Duration readHedgeDelay) {
+public record ClientConfig(List<String> endpoints, Duration requestTimeout, int zstdLevel, Duration readHedgeDelay,
+                           boolean sessionReads) {
 
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
     public static final int DEFAULT_ZSTD_LEVEL = 3;
@@ -34,6 +39,10 @@ public record ClientConfig(List<String> endpoints, Duration requestTimeout, int 
 
     public ClientConfig(List<String> endpoints, Duration requestTimeout, int zstdLevel) {
         this(endpoints, requestTimeout, zstdLevel, DEFAULT_READ_HEDGE_DELAY);
+    }
+
+    public ClientConfig(List<String> endpoints, Duration requestTimeout, int zstdLevel, Duration readHedgeDelay) {
+        this(endpoints, requestTimeout, zstdLevel, readHedgeDelay, false);
     }
 
     public ClientConfig {
@@ -56,7 +65,7 @@ public record ClientConfig(List<String> endpoints, Duration requestTimeout, int 
 
     /** The same, compressing at {@code level}. */
     public ClientConfig withZstdLevel(int level) {
-        return new ClientConfig(endpoints, requestTimeout, level, readHedgeDelay);
+        return new ClientConfig(endpoints, requestTimeout, level, readHedgeDelay, sessionReads);
     }
 
     /**
@@ -65,7 +74,12 @@ public record ClientConfig(List<String> endpoints, Duration requestTimeout, int 
      * then asked only when the one before it failed).
      */
     public ClientConfig withReadHedgeDelay(Duration delay) {
-        return new ClientConfig(endpoints, requestTimeout, zstdLevel, delay);
+        return new ClientConfig(endpoints, requestTimeout, zstdLevel, delay, sessionReads);
+    }
+
+    /** The same, with session reads of the catalog on or off (see {@code sessionReads} above). */
+    public ClientConfig withSessionReads(boolean on) {
+        return new ClientConfig(endpoints, requestTimeout, zstdLevel, readHedgeDelay, on);
     }
 
     /** Parses {@code host:port,host:port}. */

@@ -74,6 +74,9 @@ import org.slf4j.LoggerFactory;
  */
 final class CatalogStateMachine extends BaseStateMachine {
 
+    /** Session reads waiting for this replica to apply an index, by that index. */
+    private final java.util.TreeMap<Long, CompletableFuture<Void>> appliedWaiters = new java.util.TreeMap<>();
+
     private static final Logger LOG = LoggerFactory.getLogger(CatalogStateMachine.class);
 
     /**
@@ -555,6 +558,31 @@ final class CatalogStateMachine extends BaseStateMachine {
         }
         batch.putGcState(new GcState(gc.epoch(), GcPhase.SWEEPING, gc.begunAtIndex()));
         return Reply.ok(applied.index());
+    }
+
+    /**
+     * Completes once this replica has applied {@code index}: what a session read waits for.
+     * (BaseStateMachine's own stale-read wait does not complete its futures when the applied index
+     * moves on, in Ratis 3.3.0, so this machine keeps its own.)
+     */
+    CompletableFuture<Void> appliedAtLeast(long index) {
+        synchronized (appliedWaiters) {
+            if (getLastAppliedTermIndex().getIndex() >= index) {
+                return CompletableFuture.completedFuture(null);
+            }
+            return appliedWaiters.computeIfAbsent(index, k -> new CompletableFuture<>());
+        }
+    }
+
+    @Override
+    protected boolean updateLastAppliedTermIndex(TermIndex applied) {
+        boolean moved = super.updateLastAppliedTermIndex(applied);
+        synchronized (appliedWaiters) {
+            java.util.SortedMap<Long, CompletableFuture<Void>> reached = appliedWaiters.headMap(applied.getIndex() + 1);
+            reached.values().forEach(f -> f.complete(null));
+            reached.clear();
+        }
+        return moved;
     }
 
     /** Entries without catalog content (configuration, the leader's first entry of a term). */

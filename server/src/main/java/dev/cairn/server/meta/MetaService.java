@@ -386,6 +386,57 @@ public final class MetaService implements AutoCloseable {
         return read(new ListImages(prefix, limit)).thenApply(Reply::images);
     }
 
+    /** What a session read saw, and the catalog index this node had applied when it answered. */
+    public record SessionRead(List<ImageInfo> images, long servedIndex) {}
+
+    /**
+     * One image as this node's own catalog replica holds it once it has applied {@code minIndex}:
+     * a session read (read-your-writes and monotonic reads for a client that carries the highest
+     * index it has seen), served without the leader, so possibly behind the leader. Fails with
+     * UNAVAILABLE when the replica does not reach {@code minIndex} in time.
+     */
+    public CompletableFuture<SessionRead> getImageAtLeast(ImageName name, long minIndex) {
+        return readLocally(new GetImage(name), minIndex);
+    }
+
+    /** As {@link #listImages}, as a session read (see {@link #getImageAtLeast}). */
+    public CompletableFuture<SessionRead> listImagesAtLeast(String prefix, int limit, long minIndex) {
+        String problem = CatalogMessages.listProblem(prefix, limit);
+        if (problem != null) {
+            return CompletableFuture.failedFuture(new CatalogException(Code.INVALID, problem));
+        }
+        return readLocally(new ListImages(prefix, limit), minIndex);
+    }
+
+    private CompletableFuture<SessionRead> readLocally(Request request, long minIndex) {
+        CatalogStateMachine machine;
+        try {
+            machine = stateMachine();
+        } catch (CatalogException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        // The query runs once this replica has applied minIndex, against its own state.
+        // copy(): the time limit is this read's own; the waiter is shared with other reads of the index.
+        return machine.appliedAtLeast(minIndex).copy()
+                .orTimeout(OPERATION_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+                .thenCompose(applied -> machine.query(message(request)))
+                .handle((answer, error) -> {
+                    if (error != null) {
+                        Throwable cause = unwrap(error);
+                        if (cause instanceof TimeoutException) {
+                            throw new CatalogException(Code.UNAVAILABLE, "node " + config.nodeId()
+                                    + " has applied the catalog up to index " + machine.getLastAppliedTermIndex().getIndex()
+                                    + ", not yet to " + minIndex + " (the session's last index), within "
+                                    + OPERATION_TIMEOUT.toSeconds() + " s; retry, or read through the leader", cause);
+                        }
+                        throw cause instanceof CatalogException c ? c
+                                : new CatalogException(Code.UNAVAILABLE, "session read failed: " + cause.getMessage(), cause);
+                    }
+                    Reply reply = checkStatus(request, answer);
+                    return new SessionRead(reply.images(), machine.getLastAppliedTermIndex().getIndex());
+                });
+    }
+
     // ---- membership
 
     /** How often a node that finds no membership in its catalog offers the config's node list. */
@@ -744,9 +795,13 @@ public final class MetaService implements AutoCloseable {
     }
 
     private static Reply checkStatus(Request request, RaftClientReply raftReply) {
+        return checkStatus(request, raftReply.getMessage());
+    }
+
+    private static Reply checkStatus(Request request, Message answer) {
         Reply reply;
         try {
-            reply = CatalogMessages.decodeReply(raftReply.getMessage().getContent().asReadOnlyByteBuffer());
+            reply = CatalogMessages.decodeReply(answer.getContent().asReadOnlyByteBuffer());
         } catch (MalformedMessageException e) {
             throw new CatalogException(Code.INVALID, request.type() + ": " + e.getMessage(), e);
         }

@@ -202,13 +202,20 @@ public final class RequestHandler {
                 });
             }
             case GET_IMAGE -> {
-                ImageName name = Messages.decodeName(request.header());
-                yield meta.getImage(name).thenApply(found -> found
+                Messages.GetImage get = Messages.GetImage.decode(request.header());
+                if (get.minIndex() != Messages.LINEARIZABLE) {
+                    yield meta.getImageAtLeast(get.name(), get.minIndex()).thenApply(read -> sessionAnswer(type, read));
+                }
+                yield meta.getImage(get.name()).thenApply(found -> found
                         .map(info -> Response.of(type, Messages.encodeImages(List.of(info))))
                         .orElseGet(() -> Response.of(type, Messages.encodeImages(List.of()))));
             }
             case LIST_IMAGES -> {
                 Messages.ListImages list = Messages.ListImages.decode(request.header());
+                if (list.minIndex() != Messages.LINEARIZABLE) {
+                    yield meta.listImagesAtLeast(list.prefix(), list.limit(), list.minIndex())
+                            .thenApply(read -> sessionAnswer(type, read));
+                }
                 yield meta.listImages(list.prefix(), list.limit()).thenApply(images -> Response.of(type, Messages.encodeImages(images)));
             }
             case DELETE_IMAGE -> {
@@ -272,6 +279,11 @@ public final class RequestHandler {
             }
             case ERROR -> throw new ProtocolException("an ERROR frame is not a request");
         };
+    }
+
+    /** A session read's answer carries the index it was served at, for the client's next read. */
+    private static Response sessionAnswer(MessageType type, MetaService.SessionRead read) {
+        return new Response(type, new Messages.SessionImages(read.images(), read.servedIndex()).encode(), List.of());
     }
 
     private Response getChunks(List<ChunkId> ids) {

@@ -32,9 +32,15 @@ class MetaServiceRestartTest {
             keptIndex = get(cluster.node(0).commitImage(kept, root("k")));
             get(cluster.node(1).commitImage(deleted, root("d")));
             long deleteIndex = get(cluster.node(2).deleteImage(deleted));
-            // Let every node apply the delete, so that after the restart nothing is left to apply.
+            // Let every node apply the delete and the membership seed (an entry the nodes offer on
+            // their own once a second), so that after the restart nothing is left to apply.
+            long last = deleteIndex;
             for (int i = 0; i < 3; i++) {
-                awaitApplied(cluster.node(i), deleteIndex);
+                awaitSeeded(cluster.node(i));
+                last = Math.max(last, cluster.node(i).status().commitIndex());
+            }
+            for (int i = 0; i < 3; i++) {
+                awaitApplied(cluster.node(i), last);
             }
             appliedBefore = cluster.node(0).status().appliedIndex();
 
@@ -58,6 +64,14 @@ class MetaServiceRestartTest {
                     get(cluster.node(2).listImages("restart/", 10)).stream().map(i -> i.name().value()).toList());
         } finally {
             cluster.close();
+        }
+    }
+
+    private static void awaitSeeded(MetaService node) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!node.membership().isSeeded()) {
+            assertTrue(System.nanoTime() < deadline, "the membership was not seeded within 30s");
+            Thread.sleep(20);
         }
     }
 

@@ -377,6 +377,40 @@ public final class Messages {
         return new WireWriter(260).string(name.value()).toBuffer();
     }
 
+    /** In a GET_IMAGE or LIST_IMAGES request: no session index, read linearizably through the leader. */
+    public static final long LINEARIZABLE = -1;
+
+    /**
+     * GET_IMAGE request. With a {@code minIndex} (a session read) the node that receives it answers
+     * from its own catalog replica once that has applied {@code minIndex}, and appends the index it
+     * answered at; without one ({@link #LINEARIZABLE}) the read goes through the leader.
+     */
+    public record GetImage(ImageName name, long minIndex) {
+        public ByteBuffer encode() {
+            WireWriter w = new WireWriter(270).string(name.value());
+            if (minIndex != LINEARIZABLE) {
+                w.i64(minIndex);
+            }
+            return w.toBuffer();
+        }
+
+        public static GetImage decode(ByteBuffer header) {
+            WireReader r = new WireReader(header);
+            ImageName name = imageName(r.string("image name"));
+            long minIndex = r.remaining() >= 8 ? sessionIndex(r) : LINEARIZABLE;
+            r.end("get request");
+            return new GetImage(name, minIndex);
+        }
+    }
+
+    private static long sessionIndex(WireReader r) {
+        long minIndex = r.i64("session index");
+        if (minIndex < 0) {
+            throw new ProtocolException("session index must not be negative, got " + minIndex);
+        }
+        return minIndex;
+    }
+
     public static ImageName decodeName(ByteBuffer header) {
         WireReader r = new WireReader(header);
         ImageName name = imageName(r.string("image name"));
@@ -396,35 +430,69 @@ public final class Messages {
         return value;
     }
 
-    /** LIST_IMAGES request. */
-    public record ListImages(String prefix, int limit) {
+    /** LIST_IMAGES request; {@code minIndex} as in {@link GetImage}. */
+    public record ListImages(String prefix, int limit, long minIndex) {
+        public ListImages(String prefix, int limit) {
+            this(prefix, limit, LINEARIZABLE);
+        }
+
         public ByteBuffer encode() {
-            return new WireWriter(300).string(prefix).i32(limit).toBuffer();
+            WireWriter w = new WireWriter(310).string(prefix).i32(limit);
+            if (minIndex != LINEARIZABLE) {
+                w.i64(minIndex);
+            }
+            return w.toBuffer();
         }
 
         public static ListImages decode(ByteBuffer header) {
             WireReader r = new WireReader(header);
             String prefix = r.string("prefix");
             int limit = r.i32("limit");
+            long minIndex = r.remaining() >= 8 ? sessionIndex(r) : LINEARIZABLE;
             r.end("list request");
             if (limit < 1) {
                 throw new ProtocolException("list limit must be positive, got " + limit);
             }
-            return new ListImages(prefix, limit);
+            return new ListImages(prefix, limit, minIndex);
         }
     }
 
     /** GET_IMAGE and LIST_IMAGES responses: a list of catalog entries (zero or one for GET_IMAGE). */
     public static ByteBuffer encodeImages(List<ImageInfo> images) {
-        WireWriter w = new WireWriter(16 + images.size() * 160).i32(images.size());
+        return writeImages(new WireWriter(16 + images.size() * 160), images).toBuffer();
+    }
+
+    private static WireWriter writeImages(WireWriter w, List<ImageInfo> images) {
+        w.i32(images.size());
         for (ImageInfo info : images) {
             w.string(info.name().value()).bytes(info.root().encode()).i64(info.commitIndex());
         }
-        return w.toBuffer();
+        return w;
     }
 
     public static List<ImageInfo> decodeImages(ByteBuffer header) {
         WireReader r = new WireReader(header);
+        List<ImageInfo> images = readImages(r);
+        r.end("image list");
+        return images;
+    }
+
+    /** The answer to a session read: the entries, then the catalog index the node answered at. */
+    public record SessionImages(List<ImageInfo> images, long servedIndex) {
+        public ByteBuffer encode() {
+            return writeImages(new WireWriter(24 + images.size() * 160), images).i64(servedIndex).toBuffer();
+        }
+
+        public static SessionImages decode(ByteBuffer header) {
+            WireReader r = new WireReader(header);
+            List<ImageInfo> images = readImages(r);
+            long served = r.i64("served index");
+            r.end("session image list");
+            return new SessionImages(images, served);
+        }
+    }
+
+    private static List<ImageInfo> readImages(WireReader r) {
         int count = r.count("images", 2 + 4 + 8);
         List<ImageInfo> images = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
@@ -432,7 +500,6 @@ public final class Messages {
             ImageRoot root = decodeRoot(r.bytes("image root"));
             images.add(new ImageInfo(name, root, r.i64("commit index")));
         }
-        r.end("image list");
         return images;
     }
 

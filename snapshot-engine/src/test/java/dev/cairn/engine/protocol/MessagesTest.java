@@ -75,6 +75,21 @@ class MessagesTest {
     }
 
     @Test
+    void catalogReadsCarryAnOptionalSessionIndexAndItsAnswerTheServedIndex() {
+        ImageName name = new ImageName("a/b");
+        assertEquals(new Messages.GetImage(name, Messages.LINEARIZABLE),
+                Messages.GetImage.decode(Messages.encodeName(name)));
+        assertEquals(new Messages.GetImage(name, 42), Messages.GetImage.decode(new Messages.GetImage(name, 42).encode()));
+        assertEquals(new Messages.ListImages("p/", 10, Messages.LINEARIZABLE),
+                Messages.ListImages.decode(new Messages.ListImages("p/", 10).encode()));
+        assertEquals(new Messages.ListImages("p/", 10, 7), Messages.ListImages.decode(new Messages.ListImages("p/", 10, 7).encode()));
+        Messages.SessionImages answer = new Messages.SessionImages(List.of(), 99);
+        assertEquals(answer, Messages.SessionImages.decode(answer.encode()));
+        ByteBuffer negative = new WireWriter().string("a").i64(-5).toBuffer();
+        assertThrows(ProtocolException.class, () -> Messages.GetImage.decode(negative));
+    }
+
+    @Test
     void presenceRoundTrips() {
         int[] present = {4096, Messages.ABSENT, Messages.ABSENT, 0, 1_000_000};
         assertArrayEquals(present, Messages.decodePresence(Messages.encodePresence(present)));
