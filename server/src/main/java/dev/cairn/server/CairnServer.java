@@ -64,6 +64,7 @@ public final class CairnServer implements AutoCloseable {
         metrics.gauge("cairn_store_stored_bytes", openedStore::storedBytes);
         // Group commit at work: records per fdatasync is their ratio.
         metrics.gauge("cairn_store_fsyncs", openedStore::syncCount);
+        openedStore.onSync(metrics::storeSynced);
         metrics.gauge("cairn_store_records_written", openedStore::recordsWritten);
         metrics.gauge("cairn_store_failed", () -> openedStore.isFailed() ? 1 : 0);
         meta = MetaService.start(config);

@@ -126,6 +126,9 @@ class HttpEndpointsTest {
             assertEquals(0, value(text, "cairn_gc_phase"), "idle after the epoch");
             assertTrue(value(text, "cairn_gc_marked_chunks_total") > 0, text);
             assertEquals(0, value(text, "cairn_gc_swept_chunks_total"), "the deleted image shared every chunk");
+            // Every append batch's fdatasync is timed and sized: a fresh 3 MiB image took at least one.
+            assertTrue(value(text, "cairn_store_fsync_count") >= 1, text);
+            assertTrue(value(text, "cairn_store_fsync_batch_records_count") >= 1, text);
             assertEquals(0, value(text, "cairn_metadata_quorum_failures_total"));
             assertEquals(0, value(text, "cairn_http_quorum_failures_total"));
             // Nodes that served no commit say so with NaN rather than a made-up ratio.

@@ -33,6 +33,8 @@ public final class NodeMetrics {
     private final Meter bytesIn;
     private final Meter bytesOut;
     private final Counter offeredBytes;
+    private final Timer fsyncLatency;
+    private final com.codahale.metrics.Histogram fsyncBatch;
     private final Counter newBytes;
     private final Counter repairChecked;
     private final Counter repairCopies;
@@ -78,6 +80,8 @@ public final class NodeMetrics {
         // Dedup, as the puts committed through this node saw it: the logical bytes they stored
         // against the encoded bytes they had to send because no write quorum held them.
         offeredBytes = registry.counter("cairn_dedup_offered_bytes_total");
+        fsyncLatency = registry.timer("cairn_store_fsync");
+        fsyncBatch = registry.histogram("cairn_store_fsync_batch_records");
         newBytes = registry.counter("cairn_dedup_new_bytes_total");
         gauge("cairn_dedup_ratio", this::dedupRatio);
         repairChecked = registry.counter("cairn_repair_chunks_checked_total");
@@ -121,6 +125,12 @@ public final class NodeMetrics {
             }
         }
         return live;
+    }
+
+    /** One fdatasync of the chunk store's appends: its latency and the records it made durable. */
+    public void storeSynced(long nanos, int records) {
+        fsyncLatency.update(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        fsyncBatch.update(records);
     }
 
     /** A put committed through this node: its logical bytes and the encoded bytes it had to send. */

@@ -106,6 +106,7 @@ public final class ChunkStore implements AutoCloseable {
     private final AtomicLong liveChunks = new AtomicLong();
     private final AtomicLong liveBytes = new AtomicLong();
     private final AtomicLong syncs = new AtomicLong();
+    private volatile SyncListener syncListener = (nanos, records) -> { };
     private final AtomicLong recordsWritten = new AtomicLong();
     private final AtomicLong indexWriteNanos = new AtomicLong();
     /** Record bytes (header + payload) of the live chunks in each segment: the compaction input. */
@@ -635,9 +636,22 @@ public final class ChunkStore implements AutoCloseable {
                     + " free space on the data disk, then retry", e);
         }
         // No retry on failure: after a failed fdatasync the kernel may have dropped the dirty pages.
+        long start = System.nanoTime();
         fsync.force(writeChannel);
+        long took = System.nanoTime() - start;
         syncs.incrementAndGet();
         writeOffset += runBytes;
+        syncListener.synced(took, buffers.length / 2); // a header and a body per record
+    }
+
+    /** Told of every fdatasync of appended records: how long it took and how many records it covered. */
+    public interface SyncListener {
+        void synced(long nanos, int records);
+    }
+
+    /** Reports every append fdatasync to {@code listener} (the node's metrics); called on the commit thread. */
+    public void onSync(SyncListener listener) {
+        this.syncListener = java.util.Objects.requireNonNull(listener, "listener");
     }
 
     private static boolean isDiskFull(IOException e) {
