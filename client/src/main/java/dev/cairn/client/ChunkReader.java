@@ -149,13 +149,13 @@ final class ChunkReader {
                 armHedge(request, cluster.readLatency().hedgeDelayNanos());
             }
             cluster.getChunks(request.node, asked).whenComplete((fetched, error) -> {
+                // Timed on the network thread, when the answer arrived; decoded on the client's decoders.
                 if (error == null) {
                     long now = System.nanoTime();
                     cluster.readLatency().record(now - sentAt);
                     cluster.readLatency().answeredBy(request.node, now);
                 }
-                answered(request, fetched, error);
-            });
+            }).whenCompleteAsync((fetched, error) -> answered(request, fetched, error), cluster.decoders());
         }
 
         private void armHedge(Request request, long delayNanos) {
@@ -197,6 +197,20 @@ final class ChunkReader {
         }
 
         private void answered(Request request, List<Messages.Fetched> fetched, Throwable error) {
+            // Decode and verify outside the lock, so answers from several nodes are checked in parallel.
+            // An unsynchronized glance at what is still missing: a stale view only costs a decode,
+            // and a finished fetch has let go of its array (length 0), so nothing is decoded for it.
+            ByteBuffer[] decoded = new ByteBuffer[request.indexes.size()];
+            ByteBuffer[] missing = raw;
+            if (error == null) {
+                for (int k = 0; k < decoded.length; k++) {
+                    int i = request.indexes.get(k);
+                    Messages.Fetched f = fetched.get(k);
+                    if (f.status() == Messages.ChunkStatus.OK && i < missing.length && missing[i] == null) {
+                        decoded[k] = decodeVerified(f.data());
+                    }
+                }
+            }
             List<Integer> retry = new ArrayList<>();
             List<Request> more;
             synchronized (this) {
@@ -226,8 +240,8 @@ final class ChunkReader {
                     if (raw[i] != null) {
                         continue; // another replica answered first
                     }
-                    // Decode once, then check the decoded bytes against the id.
-                    ByteBuffer bytes = decodeVerified(f.data());
+                    // Decoded above, unless another replica's answer looked like it would win then.
+                    ByteBuffer bytes = decoded[k] != null ? decoded[k] : decodeVerified(f.data());
                     if (bytes == null) {
                         note(i, node + " sent bytes that do not decode to the id's bytes");
                         retry.add(i);

@@ -55,6 +55,17 @@ final class Cluster implements AutoCloseable {
                 return t;
             });
 
+    /**
+     * Decoding and verifying fetched chunks (zstd, SHA-256): one thread per core, so that this work
+     * neither runs on the network threads, which then stop reading answers, nor on one core only.
+     */
+    private final java.util.concurrent.ExecutorService decoders = java.util.concurrent.Executors.newFixedThreadPool(
+            Runtime.getRuntime().availableProcessors(), r -> {
+                Thread t = new Thread(r, "cairn-client-decode");
+                t.setDaemon(true);
+                return t;
+            });
+
     private Cluster(ClientConfig config, Messages.ClusterInfo info, EventLoopGroup group) {
         this.config = config;
         this.group = group;
@@ -217,6 +228,11 @@ final class Cluster implements AutoCloseable {
         return readLatency;
     }
 
+    /** The client's threads for decoding and verifying fetched chunks. */
+    java.util.concurrent.Executor decoders() {
+        return decoders;
+    }
+
     /** The client's thread for hedge timers and follow-up reads and read-repairs. */
     java.util.concurrent.ScheduledExecutorService background() {
         return background;
@@ -341,6 +357,7 @@ final class Cluster implements AutoCloseable {
     @Override
     public void close() {
         background.shutdownNow();
+        decoders.shutdownNow();
         view.connections().values().forEach(NodeConnection::close);
         retired.forEach(NodeConnection::close);
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
