@@ -75,7 +75,7 @@ import org.slf4j.LoggerFactory;
 final class CatalogStateMachine extends BaseStateMachine {
 
     /** Session reads waiting for this replica to apply an index, by that index. */
-    private final java.util.TreeMap<Long, CompletableFuture<Void>> appliedWaiters = new java.util.TreeMap<>();
+    private final java.util.TreeMap<Long, java.util.List<CompletableFuture<Void>>> appliedWaiters = new java.util.TreeMap<>();
 
     private static final Logger LOG = LoggerFactory.getLogger(CatalogStateMachine.class);
 
@@ -561,28 +561,51 @@ final class CatalogStateMachine extends BaseStateMachine {
     }
 
     /**
-     * Completes once this replica has applied {@code index}: what a session read waits for.
-     * (BaseStateMachine's own stale-read wait does not complete its futures when the applied index
-     * moves on, in Ratis 3.3.0, so this machine keeps its own.)
+     * Completes once this replica has applied {@code index}, or fails with a TimeoutException
+     * after {@code timeout}: what a session read waits for. Each call waits on its own future,
+     * dropped when it times out, so requests for indexes this replica never reaches (a forged
+     * index, another cluster's) leave nothing behind. (BaseStateMachine's own stale-read wait does
+     * not complete its futures when the applied index moves on, in Ratis 3.3.0.)
      */
-    CompletableFuture<Void> appliedAtLeast(long index) {
+    CompletableFuture<Void> appliedAtLeast(long index, java.time.Duration timeout) {
+        CompletableFuture<Void> waiter = new CompletableFuture<>();
         synchronized (appliedWaiters) {
             if (getLastAppliedTermIndex().getIndex() >= index) {
                 return CompletableFuture.completedFuture(null);
             }
-            return appliedWaiters.computeIfAbsent(index, k -> new CompletableFuture<>());
+            appliedWaiters.computeIfAbsent(index, k -> new java.util.ArrayList<>()).add(waiter);
         }
+        waiter.orTimeout(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS).whenComplete((v, e) -> {
+            if (e != null) {
+                synchronized (appliedWaiters) {
+                    java.util.List<CompletableFuture<Void>> same = appliedWaiters.get(index);
+                    if (same != null && same.remove(waiter) && same.isEmpty()) {
+                        appliedWaiters.remove(index);
+                    }
+                }
+            }
+        });
+        return waiter;
     }
 
     @Override
     protected boolean updateLastAppliedTermIndex(TermIndex applied) {
         boolean moved = super.updateLastAppliedTermIndex(applied);
+        java.util.List<CompletableFuture<Void>> released = new java.util.ArrayList<>();
         synchronized (appliedWaiters) {
-            java.util.SortedMap<Long, CompletableFuture<Void>> reached = appliedWaiters.headMap(applied.getIndex() + 1);
-            reached.values().forEach(f -> f.complete(null));
+            java.util.SortedMap<Long, java.util.List<CompletableFuture<Void>>> reached = appliedWaiters.headMap(applied.getIndex() + 1);
+            reached.values().forEach(released::addAll);
             reached.clear();
         }
+        released.forEach(f -> f.complete(null)); // outside the lock: completions run the reads
         return moved;
+    }
+
+    /** How many session reads wait for an index this replica has not applied yet (for tests). */
+    int waitingReads() {
+        synchronized (appliedWaiters) {
+            return appliedWaiters.values().stream().mapToInt(java.util.List::size).sum();
+        }
     }
 
     /** Entries without catalog content (configuration, the leader's first entry of a term). */

@@ -416,9 +416,7 @@ public final class MetaService implements AutoCloseable {
             return CompletableFuture.failedFuture(e);
         }
         // The query runs once this replica has applied minIndex, against its own state.
-        // copy(): the time limit is this read's own; the waiter is shared with other reads of the index.
-        return machine.appliedAtLeast(minIndex).copy()
-                .orTimeout(OPERATION_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+        return machine.appliedAtLeast(minIndex, OPERATION_TIMEOUT)
                 .thenCompose(applied -> machine.query(message(request)))
                 .handle((answer, error) -> {
                     if (error != null) {

@@ -87,8 +87,8 @@ public final class ChunkPipeline implements AutoCloseable {
         this.sink = sink;
         this.windowBatches = windowBatches;
         this.encoders = new ArrayBlockingQueue<>(threads);
-        for (int i = 0; i < threads; i++) {
-            encoders.add(new ChunkEncoder(zstdLevel));
+        for (int i = 0; compress && i < threads; i++) {
+            encoders.add(new ChunkEncoder(zstdLevel)); // native zstd contexts: only when they are used
         }
         AtomicInteger n = new AtomicInteger();
         this.workers = Executors.newFixedThreadPool(threads, r -> {
@@ -180,7 +180,7 @@ public final class ChunkPipeline implements AutoCloseable {
     }
 
     private Chunk[] process(byte[] buffer, int[] lengths) throws InterruptedException {
-        ChunkEncoder encoder = encoders.take();
+        ChunkEncoder encoder = compress ? encoders.take() : null;
         try {
             Chunk[] out = new Chunk[lengths.length];
             int offset = 0;
@@ -201,7 +201,9 @@ public final class ChunkPipeline implements AutoCloseable {
             spareBuffers.add(buffer);
             return out;
         } finally {
-            encoders.add(encoder);
+            if (encoder != null) {
+                encoders.add(encoder);
+            }
         }
     }
 
