@@ -16,7 +16,6 @@ import dev.cairn.engine.protocol.Messages;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -127,7 +126,7 @@ class ClusterCrashTest {
     private void writeConfigs() throws IOException {
         List<NodeAddress> addresses = new ArrayList<>();
         for (int i = 1; i <= NODES; i++) {
-            addresses.add(new NodeAddress("node-" + i, "127.0.0.1", freePort(), freePort(), freePort()));
+            addresses.add(new NodeAddress("node-" + i, "127.0.0.1", TestPorts.free(), TestPorts.free(), TestPorts.free()));
         }
         for (NodeAddress a : addresses) {
             Path nodeDir = dir.resolve(a.id());
@@ -182,9 +181,4 @@ class ClusterCrashTest {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 }

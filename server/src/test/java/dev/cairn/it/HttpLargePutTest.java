@@ -13,7 +13,6 @@ import dev.cairn.config.Quorum;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -50,9 +49,9 @@ class HttpLargePutTest {
     @Test
     void aOneGibPutOverHttpStreamsThroughANodeWithTheDefaultHeapAndReadsBackExactly() throws Exception {
         String heap = defaultServerHeap();
-        int protocolPort = freePort();
-        int httpPort = freePort();
-        NodeAddress self = new NodeAddress("node-1", "127.0.0.1", protocolPort, freePort(), httpPort);
+        int protocolPort = TestPorts.free();
+        int httpPort = TestPorts.free();
+        NodeAddress self = new NodeAddress("node-1", "127.0.0.1", protocolPort, TestPorts.free(), httpPort);
         NodeConfig config = new NodeConfig("node-1", dir.resolve("data"), Quorum.defaultFor(1), List.of(self), Limits.defaults());
         Path configFile = dir.resolve("cairn.yaml");
         ConfigFiles.writeNode(config, configFile);
@@ -144,11 +143,6 @@ class HttpLargePutTest {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 
     /**
      * {@code length} seeded bytes, made as they are read (the test holds no more than a block),

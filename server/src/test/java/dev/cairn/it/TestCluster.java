@@ -8,7 +8,6 @@ import dev.cairn.config.NodeConfig;
 import dev.cairn.config.Quorum;
 import dev.cairn.server.CairnServer;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,7 +32,7 @@ public final class TestCluster implements AutoCloseable {
         this.quorum = quorum;
         List<NodeAddress> addresses = new ArrayList<>();
         for (int i = 1; i <= zones.length; i++) {
-            addresses.add(new NodeAddress("node-" + i, "127.0.0.1", freePort(), freePort(), freePort(), zones[i - 1]));
+            addresses.add(new NodeAddress("node-" + i, "127.0.0.1", TestPorts.free(), TestPorts.free(), TestPorts.free(), zones[i - 1]));
         }
         for (NodeAddress a : addresses) {
             configs.add(new NodeConfig(a.id(), dir.resolve(a.id()), quorum, addresses, Limits.defaults()));
@@ -46,7 +45,7 @@ public final class TestCluster implements AutoCloseable {
      * the first nodes and itself, with {@code join: true}. Returns its index.
      */
     int startJoiningNode(String id) throws IOException {
-        NodeAddress address = new NodeAddress(id, "127.0.0.1", freePort(), freePort(), freePort());
+        NodeAddress address = new NodeAddress(id, "127.0.0.1", TestPorts.free(), TestPorts.free(), TestPorts.free());
         List<NodeAddress> nodes = new ArrayList<>(configs.get(0).nodes());
         nodes.add(address);
         configs.add(new NodeConfig(id, dir.resolve(id), quorum, nodes, Limits.defaults(), true));
@@ -138,11 +137,6 @@ public final class TestCluster implements AutoCloseable {
         return servers.get(index);
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 
     @Override
     public void close() {
