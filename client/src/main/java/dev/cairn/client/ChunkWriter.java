@@ -2,8 +2,8 @@ package dev.cairn.client;
 
 import dev.cairn.engine.ChunkCodec;
 import dev.cairn.engine.ChunkData;
-import dev.cairn.engine.ChunkEncoder;
 import dev.cairn.engine.ChunkId;
+import dev.cairn.engine.EncoderPool;
 import dev.cairn.engine.protocol.Messages;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -13,15 +13,10 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -52,24 +47,15 @@ final class ChunkWriter implements AutoCloseable {
     private final AtomicLong newChunks = new AtomicLong();
     private final AtomicLong uniqueStoredBytes = new AtomicLong();
     private final AtomicLong newStoredBytes = new AtomicLong();
-    private final ExecutorService encodeThreads;
-    private final BlockingQueue<ChunkEncoder> encoders;
+    private final EncoderPool encoders;
     private List<ChunkData> batch = new ArrayList<>();
     private int batchBytes;
 
     /** @param threads how many batches may be compressed at once */
     ChunkWriter(Cluster cluster, int zstdLevel, int threads) {
         this.cluster = cluster;
-        this.encoders = new ArrayBlockingQueue<>(threads);
-        for (int i = 0; i < threads; i++) {
-            encoders.add(new ChunkEncoder(zstdLevel));
-        }
-        AtomicInteger n = new AtomicInteger();
-        this.encodeThreads = Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, "cairn-encoder-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        // A put whose chunks the cluster holds already opens no zstd context.
+        this.encoders = new EncoderPool("cairn-encoder", threads, zstdLevel);
     }
 
     /**
@@ -177,7 +163,7 @@ final class ChunkWriter implements AutoCloseable {
         });
         // Compression runs on the writer's own threads, never on a network thread.
         return CompletableFuture.allOf(presence.values().toArray(CompletableFuture[]::new))
-                .thenComposeAsync(ignored -> send(chunks, byNode, presence), encodeThreads);
+                .thenComposeAsync(ignored -> send(chunks, byNode, presence), encoders);
     }
 
     private CompletableFuture<Void> send(List<ChunkData> chunks, Map<String, List<Integer>> byNode,
@@ -280,30 +266,30 @@ final class ChunkWriter implements AutoCloseable {
         if (chunk.codec() != ChunkCodec.RAW) {
             return chunk;
         }
-        ChunkEncoder encoder = encoders.poll();
-        if (encoder == null) {
-            throw new IllegalStateException("more encoding threads than encoders");
+        ByteBuffer raw = chunk.bytes();
+        int length = raw.remaining();
+        byte[] array;
+        int offset;
+        if (raw.hasArray()) {
+            array = raw.array();
+            offset = raw.arrayOffset() + raw.position();
+        } else {
+            array = new byte[length];
+            raw.duplicate().get(array);
+            offset = 0;
         }
+        // Runs on the pool's own threads, one encode each at a time: an encoder is always free.
         try {
-            ByteBuffer raw = chunk.bytes();
-            if (raw.hasArray()) {
-                return encoder.encode(chunk.id(), raw.array(), raw.arrayOffset() + raw.position(), raw.remaining());
-            }
-            byte[] copy = new byte[raw.remaining()];
-            raw.duplicate().get(copy);
-            return encoder.encode(chunk.id(), copy, 0, copy.length);
-        } finally {
-            encoders.add(encoder);
+            return encoders.withEncoder(encoder -> encoder.encode(chunk.id(), array, offset, length));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CairnException("interrupted while uploading");
         }
     }
 
     @Override
     public void close() {
-        encodeThreads.shutdownNow();
-        ChunkEncoder e;
-        while ((e = encoders.poll()) != null) {
-            e.close();
-        }
+        encoders.close();
     }
 
     private static String describe(Map<String, String> problems) {

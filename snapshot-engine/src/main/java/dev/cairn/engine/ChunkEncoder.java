@@ -22,11 +22,7 @@ public final class ChunkEncoder implements AutoCloseable {
     private byte[] scratch = new byte[0];
 
     public ChunkEncoder(int level) {
-        if (level < Zstd.minCompressionLevel() || level > Zstd.maxCompressionLevel()) {
-            throw new IllegalArgumentException("zstd level " + level + " is outside " + Zstd.minCompressionLevel()
-                    + ".." + Zstd.maxCompressionLevel());
-        }
-        this.level = level;
+        this.level = checkLevel(level);
         this.ctx = new ZstdCompressCtx();
         ctx.setLevel(level);
         // The chunk record already carries the raw length and the SHA-256: the frame needs neither.
@@ -36,6 +32,15 @@ public final class ChunkEncoder implements AutoCloseable {
 
     public ChunkEncoder() {
         this(DEFAULT_LEVEL);
+    }
+
+    /** {@code level}, if zstd has it; for checking a level before any encoder is opened. */
+    static int checkLevel(int level) {
+        if (level < Zstd.minCompressionLevel() || level > Zstd.maxCompressionLevel()) {
+            throw new IllegalArgumentException("zstd level " + level + " is outside " + Zstd.minCompressionLevel()
+                    + ".." + Zstd.maxCompressionLevel());
+        }
+        return level;
     }
 
     public int level() {

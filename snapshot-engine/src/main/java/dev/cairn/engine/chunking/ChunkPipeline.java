@@ -4,6 +4,7 @@ import dev.cairn.engine.ChunkCodec;
 import dev.cairn.engine.ChunkData;
 import dev.cairn.engine.ChunkEncoder;
 import dev.cairn.engine.ChunkId;
+import dev.cairn.engine.EncoderPool;
 import dev.cairn.engine.manifest.ChunkRef;
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,15 +13,10 @@ import java.util.Arrays;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Cuts, hashes and compresses inputs in parallel with bounded memory, and hands the chunks to a
@@ -52,8 +48,7 @@ public final class ChunkPipeline implements AutoCloseable {
     private final boolean compress;
     private final Sink sink;
     private final int windowBatches;
-    private final ExecutorService workers;
-    private final BlockingQueue<ChunkEncoder> encoders;
+    private final EncoderPool workers;
     private final Set<ChunkId> seen = ConcurrentHashMap.newKeySet();
     private final ArrayDeque<Pending> window = new ArrayDeque<>();
     /**
@@ -86,16 +81,8 @@ public final class ChunkPipeline implements AutoCloseable {
         this.compress = compress;
         this.sink = sink;
         this.windowBatches = windowBatches;
-        this.encoders = new ArrayBlockingQueue<>(threads);
-        for (int i = 0; compress && i < threads; i++) {
-            encoders.add(new ChunkEncoder(zstdLevel)); // native zstd contexts: only when they are used
-        }
-        AtomicInteger n = new AtomicInteger();
-        this.workers = Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, "cairn-chunker-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        // Native zstd contexts open only when a worker first borrows an encoder: never when hashing only.
+        this.workers = new EncoderPool("cairn-chunker", threads, zstdLevel);
     }
 
     /** A pipeline with the default policy and level, one worker per processor. */
@@ -180,31 +167,37 @@ public final class ChunkPipeline implements AutoCloseable {
     }
 
     private Chunk[] process(byte[] buffer, int[] lengths) throws InterruptedException {
-        ChunkEncoder encoder = compress ? encoders.take() : null;
-        try {
-            Chunk[] out = new Chunk[lengths.length];
-            int offset = 0;
-            for (int i = 0; i < lengths.length; i++) {
-                int length = lengths[i];
-                ChunkId id = ChunkId.of(buffer, offset, length);
-                // Only the first sighting of an id is compressed: a zero page is compressed once per pipeline.
-                ChunkData data = null;
-                if (seen.add(id)) {
-                    data = compress ? encoder.encode(id, buffer, offset, length)
-                            : new ChunkData(id, ChunkCodec.RAW, length,
-                                    ByteBuffer.wrap(Arrays.copyOfRange(buffer, offset, offset + length)));
-                }
-                out[i] = new Chunk(id, length, data);
-                offset += length;
+        // One encoder for the whole batch, borrowed only by a pipeline that compresses.
+        Chunk[] out = compress ? workers.withEncoder(encoder -> hashAndEncode(buffer, lengths, encoder))
+                : hashAndEncode(buffer, lengths, null);
+        // Every chunk handed out owns its bytes (encoded or copied), so the buffer is free again.
+        spareBuffers.add(buffer);
+        return out;
+    }
+
+    /** Hashes every chunk and encodes first sightings with {@code encoder}, or copies them raw when it is null. */
+    private Chunk[] hashAndEncode(byte[] buffer, int[] lengths, ChunkEncoder encoder) {
+        Chunk[] out = new Chunk[lengths.length];
+        int offset = 0;
+        for (int i = 0; i < lengths.length; i++) {
+            int length = lengths[i];
+            ChunkId id = ChunkId.of(buffer, offset, length);
+            // Only the first sighting of an id is compressed: a zero page is compressed once per pipeline.
+            ChunkData data = null;
+            if (seen.add(id)) {
+                data = encoder != null ? encoder.encode(id, buffer, offset, length)
+                        : new ChunkData(id, ChunkCodec.RAW, length,
+                                ByteBuffer.wrap(Arrays.copyOfRange(buffer, offset, offset + length)));
             }
-            // Every chunk handed out owns its bytes (encoded or copied), so the buffer is free again.
-            spareBuffers.add(buffer);
-            return out;
-        } finally {
-            if (encoder != null) {
-                encoders.add(encoder);
-            }
+            out[i] = new Chunk(id, length, data);
+            offset += length;
         }
+        return out;
+    }
+
+    /** Encoders (native zstd contexts) this pipeline has opened; none when it only hashes. */
+    int encodersOpened() {
+        return workers.opened();
     }
 
     private void deliver(Pending pending) {
@@ -225,16 +218,7 @@ public final class ChunkPipeline implements AutoCloseable {
 
     @Override
     public void close() {
-        workers.shutdownNow();
         window.clear();
-        try {
-            workers.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        ChunkEncoder e;
-        while ((e = encoders.poll()) != null) {
-            e.close();
-        }
+        workers.close();
     }
 }

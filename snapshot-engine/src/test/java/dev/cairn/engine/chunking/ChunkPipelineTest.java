@@ -44,6 +44,11 @@ class ChunkPipelineTest {
         try (ChunkPipeline p = new ChunkPipeline(ChunkingPolicy.DEFAULT, ChunkEncoder.DEFAULT_LEVEL, compress, 2, 3, got::add)) {
             p.add("stream", trickle(data, 4), refs);
             p.drain();
+            if (compress) {
+                assertTrue(p.encodersOpened() > 0);
+            } else {
+                assertEquals(0, p.encodersOpened(), "a hashing-only pipeline opens no zstd context");
+            }
         }
         // The same cuts as FastCdc over the whole array at once.
         List<Integer> expected = FastCdcTest.lengths(ChunkingPolicy.DEFAULT.cdc(), data);
