@@ -2,6 +2,7 @@ package dev.cairn.it;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cairn.client.CairnClient;
@@ -122,9 +123,11 @@ class RepairTest {
             out = back.lines();
             assertEquals(5, out.size(), back.out());
             long copies = 0;
+            long[] sentBy = new long[3];
             for (int i = 0; i < 3; i++) {
-                copies += Long.parseLong(CliTest.assertMatches("node-" + (i + 1) + ": \\d+ chunks counted, (\\d+) copies sent \\("
+                sentBy[i] = Long.parseLong(CliTest.assertMatches("node-" + (i + 1) + ": \\d+ chunks counted, (\\d+) copies sent \\("
                         + CliTest.BYTES + "\\) in \\d+ ms", out.get(i)).group(1));
+                copies += sentBy[i];
             }
             assertTrue(copies > 0, back.out());
             CliTest.assertMatches("summary: \\d+ chunks, " + copies + " copies restored \\(" + CliTest.BYTES
@@ -132,6 +135,15 @@ class RepairTest {
             CliTest.assertMatches("\\{\"chunks\":\\d+,\"copiesRepaired\":" + copies + ",\"bytesRepaired\":\\d+,"
                     + "\"underReplicatedChunks\":0,\"failedNodes\":\\[\\]\\}", out.get(4));
             assertArrayEquals(data, TestImages.read(client, "while-down"));
+
+            // admin repair ended with a census pass that copied nothing: the copies each node sent are
+            // in its counter, and no gauge of the last pass's copies says 0 instead.
+            for (int i = 0; i < 3; i++) {
+                String metrics = HttpEndpointsTest.scrape(cluster, i);
+                assertEquals(sentBy[i], HttpEndpointsTest.value(metrics, "cairn_repair_chunks_copied_total"), metrics);
+                assertEquals(0, HttpEndpointsTest.value(metrics, "cairn_repair_chunks_below_replicas"), metrics);
+                assertFalse(metrics.contains("cairn_repair_copies_sent"), metrics);
+            }
         }
     }
 
