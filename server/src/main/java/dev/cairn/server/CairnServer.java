@@ -78,9 +78,10 @@ public final class CairnServer implements AutoCloseable {
         protocol.start(self.host(), self.port());
         replicator.startBackground(REPAIR_FIRST_SECONDS, REPAIR_PERIOD_SECONDS);
         Replicator r = replicator;
+        // The last pass's census. What passes copied is the counter cairn_repair_chunks_copied_total, not
+        // a gauge of the last pass: the census pass that follows every repair copies nothing and would zero it.
         metrics.gauge("cairn_repair_chunks_below_replicas", () -> r.lastReport().belowReplicas());
         metrics.gauge("cairn_repair_chunks_below_write_quorum", () -> r.lastReport().belowWriteQuorum());
-        metrics.gauge("cairn_repair_copies_sent", () -> r.lastReport().copiesRepaired());
         metrics.gauge("cairn_repair_last_pass_finished_millis", () -> r.lastReport().finishedAtMillis());
         http = new HttpApiServer(meta, store, metrics, this::gatewayClient);
         http.start(self.host(), self.httpPort());

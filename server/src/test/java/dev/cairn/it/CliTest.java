@@ -12,6 +12,9 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -42,6 +45,26 @@ class CliTest {
             String[] lines = out.strip().split("\n");
             return lines[lines.length - 1];
         }
+
+        /** stdout line by line, exactly as printed (padding included). */
+        List<String> lines() {
+            return out.lines().toList();
+        }
+
+        /** The stderr lines that start with {@code prefix}: a node's log lines may land there too. */
+        List<String> errLines(String prefix) {
+            return err.lines().filter(l -> l.startsWith(prefix)).toList();
+        }
+    }
+
+    /** A size as the CLI prints it: "512 B", "1.5 MiB". */
+    static final String BYTES = "(?:\\d+ B|\\d+\\.\\d [KMGT]iB)";
+
+    /** Asserts that the whole line matches; returns the match, for its groups. */
+    static Matcher assertMatches(String regex, String line) {
+        Matcher m = Pattern.compile(regex).matcher(line);
+        assertTrue(m.matches(), "expected /" + regex + "/ but was: [" + line + "]");
+        return m;
     }
 
     static synchronized Run cairn(String... args) {
@@ -194,6 +217,184 @@ class CliTest {
         assertEquals(1, r.code());
         assertOneLineError(r, "N_R + N_W > N");
         assertFalse(Files.exists(dir.resolve("never").resolve("node-1")), "nothing was created");
+    }
+
+    // The admin commands' stdout is a contract (CLI.md): the tests below pin every line shape of
+    // each command on a healthy cluster, and the JSON last line byte for byte (key order included).
+    // RepairTest, GcTest, MembershipTest and NodeFailureTest pin the lines of failures and changes.
+
+    @Test
+    void adminRepairPrintsALinePerNodeASummaryAndJsonLast() {
+        for (boolean json : new boolean[] {false, true}) {
+            Run run = json ? cairn("admin", "repair", "--json", "--cluster", cluster.endpoints())
+                    : cairn("admin", "repair", "--cluster", cluster.endpoints());
+            assertEquals(0, run.code(), run.out() + run.err());
+            List<String> out = run.lines();
+            assertEquals(json ? 5 : 4, out.size(), run.out());
+            long chunks = 0;
+            for (int i = 0; i < 3; i++) {
+                chunks += Long.parseLong(assertMatches("node-" + (i + 1) + ": (\\d+) chunks counted, \\d+ copies sent \\("
+                        + BYTES + "\\) in \\d+ ms", out.get(i)).group(1));
+            }
+            Matcher summary = assertMatches("summary: (\\d+) chunks, (\\d+) copies restored \\(" + BYTES
+                    + "\\), 0 chunks still below N", out.get(3));
+            assertEquals(chunks, Long.parseLong(summary.group(1)));
+            if (json) {
+                assertMatches("\\{\"chunks\":" + chunks + ",\"copiesRepaired\":" + summary.group(2)
+                        + ",\"bytesRepaired\":\\d+,\"underReplicatedChunks\":0,\"failedNodes\":\\[\\]\\}", out.get(4));
+            }
+            List<String> err = run.errLines("repair: ");
+            assertEquals(4, err.size(), run.err());
+            assertEquals("repair: running a pass on every node...", err.get(0));
+            err.subList(1, 4).forEach(l -> assertMatches("repair: node-[1-3] done \\([1-3]/3\\)", l));
+        }
+    }
+
+    @Test
+    void adminScrubPrintsALinePerNodeASummaryAndJsonLast() {
+        for (boolean json : new boolean[] {false, true}) {
+            Run run = json ? cairn("admin", "scrub", "--json", "--cluster", cluster.endpoints())
+                    : cairn("admin", "scrub", "--cluster", cluster.endpoints());
+            assertEquals(0, run.code(), run.out() + run.err());
+            List<String> out = run.lines();
+            assertEquals(json ? 5 : 4, out.size(), run.out());
+            long checked = 0;
+            for (int i = 0; i < 3; i++) {
+                checked += Long.parseLong(assertMatches("node-" + (i + 1)
+                        + ": (\\d+) chunks checked, 0 corrupt, 0 repaired, 0 unrepairable, \\d+ ms", out.get(i)).group(1));
+            }
+            assertEquals("summary: " + checked + " checked, 0 corrupt, 0 repaired, 0 unrepairable", out.get(3));
+            if (json) {
+                assertEquals("{\"checked\":" + checked + ",\"corrupt\":0,\"repaired\":0,\"unrepairable\":0,\"failedNodes\":[]}",
+                        out.get(4));
+            }
+            List<String> err = run.errLines("scrub: ");
+            assertEquals(4, err.size(), run.err());
+            assertEquals("scrub: re-hashing every chunk on every node...", err.get(0));
+            err.subList(1, 4).forEach(l -> assertMatches("scrub: node-[1-3] done \\([1-3]/3\\)", l));
+        }
+    }
+
+    @Test
+    void adminGcPrintsEachNodesSweepASummaryAndJsonLast() {
+        for (boolean json : new boolean[] {false, true}) {
+            Run run = json ? cairn("admin", "gc", "--max-wait", "60", "--json", "--cluster", cluster.endpoints())
+                    : cairn("admin", "gc", "--max-wait", "60", "--cluster", cluster.endpoints());
+            assertEquals(0, run.code(), run.out() + run.err());
+            List<String> out = run.lines();
+            assertEquals(json ? 5 : 4, out.size(), run.out());
+            long freed = 0;
+            long freedBytes = 0;
+            for (int i = 0; i < 3; i++) {
+                Matcher node = assertMatches("node-" + (i + 1) + ": freed (\\d+) chunks, " + BYTES
+                        + " \\((\\d+) bytes\\); kept \\d+; \\d+ ms", out.get(i));
+                freed += Long.parseLong(node.group(1));
+                freedBytes += Long.parseLong(node.group(2));
+            }
+            Matcher summary = assertMatches("summary: epoch (\\d+) done; \\d+ images, \\d+ live chunk references; freed "
+                    + freed + " chunks, " + BYTES + " in (\\d+) ms", out.get(3));
+            if (json) {
+                // Each node's two fields come from Map.of, whose order is not fixed: either is accepted.
+                String node = "\\{(?:\"freedChunks\":\\d+,\"freedBytes\":\\d+|\"freedBytes\":\\d+,\"freedChunks\":\\d+)\\}";
+                assertMatches("\\{\"epoch\":" + summary.group(1) + ",\"completed\":true,\"reason\":\"\",\"freedChunks\":" + freed
+                        + ",\"freedBytes\":" + freedBytes + ",\"nodes\":\\{\"node-1\":" + node + ",\"node-2\":" + node
+                        + ",\"node-3\":" + node + "\\},\"skippedNodes\":\\[\\],\"durationMillis\":" + summary.group(2) + "\\}",
+                        out.get(4));
+            }
+            List<String> err = run.errLines("gc: ");
+            assertEquals("gc: running one epoch (waits up to 60 s for older upload sessions)...", err.get(0));
+            assertTrue(err.size() > 1, "the coordinator's phases: " + run.err());
+        }
+    }
+
+    @Test
+    void adminHealthPrintsANodeTableTheCensusAndTheStatusThenJson() {
+        // A census first, so that the line about chunks below N has counts.
+        assertEquals(0, cairn("admin", "repair", "--cluster", cluster.endpoints()).code());
+        for (boolean json : new boolean[] {false, true}) {
+            Run run = json ? cairn("admin", "health", "--json", "--cluster", cluster.endpoints())
+                    : cairn("admin", "health", "--cluster", cluster.endpoints());
+            assertEquals(0, run.code(), run.out() + run.err());
+            List<String> out = run.lines();
+            assertEquals(json ? 8 : 7, out.size(), run.out());
+            assertEquals("NODE       REACHABLE  ROLE        TERM   COMMIT  APPLIED    LAG     CHUNKS       STORED", out.get(0));
+            StringBuilder nodes = new StringBuilder();
+            for (int i = 0; i < 3; i++) {
+                assertHealthRow(out.get(i + 1), "node-" + (i + 1));
+                nodes.append(i == 0 ? "" : ",").append("\\{\"id\":\"node-").append(i + 1).append("\",\"endpoint\":\"")
+                        .append(Pattern.quote(cluster.config(i).self().endpoint())).append("\",\"reachable\":true,"
+                        + "\"role\":\"(?:LEADER|FOLLOWER)\",\"term\":\\d+,\"commitIndex\":\\d+,\"appliedIndex\":\\d+,"
+                        + "\"lag\":\\d+,\"chunks\":\\d+,\"storedBytes\":\\d+\\}");
+            }
+            assertEquals("", out.get(4));
+            assertEquals("chunks below N=3: 0, below N_W=2: 0 (last replication census; cairn admin repair runs one now)",
+                    out.get(5));
+            String leader = assertMatches("status: healthy \\(leader (node-[1-3]), 3 of 3 nodes live, N=3 N_W=2 N_R=2\\)",
+                    out.get(6)).group(1);
+            if (json) {
+                assertMatches("\\{\"status\":\"healthy\",\"leader\":\"" + leader + "\",\"liveNodes\":3,\"replicas\":3,"
+                        + "\"writeQuorum\":2,\"readQuorum\":2,\"nodes\":\\[" + nodes + "\\],\"underReplicatedChunks\":0,"
+                        + "\"belowWriteQuorumChunks\":0\\}", out.get(7));
+            }
+        }
+    }
+
+    /** A reachable node's row of admin health: its columns at the widths CLI.md's scripts cut at. */
+    static void assertHealthRow(String row, String node) {
+        String[] c = row.trim().split(" +");
+        assertEquals(10, c.length, "node, yes, role, term, commit, applied, lag, chunks, stored (2 words): " + row);
+        assertEquals(node, c[0]);
+        assertEquals("yes", c[1]);
+        assertMatches("LEADER|FOLLOWER", c[2]);
+        for (int k = 3; k < 8; k++) {
+            assertMatches("\\d+", c[k]);
+        }
+        assertMatches(BYTES, c[8] + " " + c[9]);
+        assertEquals(String.format("%-10s %-10s %-9s %6s %8s %8s %6s %10s %12s", c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
+                c[8] + " " + c[9]), row);
+    }
+
+    @Test
+    void adminHealthOfAnUnreachableClusterSaysUnavailableWithJson() {
+        for (boolean json : new boolean[] {false, true}) {
+            Run run = json ? cairn("admin", "health", "--json", "--cluster", "127.0.0.1:1")
+                    : cairn("admin", "health", "--cluster", "127.0.0.1:1");
+            assertEquals(2, run.code(), run.out() + run.err());
+            List<String> out = run.lines();
+            assertEquals(json ? 2 : 1, out.size(), run.out());
+            assertMatches("status: unavailable \\(.*cluster unreachable.*\\)", out.get(0));
+            if (json) {
+                assertEquals("{\"status\":\"unavailable\",\"leader\":null,\"liveNodes\":0,\"nodes\":[],"
+                        + "\"underReplicatedChunks\":null}", out.get(1));
+            }
+        }
+    }
+
+    @Test
+    void adminNodesPrintsTheMembersAndJsonLast() {
+        for (boolean json : new boolean[] {false, true}) {
+            Run run = json ? cairn("admin", "nodes", "--json", "--cluster", cluster.endpoints())
+                    : cairn("admin", "nodes", "--cluster", cluster.endpoints());
+            assertEquals(0, run.code(), run.out() + run.err());
+            List<String> out = run.lines();
+            assertEquals(json ? 6 : 5, out.size(), run.out());
+            assertEquals("NODE         ENDPOINT               ZONE       STATE    RAFT", out.get(0));
+            StringBuilder nodes = new StringBuilder();
+            for (int i = 0; i < 3; i++) {
+                dev.cairn.config.NodeAddress a = cluster.config(i).self();
+                assertMatches(Pattern.quote(String.format("%-12s %-22s %-10s %-8s ", a.id(), a.endpoint(), "-", "active"))
+                        + "(?:LEADER|FOLLOWER)", out.get(i + 1));
+                nodes.append(i == 0 ? "" : ",").append("\\{\"id\":\"").append(a.id()).append("\",\"endpoint\":\"")
+                        .append(Pattern.quote(a.endpoint())).append("\",\"raftPort\":").append(a.raftPort())
+                        .append(",\"httpPort\":").append(a.httpPort()).append(",\"zone\":null,\"state\":\"active\","
+                        + "\"inRaftGroup\":true,\"raftRole\":\"(?:LEADER|FOLLOWER)\",\"reachable\":true\\}");
+            }
+            String index = assertMatches("3 members, membership index (\\d+)", out.get(4)).group(1);
+            if (json) {
+                assertMatches("\\{\"membershipIndex\":" + index + ",\"nodes\":\\[" + nodes
+                        + "\\],\"raftPeers\":\\[\"node-1\",\"node-2\",\"node-3\"\\]\\}", out.get(5));
+            }
+        }
     }
 
     private static void assertOneLineError(Run r, String expected) {

@@ -136,7 +136,7 @@ class HttpEndpointsTest {
         }
     }
 
-    private static String scrape(TestCluster cluster, int node) throws Exception {
+    static String scrape(TestCluster cluster, int node) throws Exception {
         HttpResponse<String> metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
                 "http://127.0.0.1:" + cluster.config(node).self().httpPort() + "/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString());
@@ -145,7 +145,7 @@ class HttpEndpointsTest {
     }
 
     /** The value of an unlabelled sample in Prometheus text. */
-    private static double value(String text, String name) {
+    static double value(String text, String name) {
         return text.lines().filter(l -> l.startsWith(name + " ")).map(l -> Double.parseDouble(l.substring(name.length() + 1).trim()))
                 .findFirst().orElseThrow(() -> new AssertionError(name + " is not exported:\n" + text));
     }

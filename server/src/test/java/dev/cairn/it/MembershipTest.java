@@ -222,8 +222,14 @@ class MembershipTest {
                     "--port", String.valueOf(a.port()), "--raft-port", String.valueOf(a.raftPort()),
                     "--http-port", String.valueOf(a.httpPort()), "--cluster", cluster.endpoints(), "--json");
             assertEquals(0, run.code(), run.err());
-            assertTrue(run.lastLine().contains("\"action\":\"replace\""), run.out());
-            assertTrue(run.lastLine().contains("\"underReplicatedChunks\":0"), run.out());
+            List<String> out = run.lines();
+            assertEquals(2, out.size(), run.out());
+            java.util.regex.Matcher summary = CliTest.assertMatches("summary: " + old + " replaced by node-9 \\(membership "
+                    + "index (\\d+)\\); (\\d+) copies made \\(" + CliTest.BYTES + "\\), (\\d+) old copies dropped; census: "
+                    + "(\\d+) chunks, 0 below N", out.get(0));
+            CliTest.assertMatches("\\{\"action\":\"replace\",\"node\":\"node-9\",\"membershipIndex\":" + summary.group(1)
+                    + ",\"copiesMade\":" + summary.group(2) + ",\"bytesCopied\":\\d+,\"copiesDropped\":" + summary.group(3)
+                    + ",\"chunks\":" + summary.group(4) + ",\"underReplicatedChunks\":0,\"failedNodes\":\\[\\]\\}", out.get(1));
             assertTrue(run.err().isBlank(), "no progress lines when stderr is not a terminal: " + run.err());
 
             int other = leader == 0 ? 1 : 0;

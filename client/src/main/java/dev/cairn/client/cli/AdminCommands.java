@@ -48,15 +48,8 @@ final class AdminCommands implements Runnable {
                 connected = shared.connect();
             } catch (dev.cairn.client.CairnException.ClusterUnreachable e) {
                 System.out.println("status: unavailable (" + e.getMessage() + ")");
-                if (shared.json) {
-                    Map<String, Object> j = new LinkedHashMap<>();
-                    j.put("status", "unavailable");
-                    j.put("leader", null);
-                    j.put("liveNodes", 0);
-                    j.put("nodes", List.of());
-                    j.put("underReplicatedChunks", null);
-                    Output.json(System.out, j);
-                }
+                new AdminOutput(shared.json).field("status", "unavailable").field("leader", null).field("liveNodes", 0)
+                        .field("nodes", List.of()).field("underReplicatedChunks", null).finish();
                 return UNAVAILABLE;
             }
             try (CairnClient cairn = connected) {
@@ -118,7 +111,8 @@ final class AdminCommands implements Runnable {
                     nodes.add(n);
                 }
                 System.out.println();
-                if (census.reports().values().stream().anyMatch(r -> r.finishedAtMillis() >= 0)) {
+                boolean counted = census.reports().values().stream().anyMatch(r -> r.finishedAtMillis() >= 0);
+                if (counted) {
                     System.out.println("chunks below N=" + info.replicas() + ": " + belowN + ", below N_W=" + info.writeQuorum()
                             + ": " + belowW + " (last replication census" + (censusComplete ? "" : " of the nodes that answered")
                             + "; cairn admin repair runs one now)");
@@ -127,21 +121,12 @@ final class AdminCommands implements Runnable {
                 }
                 System.out.println("status: " + status + " (leader " + (leader == null ? "none" : leader) + ", " + live + " of "
                         + total + " nodes live, N=" + info.replicas() + " N_W=" + info.writeQuorum() + " N_R=" + info.readQuorum() + ")");
-                if (shared.json) {
-                    Map<String, Object> j = new LinkedHashMap<>();
-                    j.put("status", status);
-                    j.put("leader", leader);
-                    j.put("liveNodes", live);
-                    j.put("replicas", info.replicas());
-                    j.put("writeQuorum", info.writeQuorum());
-                    j.put("readQuorum", info.readQuorum());
-                    j.put("nodes", nodes);
-                    // From the nodes' last census; null when none has run (rather than a guess).
-                    boolean counted = census.reports().values().stream().anyMatch(r -> r.finishedAtMillis() >= 0);
-                    j.put("underReplicatedChunks", counted ? belowN : null);
-                    j.put("belowWriteQuorumChunks", counted ? belowW : null);
-                    Output.json(System.out, j);
-                }
+                // The census counts are from the nodes' last census; null when none has run (rather than a guess).
+                new AdminOutput(shared.json).field("status", status).field("leader", leader).field("liveNodes", live)
+                        .field("replicas", info.replicas()).field("writeQuorum", info.writeQuorum())
+                        .field("readQuorum", info.readQuorum()).field("nodes", nodes)
+                        .field("underReplicatedChunks", counted ? belowN : null)
+                        .field("belowWriteQuorumChunks", counted ? belowW : null).finish();
                 return code;
             }
         }
@@ -165,38 +150,31 @@ final class AdminCommands implements Runnable {
             try (CairnClient cairn = shared.connect()) {
                 System.err.println("repair: running a pass on every node...");
                 CairnClient.NodeReports<ReplicationMessages.RepairReport> reports = cairn.repair(
-                        ReplicationMessages.RepairMode.RUN, (node, done, total, error) -> System.err.println(
-                                "repair: " + node + " " + (error == null ? "done" : "failed: " + error) + " (" + done + "/" + total + ")"));
+                        ReplicationMessages.RepairMode.RUN, AdminOutput.progress("repair"));
+                AdminOutput out = new AdminOutput(shared.json);
                 long scanned = 0;
                 long copies = 0;
                 long bytes = 0;
                 long unreachable = 0;
                 for (ReplicationMessages.RepairReport r : reports.reports().values()) {
-                    System.out.println(r.nodeId() + ": " + r.scannedChunks() + " chunks counted, " + r.copiesRepaired()
-                            + " copies sent (" + Output.bytes(r.bytesRepaired()) + ") in " + r.durationMillis() + " ms"
+                    out.node(r.nodeId(), r.scannedChunks() + " chunks counted, " + r.copiesRepaired() + " copies sent ("
+                            + Output.bytes(r.bytesRepaired()) + ") in " + r.durationMillis() + " ms"
                             + (r.unreachablePeers() > 0 ? ", " + r.unreachablePeers() + " peers unreachable" : ""));
                     scanned += r.scannedChunks();
                     copies += r.copiesRepaired();
                     bytes += r.bytesRepaired();
                     unreachable += r.unreachablePeers();
                 }
-                reports.failures().forEach((node, why) -> System.out.println(node + ": failed: " + why));
+                reports.failures().forEach((node, why) -> out.node(node, "failed: " + why));
                 // What is left: a census pass after the copies, on the nodes that answered.
                 CairnClient.NodeReports<ReplicationMessages.RepairReport> after = cairn.repair(
                         ReplicationMessages.RepairMode.RUN, CairnClient.NodeListener.NONE);
                 long leftBelowN = after.reports().values().stream().mapToLong(ReplicationMessages.RepairReport::belowReplicas).sum();
-                System.out.println("summary: " + scanned + " chunks, " + copies + " copies restored (" + Output.bytes(bytes)
-                        + "), " + leftBelowN + " chunks still below N" + (unreachable > 0 || !reports.failures().isEmpty()
+                out.summary(scanned + " chunks, " + copies + " copies restored (" + Output.bytes(bytes) + "), " + leftBelowN
+                        + " chunks still below N" + (unreachable > 0 || !reports.failures().isEmpty()
                         ? " (some nodes were unreachable: repair again when they are back)" : ""));
-                if (shared.json) {
-                    Map<String, Object> j = new LinkedHashMap<>();
-                    j.put("chunks", scanned);
-                    j.put("copiesRepaired", copies);
-                    j.put("bytesRepaired", bytes);
-                    j.put("underReplicatedChunks", leftBelowN);
-                    j.put("failedNodes", reports.failures().keySet());
-                    Output.json(System.out, j);
-                }
+                out.field("chunks", scanned).field("copiesRepaired", copies).field("bytesRepaired", bytes)
+                        .field("underReplicatedChunks", leftBelowN).field("failedNodes", reports.failures().keySet()).finish();
                 return reports.failures().isEmpty() && leftBelowN == 0 ? 0 : 1;
             }
         }
@@ -214,32 +192,25 @@ final class AdminCommands implements Runnable {
         public Integer call() {
             try (CairnClient cairn = shared.connect()) {
                 System.err.println("scrub: re-hashing every chunk on every node...");
-                CairnClient.NodeReports<ReplicationMessages.ScrubReport> reports = cairn.scrub((node, done, total, error) ->
-                        System.err.println("scrub: " + node + " " + (error == null ? "done" : "failed: " + error) + " (" + done + "/" + total + ")"));
+                CairnClient.NodeReports<ReplicationMessages.ScrubReport> reports = cairn.scrub(AdminOutput.progress("scrub"));
+                AdminOutput out = new AdminOutput(shared.json);
                 long checked = 0;
                 long corrupt = 0;
                 long repaired = 0;
                 long unrepairable = 0;
                 for (ReplicationMessages.ScrubReport r : reports.reports().values()) {
-                    System.out.println(r.nodeId() + ": " + r.checked() + " chunks checked, " + r.corrupt() + " corrupt, "
-                            + r.repaired() + " repaired, " + r.unrepairable() + " unrepairable, " + r.durationMillis() + " ms");
+                    out.node(r.nodeId(), r.checked() + " chunks checked, " + r.corrupt() + " corrupt, " + r.repaired()
+                            + " repaired, " + r.unrepairable() + " unrepairable, " + r.durationMillis() + " ms");
                     checked += r.checked();
                     corrupt += r.corrupt();
                     repaired += r.repaired();
                     unrepairable += r.unrepairable();
                 }
-                reports.failures().forEach((node, why) -> System.out.println(node + ": failed: " + why));
-                System.out.println("summary: " + checked + " checked, " + corrupt + " corrupt, " + repaired + " repaired, "
-                        + unrepairable + " unrepairable");
-                if (shared.json) {
-                    Map<String, Object> j = new LinkedHashMap<>();
-                    j.put("checked", checked);
-                    j.put("corrupt", corrupt);
-                    j.put("repaired", repaired);
-                    j.put("unrepairable", unrepairable);
-                    j.put("failedNodes", reports.failures().keySet());
-                    Output.json(System.out, j);
-                }
+                reports.failures().forEach((node, why) -> out.node(node, "failed: " + why));
+                out.summary(checked + " checked, " + corrupt + " corrupt, " + repaired + " repaired, " + unrepairable
+                        + " unrepairable");
+                out.field("checked", checked).field("corrupt", corrupt).field("repaired", repaired)
+                        .field("unrepairable", unrepairable).field("failedNodes", reports.failures().keySet()).finish();
                 return reports.failures().isEmpty() && unrepairable == 0 ? 0 : 1;
             }
         }
@@ -268,29 +239,20 @@ final class AdminCommands implements Runnable {
                 // The coordinator's phases as they happen, not all at the end.
                 GcMessages.RunReport r = cairn.gc(java.time.Duration.ofSeconds(Math.max(0, maxWaitSeconds)),
                         line -> System.err.println("gc: " + line));
+                AdminOutput out = new AdminOutput(shared.json);
+                Map<String, Object> nodes = new LinkedHashMap<>();
                 for (GcMessages.SweepReport s : r.sweeps().values()) {
-                    System.out.println(s.nodeId() + ": freed " + s.freedChunks() + " chunks, " + Output.bytes(s.freedBytes())
-                            + " (" + s.freedBytes() + " bytes); kept " + s.keptChunks() + "; " + s.durationMillis() + " ms");
+                    out.node(s.nodeId(), "freed " + s.freedChunks() + " chunks, " + Output.bytes(s.freedBytes()) + " ("
+                            + s.freedBytes() + " bytes); kept " + s.keptChunks() + "; " + s.durationMillis() + " ms");
+                    nodes.put(s.nodeId(), Map.of("freedChunks", s.freedChunks(), "freedBytes", s.freedBytes()));
                 }
-                r.skipped().forEach((node, why) -> System.out.println(node + ": skipped the sweep: " + why));
-                System.out.println("summary: epoch " + r.epoch() + (r.completed() ? " done" : " abandoned: " + r.abandonedBecause())
-                        + "; " + r.images() + " images, " + r.liveChunks() + " live chunk references; freed "
-                        + r.freedChunks() + " chunks, " + Output.bytes(r.freedBytes()) + " in " + r.durationMillis() + " ms");
-                if (shared.json) {
-                    Map<String, Object> j = new LinkedHashMap<>();
-                    j.put("epoch", r.epoch());
-                    j.put("completed", r.completed());
-                    j.put("reason", r.abandonedBecause());
-                    j.put("freedChunks", r.freedChunks());
-                    j.put("freedBytes", r.freedBytes());
-                    Map<String, Object> nodes = new LinkedHashMap<>();
-                    r.sweeps().forEach((node, s) -> nodes.put(node, Map.of("freedChunks", s.freedChunks(),
-                            "freedBytes", s.freedBytes())));
-                    j.put("nodes", nodes);
-                    j.put("skippedNodes", r.skipped().keySet());
-                    j.put("durationMillis", r.durationMillis());
-                    Output.json(System.out, j);
-                }
+                r.skipped().forEach((node, why) -> out.node(node, "skipped the sweep: " + why));
+                out.summary("epoch " + r.epoch() + (r.completed() ? " done" : " abandoned: " + r.abandonedBecause()) + "; "
+                        + r.images() + " images, " + r.liveChunks() + " live chunk references; freed " + r.freedChunks()
+                        + " chunks, " + Output.bytes(r.freedBytes()) + " in " + r.durationMillis() + " ms");
+                out.field("epoch", r.epoch()).field("completed", r.completed()).field("reason", r.abandonedBecause())
+                        .field("freedChunks", r.freedChunks()).field("freedBytes", r.freedBytes()).field("nodes", nodes)
+                        .field("skippedNodes", r.skipped().keySet()).field("durationMillis", r.durationMillis()).finish();
                 return r.completed() ? 0 : 1;
             }
         }

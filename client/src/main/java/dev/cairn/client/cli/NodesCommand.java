@@ -68,13 +68,8 @@ final class NodesCommand implements Callable<Integer> {
                 }
             }
             System.out.println(list.members().size() + " members, membership index " + list.membershipIndex());
-            if (shared.json) {
-                Map<String, Object> j = new LinkedHashMap<>();
-                j.put("membershipIndex", list.membershipIndex());
-                j.put("nodes", nodes);
-                j.put("raftPeers", list.raftPeers());
-                Output.json(System.out, j);
-            }
+            new AdminOutput(shared.json).field("membershipIndex", list.membershipIndex()).field("nodes", nodes)
+                    .field("raftPeers", list.raftPeers()).finish();
             return allAnswer ? 0 : 1;
         }
     }
@@ -124,23 +119,15 @@ final class NodesCommand implements Callable<Integer> {
     }
 
     static int report(NodeChange change, String what, ImageCommands.Shared shared) {
-        System.out.println("summary: " + what + " (membership index " + change.membershipIndex() + "); "
-                + change.copiesMade() + " copies made (" + Output.bytes(change.bytesCopied()) + "), "
-                + change.copiesDropped() + " old copies dropped; census: "
+        AdminOutput out = new AdminOutput(shared.json);
+        out.summary(what + " (membership index " + change.membershipIndex() + "); " + change.copiesMade() + " copies made ("
+                + Output.bytes(change.bytesCopied()) + "), " + change.copiesDropped() + " old copies dropped; census: "
                 + change.chunksCounted() + " chunks, " + change.chunksBelowReplicas() + " below N");
-        if (shared.json) {
-            Map<String, Object> j = new LinkedHashMap<>();
-            j.put("action", change.action());
-            j.put("node", change.nodeId());
-            j.put("membershipIndex", change.membershipIndex());
-            j.put("copiesMade", change.copiesMade());
-            j.put("bytesCopied", change.bytesCopied());
-            j.put("copiesDropped", change.copiesDropped());
-            j.put("chunks", change.chunksCounted());
-            j.put("underReplicatedChunks", change.chunksBelowReplicas());
-            j.put("failedNodes", change.failedNodes().keySet());
-            Output.json(System.out, j);
-        }
+        out.field("action", change.action()).field("node", change.nodeId()).field("membershipIndex", change.membershipIndex())
+                .field("copiesMade", change.copiesMade()).field("bytesCopied", change.bytesCopied())
+                .field("copiesDropped", change.copiesDropped()).field("chunks", change.chunksCounted())
+                .field("underReplicatedChunks", change.chunksBelowReplicas())
+                .field("failedNodes", change.failedNodes().keySet()).finish();
         return 0;
     }
 
