@@ -243,10 +243,8 @@ class CliTest {
                 assertMatches("\\{\"chunks\":" + chunks + ",\"copiesRepaired\":" + summary.group(2)
                         + ",\"bytesRepaired\":\\d+,\"underReplicatedChunks\":0,\"failedNodes\":\\[\\]\\}", out.get(4));
             }
-            List<String> err = run.errLines("repair: ");
-            assertEquals(4, err.size(), run.err());
-            assertEquals("repair: running a pass on every node...", err.get(0));
-            err.subList(1, 4).forEach(l -> assertMatches("repair: node-[1-3] done \\([1-3]/3\\)", l));
+            // Progress only on a terminal (CLI.md); the test's stderr is not one.
+            assertEquals(List.of(), run.errLines("repair: "), run.err());
         }
     }
 
@@ -268,10 +266,7 @@ class CliTest {
                 assertEquals("{\"checked\":" + checked + ",\"corrupt\":0,\"repaired\":0,\"unrepairable\":0,\"failedNodes\":[]}",
                         out.get(4));
             }
-            List<String> err = run.errLines("scrub: ");
-            assertEquals(4, err.size(), run.err());
-            assertEquals("scrub: re-hashing every chunk on every node...", err.get(0));
-            err.subList(1, 4).forEach(l -> assertMatches("scrub: node-[1-3] done \\([1-3]/3\\)", l));
+            assertEquals(List.of(), run.errLines("scrub: "), run.err());
         }
     }
 
@@ -294,16 +289,13 @@ class CliTest {
             Matcher summary = assertMatches("summary: epoch (\\d+) done; \\d+ images, \\d+ live chunk references; freed "
                     + freed + " chunks, " + BYTES + " in (\\d+) ms", out.get(3));
             if (json) {
-                // Each node's two fields come from Map.of, whose order is not fixed: either is accepted.
-                String node = "\\{(?:\"freedChunks\":\\d+,\"freedBytes\":\\d+|\"freedBytes\":\\d+,\"freedChunks\":\\d+)\\}";
+                String node = "\\{\"freedChunks\":\\d+,\"freedBytes\":\\d+\\}";
                 assertMatches("\\{\"epoch\":" + summary.group(1) + ",\"completed\":true,\"reason\":\"\",\"freedChunks\":" + freed
                         + ",\"freedBytes\":" + freedBytes + ",\"nodes\":\\{\"node-1\":" + node + ",\"node-2\":" + node
                         + ",\"node-3\":" + node + "\\},\"skippedNodes\":\\[\\],\"durationMillis\":" + summary.group(2) + "\\}",
                         out.get(4));
             }
-            List<String> err = run.errLines("gc: ");
-            assertEquals("gc: running one epoch (waits up to 60 s for older upload sessions)...", err.get(0));
-            assertTrue(err.size() > 1, "the coordinator's phases: " + run.err());
+            assertEquals(List.of(), run.errLines("gc: "), run.err());
         }
     }
 

@@ -138,7 +138,7 @@ final class AdminCommands implements Runnable {
 
     @Command(name = "repair", mixinStandardHelpOptions = true,
             description = {"Restores every chunk to N replicas now: each node walks its chunks, counts those below N and "
-                    + "N_W, and copies them to the placement nodes that lack them. Shows each node as it finishes, then a summary.",
+                    + "N_W, and copies them to the placement nodes that lack them. On a terminal, shows each node on stderr as it finishes; then a summary.",
                 "Exit 0 when every node finished and nothing is left below N, 1 otherwise."},
             footer = {"", "Example:", "  cairn admin repair"})
     static final class Repair implements Callable<Integer> {
@@ -148,7 +148,7 @@ final class AdminCommands implements Runnable {
         @Override
         public Integer call() {
             try (CairnClient cairn = shared.connect()) {
-                System.err.println("repair: running a pass on every node...");
+                AdminOutput.progressLine("repair: running a pass on every node...");
                 CairnClient.NodeReports<ReplicationMessages.RepairReport> reports = cairn.repair(
                         ReplicationMessages.RepairMode.RUN, AdminOutput.progress("repair"));
                 AdminOutput out = new AdminOutput(shared.json);
@@ -191,7 +191,7 @@ final class AdminCommands implements Runnable {
         @Override
         public Integer call() {
             try (CairnClient cairn = shared.connect()) {
-                System.err.println("scrub: re-hashing every chunk on every node...");
+                AdminOutput.progressLine("scrub: re-hashing every chunk on every node...");
                 CairnClient.NodeReports<ReplicationMessages.ScrubReport> reports = cairn.scrub(AdminOutput.progress("scrub"));
                 AdminOutput out = new AdminOutput(shared.json);
                 long checked = 0;
@@ -219,7 +219,7 @@ final class AdminCommands implements Runnable {
     @Command(name = "gc", mixinStandardHelpOptions = true,
             description = {"Runs one garbage collection epoch: every node marks what puts write or confirm, the chunks of "
                     + "every committed image are marked live, and each node tombstones the rest (docs/gc.md). Puts keep "
-                    + "running meanwhile. The coordinator's phases are printed on stderr as they happen.",
+                    + "running meanwhile. On a terminal, the coordinator's phases are shown on stderr as they happen.",
                 "Exit 0 when every node swept, 1 when the epoch was abandoned or a node skipped the sweep (the reason "
                     + "is printed: a node down, upload sessions still open past --max-wait)."},
             footer = {"", "Example:", "  cairn admin gc --json | tail -1"})
@@ -235,16 +235,19 @@ final class AdminCommands implements Runnable {
         @Override
         public Integer call() {
             try (CairnClient cairn = shared.connect()) {
-                System.err.println("gc: running one epoch (waits up to " + maxWaitSeconds + " s for older upload sessions)...");
+                AdminOutput.progressLine("gc: running one epoch (waits up to " + maxWaitSeconds + " s for older upload sessions)...");
                 // The coordinator's phases as they happen, not all at the end.
                 GcMessages.RunReport r = cairn.gc(java.time.Duration.ofSeconds(Math.max(0, maxWaitSeconds)),
-                        line -> System.err.println("gc: " + line));
+                        line -> AdminOutput.progressLine("gc: " + line));
                 AdminOutput out = new AdminOutput(shared.json);
                 Map<String, Object> nodes = new LinkedHashMap<>();
                 for (GcMessages.SweepReport s : r.sweeps().values()) {
                     out.node(s.nodeId(), "freed " + s.freedChunks() + " chunks, " + Output.bytes(s.freedBytes()) + " ("
                             + s.freedBytes() + " bytes); kept " + s.keptChunks() + "; " + s.durationMillis() + " ms");
-                    nodes.put(s.nodeId(), Map.of("freedChunks", s.freedChunks(), "freedBytes", s.freedBytes()));
+                    Map<String, Object> node = new LinkedHashMap<>(); // fixed key order for scripts
+                    node.put("freedChunks", s.freedChunks());
+                    node.put("freedBytes", s.freedBytes());
+                    nodes.put(s.nodeId(), node);
                 }
                 r.skipped().forEach((node, why) -> out.node(node, "skipped the sweep: " + why));
                 out.summary("epoch " + r.epoch() + (r.completed() ? " done" : " abandoned: " + r.abandonedBecause()) + "; "

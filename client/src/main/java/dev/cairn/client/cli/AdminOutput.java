@@ -1,6 +1,7 @@
 package dev.cairn.client.cli;
 
 import dev.cairn.client.CairnClient;
+import java.io.PrintStream;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -42,9 +43,24 @@ final class AdminOutput {
         }
     }
 
-    /** Progress of a command that every node runs: a line on stderr as each node answers, so stdout keeps only the above. */
+    /**
+     * Progress of a command that every node runs: a line on stderr as each node answers, so stdout
+     * keeps only the above. Only when stderr is a terminal (CLI.md): a script reading stderr for
+     * the one-line error must not find progress there.
+     */
     static CairnClient.NodeListener progress(String command) {
-        return (node, done, total, error) -> System.err.println(
+        return Output.stderrIsTerminal() ? progress(command, System.err) : CairnClient.NodeListener.NONE;
+    }
+
+    static CairnClient.NodeListener progress(String command, PrintStream err) {
+        return (node, done, total, error) -> err.println(
                 command + ": " + node + " " + (error == null ? "done" : "failed: " + error) + " (" + done + "/" + total + ")");
+    }
+
+    /** One line of progress on stderr, only when stderr is a terminal (see {@link #progress(String)}). */
+    static void progressLine(String line) {
+        if (Output.stderrIsTerminal()) {
+            System.err.println(line);
+        }
     }
 }
