@@ -9,6 +9,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -16,7 +17,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import picocli.CommandLine;
@@ -46,6 +49,9 @@ public final class BenchMain implements Callable<Integer> {
                 "B: 64 writers append 4 KiB chunks, each waiting for its ack; baseline:",
                 "   sequential 4 KiB writes, each followed by fdatasync.",
                 "   smallRatio = B appends/s / baseline writes/s (target >= 20)",
+                "bound B: B's 64 waiting writers with no store (hash, then one write and",
+                "   one fdatasync per batch): a group commit with nothing else to do,",
+                "   to read smallRatio against on this machine.",
                 "Chunks are made and hashed before each timed round: only the store's",
                 "work is timed (it re-hashes every chunk, as on every PUT)."},
             footer = {"", "Example:", "  cairn bench store --dir /var/lib/cairn --json",
@@ -112,22 +118,28 @@ public final class BenchMain implements Callable<Integer> {
             Result b = appendWorkload(scratch.resolve("store-b"), 64, 4096, smallAppends);
             double appendsPerSec = b.appends() / b.seconds();
 
+            log("bound B: the same 64 waiting writers with no store: hash, one write + fdatasync per batch...");
+            double boundPerSec = waitingWritersBound(scratch.resolve("bound-b"), 64, smallAppends);
+
             double ratio = storeMBps / baselineMBps;
             double smallRatio = appendsPerSec / baselineWritesPerSec;
+            double smallRatioBound = boundPerSec / baselineWritesPerSec;
             System.out.printf(Locale.ROOT, "workload A  %10.1f MB/s   baseline %10.1f MB/s   ratio      %6.2f  (target >= 0.8)"
                     + "   %d appends, %d fdatasyncs%n", storeMBps, baselineMBps, ratio, a.appends(), a.syncs());
             System.out.printf(Locale.ROOT, "workload B  %10.0f /s     baseline %10.0f /s     smallRatio %6.1f  (target >= 20)"
                     + "   %d appends, %d fdatasyncs%n", appendsPerSec, baselineWritesPerSec, smallRatio, b.appends(), b.syncs());
+            System.out.printf(Locale.ROOT, "bound B     %10.0f /s     (B's writers, no store: hash, write, fdatasync)   smallRatio %6.1f%n",
+                    boundPerSec, smallRatioBound);
             if (json) {
                 System.out.printf(Locale.ROOT, "{\"ratio\":%.3f,\"smallRatio\":%.2f,\"storeMBps\":%.1f,\"baselineMBps\":%.1f,"
                                 + "\"storeAppendsPerSec\":%.0f,\"baselineSyncedWritesPerSec\":%.0f,\"bytesA\":%d,"
                                 + "\"appendsA\":%d,\"fdatasyncsA\":%d,\"secondsA\":%.3f,\"baselineSecondsA\":%.3f,"
                                 + "\"appendsB\":%d,\"fdatasyncsB\":%d,\"secondsB\":%.3f,\"baselineWritesB\":%d,"
                                 + "\"baselineSecondsB\":%.3f,\"writersA\":16,\"chunkBytesA\":65536,\"writersB\":64,"
-                                + "\"chunkBytesB\":4096,\"started\":\"%s\"}%n",
+                                + "\"chunkBytesB\":4096,\"boundAppendsPerSec\":%.0f,\"smallRatioBound\":%.2f,\"started\":\"%s\"}%n",
                         ratio, smallRatio, storeMBps, baselineMBps, appendsPerSec, baselineWritesPerSec, a.bytes(),
                         a.appends(), a.syncs(), a.seconds(), baselineSeconds, b.appends(), b.syncs(), b.seconds(),
-                        smallBaseline[0], smallBaseline[1] / 1e9, started);
+                        smallBaseline[0], smallBaseline[1] / 1e9, boundPerSec, smallRatioBound, started);
             }
             return 0;
         }
@@ -201,6 +213,89 @@ public final class BenchMain implements Callable<Integer> {
             }
         }
         return elapsed;
+    }
+
+    /**
+     * Appends/s of workload B's shape with no store at all: {@code writers} threads each hash a 4 KiB
+     * page (as the store verifies every chunk), hand it to one committer thread and wait; the
+     * committer takes everything queued, writes it with one write, fdatasyncs, and wakes the
+     * writers. No index, no record format, no dedup: what this machine's thread wake-ups, hashing
+     * and fdatasync allow a one-thread group commit, so that smallRatio can be read against it.
+     */
+    private static double waitingWritersBound(Path file, int writers, int total) throws Exception {
+        record Waiting(ByteBuffer page, CompletableFuture<Void> acked) {}
+        LinkedBlockingQueue<Waiting> queue = new LinkedBlockingQueue<>();
+        Thread committer;
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            committer = new Thread(() -> {
+                List<Waiting> batch = new ArrayList<>();
+                try {
+                    while (true) {
+                        batch.add(queue.take());
+                        queue.drainTo(batch);
+                        ByteBuffer[] pages = new ByteBuffer[batch.size()];
+                        for (int i = 0; i < pages.length; i++) {
+                            pages[i] = batch.get(i).page().duplicate();
+                        }
+                        while (pages[pages.length - 1].hasRemaining()) {
+                            channel.write(pages);
+                        }
+                        channel.force(false);
+                        batch.forEach(w -> w.acked().complete(null));
+                        batch.clear();
+                    }
+                } catch (InterruptedException e) {
+                    batch.forEach(w -> w.acked().cancel(false));
+                } catch (IOException e) {
+                    batch.forEach(w -> w.acked().completeExceptionally(e));
+                }
+            }, "bench-bound-committer");
+            committer.start();
+            try {
+                byte[] page = new byte[4096];
+                new SplittableRandom(4096).nextBytes(page);
+                ByteBuffer shared = ByteBuffer.wrap(page).asReadOnlyBuffer();
+                AtomicInteger cursor = new AtomicInteger();
+                CountDownLatch start = new CountDownLatch(1);
+                CountDownLatch done = new CountDownLatch(writers);
+                Throwable[] failure = new Throwable[1];
+                for (int w = 0; w < writers; w++) {
+                    new Thread(() -> {
+                        try {
+                            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+                            start.await();
+                            while (cursor.getAndIncrement() < total) {
+                                sha.digest(page);
+                                CompletableFuture<Void> acked = new CompletableFuture<>();
+                                queue.add(new Waiting(shared, acked));
+                                acked.join();
+                            }
+                        } catch (Throwable t) {
+                            synchronized (failure) {
+                                failure[0] = t;
+                            }
+                        } finally {
+                            done.countDown();
+                        }
+                    }, "bench-bound-writer-" + w).start();
+                }
+                long t0 = System.nanoTime();
+                start.countDown();
+                done.await();
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                synchronized (failure) {
+                    if (failure[0] != null) {
+                        throw new IllegalStateException("the bound's writers failed: " + failure[0], failure[0]);
+                    }
+                }
+                return total / seconds;
+            } finally {
+                committer.interrupt();
+                committer.join();
+            }
+        } finally {
+            Files.deleteIfExists(file);
+        }
     }
 
     /** Seconds to write {@code bytes} in 1 MiB writes and fdatasync once. */
