@@ -75,6 +75,28 @@ final class CairnOps {
         }
     }
 
+    /**
+     * Runs one GC epoch: ok when it completed (size = chunks freed on all nodes), fail when it was
+     * abandoned (a node down, old upload sessions), info when the call itself failed (the epoch may
+     * have run). A sweep that freed a chunk some committed image still needs shows up as a lost or
+     * corrupt image in the final reads, which is what running GC here is for.
+     */
+    History.Type gc(java.time.Duration maxSessionWait) {
+        history.invoke(process, "gc", null, null, 0);
+        try {
+            dev.cairn.engine.protocol.GcMessages.RunReport r = client.gc(maxSessionWait);
+            if (r.completed()) {
+                history.add(process, History.Type.ok, "gc", null, null, r.freedChunks(), null);
+                return History.Type.ok;
+            }
+            history.add(process, History.Type.fail, "gc", null, null, 0, "abandoned: " + r.abandonedBecause());
+            return History.Type.fail;
+        } catch (RuntimeException e) {
+            history.add(process, History.Type.info, "gc", null, null, 0, message(e));
+            return History.Type.info;
+        }
+    }
+
     enum Outcome { FOUND, NOT_FOUND, ERROR }
 
     record Result(Outcome outcome, String sha256, long size) {}

@@ -19,8 +19,9 @@ import java.util.Map;
  *       delete of it is invoked (reads are linearizable through the Raft leader);</li>
  *   <li>a put that failed definitely is not visible.</li>
  * </ol>
- * The GC invariant (no committed manifest references a swept chunk) has nothing to check yet:
- * the store has no GC.
+ * GC epochs run during the workload and once more before the final reads (process {@code gc}
+ * and {@code final-gc}); the GC invariant, that no sweep frees a chunk a committed image needs,
+ * is checked through 1 and 2: such an image reads back incomplete or not at all.
  */
 final class Checker {
 
@@ -33,7 +34,8 @@ final class Checker {
      * (see docs/testing.md, "Found so far"). Counted apart, not as violations, unless
      * {@code -Dcairn.chaos.strict=true}; such a delete counts as one that may have happened.
      */
-    record Result(long ops, long acked, long lost, long corrupt, List<String> violations, List<String> doubleCommits) {
+    record Result(long ops, long acked, long lost, long corrupt, List<String> violations, List<String> doubleCommits,
+                  long gcEpochs, long gcCompleted, long gcFreedChunks) {
         boolean valid() {
             return lost == 0 && corrupt == 0 && violations.isEmpty();
         }
@@ -57,8 +59,20 @@ final class Checker {
         long ops = 0;
         List<String> deleteFailures = new ArrayList<>();
         List<String> doubleCommits = new ArrayList<>();
+        long gcEpochs = 0;
+        long gcCompleted = 0;
+        long gcFreedChunks = 0;
         for (History.Op op : history) {
             if (op.process().equals("nemesis") || op.f().equals("worker-ended")) {
+                continue;
+            }
+            if (op.f().equals("gc")) {
+                if (op.type() == History.Type.invoke) {
+                    gcEpochs++;
+                } else if (op.type() == History.Type.ok) {
+                    gcCompleted++;
+                    gcFreedChunks += op.size();
+                }
                 continue;
             }
             if (op.type() == History.Type.invoke) {
@@ -162,6 +176,6 @@ final class Checker {
                 }
             }
         }
-        return new Result(ops, acked, lost, corrupt, violations, doubleCommits);
+        return new Result(ops, acked, lost, corrupt, violations, doubleCommits, gcEpochs, gcCompleted, gcFreedChunks);
     }
 }

@@ -12,8 +12,8 @@ import java.util.Map;
 
 /**
  * {@code target/chaos/summary.json}: {@code {"runs": [{name, seed, nemeses, ops, acked, lost,
- * corrupt, violations}], "criu": {dumped, restored, verified}}}, rewritten after every run of this
- * test JVM.
+ * corrupt, violations, doubleCommits, gcEpochs, gcCompleted, gcFreedChunks, seconds}], "criu":
+ * {dumped, restored, verified}}}, rewritten after every run of this test JVM.
  */
 final class Summary {
 
@@ -39,6 +39,9 @@ final class Summary {
         run.put("corrupt", r.corrupt());
         run.put("violations", r.violations().size());
         run.put("doubleCommits", r.doubleCommits().size());
+        run.put("gcEpochs", r.gcEpochs());
+        run.put("gcCompleted", r.gcCompleted());
+        run.put("gcFreedChunks", r.gcFreedChunks());
         run.put("seconds", Math.round(seconds));
         RUNS.removeIf(m -> m.get("name").equals(name));
         RUNS.add(run);

@@ -9,7 +9,9 @@ import java.util.Random;
 /**
  * Jepsen's generator and its workers: {@code clients} threads, each with its own connection and a
  * random stream seeded from the run's seed, issue puts of new images (50%), gets of any image
- * put so far (35%) and deletes of acknowledged images (15%) until the time is up.
+ * put so far (35%) and deletes of acknowledged images (15%) until the time is up. Beside them,
+ * one more process ({@code gc}) runs a GC epoch every few seconds, so that sweeps race puts,
+ * deletes and faults.
  */
 final class Workload {
 
@@ -19,17 +21,21 @@ final class Workload {
     private final long seed;
     private final int clients;
     private final Duration requestTimeout;
+    private final Duration gcEvery;
     private final List<String> invoked = new ArrayList<>();
     private final List<String> deletable = new ArrayList<>();
     private volatile boolean stop;
 
-    Workload(ChaosCluster cluster, History history, ImageGenerator images, long seed, int clients, Duration requestTimeout) {
+    /** {@code gcEvery}: the mean pause between GC epochs. */
+    Workload(ChaosCluster cluster, History history, ImageGenerator images, long seed, int clients, Duration requestTimeout,
+             Duration gcEvery) {
         this.cluster = cluster;
         this.history = history;
         this.images = images;
         this.seed = seed;
         this.clients = clients;
         this.requestTimeout = requestTimeout;
+        this.gcEvery = gcEvery;
     }
 
     /** Runs the workers for {@code duration}, then waits for their last operations to finish. */
@@ -41,6 +47,9 @@ final class Workload {
             threads.add(t);
             t.start();
         }
+        Thread gc = new Thread(this::collectGarbage, "chaos-gc");
+        threads.add(gc);
+        gc.start();
         Thread.sleep(duration.toMillis());
         stop = true;
         for (Thread t : threads) {
@@ -91,6 +100,29 @@ final class Workload {
             }
         } catch (RuntimeException e) {
             // connecting failed (every node unreachable at that moment): this worker ends; the history says so
+            history.add(process, History.Type.info, "worker-ended", null, null, 0, CairnOps.message(e));
+        }
+    }
+
+    /** The {@code gc} process: an epoch, a seeded pause of 0.5 to 1.5 times {@code gcEvery}, again. */
+    private void collectGarbage() {
+        Random random = new Random(seed + 7);
+        String process = "gc";
+        try (CairnClient client = cluster.client(requestTimeout)) {
+            CairnOps op = new CairnOps(history, process, client);
+            while (!stop) {
+                long pause = (long) (gcEvery.toMillis() * (0.5 + random.nextDouble()));
+                for (long end = System.currentTimeMillis() + pause; !stop && System.currentTimeMillis() < end; ) {
+                    Thread.sleep(100);
+                }
+                if (!stop) {
+                    // Sessions older than the epoch get 10 s: puts here take well under that.
+                    op.gc(Duration.ofSeconds(10));
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
             history.add(process, History.Type.info, "worker-ended", null, null, 0, CairnOps.message(e));
         }
     }

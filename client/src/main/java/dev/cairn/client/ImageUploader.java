@@ -76,20 +76,45 @@ final class ImageUploader {
     /**
      * The session is opened before the first HAS or PUT: a GC epoch that begins after it waits
      * for it (or for its lease to end), and one that began before it marks everything it relies
-     * on (docs/gc.md). It is closed whatever the outcome; a close that fails only leaves the
-     * lease to run out.
+     * on (docs/gc.md). It is closed whatever the outcome, and also when the open itself failed:
+     * a call that failed with a leader change may still have committed, and a session left open
+     * holds every GC epoch back for its whole lease. A close that fails after its retries only
+     * leaves the lease to run out.
      */
     private PutResult put(ImageName name, Source source) {
         java.util.UUID session = java.util.UUID.randomUUID();
-        cluster.metadataCall(MessageType.OPEN_SESSION,
-                new GcMessages.OpenSession(session, cluster.clientId(), sessionLease.toMillis()).encode());
+        try {
+            cluster.metadataCall(MessageType.OPEN_SESSION,
+                    new GcMessages.OpenSession(session, cluster.clientId(), sessionLease.toMillis()).encode());
+        } catch (RuntimeException e) {
+            closeSession(session);
+            throw e;
+        }
         try {
             return put(name, source, session);
         } finally {
+            closeSession(session);
+        }
+    }
+
+    /** Closes {@code session}, trying three times over about a second; "not open" counts as closed. */
+    private void closeSession(java.util.UUID session) {
+        for (int attempt = 1; ; attempt++) {
             try {
                 cluster.metadataCall(MessageType.CLOSE_SESSION, GcMessages.encodeSession(session));
+                return;
+            } catch (CairnException.ImageNotFound e) {
+                return; // never opened, or closed already
             } catch (CairnException e) {
-                // the lease ends it
+                if (attempt == 3) {
+                    return; // the lease ends it
+                }
+                try {
+                    Thread.sleep(250L * attempt); // a leader election takes about this long
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
             }
         }
     }
