@@ -97,11 +97,20 @@ final class ImageUploader {
         }
     }
 
-    /** Closes {@code session}, trying three times over about a second; "not open" counts as closed. */
+    /** A close waits at most this long per node: after a failed put, the caller waits for the close. */
+    private static final java.time.Duration CLOSE_TIMEOUT = java.time.Duration.ofSeconds(2);
+
+    /**
+     * Closes {@code session}, trying three times over about a second, each node given at most
+     * {@link #CLOSE_TIMEOUT} (so a cluster that hangs delays a failed put by seconds, not by three
+     * more request timeouts); "not open" counts as closed.
+     */
     private void closeSession(java.util.UUID session) {
+        java.time.Duration timeout = CLOSE_TIMEOUT.compareTo(cluster.config().requestTimeout()) < 0
+                ? CLOSE_TIMEOUT : cluster.config().requestTimeout();
         for (int attempt = 1; ; attempt++) {
             try {
-                cluster.metadataCall(MessageType.CLOSE_SESSION, GcMessages.encodeSession(session));
+                cluster.metadataCall(MessageType.CLOSE_SESSION, GcMessages.encodeSession(session), null, timeout);
                 return;
             } catch (CairnException.ImageNotFound e) {
                 return; // never opened, or closed already
