@@ -29,9 +29,15 @@ class SessionReadWaitTest {
             cluster.startAll();
             MetaService node = cluster.node(1);
             CatalogStateMachine machine = node.stateMachine();
-            long next = get(node.commitImage(new ImageName("wait/first"), root("a"))) + 1;
-            CompletableFuture<Void> waiting = machine.appliedAtLeast(next, Duration.ofSeconds(30));
-            assertFalse(waiting.isDone(), "index " + next + " is not committed yet");
+            get(node.commitImage(new ImageName("wait/first"), root("a")));
+            // Wait for the index after the last applied one. The group may apply entries of its own
+            // meanwhile (it did in CI), so take the first wait that is still pending when made.
+            CompletableFuture<Void> waiting = null;
+            for (int attempt = 0; attempt < 100 && (waiting == null || waiting.isDone()); attempt++) {
+                long next = machine.getLastAppliedTermIndex().getIndex() + 1;
+                waiting = machine.appliedAtLeast(next, Duration.ofSeconds(30));
+            }
+            assertFalse(waiting.isDone(), "a wait for the next index is pending until something is applied");
             get(cluster.node(0).commitImage(new ImageName("wait/second"), root("b")));
             waiting.get(30, TimeUnit.SECONDS); // the apply of the next entry releases it
 
