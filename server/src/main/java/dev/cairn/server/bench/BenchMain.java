@@ -182,6 +182,19 @@ public final class BenchMain implements Callable<Integer> {
     }
 
     private static long appendRound(ChunkStore store, int writers, List<ChunkData> chunks) throws InterruptedException {
+        return timeWriters(writers, chunks.size(), "bench-writer", i -> store.append(List.of(chunks.get(i))).join());
+    }
+
+    /** One waiting writer's step: the {@code i}-th operation of the round, returning when it is acknowledged. */
+    private interface Step {
+        void run(int i) throws Exception;
+    }
+
+    /**
+     * Nanoseconds for {@code writers} threads, released together, to run steps 0 to {@code total - 1}
+     * between them, each thread taking the next step when its last one returns.
+     */
+    private static long timeWriters(int writers, int total, String name, Step step) throws InterruptedException {
         AtomicInteger cursor = new AtomicInteger();
         CountDownLatch start = new CountDownLatch(1);
         CountDownLatch done = new CountDownLatch(writers);
@@ -190,8 +203,8 @@ public final class BenchMain implements Callable<Integer> {
             Thread writer = new Thread(() -> {
                 try {
                     start.await();
-                    for (int i = cursor.getAndIncrement(); i < chunks.size(); i = cursor.getAndIncrement()) {
-                        store.append(List.of(chunks.get(i))).join();
+                    for (int i = cursor.getAndIncrement(); i < total; i = cursor.getAndIncrement()) {
+                        step.run(i);
                     }
                 } catch (Throwable t) {
                     synchronized (failure) {
@@ -200,7 +213,7 @@ public final class BenchMain implements Callable<Integer> {
                 } finally {
                     done.countDown();
                 }
-            }, "bench-writer-" + w);
+            }, name + "-" + w);
             writer.start();
         }
         long t0 = System.nanoTime();
@@ -209,7 +222,7 @@ public final class BenchMain implements Callable<Integer> {
         long elapsed = System.nanoTime() - t0;
         synchronized (failure) {
             if (failure[0] != null) {
-                throw new IllegalStateException("an append failed: " + failure[0], failure[0]);
+                throw new IllegalStateException("a writer failed: " + failure[0], failure[0]);
             }
         }
         return elapsed;
@@ -255,40 +268,20 @@ public final class BenchMain implements Callable<Integer> {
                 byte[] page = new byte[4096];
                 new SplittableRandom(4096).nextBytes(page);
                 ByteBuffer shared = ByteBuffer.wrap(page).asReadOnlyBuffer();
-                AtomicInteger cursor = new AtomicInteger();
-                CountDownLatch start = new CountDownLatch(1);
-                CountDownLatch done = new CountDownLatch(writers);
-                Throwable[] failure = new Throwable[1];
-                for (int w = 0; w < writers; w++) {
-                    new Thread(() -> {
-                        try {
-                            MessageDigest sha = MessageDigest.getInstance("SHA-256");
-                            start.await();
-                            while (cursor.getAndIncrement() < total) {
-                                sha.digest(page);
-                                CompletableFuture<Void> acked = new CompletableFuture<>();
-                                queue.add(new Waiting(shared, acked));
-                                acked.join();
-                            }
-                        } catch (Throwable t) {
-                            synchronized (failure) {
-                                failure[0] = t;
-                            }
-                        } finally {
-                            done.countDown();
-                        }
-                    }, "bench-bound-writer-" + w).start();
-                }
-                long t0 = System.nanoTime();
-                start.countDown();
-                done.await();
-                double seconds = (System.nanoTime() - t0) / 1e9;
-                synchronized (failure) {
-                    if (failure[0] != null) {
-                        throw new IllegalStateException("the bound's writers failed: " + failure[0], failure[0]);
+                ThreadLocal<MessageDigest> sha = ThreadLocal.withInitial(() -> {
+                    try {
+                        return MessageDigest.getInstance("SHA-256");
+                    } catch (java.security.NoSuchAlgorithmException e) {
+                        throw new IllegalStateException(e);
                     }
-                }
-                return total / seconds;
+                });
+                long nanos = timeWriters(writers, total, "bench-bound-writer", i -> {
+                    sha.get().digest(page);
+                    CompletableFuture<Void> acked = new CompletableFuture<>();
+                    queue.add(new Waiting(shared, acked));
+                    acked.join();
+                });
+                return total / (nanos / 1e9);
             } finally {
                 committer.interrupt();
                 committer.join();
