@@ -2,6 +2,7 @@ package dev.cairn.client;
 
 import dev.cairn.engine.ChunkCodec;
 import dev.cairn.engine.ChunkData;
+import dev.cairn.engine.ChunkEncoder;
 import dev.cairn.engine.ChunkId;
 import dev.cairn.engine.EncoderPool;
 import dev.cairn.engine.protocol.Messages;
@@ -191,19 +192,22 @@ final class ChunkWriter implements AutoCloseable {
         });
         int w = cluster.writeQuorum();
         // Each chunk some reachable node must receive is compressed once, whatever the number of copies sent.
-        ChunkData[] toSend = new ChunkData[n];
+        Set<Integer> needed = new java.util.TreeSet<>();
         byNode.forEach((node, indexes) -> {
             int[] lengths = has.get(node);
             if (lengths == null) {
                 return; // unreachable: its copies come from repair later
             }
             for (int k = 0; k < indexes.size(); k++) {
-                int i = indexes.get(k);
-                if (lengths[k] == Messages.ABSENT && durable[i] < w && toSend[i] == null) {
-                    toSend[i] = encode(chunks.get(i));
+                if (lengths[k] == Messages.ABSENT && durable[indexes.get(k)] < w) {
+                    needed.add(indexes.get(k));
                 }
             }
         });
+        ChunkData[] toSend = new ChunkData[n];
+        if (!needed.isEmpty()) { // a batch the cluster holds already borrows (and opens) no encoder
+            withEncoder(encoder -> needed.forEach(i -> toSend[i] = encode(encoder, chunks.get(i))));
+        }
         long stored = 0;
         for (int i = 0; i < n; i++) {
             stored += toSend[i] != null ? toSend[i].storedLength()
@@ -261,30 +265,35 @@ final class ChunkWriter implements AutoCloseable {
         });
     }
 
+    /**
+     * Runs {@code work} with one encoder for the whole batch (borrowed once, not per chunk). It runs
+     * on the pool's own threads, one batch each at a time, so an encoder is always free.
+     */
+    private void withEncoder(java.util.function.Consumer<ChunkEncoder> work) {
+        try {
+            encoders.withEncoder(encoder -> {
+                work.accept(encoder);
+                return null;
+            });
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CairnException("interrupted while uploading");
+        }
+    }
+
     /** A RAW chunk compressed (kept raw when that does not pay); an encoded chunk as it is. */
-    private ChunkData encode(ChunkData chunk) {
+    private static ChunkData encode(ChunkEncoder encoder, ChunkData chunk) {
         if (chunk.codec() != ChunkCodec.RAW) {
             return chunk;
         }
         ByteBuffer raw = chunk.bytes();
         int length = raw.remaining();
-        byte[] array;
-        int offset;
         if (raw.hasArray()) {
-            array = raw.array();
-            offset = raw.arrayOffset() + raw.position();
-        } else {
-            array = new byte[length];
-            raw.duplicate().get(array);
-            offset = 0;
+            return encoder.encode(chunk.id(), raw.array(), raw.arrayOffset() + raw.position(), length);
         }
-        // Runs on the pool's own threads, one encode each at a time: an encoder is always free.
-        try {
-            return encoders.withEncoder(encoder -> encoder.encode(chunk.id(), array, offset, length));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new CairnException("interrupted while uploading");
-        }
+        byte[] copy = new byte[length];
+        raw.duplicate().get(copy);
+        return encoder.encode(chunk.id(), copy, 0, length);
     }
 
     @Override
