@@ -31,7 +31,7 @@ final class CatalogMessages {
      * written with the version that introduced its type ({@link Type#sinceVersion}), so entries of
      * the old types stay readable by older servers during a rolling upgrade.
      */
-    static final int FORMAT_VERSION = 4;
+    static final int FORMAT_VERSION = 5;
 
     /** Replies and stored catalog values have not changed since version 1. */
     private static final int REPLY_VERSION = 1;
@@ -67,7 +67,9 @@ final class CatalogMessages {
         /** A node stops being a placement target; refused when too few active nodes would remain. */
         MARK_LEAVING(13, false, 4),
         /** A leaving node is forgotten (after the Raft configuration dropped it). */
-        REMOVE_MEMBER(14, false, 4);
+        REMOVE_MEMBER(14, false, 4),
+        /** Extends the lease of an open, still leased upload session; never re-creates one. */
+        RENEW_SESSION(15, false, 5);
 
         final int code;
         final boolean readOnly;
@@ -101,23 +103,28 @@ final class CatalogMessages {
      * ({@code leaderMillis}) before the entry is logged, so apply reads time from the entry,
      * never from the local clock, and every replica computes the same result.
      */
-    sealed interface Stamped extends Request permits OpenSession, BeginGcEpoch, GcMaySweep, CommitInSession {
+    sealed interface Stamped extends Request permits OpenSession, RenewSession, BeginGcEpoch, GcMaySweep,
+            CommitInSession {
         long leaderMillis();
 
         Stamped stamped(long leaderMillis);
     }
 
-    /** The longest lease an upload session may ask for; a client renews by opening a new session. */
+    /** The longest lease an upload session may ask for, when it opens or renews. */
     static final long MAX_LEASE_MILLIS = 24L * 60 * 60 * 1000;
+
+    private static void checkLease(long leaseMillis) {
+        if (leaseMillis < 1 || leaseMillis > MAX_LEASE_MILLIS) {
+            throw new IllegalArgumentException("session lease " + leaseMillis + " ms is out of range 1.." + MAX_LEASE_MILLIS);
+        }
+    }
 
     /** Opens upload session {@code sessionId} of {@code clientId} with a lease of {@code leaseMillis} of log time. */
     record OpenSession(UUID sessionId, UUID clientId, long leaseMillis, long leaderMillis) implements Stamped {
         OpenSession {
             Objects.requireNonNull(sessionId, "sessionId");
             Objects.requireNonNull(clientId, "clientId");
-            if (leaseMillis < 1 || leaseMillis > MAX_LEASE_MILLIS) {
-                throw new IllegalArgumentException("session lease " + leaseMillis + " ms is out of range 1.." + MAX_LEASE_MILLIS);
-            }
+            checkLease(leaseMillis);
         }
 
         @Override
@@ -128,6 +135,28 @@ final class CatalogMessages {
         @Override
         public OpenSession stamped(long millis) {
             return new OpenSession(sessionId, clientId, leaseMillis, millis);
+        }
+    }
+
+    /**
+     * Extends the lease of upload session {@code sessionId} to {@code leaseMillis} past the
+     * entry's log time. Refused unless the session is open and still leased at that time: a
+     * GC epoch that stopped waiting for an expired session must never see it come back.
+     */
+    record RenewSession(UUID sessionId, long leaseMillis, long leaderMillis) implements Stamped {
+        RenewSession {
+            Objects.requireNonNull(sessionId, "sessionId");
+            checkLease(leaseMillis);
+        }
+
+        @Override
+        public Type type() {
+            return Type.RENEW_SESSION;
+        }
+
+        @Override
+        public RenewSession stamped(long millis) {
+            return new RenewSession(sessionId, leaseMillis, millis);
         }
     }
 
@@ -360,7 +389,7 @@ final class CatalogMessages {
         INVALID(3),
         /** A precondition that time will resolve does not hold yet (GC_MAY_SWEEP with leased sessions). */
         BUSY(4),
-        /** A commit named an upload session that is not open (closed, expired, or never opened). */
+        /** A commit or renewal named an upload session that is not open (closed, expired, or never opened). */
         SESSION_EXPIRED(5);
 
         final int code;
@@ -444,6 +473,9 @@ final class CatalogMessages {
             putUuid(b, o.sessionId());
             putUuid(b, o.clientId());
             b.putLong(o.leaseMillis()).putLong(o.leaderMillis());
+        } else if (request instanceof RenewSession r) {
+            putUuid(b, r.sessionId());
+            b.putLong(r.leaseMillis()).putLong(r.leaderMillis());
         } else if (request instanceof CloseSession c) {
             putUuid(b, c.sessionId());
         } else if (request instanceof BeginGcEpoch g) {
@@ -480,6 +512,7 @@ final class CatalogMessages {
                         decodeRequest(ByteBuffer.wrap(getBytes(b, MAX_STRING_BYTES))));
                 case OPEN_SESSION -> new OpenSession(getUuid(b), getUuid(b), b.getLong(), b.getLong());
                 case CLOSE_SESSION -> new CloseSession(getUuid(b));
+                case RENEW_SESSION -> new RenewSession(getUuid(b), b.getLong(), b.getLong());
                 case BEGIN_GC_EPOCH -> new BeginGcEpoch(b.getLong(), b.getLong());
                 case GC_MAY_SWEEP -> new GcMaySweep(b.getLong(), b.getLong());
                 case COMMIT_IN_SESSION -> new CommitInSession(new ImageName(getString(b)),

@@ -9,6 +9,7 @@ import dev.cairn.server.meta.CatalogMessages.CloseSession;
 import dev.cairn.server.meta.CatalogMessages.CommitInSession;
 import dev.cairn.server.meta.CatalogMessages.GcMaySweep;
 import dev.cairn.server.meta.CatalogMessages.OpenSession;
+import dev.cairn.server.meta.CatalogMessages.RenewSession;
 import dev.cairn.server.meta.CatalogMessages.Stamped;
 import dev.cairn.server.meta.CatalogMessages.CommitImage;
 import dev.cairn.server.meta.CatalogMessages.DeleteImage;
@@ -521,6 +522,23 @@ final class CatalogStateMachine extends BaseStateMachine {
                 return Reply.ok(s.openedAtIndex());
             }
             batch.putSession(new Session(o.sessionId(), o.clientId(), applied.index(), now + o.leaseMillis()));
+            return Reply.ok(applied.index());
+        }
+        if (request instanceof RenewSession r) {
+            // Only a session that is open and leased at this entry's log time is extended. Never
+            // re-create or revive one: a GC_MAY_SWEEP that stopped waiting for it (it had expired)
+            // may have swept chunks it uploaded, and an epoch that began after it was dropped
+            // would not wait for it again.
+            Optional<Session> session = store.session(r.sessionId());
+            if (session.isEmpty() || session.get().leaseExpiryMillis() <= now) {
+                return Reply.refused(Status.SESSION_EXPIRED, "upload session " + r.sessionId() + " is "
+                        + (session.isEmpty() ? "not open" : "expired (" + (now - session.get().leaseExpiryMillis())
+                        + " ms of log time ago)") + " and cannot be renewed; its put must be run again");
+            }
+            Session s = session.get();
+            // Never shortens a lease: a renewal with a shorter lease, or one applied late, keeps the longer expiry.
+            batch.putSession(new Session(s.sessionId(), s.clientId(), s.openedAtIndex(),
+                    Math.max(s.leaseExpiryMillis(), now + r.leaseMillis())));
             return Reply.ok(applied.index());
         }
         GcState gc = store.gcState();

@@ -13,6 +13,7 @@ import dev.cairn.server.meta.CatalogMessages.Call;
 import dev.cairn.server.meta.CatalogMessages.CloseSession;
 import dev.cairn.server.meta.CatalogMessages.GcMaySweep;
 import dev.cairn.server.meta.CatalogMessages.OpenSession;
+import dev.cairn.server.meta.CatalogMessages.RenewSession;
 import dev.cairn.server.meta.CatalogMessages.CommitImage;
 import dev.cairn.server.meta.CatalogMessages.CommitInSession;
 import dev.cairn.server.meta.CatalogMessages.DeleteImage;
@@ -346,6 +347,22 @@ public final class MetaService implements AutoCloseable {
             return CompletableFuture.failedFuture(new CatalogException(Code.INVALID, e.getMessage(), e));
         }
         return submit(open).thenApply(Reply::index);
+    }
+
+    /**
+     * Extends the lease of open upload session {@code sessionId} to {@code lease} (at most 24 h)
+     * past the entry's log time; a lease never shrinks. Fails with SESSION_EXPIRED when the
+     * session is not open or its lease has already run out in log time: it is never re-created,
+     * since a GC epoch may have stopped waiting for it. Completes with the renewal's log index.
+     */
+    public CompletableFuture<Long> renewSession(UUID sessionId, Duration lease) {
+        RenewSession renew;
+        try {
+            renew = new RenewSession(sessionId, lease.toMillis(), 0);
+        } catch (IllegalArgumentException | NullPointerException e) {
+            return CompletableFuture.failedFuture(new CatalogException(Code.INVALID, e.getMessage(), e));
+        }
+        return submit(renew).thenApply(Reply::index);
     }
 
     /** Closes an upload session (its commit is done or abandoned); fails with NOT_FOUND if it is not open. */

@@ -1,5 +1,6 @@
 package dev.cairn.server.meta;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,6 +14,8 @@ import dev.cairn.server.meta.CatalogMessages.Call;
 import dev.cairn.server.meta.CatalogMessages.CloseSession;
 import dev.cairn.server.meta.CatalogMessages.GcMaySweep;
 import dev.cairn.server.meta.CatalogMessages.OpenSession;
+import dev.cairn.server.meta.CatalogMessages.CommitInSession;
+import dev.cairn.server.meta.CatalogMessages.RenewSession;
 import dev.cairn.server.meta.CatalogMessages.CommitImage;
 import dev.cairn.server.meta.CatalogMessages.DeleteImage;
 import dev.cairn.server.meta.CatalogMessages.GetImage;
@@ -44,6 +47,8 @@ class CatalogMessagesTest {
             new Call(new UUID(1, 2), Long.MAX_VALUE, new DeleteImage(NAME)),
             new OpenSession(new UUID(3, 4), new UUID(5, 6), 60_000, 1_700_000_000_123L),
             new CloseSession(new UUID(3, 4)),
+            new RenewSession(new UUID(3, 4), 60_000, 1_700_000_000_456L),
+            new CommitInSession(NAME, root("s"), new UUID(3, 4), 1_700_000_000_789L),
             new BeginGcEpoch(1, 0),
             new GcMaySweep(Long.MAX_VALUE, 42),
             new CatalogMessages.SeedMembers(List.of(member("n1", ""), member("n2", "rack-2"))),
@@ -166,6 +171,49 @@ class CatalogMessagesTest {
         MalformedMessageException e = assertThrows(MalformedMessageException.class,
                 () -> CatalogMessages.decodeRequest(ByteBuffer.wrap(add)));
         assertTrue(e.getMessage().contains("does not exist in catalog message format version 3"), e.getMessage());
+    }
+
+    @Test
+    void renewSessionIsVersion5WithItsFieldsInTheDocumentedOrderAndRefusedInsideAnOlderVersion() {
+        byte[] bytes = CatalogMessages.encode(new RenewSession(new UUID(0x0102030405060708L, 0x090a0b0c0d0e0f10L), 60_000, 7));
+        ByteBuffer expected = ByteBuffer.allocate(34).put((byte) 5).put((byte) 15)
+                .putLong(0x0102030405060708L).putLong(0x090a0b0c0d0e0f10L).putLong(60_000).putLong(7);
+        assertArrayEquals(expected.array(), bytes);
+        bytes[0] = 4;
+        MalformedMessageException e = assertThrows(MalformedMessageException.class,
+                () -> CatalogMessages.decodeRequest(ByteBuffer.wrap(bytes)));
+        assertTrue(e.getMessage().contains("does not exist in catalog message format version 4"), e.getMessage());
+    }
+
+    @Test
+    void aRenewalOutsideTheLeaseRangeIsRefusedAsOpenSessionIs() {
+        assertThrows(IllegalArgumentException.class, () -> new RenewSession(UUID.randomUUID(), 0, 0));
+        assertThrows(IllegalArgumentException.class,
+                () -> new RenewSession(UUID.randomUUID(), CatalogMessages.MAX_LEASE_MILLIS + 1, 0));
+        byte[] bytes = CatalogMessages.encode(new RenewSession(new UUID(1, 2), 1, 0));
+        ByteBuffer.wrap(bytes).putLong(18, -5); // the lease field
+        assertThrows(MalformedMessageException.class, () -> CatalogMessages.decodeRequest(ByteBuffer.wrap(bytes)));
+    }
+
+    /** Session entries as older builds wrote them into the log, byte by byte: this build still replays them. */
+    @Test
+    void sessionEntriesOfOlderVersionsStillDecode() {
+        ByteBuffer open = ByteBuffer.allocate(50).put((byte) 2).put((byte) 6).putLong(3).putLong(4).putLong(5).putLong(6)
+                .putLong(60_000).putLong(1_700_000_000_123L);
+        assertEquals(new OpenSession(new UUID(3, 4), new UUID(5, 6), 60_000, 1_700_000_000_123L),
+                CatalogMessages.decodeRequest(open.flip()));
+        ByteBuffer close = ByteBuffer.allocate(18).put((byte) 2).put((byte) 7).putLong(3).putLong(4);
+        assertEquals(new CloseSession(new UUID(3, 4)), CatalogMessages.decodeRequest(close.flip()));
+        byte[] name = NAME.value().getBytes(StandardCharsets.UTF_8);
+        byte[] root = root("s").encode();
+        ByteBuffer commit = ByteBuffer.allocate(2 + 2 + name.length + 2 + root.length + 24).put((byte) 3).put((byte) 10)
+                .putShort((short) name.length).put(name).putShort((short) root.length).put(root)
+                .putLong(3).putLong(4).putLong(99);
+        assertEquals(new CommitInSession(NAME, root("s"), new UUID(3, 4), 99), CatalogMessages.decodeRequest(commit.flip()));
+        // And they are still written with the version of their type, not the newest one.
+        assertArrayEquals(open.array(), CatalogMessages.encode(
+                new OpenSession(new UUID(3, 4), new UUID(5, 6), 60_000, 1_700_000_000_123L)));
+        assertArrayEquals(commit.array(), CatalogMessages.encode(new CommitInSession(NAME, root("s"), new UUID(3, 4), 99)));
     }
 
     @Test

@@ -108,6 +108,95 @@ class MetaServiceSessionsTest {
         get(cluster.node(0).beginGcEpoch(epoch + 1));
     }
 
+    @Test
+    void aRenewalExtendsAnOpenSessionsLeaseOnEveryReplicaAndKeepsItsFirstIndex() throws Exception {
+        expireEverySessionSoFar();
+        UUID session = UUID.randomUUID();
+        UUID client = UUID.randomUUID();
+        long t = clock.get();
+        long opened = get(cluster.node(0).openSession(session, client, Duration.ofSeconds(10)));
+        long epoch = leaderGc().epoch() + 1;
+        get(cluster.node(0).beginGcEpoch(epoch));
+
+        clock.addAndGet(6_000);
+        long renewed = get(cluster.node(1).renewSession(session, Duration.ofSeconds(10)));
+        assertTrue(renewed > opened);
+        Session expected = new Session(session, client, opened, t + 16_000);
+        for (int i = 0; i < cluster.size(); i++) {
+            MetaService node = cluster.node(i);
+            awaitTrue(() -> node.status().appliedIndex() >= renewed, "node did not apply the renewal");
+            assertEquals(Optional.of(expected), node.stateMachine().session(session), "node " + i);
+        }
+        // A shorter lease does not shorten it.
+        get(cluster.node(2).renewSession(session, Duration.ofMillis(1)));
+        assertEquals(Optional.of(expected), leaderSession(session));
+
+        // Past the first lease, the renewed session still holds the epoch back and may commit.
+        clock.addAndGet(8_000);
+        CatalogException busy = assertCode(CatalogException.Code.BUSY, () -> get(cluster.node(2).gcMaySweep(epoch)));
+        assertTrue(busy.getMessage().contains("1 upload session(s)"), busy.getMessage());
+        long committed = get(cluster.node(0).commitImage(new dev.cairn.engine.ImageName("renewed/" + session),
+                MetaCluster.root("renewed"), session, client, 1));
+        assertTrue(committed > renewed);
+        get(cluster.node(0).closeSession(session));
+        get(cluster.node(0).gcMaySweep(epoch));
+    }
+
+    @Test
+    void aRenewalOfAnExpiredSessionIsRefusedAndTheSessionNeverComesBack() throws Exception {
+        expireEverySessionSoFar();
+        UUID session = UUID.randomUUID();
+        UUID client = UUID.randomUUID();
+        long t = clock.get();
+        get(cluster.node(0).openSession(session, client, Duration.ofSeconds(5)));
+        long epoch = leaderGc().epoch() + 1;
+        get(cluster.node(1).beginGcEpoch(epoch));
+
+        clock.addAndGet(5_000); // the lease ends exactly now in log time: expired
+        CatalogException refused = assertCode(CatalogException.Code.SESSION_EXPIRED,
+                () -> get(cluster.node(1).renewSession(session, Duration.ofSeconds(60))));
+        assertTrue(refused.getMessage().contains("expired (0 ms of log time ago)"), refused.getMessage());
+        assertEquals(t + 5_000, leaderSession(session).orElseThrow().leaseExpiryMillis(),
+                "a refused renewal changes nothing");
+
+        // The expired session does not hold the epoch back; it is dropped when the sweep is allowed.
+        get(cluster.node(2).gcMaySweep(epoch));
+        assertEquals(Optional.empty(), leaderSession(session));
+
+        // Renewing it now finds it not open, and does not re-create it.
+        refused = assertCode(CatalogException.Code.SESSION_EXPIRED,
+                () -> get(cluster.node(0).renewSession(session, Duration.ofSeconds(60))));
+        assertTrue(refused.getMessage().contains("not open"), refused.getMessage());
+        assertEquals(Optional.empty(), leaderSession(session));
+        assertCode(CatalogException.Code.SESSION_EXPIRED, () -> get(cluster.node(0).commitImage(
+                new dev.cairn.engine.ImageName("expired/" + session), MetaCluster.root("expired"), session, client, 1)));
+        // Nor is a session that was never opened.
+        UUID never = UUID.randomUUID();
+        assertCode(CatalogException.Code.SESSION_EXPIRED, () -> get(cluster.node(0).renewSession(never, Duration.ofSeconds(60))));
+        assertEquals(Optional.empty(), leaderSession(never));
+
+        // The next epoch does not wait for it either.
+        get(cluster.node(0).beginGcEpoch(epoch + 1));
+        get(cluster.node(0).gcMaySweep(epoch + 1));
+    }
+
+    @Test
+    void aRenewalLeaseOutOfRangeIsRefused() throws Exception {
+        UUID session = UUID.randomUUID();
+        get(cluster.node(0).openSession(session, UUID.randomUUID(), Duration.ofSeconds(30)));
+        assertCode(CatalogException.Code.INVALID, () -> get(cluster.node(0).renewSession(session, Duration.ZERO)));
+        assertCode(CatalogException.Code.INVALID, () -> get(cluster.node(0).renewSession(session, Duration.ofDays(2))));
+        get(cluster.node(0).closeSession(session));
+    }
+
+    /**
+     * Moves the leader clock past the longest lease, so that sessions the other tests left open
+     * (they share the cluster) no longer hold back this test's epoch.
+     */
+    private void expireEverySessionSoFar() {
+        clock.addAndGet(CatalogMessages.MAX_LEASE_MILLIS + 1);
+    }
+
     private Optional<Session> leaderSession(UUID id) throws Exception {
         return cluster.node(cluster.leader()).stateMachine().session(id);
     }
