@@ -533,7 +533,7 @@ final class CatalogStateMachine extends BaseStateMachine {
             if (session.isEmpty() || session.get().leaseExpiryMillis() <= now) {
                 return Reply.refused(Status.SESSION_EXPIRED, "upload session " + r.sessionId() + " is "
                         + (session.isEmpty() ? "not open" : "expired (" + (now - session.get().leaseExpiryMillis())
-                        + " ms of log time ago)") + " and cannot be renewed; its put must be run again");
+                        + " ms of log time ago)") + " and cannot be renewed: GC may have swept what it uploaded");
             }
             Session s = session.get();
             // Never shortens a lease: a renewal with a shorter lease, or one applied late, keeps the longer expiry.

@@ -241,6 +241,11 @@ public final class RequestHandler {
                 yield meta.openSession(open.sessionId(), open.clientId(), java.time.Duration.ofMillis(open.leaseMillis()))
                         .thenApply(i -> Response.of(type, Messages.encodeLong(i)));
             }
+            case RENEW_SESSION -> {
+                GcMessages.RenewSession renew = GcMessages.RenewSession.decode(request.header());
+                yield meta.renewSession(renew.sessionId(), java.time.Duration.ofMillis(renew.leaseMillis()))
+                        .thenApply(i -> Response.of(type, Messages.encodeLong(i)));
+            }
             case CLOSE_SESSION -> meta.closeSession(GcMessages.decodeSession(request.header()))
                     .thenApply(i -> Response.of(type, Messages.encodeLong(i)));
             case GC_ARM -> {

@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-/** Header messages of upload sessions (OPEN_SESSION, CLOSE_SESSION) and of garbage collection (GC_*). */
+/** Header messages of upload sessions (OPEN_SESSION, RENEW_SESSION, CLOSE_SESSION) and of garbage collection (GC_*). */
 public final class GcMessages {
 
     private GcMessages() {}
@@ -27,6 +27,21 @@ public final class GcMessages {
                     new UUID(r.i64("client id"), r.i64("client id")), r.i64("lease"));
             r.end("open session request");
             return o;
+        }
+    }
+
+    /** RENEW_SESSION request: extend open session {@code sessionId} to {@code leaseMillis} past the renewal's log time. */
+    public record RenewSession(UUID sessionId, long leaseMillis) {
+        public ByteBuffer encode() {
+            return new WireWriter(24).i64(sessionId.getMostSignificantBits()).i64(sessionId.getLeastSignificantBits())
+                    .i64(leaseMillis).toBuffer();
+        }
+
+        public static RenewSession decode(ByteBuffer header) {
+            WireReader r = new WireReader(header);
+            RenewSession renew = new RenewSession(new UUID(r.i64("session id"), r.i64("session id")), r.i64("lease"));
+            r.end("renew session request");
+            return renew;
         }
     }
 

@@ -47,6 +47,8 @@ public enum MessageType {
     ADD_NODE(20),
     /** Remove a node: mark it leaving, or (once its chunks are re-replicated) drop it from Raft and the catalog. */
     REMOVE_NODE(21),
+    /** Extend an open upload session's lease (refused once it has run out: it is never re-created). */
+    RENEW_SESSION(22),
     /** A failed request: an error code and a message. Only in responses. */
     ERROR(127);
 

@@ -23,6 +23,17 @@ class GcMessagesTest {
     }
 
     @Test
+    void aRenewSessionRequestRoundTripsAndRefusesTrailingBytes() {
+        GcMessages.RenewSession renew = new GcMessages.RenewSession(new UUID(7, 8), 60_000);
+        ByteBuffer bytes = renew.encode();
+        assertEquals(24, bytes.remaining());
+        assertEquals(renew, GcMessages.RenewSession.decode(bytes));
+        ByteBuffer longer = ByteBuffer.allocate(25).put(renew.encode()).put((byte) 0).flip();
+        assertThrows(ProtocolException.class, () -> GcMessages.RenewSession.decode(longer));
+        assertThrows(ProtocolException.class, () -> GcMessages.RenewSession.decode(ByteBuffer.allocate(16)));
+    }
+
+    @Test
     void statusRequestAndProgressRoundTrip() {
         GcMessages.StatusRequest request = new GcMessages.StatusRequest(new UUID(5, 6), 3);
         assertEquals(request, GcMessages.StatusRequest.decode(request.encode()));
