@@ -35,8 +35,13 @@ public final class CairnClient implements AutoCloseable {
     /** Most images one list call returns. */
     public static final int MAX_LIST = 1000;
 
-    /** The lease of a put's upload session: a put must commit within it, or it is refused and put again. */
-    public static final java.time.Duration DEFAULT_SESSION_LEASE = java.time.Duration.ofMinutes(30);
+    /**
+     * The lease of a put's upload session. The put renews it every third of the lease while it
+     * runs, so a put may take longer; a session whose client stopped renewing (a client that died
+     * mid-put) holds garbage collection back for at most this long. Short, because a GC epoch
+     * waits for every session older than itself (docs/gc.md).
+     */
+    public static final java.time.Duration DEFAULT_SESSION_LEASE = java.time.Duration.ofSeconds(60);
 
     /**
      * How old the client's view of the membership may get before an operation asks for it again:
@@ -49,6 +54,7 @@ public final class CairnClient implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicLong sessionIndex = new java.util.concurrent.atomic.AtomicLong();
     private volatile java.time.Duration sessionLease = DEFAULT_SESSION_LEASE;
     private volatile java.util.function.Consumer<java.util.UUID> beforeCommit = session -> {};
+    private volatile SessionRenewals sessionRenewals = SessionRenewals.NONE;
 
     private CairnClient(Cluster cluster) {
         this.cluster = cluster;
@@ -59,7 +65,10 @@ public final class CairnClient implements AutoCloseable {
         return new CairnClient(Cluster.connect(config));
     }
 
-    /** Sets the upload session lease of later puts (default {@link #DEFAULT_SESSION_LEASE}). */
+    /**
+     * Sets the upload session lease of later puts (default {@link #DEFAULT_SESSION_LEASE}); each
+     * put renews its session every third of it while it runs.
+     */
     public CairnClient sessionLease(java.time.Duration lease) {
         this.sessionLease = java.util.Objects.requireNonNull(lease, "lease");
         return this;
@@ -71,6 +80,33 @@ public final class CairnClient implements AutoCloseable {
      */
     public CairnClient beforeCommit(java.util.function.Consumer<java.util.UUID> hook) {
         this.beforeCommit = java.util.Objects.requireNonNull(hook, "hook");
+        return this;
+    }
+
+    /**
+     * A test seam around the renewals of each put's upload session (docs/gc.md), so a test can
+     * count them, or fail them to play a client cut off from the catalog.
+     */
+    public interface SessionRenewals {
+        SessionRenewals NONE = new SessionRenewals() {};
+
+        /**
+         * Runs on the client's background thread before a renewal is sent; it must not block.
+         * Throwing fails this renewal as a lost call would (the next tick tries again).
+         */
+        default void beforeRenewal(java.util.UUID session) {}
+
+        /**
+         * Runs when a renewal has its outcome, on a client thread that must not block:
+         * {@code failure} is null when the lease was extended, a {@link CairnException.SessionExpired}
+         * when the catalog refused it (the put then fails), anything else for a renewal that was lost.
+         */
+        default void afterRenewal(java.util.UUID session, CairnException failure) {}
+    }
+
+    /** Installs a {@link SessionRenewals} test seam for later puts. */
+    public CairnClient sessionRenewals(SessionRenewals hook) {
+        this.sessionRenewals = java.util.Objects.requireNonNull(hook, "hook");
         return this;
     }
 
@@ -149,7 +185,7 @@ public final class CairnClient implements AutoCloseable {
     /** Stores a directory (its contents) or a single file as image {@code name}. */
     public PutResult put(String name, Path source, ProgressListener progress) {
         cluster.refreshIfOlderThan(MEMBERSHIP_MAX_AGE);
-        return seen(new ImageUploader(cluster, progress, sessionLease, beforeCommit).putPath(name(name), source));
+        return seen(new ImageUploader(cluster, progress, sessionLease, sessionRenewals, beforeCommit).putPath(name(name), source));
     }
 
     public PutResult put(String name, Path source) {
@@ -159,7 +195,7 @@ public final class CairnClient implements AutoCloseable {
     /** Stores everything {@code in} yields as a single-stream image. The stream is not closed. */
     public PutResult put(String name, InputStream in, ProgressListener progress) {
         cluster.refreshIfOlderThan(MEMBERSHIP_MAX_AGE);
-        return seen(new ImageUploader(cluster, progress, sessionLease, beforeCommit).putStream(name(name), in));
+        return seen(new ImageUploader(cluster, progress, sessionLease, sessionRenewals, beforeCommit).putStream(name(name), in));
     }
 
     public PutResult put(String name, InputStream in) {
@@ -174,7 +210,7 @@ public final class CairnClient implements AutoCloseable {
      */
     public PutResult putTar(String name, InputStream tar, ProgressListener progress) {
         cluster.refreshIfOlderThan(MEMBERSHIP_MAX_AGE);
-        return seen(new ImageUploader(cluster, progress, sessionLease, beforeCommit).putTar(name(name), tar));
+        return seen(new ImageUploader(cluster, progress, sessionLease, sessionRenewals, beforeCommit).putTar(name(name), tar));
     }
 
     public PutResult putTar(String name, InputStream tar) {

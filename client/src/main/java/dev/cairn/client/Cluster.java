@@ -329,6 +329,54 @@ final class Cluster implements AutoCloseable {
                 + "); check that the nodes run", null);
     }
 
+    /**
+     * As {@link #metadataCall(MessageType, ByteBuffer, String, java.time.Duration)} without blocking
+     * the caller: the future fails with the translated ERROR answer of the first node that answers,
+     * or with {@link CairnException.ClusterUnreachable} when none does. The next node is asked from
+     * the background thread, never from a network thread (a first call to a node connects and
+     * blocks until connected).
+     */
+    java.util.concurrent.CompletableFuture<NodeConnection.Reply> metadataCallAsync(MessageType type, ByteBuffer header,
+                                                                                  java.time.Duration timeout) {
+        Map<String, NodeConnection> connections = view.connections();
+        List<String> order = new ArrayList<>(connections.keySet());
+        if (order.remove(preferredNode)) {
+            order.add(0, preferredNode);
+        }
+        java.util.concurrent.CompletableFuture<NodeConnection.Reply> result = new java.util.concurrent.CompletableFuture<>();
+        askInTurn(connections, order, 0, type, header, timeout, new ArrayList<>(), result);
+        return result;
+    }
+
+    private void askInTurn(Map<String, NodeConnection> connections, List<String> order, int next, MessageType type,
+                           ByteBuffer header, java.time.Duration timeout, List<String> failures,
+                           java.util.concurrent.CompletableFuture<NodeConnection.Reply> result) {
+        if (next == order.size()) {
+            result.completeExceptionally(new CairnException.ClusterUnreachable("cluster unreachable: no node answered ("
+                    + String.join("; ", failures) + "); check that the nodes run", null));
+            return;
+        }
+        String id = order.get(next);
+        connections.get(id).call(type, header.duplicate(), List.of(), timeout).whenComplete((reply, error) -> {
+            if (error == null) {
+                preferredNode = id;
+                result.complete(reply);
+                return;
+            }
+            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+            if (cause instanceof NodeConnection.RemoteError remote) {
+                result.completeExceptionally(translate(remote));
+                return;
+            }
+            failures.add(id + ": " + rootMessage(cause));
+            try {
+                background.execute(() -> askInTurn(connections, order, next + 1, type, header, timeout, failures, result));
+            } catch (java.util.concurrent.RejectedExecutionException closed) {
+                result.completeExceptionally(new CairnException("the client is closed"));
+            }
+        });
+    }
+
     /** Maps a node's ERROR answer to the exception a caller handles. */
     static CairnException translate(NodeConnection.RemoteError e) {
         ErrorCode code = e.code();

@@ -32,15 +32,17 @@ final class ImageUploader {
     private final Cluster cluster;
     private final ProgressListener progress;
     private final java.time.Duration sessionLease;
+    private final CairnClient.SessionRenewals renewals;
     private final java.util.function.Consumer<java.util.UUID> beforeCommit;
     private long done;
     private long total = -1;
 
     ImageUploader(Cluster cluster, ProgressListener progress, java.time.Duration sessionLease,
-                  java.util.function.Consumer<java.util.UUID> beforeCommit) {
+                  CairnClient.SessionRenewals renewals, java.util.function.Consumer<java.util.UUID> beforeCommit) {
         this.cluster = cluster;
         this.progress = progress;
         this.sessionLease = sessionLease;
+        this.renewals = renewals;
         this.beforeCommit = beforeCommit;
     }
 
@@ -76,10 +78,11 @@ final class ImageUploader {
     /**
      * The session is opened before the first HAS or PUT: a GC epoch that begins after it waits
      * for it (or for its lease to end), and one that began before it marks everything it relies
-     * on (docs/gc.md). It is closed whatever the outcome, and also when the open itself failed:
-     * a call that failed with a leader change may still have committed, and a session left open
-     * holds every GC epoch back for its whole lease. A close that fails after its retries only
-     * leaves the lease to run out.
+     * on (docs/gc.md). It is renewed while the put runs, so the put may outlast the lease; the
+     * renewals stop before it is closed. It is closed whatever the outcome, and also when the open
+     * itself failed: a call that failed with a leader change may still have committed, and a
+     * session left open holds every GC epoch back for its whole lease. A close that fails after
+     * its retries only leaves the lease to run out.
      */
     private PutResult put(ImageName name, Source source) {
         java.util.UUID session = java.util.UUID.randomUUID();
@@ -91,7 +94,12 @@ final class ImageUploader {
             throw e;
         }
         try {
-            return put(name, source, session);
+            SessionRenewer renewer = SessionRenewer.start(cluster, session, sessionLease, renewals);
+            try {
+                return put(name, source, session, renewer);
+            } finally {
+                renewer.close();
+            }
         } finally {
             closeSession(session);
         }
@@ -128,7 +136,7 @@ final class ImageUploader {
         }
     }
 
-    private PutResult put(ImageName name, Source source, java.util.UUID session) {
+    private PutResult put(ImageName name, Source source, java.util.UUID session, SessionRenewer renewer) {
         int cpus = Runtime.getRuntime().availableProcessors();
         int level = cluster.config().zstdLevel();
         try (ChunkWriter writer = new ChunkWriter(cluster, level, cpus)) {
@@ -136,6 +144,8 @@ final class ImageUploader {
             // The pipeline only cuts and hashes; the writer compresses what the cluster lacks.
             try (ChunkPipeline pipeline = new ChunkPipeline(ChunkingPolicy.DEFAULT, level, false, cpus, 2 * cpus + 2,
                     chunk -> {
+                        // A refused renewal: GC may sweep what this put uploads, so it stops here.
+                        renewer.check();
                         if (chunk.data() != null) {
                             writer.add(chunk.data());
                         }
@@ -145,11 +155,13 @@ final class ImageUploader {
             } catch (SourceException e) {
                 throw new CairnException.LocalIo(e.getMessage(), e);
             }
-            return commit(name, manifest, writer, session);
+            return commit(name, manifest, writer, session, renewer);
         }
     }
 
-    private PutResult commit(ImageName name, Manifest manifest, ChunkWriter writer, java.util.UUID session) {
+    private PutResult commit(ImageName name, Manifest manifest, ChunkWriter writer, java.util.UUID session,
+                             SessionRenewer renewer) {
+        renewer.check();
         ManifestTree.Built tree;
         try (ChunkEncoder encoder = new ChunkEncoder(cluster.config().zstdLevel())) {
             tree = ManifestTree.build(ManifestCodec.encode(manifest), raw -> encoder.encode(raw, 0, raw.length));
@@ -160,6 +172,7 @@ final class ImageUploader {
         ImageRoot root = new ImageRoot(tree.rootId(), manifest.logicalBytes(), writer.uniqueStoredBytes(),
                 manifest.entries().size(), manifest.chunkCount(), System.currentTimeMillis());
         beforeCommit.accept(session);
+        renewer.check();
         // Refused (SessionExpired) if the session's lease ran out: GC may have swept what it uploaded.
         NodeConnection.Reply reply = cluster.metadataCall(MessageType.COMMIT_IMAGE,
                 new Messages.CommitImage(name, root, cluster.nextCall(), session, writer.newStoredBytes()).encode());

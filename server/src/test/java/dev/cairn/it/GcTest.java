@@ -173,7 +173,13 @@ class GcTest {
         try (TestCluster cluster = TestCluster.start(3, dir); CairnClient client = cluster.client()) {
             CountDownLatch uploaded = new CountDownLatch(1);
             CountDownLatch swept = new CountDownLatch(1);
-            client.sessionLease(Duration.ofSeconds(4)).beforeCommit(session -> {
+            // A client cut off from the catalog after its upload: none of its renewals gets through.
+            client.sessionLease(Duration.ofSeconds(4)).sessionRenewals(new CairnClient.SessionRenewals() {
+                @Override
+                public void beforeRenewal(java.util.UUID session) {
+                    throw new IllegalStateException("test: renewal lost");
+                }
+            }).beforeCommit(session -> {
                 uploaded.countDown();
                 await(swept);
             });
@@ -196,7 +202,8 @@ class GcTest {
             pool.shutdown();
 
             // Put again: the chunks GC swept are uploaded again, and the image reads back.
-            client.sessionLease(CairnClient.DEFAULT_SESSION_LEASE).beforeCommit(session -> {});
+            client.sessionLease(CairnClient.DEFAULT_SESSION_LEASE).sessionRenewals(CairnClient.SessionRenewals.NONE)
+                    .beforeCommit(session -> {});
             client.put("late", new ByteArrayInputStream(data));
             assertArrayEquals(data, TestImages.read(client, "late"));
         }

@@ -1,0 +1,212 @@
+package dev.cairn.it;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cairn.client.CairnClient;
+import dev.cairn.client.CairnException;
+import dev.cairn.engine.protocol.GcMessages.RunReport;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Upload session renewal on real 3-node clusters (docs/gc.md): a put outlives its lease by
+ * renewing it, a put whose renewal is refused stops, and a session nobody renews any more stops
+ * holding GC back once its lease runs out. Short leases (2 s); every wait is on a condition.
+ */
+class SessionRenewalTest {
+
+    private static final Duration LEASE = Duration.ofSeconds(2);
+    /**
+     * Where the test needs renewals to get through: the session survives a stall of the whole
+     * JVM of up to two thirds of the lease (a renewal lost, the next one in time), 2 s here.
+     */
+    private static final Duration RENEWED_LEASE = Duration.ofSeconds(3);
+    private static final Duration GC_WAIT = Duration.ofSeconds(60);
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aPutHeldPastTwoLeasesCommitsBecauseItsSessionIsRenewedAndHoldsTheEpochBack() throws Exception {
+        byte[] data = TestImages.random(51, 1024 * 1024);
+        try (TestCluster cluster = TestCluster.start(3, dir); CairnClient client = cluster.client()) {
+            Semaphore renewed = new Semaphore(0);
+            AtomicInteger lost = new AtomicInteger();
+            CountDownLatch uploaded = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            client.sessionLease(RENEWED_LEASE).sessionRenewals(new CairnClient.SessionRenewals() {
+                @Override
+                public void afterRenewal(UUID session, CairnException failure) {
+                    if (failure == null) {
+                        renewed.release();
+                    } else {
+                        lost.incrementAndGet();
+                    }
+                }
+            }).beforeCommit(session -> {
+                uploaded.countDown();
+                await(release);
+            });
+            ExecutorService pool = Executors.newFixedThreadPool(2);
+            Future<?> put = pool.submit(() -> client.put("long", new ByteArrayInputStream(data)));
+            assertTrue(uploaded.await(60, TimeUnit.SECONDS));
+            // An epoch that begins now must wait for the put's session however long the put takes.
+            Future<RunReport> gc = pool.submit(() -> client.gc(GC_WAIT));
+
+            // Renewals run every third of the lease, at least that far apart: seven of them span
+            // more than two leases since the session was opened.
+            assertTrue(renewed.tryAcquire(7, 60, TimeUnit.SECONDS), "7 renewals within 60 s; " + lost + " lost");
+            assertFalse(gc.isDone(), "the epoch ended while the renewed session was open");
+            release.countDown();
+            put.get(60, TimeUnit.SECONDS);
+            RunReport report = gc.get(60, TimeUnit.SECONDS);
+            System.out.printf("renewed put: %d+ renewals, %d lost; epoch %s in %d ms%n", 7 + renewed.availablePermits(),
+                    lost.get(), report.completed() ? "completed" : "abandoned", report.durationMillis());
+            assertTrue(report.completed(), report.abandonedBecause());
+            assertEquals(0, report.freedChunks(), "the epoch swept chunks of the committed put: " + report.log());
+            assertArrayEquals(data, TestImages.read(client, "long"));
+            pool.shutdown();
+        }
+    }
+
+    @Test
+    void aRefusedRenewalFailsThePutWithSessionExpiredInsteadOfUploadingOn() throws Exception {
+        try (TestCluster cluster = TestCluster.start(3, dir); CairnClient client = cluster.client()) {
+            AtomicBoolean cutOff = new AtomicBoolean(true);
+            CountDownLatch refused = new CountDownLatch(1);
+            client.sessionLease(LEASE).sessionRenewals(new CairnClient.SessionRenewals() {
+                @Override
+                public void beforeRenewal(UUID session) {
+                    if (cutOff.get()) {
+                        throw new IllegalStateException("test: the client is cut off from the catalog");
+                    }
+                }
+
+                @Override
+                public void afterRenewal(UUID session, CairnException failure) {
+                    if (failure instanceof CairnException.SessionExpired) {
+                        refused.countDown();
+                    }
+                }
+            });
+            // A source that stops after 1 MiB until the test lets it go on, then never ends: only
+            // the refused renewal can end this put.
+            CountDownLatch stalled = new CountDownLatch(1);
+            CountDownLatch goOn = new CountDownLatch(1);
+            AtomicLong read = new AtomicLong();
+            InputStream endless = new InputStream() {
+                private final Random random = new Random(52);
+
+                @Override
+                public int read() {
+                    byte[] one = new byte[1];
+                    read(one, 0, 1);
+                    return one[0] & 0xff;
+                }
+
+                @Override
+                public int read(byte[] b, int off, int len) {
+                    if (read.get() >= 1024 * 1024 && goOn.getCount() > 0) {
+                        stalled.countDown();
+                        await(goOn);
+                    }
+                    int n = Math.min(len, 64 * 1024);
+                    byte[] chunk = new byte[n];
+                    random.nextBytes(chunk);
+                    System.arraycopy(chunk, 0, b, off, n);
+                    read.addAndGet(n);
+                    return n;
+                }
+            };
+            ExecutorService pool = Executors.newSingleThreadExecutor();
+            Future<?> put = pool.submit(() -> client.put("cut-off", endless));
+            assertTrue(stalled.await(60, TimeUnit.SECONDS));
+
+            // With no renewal getting through, the epoch stops waiting once the lease runs out.
+            RunReport report = client.gc(GC_WAIT);
+            assertTrue(report.completed(), report.abandonedBecause());
+            cutOff.set(false);
+            assertTrue(refused.await(60, TimeUnit.SECONDS), "the next renewal was not refused");
+            long readWhenRefused = read.get();
+            goOn.countDown();
+
+            ExecutionException failed = assertThrows(ExecutionException.class, () -> put.get(60, TimeUnit.SECONDS));
+            CairnException.SessionExpired expired = assertInstanceOf(CairnException.SessionExpired.class, failed.getCause());
+            assertTrue(expired.getMessage().contains("put the image again"), expired.getMessage());
+            System.out.printf("refused renewal: the put stopped after reading %d more bytes; %s%n",
+                    read.get() - readWhenRefused, expired.getMessage());
+            assertThrows(CairnException.ImageNotFound.class, () -> client.stat("cut-off"));
+            pool.shutdown();
+        }
+    }
+
+    @Test
+    void aSessionWhoseClientStoppedRenewingStopsBlockingGcWithinItsLease() throws Exception {
+        try (TestCluster cluster = TestCluster.start(3, dir); CairnClient admin = cluster.client()) {
+            CairnClient dying = cluster.client();
+            Semaphore renewed = new Semaphore(0);
+            CountDownLatch uploaded = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            dying.sessionLease(LEASE).sessionRenewals(new CairnClient.SessionRenewals() {
+                @Override
+                public void afterRenewal(UUID session, CairnException failure) {
+                    if (failure == null) {
+                        renewed.release();
+                    }
+                }
+            }).beforeCommit(session -> {
+                uploaded.countDown();
+                await(release);
+            });
+            ExecutorService pool = Executors.newSingleThreadExecutor();
+            Future<?> put = pool.submit(() -> dying.put("orphan", new ByteArrayInputStream(TestImages.random(53, 1024 * 1024))));
+            assertTrue(uploaded.await(60, TimeUnit.SECONDS));
+            assertTrue(renewed.tryAcquire(1, 60, TimeUnit.SECONDS), "the session was never renewed");
+
+            // The client goes away mid-put without closing its session: nothing renews it any more.
+            dying.close();
+            RunReport report = admin.gc(Duration.ofSeconds(30));
+            System.out.printf("orphaned session: epoch %s in %d ms, freed %d chunks; %s%n",
+                    report.completed() ? "completed" : "abandoned", report.durationMillis(), report.freedChunks(), report.log());
+            assertTrue(report.completed(), report.abandonedBecause());
+            assertTrue(report.freedChunks() > 0, "the orphaned put's chunks were not swept: " + report.log());
+
+            release.countDown();
+            assertThrows(ExecutionException.class, () -> put.get(60, TimeUnit.SECONDS));
+            assertThrows(CairnException.ImageNotFound.class, () -> admin.stat("orphan"));
+            pool.shutdown();
+        }
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            if (!latch.await(120, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("the test's ordering hook timed out");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
