@@ -227,9 +227,10 @@ final class AdminCommands implements Runnable {
         @Mixin
         ImageCommands.Shared shared;
 
-        @picocli.CommandLine.Option(names = "--max-wait", paramLabel = "SECONDS", defaultValue = "2100",
+        @picocli.CommandLine.Option(names = "--max-wait", paramLabel = "SECONDS", defaultValue = "90",
                 description = "How long to wait for upload sessions opened before the epoch (default ${DEFAULT-VALUE}: "
-                        + "a put's session lease is 30 minutes).")
+                        + "past the 60 s lease, so that a session a dead client left open has run out; a put still "
+                        + "running renews its session and holds the epoch until it ends).")
         long maxWaitSeconds;
 
         @Override
