@@ -49,6 +49,8 @@ final class ChunkWriter implements AutoCloseable {
     private final AtomicLong uniqueStoredBytes = new AtomicLong();
     private final AtomicLong newStoredBytes = new AtomicLong();
     private final EncoderPool encoders;
+    /** Completes when batches may be sent: see {@link #sendAfter}. */
+    private volatile CompletableFuture<Void> gate = CompletableFuture.completedFuture(null);
     private List<ChunkData> batch = new ArrayList<>();
     private int batchBytes;
 
@@ -57,6 +59,24 @@ final class ChunkWriter implements AutoCloseable {
         this.cluster = cluster;
         // A put whose chunks the cluster holds already opens no zstd context.
         this.encoders = new EncoderPool("cairn-encoder", threads, zstdLevel);
+    }
+
+    /**
+     * Runs {@code call} on the writer's threads now, and holds back every HAS and PUT until it has
+     * returned; if it throws, the put fails with its exception. A put opens its upload session this
+     * way, so the Raft round trip of the open overlaps the cutting and hashing of the first chunks
+     * instead of preceding them. Call it before the first {@link #add}. The returned future
+     * completes, normally or not, when {@code call} has ended.
+     */
+    CompletableFuture<Void> sendAfter(Runnable call) {
+        CompletableFuture<Void> ran = CompletableFuture.runAsync(call, encoders);
+        gate = ran;
+        pending.add(ran.whenComplete((v, e) -> {
+            if (e != null) {
+                failure.compareAndSet(null, unwrap(e));
+            }
+        }));
+        return ran;
     }
 
     /**
@@ -126,15 +146,18 @@ final class ChunkWriter implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new CairnException("interrupted while uploading");
         }
-        CompletableFuture<Void> done = upload(toSend).whenComplete((v, e) -> {
+        CompletableFuture<Void> done = gate.thenCompose(ready -> upload(toSend)).whenComplete((v, e) -> {
             window.release();
             if (e != null) {
-                failure.compareAndSet(null, e instanceof java.util.concurrent.CompletionException && e.getCause() != null
-                        ? e.getCause() : e);
+                failure.compareAndSet(null, unwrap(e));
             }
         });
         pending.add(done);
         pending.removeIf(CompletableFuture::isDone);
+    }
+
+    private static Throwable unwrap(Throwable e) {
+        return e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
     }
 
     private void throwIfFailed() {

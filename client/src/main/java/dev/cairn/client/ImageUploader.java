@@ -14,10 +14,13 @@ import dev.cairn.engine.protocol.GcMessages;
 import dev.cairn.engine.protocol.Messages;
 import dev.cairn.engine.protocol.MessageType;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 
 /**
  * One put: reads the source through a {@link ChunkPipeline} that cuts and hashes here (dedup
@@ -76,32 +79,52 @@ final class ImageUploader {
     }
 
     /**
-     * The session is opened before the first HAS or PUT: a GC epoch that begins after it waits
-     * for it (or for its lease to end), and one that began before it marks everything it relies
-     * on (docs/gc.md). It is renewed while the put runs, so the put may outlast the lease; the
-     * renewals stop before it is closed. It is closed whatever the outcome, and also when the open
-     * itself failed: a call that failed with a leader change may still have committed, and a
-     * session left open holds every GC epoch back for its whole lease. A close that fails after
-     * its retries only leaves the lease to run out.
+     * The session is open before the first HAS or PUT: a GC epoch that begins after it waits for
+     * it (or for its lease to end), and one that began before it marks everything it relies on
+     * (docs/gc.md). The open is sent as the put starts and the writer holds its batches until it
+     * has committed, so the open's Raft round trip overlaps the cutting and hashing of the first
+     * chunks. Once open, the session is renewed while the put runs, so the put may outlast the
+     * lease; the renewals stop before the put returns. The commit closes the session in the same
+     * catalog entry; a put that does not commit closes it itself, also when the open failed: a
+     * call that failed with a leader change may still have committed, and a session left open
+     * holds every GC epoch back for its whole lease. That close waits for the open to end (else an
+     * open that commits after it would leave the session open). A close that fails after its
+     * retries only leaves the lease to run out.
      */
     private PutResult put(ImageName name, Source source) {
         java.util.UUID session = java.util.UUID.randomUUID();
-        try {
-            cluster.metadataCall(MessageType.OPEN_SESSION,
-                    new GcMessages.OpenSession(session, cluster.clientId(), sessionLease.toMillis()).encode());
-        } catch (RuntimeException e) {
-            closeSession(session);
-            throw e;
-        }
-        try {
-            SessionRenewer renewer = SessionRenewer.start(cluster, session, sessionLease, renewals);
+        ByteBuffer open = new GcMessages.OpenSession(session, cluster.clientId(), sessionLease.toMillis()).encode();
+        SessionRenewer renewer = new SessionRenewer(cluster, session, sessionLease, renewals);
+        boolean committed = false; // a commit that succeeds closes the session too (COMMIT_CLOSING_SESSION)
+        try (ChunkWriter writer = new ChunkWriter(cluster, cluster.config().zstdLevel(),
+                Runtime.getRuntime().availableProcessors())) {
+            CompletableFuture<Void> opened = writer.sendAfter(() -> {
+                cluster.metadataCall(MessageType.OPEN_SESSION, open);
+                renewer.start();
+            });
             try {
-                return put(name, source, session, renewer);
+                PutResult result = put(name, source, session, writer, renewer);
+                committed = true;
+                return result;
             } finally {
+                awaitEnd(opened); // also before the writer's threads, which run it, are stopped
                 renewer.close();
             }
         } finally {
-            closeSession(session);
+            if (!committed) {
+                closeSession(session);
+            }
+        }
+    }
+
+    /** Waits for {@code call} to end; how it ended is the writer's to report. */
+    private static void awaitEnd(CompletableFuture<Void> call) {
+        try {
+            call.get();
+        } catch (ExecutionException | java.util.concurrent.CancellationException e) {
+            // the writer has recorded it and fails the put with it
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -136,27 +159,26 @@ final class ImageUploader {
         }
     }
 
-    private PutResult put(ImageName name, Source source, java.util.UUID session, SessionRenewer renewer) {
+    private PutResult put(ImageName name, Source source, java.util.UUID session, ChunkWriter writer,
+                          SessionRenewer renewer) {
         int cpus = Runtime.getRuntime().availableProcessors();
         int level = cluster.config().zstdLevel();
-        try (ChunkWriter writer = new ChunkWriter(cluster, level, cpus)) {
-            Manifest manifest;
-            // The pipeline only cuts and hashes; the writer compresses what the cluster lacks.
-            try (ChunkPipeline pipeline = new ChunkPipeline(ChunkingPolicy.DEFAULT, level, false, cpus, 2 * cpus + 2,
-                    chunk -> {
-                        // A refused renewal: GC may sweep what this put uploads, so it stops here.
-                        renewer.check();
-                        if (chunk.data() != null) {
-                            writer.add(chunk.data());
-                        }
-                        advance(chunk.rawLength());
-                    })) {
-                manifest = source.read(new ImageBuilder(pipeline));
-            } catch (SourceException e) {
-                throw new CairnException.LocalIo(e.getMessage(), e);
-            }
-            return commit(name, manifest, writer, session, renewer);
+        Manifest manifest;
+        // The pipeline only cuts and hashes; the writer compresses what the cluster lacks.
+        try (ChunkPipeline pipeline = new ChunkPipeline(ChunkingPolicy.DEFAULT, level, false, cpus, 2 * cpus + 2,
+                chunk -> {
+                    // A refused renewal: GC may sweep what this put uploads, so it stops here.
+                    renewer.check();
+                    if (chunk.data() != null) {
+                        writer.add(chunk.data());
+                    }
+                    advance(chunk.rawLength());
+                })) {
+            manifest = source.read(new ImageBuilder(pipeline));
+        } catch (SourceException e) {
+            throw new CairnException.LocalIo(e.getMessage(), e);
         }
+        return commit(name, manifest, writer, session, renewer);
     }
 
     private PutResult commit(ImageName name, Manifest manifest, ChunkWriter writer, java.util.UUID session,
@@ -175,7 +197,7 @@ final class ImageUploader {
         renewer.check();
         // Refused (SessionExpired) if the session's lease ran out: GC may have swept what it uploaded.
         NodeConnection.Reply reply = cluster.metadataCall(MessageType.COMMIT_IMAGE,
-                new Messages.CommitImage(name, root, cluster.nextCall(), session, writer.newStoredBytes()).encode());
+                new Messages.CommitImage(name, root, cluster.nextCall(), session, writer.newStoredBytes(), true).encode());
         long commitIndex = Messages.decodeLong(reply.header());
         return new PutResult(name.value(), manifest.logicalBytes(), writer.sentBytes(), manifest.chunkCount(),
                 writer.newChunks(), writer.uniqueStoredBytes(), commitIndex);

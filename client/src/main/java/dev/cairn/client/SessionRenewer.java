@@ -34,7 +34,8 @@ final class SessionRenewer implements AutoCloseable {
     private volatile boolean stopped;
     private volatile String refusal;
 
-    private SessionRenewer(Cluster cluster, UUID session, Duration lease, CairnClient.SessionRenewals hook) {
+    /** A renewer of {@code session}, leased for {@code lease}; it renews nothing before {@link #start}. */
+    SessionRenewer(Cluster cluster, UUID session, Duration lease, CairnClient.SessionRenewals hook) {
         this.cluster = cluster;
         this.session = session;
         this.lease = lease;
@@ -43,12 +44,13 @@ final class SessionRenewer implements AutoCloseable {
         this.timeout = interval.compareTo(cluster.config().requestTimeout()) < 0 ? interval : cluster.config().requestTimeout();
     }
 
-    /** Starts renewing {@code session}, which was just opened with {@code lease}. */
-    static SessionRenewer start(Cluster cluster, UUID session, Duration lease, CairnClient.SessionRenewals hook) {
-        SessionRenewer renewer = new SessionRenewer(cluster, session, lease, hook);
+    /** Starts renewing the session, which has just been opened; after {@link #close} it does nothing. */
+    synchronized void start() {
+        if (stopped || timer != null) {
+            return;
+        }
         long every = interval(lease).toNanos();
-        renewer.timer = cluster.background().scheduleWithFixedDelay(renewer::tick, every, every, TimeUnit.NANOSECONDS);
-        return renewer;
+        timer = cluster.background().scheduleWithFixedDelay(this::tick, every, every, TimeUnit.NANOSECONDS);
     }
 
     /** How often a session of {@code lease} is renewed: a third of it, so two renewals in a row may fail. */
@@ -115,7 +117,7 @@ final class SessionRenewer implements AutoCloseable {
 
     /** Stops renewing; a renewal in flight may still be applied, which is harmless once the session closes. */
     @Override
-    public void close() {
+    public synchronized void close() {
         stopped = true;
         cancelTimer();
     }

@@ -31,7 +31,7 @@ final class CatalogMessages {
      * written with the version that introduced its type ({@link Type#sinceVersion}), so entries of
      * the old types stay readable by older servers during a rolling upgrade.
      */
-    static final int FORMAT_VERSION = 5;
+    static final int FORMAT_VERSION = 6;
 
     /** Replies and stored catalog values have not changed since version 1. */
     private static final int REPLY_VERSION = 1;
@@ -69,7 +69,12 @@ final class CatalogMessages {
         /** A leaving node is forgotten (after the Raft configuration dropped it). */
         REMOVE_MEMBER(14, false, 4),
         /** Extends the lease of an open, still leased upload session; never re-creates one. */
-        RENEW_SESSION(15, false, 5);
+        RENEW_SESSION(15, false, 5),
+        /**
+         * As COMMIT_IN_SESSION, and a commit that succeeds also closes the session: a put's last
+         * catalog entry, one Raft round trip instead of a commit and a close.
+         */
+        COMMIT_CLOSING_SESSION(16, false, 6);
 
         final int code;
         final boolean readOnly;
@@ -239,8 +244,11 @@ final class CatalogMessages {
     /**
      * Commits an image whose chunks were uploaded in session {@code sessionId}. Stamped, so that
      * apply judges the lease by log time: a session that GC stopped waiting for cannot commit.
+     * With {@code closesSession} (type COMMIT_CLOSING_SESSION) a commit that succeeds also ends
+     * the session.
      */
-    record CommitInSession(ImageName name, ImageRoot root, UUID sessionId, long leaderMillis) implements Stamped {
+    record CommitInSession(ImageName name, ImageRoot root, UUID sessionId, long leaderMillis, boolean closesSession)
+            implements Stamped {
         CommitInSession {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(root, "root");
@@ -249,12 +257,12 @@ final class CatalogMessages {
 
         @Override
         public Type type() {
-            return Type.COMMIT_IN_SESSION;
+            return closesSession ? Type.COMMIT_CLOSING_SESSION : Type.COMMIT_IN_SESSION;
         }
 
         @Override
         public CommitInSession stamped(long millis) {
-            return new CommitInSession(name, root, sessionId, millis);
+            return new CommitInSession(name, root, sessionId, millis, closesSession);
         }
     }
 
@@ -515,8 +523,9 @@ final class CatalogMessages {
                 case RENEW_SESSION -> new RenewSession(getUuid(b), b.getLong(), b.getLong());
                 case BEGIN_GC_EPOCH -> new BeginGcEpoch(b.getLong(), b.getLong());
                 case GC_MAY_SWEEP -> new GcMaySweep(b.getLong(), b.getLong());
-                case COMMIT_IN_SESSION -> new CommitInSession(new ImageName(getString(b)),
-                        decodeRoot(getBytes(b, MAX_ROOT_BYTES)), getUuid(b), b.getLong());
+                case COMMIT_IN_SESSION, COMMIT_CLOSING_SESSION -> new CommitInSession(new ImageName(getString(b)),
+                        decodeRoot(getBytes(b, MAX_ROOT_BYTES)), getUuid(b), b.getLong(),
+                        type == Type.COMMIT_CLOSING_SESSION);
                 case SEED_MEMBERS -> {
                     int count = b.getInt();
                     if (count < 1 || count > MAX_MEMBERS) {

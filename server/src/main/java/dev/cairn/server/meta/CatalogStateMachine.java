@@ -507,7 +507,11 @@ final class CatalogStateMachine extends BaseStateMachine {
                         + (session.isEmpty() ? "not open" : "expired (" + (now - session.get().leaseExpiryMillis())
                         + " ms of log time ago)") + "; image " + c.name() + " was not committed, put it again");
             }
-            return commit(c.name(), c.root(), applied, batch);
+            Reply reply = commit(c.name(), c.root(), applied, batch);
+            if (c.closesSession() && reply.status() == Status.OK) {
+                batch.deleteSession(c.sessionId());
+            }
+            return reply;
         }
         if (request instanceof OpenSession o) {
             Optional<Session> existing = store.session(o.sessionId());

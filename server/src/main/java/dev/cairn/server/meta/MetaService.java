@@ -305,10 +305,14 @@ public final class MetaService implements AutoCloseable {
     /**
      * Commits an image whose chunks were uploaded in upload session {@code sessionId}, exactly
      * once for ({@code clientId}, {@code callId}). Fails with SESSION_EXPIRED when the session is
-     * not open or its lease has run out in log time: GC may have swept chunks it relied on.
+     * not open or its lease has run out in log time: GC may have swept chunks it relied on. With
+     * {@code closesSession} a commit that succeeds also closes the session (COMMIT_CLOSING_SESSION,
+     * format version 6, written only for clients that ask, so only after the nodes are upgraded).
      */
-    public CompletableFuture<Long> commitImage(ImageName name, ImageRoot root, UUID sessionId, UUID clientId, long callId) {
-        return submit(new Call(clientId, callId, new CommitInSession(name, root, sessionId, 0))).thenApply(Reply::index);
+    public CompletableFuture<Long> commitImage(ImageName name, ImageRoot root, UUID sessionId, UUID clientId, long callId,
+                                               boolean closesSession) {
+        return submit(new Call(clientId, callId, new CommitInSession(name, root, sessionId, 0, closesSession)))
+                .thenApply(Reply::index);
     }
 
     /**

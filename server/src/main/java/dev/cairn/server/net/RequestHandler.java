@@ -189,7 +189,7 @@ public final class RequestHandler {
                         throw new ProtocolException("a commit in an upload session must carry a call id");
                     }
                     index = meta.commitImage(commit.name(), commit.root(), commit.session(), commit.call().clientId(),
-                            commit.call().callId());
+                            commit.call().callId(), commit.closesSession());
                 } else {
                     index = commit.call() == null ? meta.commitImage(commit.name(), commit.root())
                             : meta.commitImage(commit.name(), commit.root(), commit.call().clientId(), commit.call().callId());

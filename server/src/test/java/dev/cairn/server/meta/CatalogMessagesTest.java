@@ -48,7 +48,8 @@ class CatalogMessagesTest {
             new OpenSession(new UUID(3, 4), new UUID(5, 6), 60_000, 1_700_000_000_123L),
             new CloseSession(new UUID(3, 4)),
             new RenewSession(new UUID(3, 4), 60_000, 1_700_000_000_456L),
-            new CommitInSession(NAME, root("s"), new UUID(3, 4), 1_700_000_000_789L),
+            new CommitInSession(NAME, root("s"), new UUID(3, 4), 1_700_000_000_789L, false),
+            new CommitInSession(NAME, root("t"), new UUID(3, 4), 1_700_000_000_790L, true),
             new BeginGcEpoch(1, 0),
             new GcMaySweep(Long.MAX_VALUE, 42),
             new CatalogMessages.SeedMembers(List.of(member("n1", ""), member("n2", "rack-2"))),
@@ -186,6 +187,19 @@ class CatalogMessagesTest {
     }
 
     @Test
+    void aClosingCommitIsVersion6WithTheFieldsOfACommitInSessionAndRefusedInsideAnOlderVersion() {
+        byte[] closing = CatalogMessages.encode(new CommitInSession(NAME, root("s"), new UUID(3, 4), 99, true));
+        byte[] plain = CatalogMessages.encode(new CommitInSession(NAME, root("s"), new UUID(3, 4), 99, false));
+        assertEquals(6, closing[0]);
+        assertEquals(16, closing[1]);
+        assertArrayEquals(Arrays.copyOfRange(plain, 2, plain.length), Arrays.copyOfRange(closing, 2, closing.length));
+        closing[0] = 5;
+        MalformedMessageException e = assertThrows(MalformedMessageException.class,
+                () -> CatalogMessages.decodeRequest(ByteBuffer.wrap(closing)));
+        assertTrue(e.getMessage().contains("does not exist in catalog message format version 5"), e.getMessage());
+    }
+
+    @Test
     void aRenewalOutsideTheLeaseRangeIsRefusedAsOpenSessionIs() {
         assertThrows(IllegalArgumentException.class, () -> new RenewSession(UUID.randomUUID(), 0, 0));
         assertThrows(IllegalArgumentException.class,
@@ -209,11 +223,11 @@ class CatalogMessagesTest {
         ByteBuffer commit = ByteBuffer.allocate(2 + 2 + name.length + 2 + root.length + 24).put((byte) 3).put((byte) 10)
                 .putShort((short) name.length).put(name).putShort((short) root.length).put(root)
                 .putLong(3).putLong(4).putLong(99);
-        assertEquals(new CommitInSession(NAME, root("s"), new UUID(3, 4), 99), CatalogMessages.decodeRequest(commit.flip()));
+        assertEquals(new CommitInSession(NAME, root("s"), new UUID(3, 4), 99, false), CatalogMessages.decodeRequest(commit.flip()));
         // And they are still written with the version of their type, not the newest one.
         assertArrayEquals(open.array(), CatalogMessages.encode(
                 new OpenSession(new UUID(3, 4), new UUID(5, 6), 60_000, 1_700_000_000_123L)));
-        assertArrayEquals(commit.array(), CatalogMessages.encode(new CommitInSession(NAME, root("s"), new UUID(3, 4), 99)));
+        assertArrayEquals(commit.array(), CatalogMessages.encode(new CommitInSession(NAME, root("s"), new UUID(3, 4), 99, false)));
     }
 
     @Test

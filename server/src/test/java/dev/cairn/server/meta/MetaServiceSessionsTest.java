@@ -136,10 +136,35 @@ class MetaServiceSessionsTest {
         CatalogException busy = assertCode(CatalogException.Code.BUSY, () -> get(cluster.node(2).gcMaySweep(epoch)));
         assertTrue(busy.getMessage().contains("1 upload session(s)"), busy.getMessage());
         long committed = get(cluster.node(0).commitImage(new dev.cairn.engine.ImageName("renewed/" + session),
-                MetaCluster.root("renewed"), session, client, 1));
+                MetaCluster.root("renewed"), session, client, 1, false));
         assertTrue(committed > renewed);
         get(cluster.node(0).closeSession(session));
         get(cluster.node(0).gcMaySweep(epoch));
+    }
+
+    @Test
+    void aClosingCommitThatSucceedsClosesItsSessionOnEveryReplicaAndARefusedOneLeavesItOpen() throws Exception {
+        UUID client = UUID.randomUUID();
+        UUID session = UUID.randomUUID();
+        get(cluster.node(0).openSession(session, client, Duration.ofMinutes(1)));
+        dev.cairn.engine.ImageName name = new dev.cairn.engine.ImageName("closing/" + session);
+        long committed = get(cluster.node(1).commitImage(name, MetaCluster.root("closing"), session, client, 1, true));
+        for (int i = 0; i < cluster.size(); i++) {
+            MetaService node = cluster.node(i);
+            awaitTrue(() -> node.status().appliedIndex() >= committed, "node did not apply the commit");
+            assertEquals(Optional.empty(), node.stateMachine().session(session), "node " + i);
+        }
+        // A client of this build sends no close after such a commit; one sent anyway finds none.
+        assertCode(CatalogException.Code.NOT_FOUND, () -> get(cluster.node(2).closeSession(session)));
+
+        // A commit refused because the name is taken leaves its session open: the put fails and closes it.
+        UUID second = UUID.randomUUID();
+        get(cluster.node(0).openSession(second, client, Duration.ofMinutes(1)));
+        assertCode(CatalogException.Code.EXISTS,
+                () -> get(cluster.node(0).commitImage(name, MetaCluster.root("other"), second, client, 2, true)));
+        assertTrue(leaderSession(second).isPresent());
+        get(cluster.node(0).closeSession(second));
+        assertEquals(Optional.empty(), leaderSession(second));
     }
 
     @Test
@@ -169,7 +194,7 @@ class MetaServiceSessionsTest {
         assertTrue(refused.getMessage().contains("not open"), refused.getMessage());
         assertEquals(Optional.empty(), leaderSession(session));
         assertCode(CatalogException.Code.SESSION_EXPIRED, () -> get(cluster.node(0).commitImage(
-                new dev.cairn.engine.ImageName("expired/" + session), MetaCluster.root("expired"), session, client, 1)));
+                new dev.cairn.engine.ImageName("expired/" + session), MetaCluster.root("expired"), session, client, 1, true)));
         // Nor is a session that was never opened.
         UUID never = UUID.randomUUID();
         assertCode(CatalogException.Code.SESSION_EXPIRED, () -> get(cluster.node(0).renewSession(never, Duration.ofSeconds(60))));

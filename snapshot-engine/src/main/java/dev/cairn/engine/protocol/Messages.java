@@ -291,15 +291,29 @@ public final class Messages {
      * the upload session whose chunks the image references (null only before the first GC epoch).
      * The session is a trailing optional field, so an older client's request still decodes;
      * {@code newStoredBytes} (the put's figure for the node's dedup metrics, or {@link #UNKNOWN})
-     * is another.
+     * is another, and {@code closesSession} (the commit ends the session, so the client sends no
+     * CLOSE_SESSION after it succeeds) a third, present only when true.
      */
-    public record CommitImage(ImageName name, ImageRoot root, CallId call, java.util.UUID session, long newStoredBytes) {
+    public record CommitImage(ImageName name, ImageRoot root, CallId call, java.util.UUID session, long newStoredBytes,
+                              boolean closesSession) {
         /** Tag of the optional session field after the call id. */
         private static final int SESSION_FIELD = 1;
         /** Tag of the optional put figure: encoded bytes of the chunks the put had to send (once, not per replica). */
         private static final int NEW_BYTES_FIELD = 2;
+        /** Tag of the flag that the commit, if it succeeds, closes the session; a tag with no value. */
+        private static final int CLOSES_SESSION_FIELD = 3;
         /** {@link #newStoredBytes} of a commit whose client did not say (older clients, tests). */
         public static final long UNKNOWN = -1;
+
+        public CommitImage {
+            if (closesSession && session == null) {
+                throw new IllegalArgumentException("a commit without a session cannot close one");
+            }
+        }
+
+        public CommitImage(ImageName name, ImageRoot root, CallId call, java.util.UUID session, long newStoredBytes) {
+            this(name, root, call, session, newStoredBytes, false);
+        }
 
         public CommitImage(ImageName name, ImageRoot root) {
             this(name, root, null, null, UNKNOWN);
@@ -322,6 +336,9 @@ public final class Messages {
             if (newStoredBytes >= 0) {
                 w.u8(NEW_BYTES_FIELD).i64(newStoredBytes);
             }
+            if (closesSession) {
+                w.u8(CLOSES_SESSION_FIELD);
+            }
             return w.toBuffer();
         }
 
@@ -332,17 +349,23 @@ public final class Messages {
             CallId call = readCall(r);
             java.util.UUID session = null;
             long newBytes = UNKNOWN;
+            boolean closes = false;
             // Optional tagged fields, in tag order; a node of an older build refuses what it does not know.
             int lastTag = 0;
             while (r.remaining() > 0) {
                 int trailing = r.remaining();
                 int tag = r.u8("field tag");
-                if (tag <= lastTag || (tag != SESSION_FIELD && tag != NEW_BYTES_FIELD)) {
+                if (tag <= lastTag || tag > CLOSES_SESSION_FIELD) {
                     throw new ProtocolException("commit request has " + trailing + " unexpected trailing bytes");
                 }
                 lastTag = tag;
                 if (tag == SESSION_FIELD) {
                     session = new java.util.UUID(r.i64("session id"), r.i64("session id"));
+                } else if (tag == CLOSES_SESSION_FIELD) {
+                    if (session == null) {
+                        throw new ProtocolException("commit request closes a session it does not name");
+                    }
+                    closes = true;
                 } else {
                     newBytes = r.i64("new stored bytes");
                     if (newBytes < 0) {
@@ -351,7 +374,7 @@ public final class Messages {
                 }
             }
             r.end("commit request");
-            return new CommitImage(name, decodeRoot(root), call, session, newBytes);
+            return new CommitImage(name, decodeRoot(root), call, session, newBytes, closes);
         }
     }
 

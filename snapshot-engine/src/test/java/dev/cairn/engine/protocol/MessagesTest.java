@@ -148,6 +148,8 @@ class MessagesTest {
         Messages.CallId call = new Messages.CallId(new java.util.UUID(1, 2), 3);
         for (Messages.CommitImage commit : List.of(
                 new Messages.CommitImage(name, root(2), call, session, 123_456),
+                new Messages.CommitImage(name, root(2), call, session, 123_456, true),
+                new Messages.CommitImage(name, root(2), call, session, Messages.CommitImage.UNKNOWN, true),
                 new Messages.CommitImage(name, root(2), call, null, 0),
                 new Messages.CommitImage(name, root(2), call, session))) {
             assertEquals(commit, Messages.CommitImage.decode(commit.encode()));
@@ -160,6 +162,16 @@ class MessagesTest {
         swapped.put(plain.duplicate()).put((byte) 2).putLong(5).put((byte) 1).putLong(7).putLong(9).flip();
         ProtocolException e = assertThrows(ProtocolException.class, () -> Messages.CommitImage.decode(swapped));
         assertTrue(e.getMessage().contains("unexpected trailing bytes"), e.getMessage());
+        // The close flag is one tag byte, after the others, and only with a session.
+        ByteBuffer withSession = new Messages.CommitImage(name, root(2), call, session).encode();
+        ByteBuffer closing = new Messages.CommitImage(name, root(2), call, session, Messages.CommitImage.UNKNOWN, true).encode();
+        assertEquals(withSession.remaining() + 1, closing.remaining());
+        assertEquals(3, closing.get(closing.limit() - 1));
+        ByteBuffer closingWithoutSession = ByteBuffer.allocate(plain.remaining() + 1).put(plain.duplicate()).put((byte) 3).flip();
+        e = assertThrows(ProtocolException.class, () -> Messages.CommitImage.decode(closingWithoutSession));
+        assertTrue(e.getMessage().contains("closes a session it does not name"), e.getMessage());
+        assertThrows(IllegalArgumentException.class,
+                () -> new Messages.CommitImage(name, root(2), call, null, Messages.CommitImage.UNKNOWN, true));
     }
 
     @Test
