@@ -95,7 +95,15 @@ public final class ProtocolServer implements AutoCloseable {
             try {
                 frame = Frame.decodeBody(buf.nioBuffer(), maxFrameBytes);
             } catch (ProtocolException e) {
+                java.util.OptionalLong unknownType = Frame.requestIdOfUnknownType(buf.nioBuffer());
                 buf.release();
+                if (unknownType.isPresent()) {
+                    // A newer client's request: answer it and keep the connection, whose other
+                    // requests (chunk reads and writes of the same put) this node does serve.
+                    reply(ctx, unknownType.getAsLong(), RequestHandler.Response.error(ErrorCode.BAD_REQUEST,
+                            e.getMessage() + ": this node runs an older build than the client; upgrade the node"));
+                    return;
+                }
                 // Without a trustworthy request id there is nobody to answer: close cleanly.
                 LOG.debug("closing {}: {}", ctx.channel().remoteAddress(), e.getMessage());
                 ctx.close();

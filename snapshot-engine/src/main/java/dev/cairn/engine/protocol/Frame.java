@@ -2,6 +2,7 @@ package dev.cairn.engine.protocol;
 
 import java.nio.ByteBuffer;
 import java.util.Objects;
+import java.util.OptionalLong;
 
 /**
  * One protocol frame. On the wire:
@@ -115,6 +116,28 @@ public record Frame(MessageType type, boolean response, long requestId, ByteBuff
             throw new ProtocolException("an ERROR frame must be a response");
         }
         return new Frame(type, response, requestId, header, payload);
+    }
+
+    /**
+     * The request id of a request frame (body as for {@link #decodeBody}) whose fixed fields are
+     * whole but whose message type this build does not know, as a newer client may send; empty
+     * for any other frame. Such a request can be answered with an ERROR naming the type, where a
+     * frame without a trustworthy request id can only end the connection.
+     */
+    public static OptionalLong requestIdOfUnknownType(ByteBuffer body) {
+        if (body.remaining() < FIXED_BYTES) {
+            return OptionalLong.empty();
+        }
+        int kind = body.get(body.position()) & 0xff;
+        if ((kind & RESPONSE_FLAG) != 0) {
+            return OptionalLong.empty();
+        }
+        for (MessageType t : MessageType.values()) {
+            if (t.code() == kind) {
+                return OptionalLong.empty();
+            }
+        }
+        return OptionalLong.of(body.getLong(body.position() + 1));
     }
 
     /**

@@ -1,0 +1,71 @@
+package dev.cairn.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cairn.config.Limits;
+import dev.cairn.config.NodeAddress;
+import dev.cairn.engine.protocol.ErrorCode;
+import dev.cairn.engine.protocol.Frame;
+import dev.cairn.engine.protocol.MessageType;
+import dev.cairn.engine.protocol.Messages;
+import java.io.DataInputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A request of a type this node does not know (a newer client's) gets an ERROR answer on the same
+ * connection, which stays open for the requests the node does know.
+ */
+class UnknownMessageTypeTest {
+
+    /** No build has used this code; a future one might. */
+    private static final int FUTURE_TYPE = 0x7e;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void anUnknownRequestTypeIsAnsweredAndTheConnectionStaysOpen() throws Exception {
+        int max = Limits.DEFAULT_MAX_FRAME_BYTES;
+        try (TestCluster cluster = TestCluster.start(1, dir)) {
+            NodeAddress node = cluster.config(0).self();
+            try (Socket socket = new Socket(node.host(), node.port())) {
+                socket.setSoTimeout(10_000);
+                OutputStream out = socket.getOutputStream();
+                DataInputStream in = new DataInputStream(socket.getInputStream());
+
+                ByteBuffer future = Frame.request(MessageType.CLUSTER_INFO, 42, null, null).encode(max);
+                future.put(Frame.LENGTH_FIELD_BYTES, (byte) FUTURE_TYPE);
+                out.write(future.array(), future.arrayOffset(), future.remaining());
+                out.flush();
+                Frame answer = readFrame(in, max);
+                assertEquals(MessageType.ERROR, answer.type());
+                assertEquals(42, answer.requestId());
+                Messages.Error error = Messages.Error.decode(answer.header());
+                assertEquals(ErrorCode.BAD_REQUEST, error.code());
+                assertTrue(error.message().contains("unknown message type " + FUTURE_TYPE)
+                        && error.message().contains("upgrade the node"), error.message());
+
+                ByteBuffer known = Frame.request(MessageType.CLUSTER_INFO, 43, null, null).encode(max);
+                out.write(known.array(), known.arrayOffset(), known.remaining());
+                out.flush();
+                Frame info = readFrame(in, max);
+                assertEquals(MessageType.CLUSTER_INFO, info.type());
+                assertEquals(43, info.requestId());
+                assertEquals(cluster.config(0).nodeId(), Messages.ClusterInfo.decode(info.header()).nodeId());
+            }
+        }
+    }
+
+    private static Frame readFrame(DataInputStream in, int max) throws java.io.IOException {
+        int length = in.readInt();
+        byte[] body = new byte[length];
+        in.readFully(body);
+        return Frame.decodeBody(ByteBuffer.wrap(body), max);
+    }
+}
