@@ -23,7 +23,6 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -171,35 +170,28 @@ class GcTest {
     void aPutWhoseSessionExpiredBeforeTheSweepIsRefusedNotCommitted() throws Exception {
         byte[] data = TestImages.random(21, 1024 * 1024);
         try (TestCluster cluster = TestCluster.start(3, dir); CairnClient client = cluster.client()) {
-            CountDownLatch uploaded = new CountDownLatch(1);
-            CountDownLatch swept = new CountDownLatch(1);
             // A client cut off from the catalog after its upload: none of its renewals gets through.
             client.sessionLease(Duration.ofSeconds(4)).sessionRenewals(new CairnClient.SessionRenewals() {
                 @Override
                 public void beforeRenewal(java.util.UUID session) {
                     throw new IllegalStateException("test: renewal lost");
                 }
-            }).beforeCommit(session -> {
-                uploaded.countDown();
-                await(swept);
             });
-            ExecutorService pool = Executors.newSingleThreadExecutor();
-            Future<?> put = pool.submit(() -> client.put("late", new ByteArrayInputStream(data)));
-            assertTrue(uploaded.await(60, TimeUnit.SECONDS));
-            long before = chunks(cluster);
+            try (HeldPut put = HeldPut.start(client, "late", data)) {
+                long before = chunks(cluster);
 
-            // The session was opened before the epoch: GC waits for its lease, then sweeps its chunks.
-            RunReport report = client.gc(WAIT);
-            assertTrue(report.completed(), report.abandonedBecause());
-            System.out.printf("expired session: epoch took %d ms, freed %d chunks; %s%n", report.durationMillis(),
-                    report.freedChunks(), report.log());
-            assertTrue(report.freedChunks() > 0 && chunks(cluster) < before, report.toString());
-            swept.countDown();
+                // The session was opened before the epoch: GC waits for its lease, then sweeps its chunks.
+                RunReport report = client.gc(WAIT);
+                assertTrue(report.completed(), report.abandonedBecause());
+                System.out.printf("expired session: epoch took %d ms, freed %d chunks; %s%n", report.durationMillis(),
+                        report.freedChunks(), report.log());
+                assertTrue(report.freedChunks() > 0 && chunks(cluster) < before, report.toString());
+                put.release();
 
-            Exception refused = assertThrows(Exception.class, () -> put.get(60, TimeUnit.SECONDS));
-            assertTrue(refused.getCause() instanceof CairnException.SessionExpired, String.valueOf(refused.getCause()));
-            assertThrows(CairnException.ImageNotFound.class, () -> client.stat("late"));
-            pool.shutdown();
+                Exception refused = assertThrows(Exception.class, () -> put.result().get(60, TimeUnit.SECONDS));
+                assertTrue(refused.getCause() instanceof CairnException.SessionExpired, String.valueOf(refused.getCause()));
+                assertThrows(CairnException.ImageNotFound.class, () -> client.stat("late"));
+            }
 
             // Put again: the chunks GC swept are uploaded again, and the image reads back.
             client.sessionLease(CairnClient.DEFAULT_SESSION_LEASE).sessionRenewals(CairnClient.SessionRenewals.NONE)
@@ -213,62 +205,52 @@ class GcTest {
     void aPutWhoseSessionPredatesTheEpochAndCommitsDuringItIsKept() throws Exception {
         byte[] data = TestImages.random(31, 1024 * 1024);
         try (TestCluster cluster = TestCluster.start(3, dir); CairnClient client = cluster.client()) {
-            CountDownLatch uploaded = new CountDownLatch(1);
-            CountDownLatch begun = new CountDownLatch(1);
-            client.beforeCommit(session -> {
-                uploaded.countDown();
-                await(begun);
-            });
-            ExecutorService pool = Executors.newFixedThreadPool(2);
-            Future<?> put = pool.submit(() -> client.put("straddles", new ByteArrayInputStream(data)));
-            assertTrue(uploaded.await(60, TimeUnit.SECONDS));
-            Future<RunReport> gc = pool.submit(() -> client.gc(WAIT));
-            // The commit goes in only once the epoch has begun: GC must wait for this session.
-            while (cluster.server(0).meta().gcEpoch() < 1 && !gc.isDone()) {
-                Thread.onSpinWait();
+            ExecutorService pool = Executors.newSingleThreadExecutor();
+            try (HeldPut put = HeldPut.start(client, "straddles", data)) {
+                Future<RunReport> gc = pool.submit(() -> client.gc(WAIT));
+                // The commit goes in only once the epoch has begun: GC must wait for this session.
+                while (cluster.server(0).meta().gcEpoch() < 1 && !gc.isDone()) {
+                    Thread.onSpinWait();
+                }
+                put.release();
+                put.result().get(60, TimeUnit.SECONDS);
+                RunReport report = gc.get(60, TimeUnit.SECONDS);
+                assertTrue(report.completed(), report.abandonedBecause());
+                assertEquals(0, report.freedChunks(), report.log().toString());
+                assertArrayEquals(data, TestImages.read(client, "straddles"));
+            } finally {
+                pool.shutdown();
             }
-            begun.countDown();
-            put.get(60, TimeUnit.SECONDS);
-            RunReport report = gc.get(60, TimeUnit.SECONDS);
-            assertTrue(report.completed(), report.abandonedBecause());
-            assertEquals(0, report.freedChunks(), report.log().toString());
-            assertArrayEquals(data, TestImages.read(client, "straddles"));
-            pool.shutdown();
         }
     }
 
     @Test
     void progressLinesArriveWhileTheEpochRunsNotOnlyAtItsEnd() throws Exception {
         try (TestCluster cluster = TestCluster.start(3, dir); CairnClient client = cluster.client()) {
-            CountDownLatch uploaded = new CountDownLatch(1);
-            CountDownLatch release = new CountDownLatch(1);
-            client.beforeCommit(session -> {
-                uploaded.countDown();
-                await(release);
-            });
-            ExecutorService pool = Executors.newFixedThreadPool(2);
-            Future<?> put = pool.submit(() -> client.put("held", new ByteArrayInputStream(TestImages.random(32, 256 * 1024))));
-            assertTrue(uploaded.await(60, TimeUnit.SECONDS));
-            // The epoch cannot end while the put's session is open, so any line seen now came while it ran.
-            List<String> progress = new CopyOnWriteArrayList<>();
-            Future<RunReport> gc = pool.submit(() -> client.gc(WAIT, progress::add));
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (progress.stream().noneMatch(l -> l.contains("waiting for upload sessions"))) {
-                assertTrue(System.nanoTime() < deadline, "no progress line while the epoch waits: " + progress);
-                assertFalse(gc.isDone(), "the epoch ended while the session was open: " + progress);
-                Thread.sleep(20);
+            ExecutorService pool = Executors.newSingleThreadExecutor();
+            try (HeldPut put = HeldPut.start(client, "held", TestImages.random(32, 256 * 1024))) {
+                // The epoch cannot end while the put's session is open, so any line seen now came while it ran.
+                List<String> progress = new CopyOnWriteArrayList<>();
+                Future<RunReport> gc = pool.submit(() -> client.gc(WAIT, progress::add));
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (progress.stream().noneMatch(l -> l.contains("waiting for upload sessions"))) {
+                    assertTrue(System.nanoTime() < deadline, "no progress line while the epoch waits: " + progress);
+                    assertFalse(gc.isDone(), "the epoch ended while the session was open: " + progress);
+                    Thread.sleep(20);
+                }
+                assertTrue(progress.stream().anyMatch(l -> l.contains("arming 3 nodes")), progress.toString());
+                assertEquals(NodeMetrics.GcPhase.WAITING_FOR_SESSIONS, cluster.server(0).metrics().gcPhase(),
+                        "node-1 coordinates (the first node that answers)");
+                put.release();
+                put.result().get(60, TimeUnit.SECONDS);
+                RunReport report = gc.get(60, TimeUnit.SECONDS);
+                assertTrue(report.completed(), report.abandonedBecause());
+                // Every line of the report's log reached the listener once, in order.
+                assertEquals(report.log(), progress);
+                assertEquals(NodeMetrics.GcPhase.IDLE, cluster.server(0).metrics().gcPhase());
+            } finally {
+                pool.shutdown();
             }
-            assertTrue(progress.stream().anyMatch(l -> l.contains("arming 3 nodes")), progress.toString());
-            assertEquals(NodeMetrics.GcPhase.WAITING_FOR_SESSIONS, cluster.server(0).metrics().gcPhase(),
-                    "node-1 coordinates (the first node that answers)");
-            release.countDown();
-            put.get(60, TimeUnit.SECONDS);
-            RunReport report = gc.get(60, TimeUnit.SECONDS);
-            assertTrue(report.completed(), report.abandonedBecause());
-            // Every line of the report's log reached the listener once, in order.
-            assertEquals(report.log(), progress);
-            assertEquals(NodeMetrics.GcPhase.IDLE, cluster.server(0).metrics().gcPhase());
-            pool.shutdown();
         }
     }
 
@@ -297,17 +279,6 @@ class GcTest {
                     + new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(summary.group(2))
                     + ",\"freedChunks\":0,\"freedBytes\":0,\"nodes\":{},\"skippedNodes\":[],\"durationMillis\":"
                     + summary.group(3) + "}", out.get(1));
-        }
-    }
-
-    private static void await(CountDownLatch latch) {
-        try {
-            if (!latch.await(120, TimeUnit.SECONDS)) {
-                throw new IllegalStateException("the test's ordering hook timed out");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
         }
     }
 

@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.cairn.client.CairnClient;
 import dev.cairn.client.CairnException;
 import dev.cairn.engine.protocol.GcMessages.RunReport;
-import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -53,8 +52,6 @@ class SessionRenewalTest {
         try (TestCluster cluster = TestCluster.start(3, dir); CairnClient client = cluster.client()) {
             Semaphore renewed = new Semaphore(0);
             AtomicInteger lost = new AtomicInteger();
-            CountDownLatch uploaded = new CountDownLatch(1);
-            CountDownLatch release = new CountDownLatch(1);
             client.sessionLease(RENEWED_LEASE).sessionRenewals(new CairnClient.SessionRenewals() {
                 @Override
                 public void afterRenewal(UUID session, CairnException failure) {
@@ -64,29 +61,27 @@ class SessionRenewalTest {
                         lost.incrementAndGet();
                     }
                 }
-            }).beforeCommit(session -> {
-                uploaded.countDown();
-                await(release);
             });
-            ExecutorService pool = Executors.newFixedThreadPool(2);
-            Future<?> put = pool.submit(() -> client.put("long", new ByteArrayInputStream(data)));
-            assertTrue(uploaded.await(60, TimeUnit.SECONDS));
-            // An epoch that begins now must wait for the put's session however long the put takes.
-            Future<RunReport> gc = pool.submit(() -> client.gc(GC_WAIT));
+            ExecutorService pool = Executors.newSingleThreadExecutor();
+            try (HeldPut put = HeldPut.start(client, "long", data)) {
+                // An epoch that begins now must wait for the put's session however long the put takes.
+                Future<RunReport> gc = pool.submit(() -> client.gc(GC_WAIT));
 
-            // Renewals run every third of the lease, at least that far apart: seven of them span
-            // more than two leases since the session was opened.
-            assertTrue(renewed.tryAcquire(7, 60, TimeUnit.SECONDS), "7 renewals within 60 s; " + lost + " lost");
-            assertFalse(gc.isDone(), "the epoch ended while the renewed session was open");
-            release.countDown();
-            put.get(60, TimeUnit.SECONDS);
-            RunReport report = gc.get(60, TimeUnit.SECONDS);
-            System.out.printf("renewed put: %d+ renewals, %d lost; epoch %s in %d ms%n", 7 + renewed.availablePermits(),
-                    lost.get(), report.completed() ? "completed" : "abandoned", report.durationMillis());
-            assertTrue(report.completed(), report.abandonedBecause());
-            assertEquals(0, report.freedChunks(), "the epoch swept chunks of the committed put: " + report.log());
-            assertArrayEquals(data, TestImages.read(client, "long"));
-            pool.shutdown();
+                // Renewals run every third of the lease, at least that far apart: seven of them span
+                // more than two leases since the session was opened.
+                assertTrue(renewed.tryAcquire(7, 60, TimeUnit.SECONDS), "7 renewals within 60 s; " + lost + " lost");
+                assertFalse(gc.isDone(), "the epoch ended while the renewed session was open");
+                put.release();
+                put.result().get(60, TimeUnit.SECONDS);
+                RunReport report = gc.get(60, TimeUnit.SECONDS);
+                System.out.printf("renewed put: %d+ renewals, %d lost; epoch %s in %d ms%n", 7 + renewed.availablePermits(),
+                        lost.get(), report.completed() ? "completed" : "abandoned", report.durationMillis());
+                assertTrue(report.completed(), report.abandonedBecause());
+                assertEquals(0, report.freedChunks(), "the epoch swept chunks of the committed put: " + report.log());
+                assertArrayEquals(data, TestImages.read(client, "long"));
+            } finally {
+                pool.shutdown();
+            }
         }
     }
 
@@ -166,8 +161,6 @@ class SessionRenewalTest {
         try (TestCluster cluster = TestCluster.start(3, dir); CairnClient admin = cluster.client()) {
             CairnClient dying = cluster.client();
             Semaphore renewed = new Semaphore(0);
-            CountDownLatch uploaded = new CountDownLatch(1);
-            CountDownLatch release = new CountDownLatch(1);
             dying.sessionLease(LEASE).sessionRenewals(new CairnClient.SessionRenewals() {
                 @Override
                 public void afterRenewal(UUID session, CairnException failure) {
@@ -175,27 +168,22 @@ class SessionRenewalTest {
                         renewed.release();
                     }
                 }
-            }).beforeCommit(session -> {
-                uploaded.countDown();
-                await(release);
             });
-            ExecutorService pool = Executors.newSingleThreadExecutor();
-            Future<?> put = pool.submit(() -> dying.put("orphan", new ByteArrayInputStream(TestImages.random(53, 1024 * 1024))));
-            assertTrue(uploaded.await(60, TimeUnit.SECONDS));
-            assertTrue(renewed.tryAcquire(1, 60, TimeUnit.SECONDS), "the session was never renewed");
+            try (HeldPut put = HeldPut.start(dying, "orphan", TestImages.random(53, 1024 * 1024))) {
+                assertTrue(renewed.tryAcquire(1, 60, TimeUnit.SECONDS), "the session was never renewed");
 
-            // The client goes away mid-put without closing its session: nothing renews it any more.
-            dying.close();
-            RunReport report = admin.gc(Duration.ofSeconds(30));
-            System.out.printf("orphaned session: epoch %s in %d ms, freed %d chunks; %s%n",
-                    report.completed() ? "completed" : "abandoned", report.durationMillis(), report.freedChunks(), report.log());
-            assertTrue(report.completed(), report.abandonedBecause());
-            assertTrue(report.freedChunks() > 0, "the orphaned put's chunks were not swept: " + report.log());
+                // The client goes away mid-put without closing its session: nothing renews it any more.
+                dying.close();
+                RunReport report = admin.gc(Duration.ofSeconds(30));
+                System.out.printf("orphaned session: epoch %s in %d ms, freed %d chunks; %s%n",
+                        report.completed() ? "completed" : "abandoned", report.durationMillis(), report.freedChunks(), report.log());
+                assertTrue(report.completed(), report.abandonedBecause());
+                assertTrue(report.freedChunks() > 0, "the orphaned put's chunks were not swept: " + report.log());
 
-            release.countDown();
-            assertThrows(ExecutionException.class, () -> put.get(60, TimeUnit.SECONDS));
-            assertThrows(CairnException.ImageNotFound.class, () -> admin.stat("orphan"));
-            pool.shutdown();
+                put.release();
+                assertThrows(ExecutionException.class, () -> put.result().get(60, TimeUnit.SECONDS));
+                assertThrows(CairnException.ImageNotFound.class, () -> admin.stat("orphan"));
+            }
         }
     }
 
