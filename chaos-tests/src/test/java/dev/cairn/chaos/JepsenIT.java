@@ -110,20 +110,23 @@ class JepsenIT {
      * After healing: one more GC epoch, so that the final reads also judge a sweep made after all
      * the faults. An epoch needs every node, and a node killed last may still be starting (the
      * cluster answers as soon as a majority does), and a put cut short by a fault may have left an
-     * upload session open for its whole lease; so it is tried up to 4 times, 3 s apart, each
-     * waiting at most 10 s for older sessions. Its outcome is recorded either way.
+     * upload session open that nobody renews, until its lease ends; so it is tried again, 3 s
+     * apart, each attempt waiting at most 20 s for older sessions, until it completes or
+     * {@link #FINAL_GC_WINDOW} (past the client's session lease) has gone by. Its outcome is
+     * recorded either way.
      */
     private static void finalGc(ChaosCluster cluster, History history) throws InterruptedException {
+        long deadline = System.nanoTime() + FINAL_GC_WINDOW.toNanos();
         try (CairnClient client = cluster.client(Duration.ofSeconds(30))) {
             CairnOps ops = new CairnOps(history, "final-gc", client);
-            for (int attempt = 1; attempt <= 4; attempt++) {
-                if (ops.gc(Duration.ofSeconds(10)) == History.Type.ok) {
-                    return;
-                }
-                Thread.sleep(3000);
+            while (ops.gc(Duration.ofSeconds(20)) != History.Type.ok && System.nanoTime() < deadline) {
+                Thread.sleep(3000); // a retry after a failed attempt, not a wait for an outcome
             }
         }
     }
+
+    /** How long the final GC keeps trying: an orphaned session's lease, plus a node's restart. */
+    private static final Duration FINAL_GC_WINDOW = CairnClient.DEFAULT_SESSION_LEASE.plusSeconds(30);
 
     /** After healing: reads every image whose put was invoked, retrying errors that are not "not found". */
     private static void finalReads(ChaosCluster cluster, History history, List<String> names) throws InterruptedException {
