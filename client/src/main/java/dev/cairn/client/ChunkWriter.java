@@ -73,7 +73,7 @@ final class ChunkWriter implements AutoCloseable {
         gate = ran;
         pending.add(ran.whenComplete((v, e) -> {
             if (e != null) {
-                failure.compareAndSet(null, unwrap(e));
+                failure.compareAndSet(null, Cluster.unwrap(e));
             }
         }));
         return ran;
@@ -149,15 +149,11 @@ final class ChunkWriter implements AutoCloseable {
         CompletableFuture<Void> done = gate.thenCompose(ready -> upload(toSend)).whenComplete((v, e) -> {
             window.release();
             if (e != null) {
-                failure.compareAndSet(null, unwrap(e));
+                failure.compareAndSet(null, Cluster.unwrap(e));
             }
         });
         pending.add(done);
         pending.removeIf(CompletableFuture::isDone);
-    }
-
-    private static Throwable unwrap(Throwable e) {
-        return e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
     }
 
     private void throwIfFailed() {

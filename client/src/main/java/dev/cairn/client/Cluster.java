@@ -304,11 +304,7 @@ final class Cluster implements AutoCloseable {
     /** As {@link #metadataCall(MessageType, ByteBuffer)}, never through node {@code avoid}, with its own time limit. */
     NodeConnection.Reply metadataCall(MessageType type, ByteBuffer header, String avoid, java.time.Duration timeout) {
         Map<String, NodeConnection> connections = view.connections();
-        List<String> order = new ArrayList<>(connections.keySet());
-        if (order.remove(preferredNode)) {
-            order.add(0, preferredNode);
-        }
-        order.remove(avoid);
+        List<String> order = metadataOrder(connections, avoid);
         List<String> failures = new ArrayList<>();
         for (String id : order) {
             try {
@@ -325,7 +321,21 @@ final class Cluster implements AutoCloseable {
                 throw new CairnException("interrupted");
             }
         }
-        throw new CairnException.ClusterUnreachable("cluster unreachable: no node answered (" + String.join("; ", failures)
+        throw unreachable(failures);
+    }
+
+    /** The nodes a metadata call asks, in turn: the one that answered last first, never {@code avoid}. */
+    private List<String> metadataOrder(Map<String, NodeConnection> connections, String avoid) {
+        List<String> order = new ArrayList<>(connections.keySet());
+        if (order.remove(preferredNode)) {
+            order.add(0, preferredNode);
+        }
+        order.remove(avoid);
+        return order;
+    }
+
+    private static CairnException.ClusterUnreachable unreachable(List<String> failures) {
+        return new CairnException.ClusterUnreachable("cluster unreachable: no node answered (" + String.join("; ", failures)
                 + "); check that the nodes run", null);
     }
 
@@ -339,12 +349,8 @@ final class Cluster implements AutoCloseable {
     java.util.concurrent.CompletableFuture<NodeConnection.Reply> metadataCallAsync(MessageType type, ByteBuffer header,
                                                                                   java.time.Duration timeout) {
         Map<String, NodeConnection> connections = view.connections();
-        List<String> order = new ArrayList<>(connections.keySet());
-        if (order.remove(preferredNode)) {
-            order.add(0, preferredNode);
-        }
         java.util.concurrent.CompletableFuture<NodeConnection.Reply> result = new java.util.concurrent.CompletableFuture<>();
-        askInTurn(connections, order, 0, type, header, timeout, new ArrayList<>(), result);
+        askInTurn(connections, metadataOrder(connections, null), 0, type, header, timeout, new ArrayList<>(), result);
         return result;
     }
 
@@ -352,8 +358,7 @@ final class Cluster implements AutoCloseable {
                            ByteBuffer header, java.time.Duration timeout, List<String> failures,
                            java.util.concurrent.CompletableFuture<NodeConnection.Reply> result) {
         if (next == order.size()) {
-            result.completeExceptionally(new CairnException.ClusterUnreachable("cluster unreachable: no node answered ("
-                    + String.join("; ", failures) + "); check that the nodes run", null));
+            result.completeExceptionally(unreachable(failures));
             return;
         }
         String id = order.get(next);
@@ -363,7 +368,7 @@ final class Cluster implements AutoCloseable {
                 result.complete(reply);
                 return;
             }
-            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+            Throwable cause = unwrap(error);
             if (cause instanceof NodeConnection.RemoteError remote) {
                 result.completeExceptionally(translate(remote));
                 return;
@@ -391,10 +396,16 @@ final class Cluster implements AutoCloseable {
         };
     }
 
-    static String rootMessage(Throwable t) {
+    /** The failure inside the wrappers a future or an executor puts around it. */
+    static Throwable unwrap(Throwable t) {
         while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
             t = t.getCause();
         }
+        return t;
+    }
+
+    static String rootMessage(Throwable t) {
+        t = unwrap(t);
         String m = t.getMessage();
         if (t instanceof IOException && m != null) {
             return m;

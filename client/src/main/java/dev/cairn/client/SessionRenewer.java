@@ -4,7 +4,6 @@ import dev.cairn.engine.protocol.GcMessages;
 import dev.cairn.engine.protocol.MessageType;
 import java.time.Duration;
 import java.util.UUID;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -99,7 +98,7 @@ final class SessionRenewer implements AutoCloseable {
     }
 
     private static CairnException asCairn(Throwable error) {
-        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        Throwable cause = Cluster.unwrap(error);
         return cause instanceof CairnException c ? c : new CairnException(Cluster.rootMessage(cause), cause);
     }
 

@@ -129,13 +129,8 @@ public record Frame(MessageType type, boolean response, long requestId, ByteBuff
             return OptionalLong.empty();
         }
         int kind = body.get(body.position()) & 0xff;
-        if ((kind & RESPONSE_FLAG) != 0) {
+        if ((kind & RESPONSE_FLAG) != 0 || MessageType.known(kind) != null) {
             return OptionalLong.empty();
-        }
-        for (MessageType t : MessageType.values()) {
-            if (t.code() == kind) {
-                return OptionalLong.empty();
-            }
         }
         return OptionalLong.of(body.getLong(body.position() + 1));
     }

@@ -63,11 +63,20 @@ public enum MessageType {
     }
 
     public static MessageType fromCode(int code) {
+        MessageType t = known(code);
+        if (t == null) {
+            throw new ProtocolException("unknown message type " + code);
+        }
+        return t;
+    }
+
+    /** The type with {@code code}, or null when this build has none (a newer peer's type). */
+    public static MessageType known(int code) {
         for (MessageType t : values()) {
             if (t.code == code) {
                 return t;
             }
         }
-        throw new ProtocolException("unknown message type " + code);
+        return null;
     }
 }
