@@ -1,7 +1,5 @@
 package dev.cairn.engine;
 
-import com.github.luben.zstd.ZstdDecompressCtx;
-import com.github.luben.zstd.ZstdException;
 import java.nio.ByteBuffer;
 import java.util.Objects;
 
@@ -11,8 +9,6 @@ import java.util.Objects;
  */
 public record ChunkData(ChunkId id, ChunkCodec codec, int rawLength, ByteBuffer bytes) {
 
-    // One decompression context per thread: creating one per 4 KiB page would cost more than the page.
-    private static final ThreadLocal<ZstdDecompressCtx> DECOMPRESS = ThreadLocal.withInitial(ZstdDecompressCtx::new);
     private static final ThreadLocal<byte[]> VERIFY_SCRATCH = ThreadLocal.withInitial(() -> new byte[64 * 1024]);
 
     public ChunkData {
@@ -57,29 +53,8 @@ public record ChunkData(ChunkId id, ChunkCodec codec, int rawLength, ByteBuffer 
 
     /** Decodes into {@code dest} (at least rawLength long); returns rawLength or throws. */
     private int decompressInto(byte[] dest) {
-        byte[] src;
-        int srcOffset;
-        int srcLength = bytes.remaining();
-        if (bytes.hasArray()) {
-            src = bytes.array();
-            srcOffset = bytes.arrayOffset() + bytes.position();
-        } else {
-            src = new byte[srcLength];
-            bytes.duplicate().get(src);
-            srcOffset = 0;
-        }
-        // A frame that decodes to more than rawLength fails with "destination too small".
-        int n;
-        try {
-            n = DECOMPRESS.get().decompressByteArray(dest, 0, rawLength, src, srcOffset, srcLength);
-        } catch (ZstdException e) {
-            throw new CorruptChunkException("chunk " + id.shortHex() + "… does not decode as zstd: " + e.getMessage());
-        }
-        if (n != rawLength) {
-            throw new CorruptChunkException("chunk " + id.shortHex() + "… decodes to " + n
-                    + " bytes, its raw length is " + rawLength);
-        }
-        return n;
+        ZstdFrames.decompress(bytes, dest, rawLength, "chunk " + id.shortHex() + "…");
+        return rawLength;
     }
 
     /**
@@ -92,11 +67,7 @@ public record ChunkData(ChunkId id, ChunkCodec codec, int rawLength, ByteBuffer 
         }
         // Decoded into a per-thread buffer: every write and read verifies, and a fresh array per
         // chunk showed up in profiles as zeroing and page faults rather than hashing.
-        byte[] scratch = VERIFY_SCRATCH.get();
-        if (scratch.length < rawLength) {
-            scratch = new byte[Math.max(rawLength, 2 * scratch.length)];
-            VERIFY_SCRATCH.set(scratch);
-        }
+        byte[] scratch = ZstdFrames.scratch(VERIFY_SCRATCH, rawLength);
         try {
             return id.matches(scratch, 0, decompressInto(scratch));
         } catch (CorruptChunkException e) {

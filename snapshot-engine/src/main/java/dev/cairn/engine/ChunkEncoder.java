@@ -3,7 +3,9 @@ package dev.cairn.engine;
 import com.github.luben.zstd.Zstd;
 import com.github.luben.zstd.ZstdCompressCtx;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Hashes and encodes chunks: zstd at a configurable level, or raw when compression saves less
@@ -20,6 +22,7 @@ public final class ChunkEncoder implements AutoCloseable {
     private final int level;
     private final ZstdCompressCtx ctx;
     private byte[] scratch = new byte[0];
+    private byte[] packInput = new byte[0];
 
     public ChunkEncoder(int level) {
         this.level = checkLevel(level);
@@ -63,6 +66,43 @@ public final class ChunkEncoder implements AutoCloseable {
             return new ChunkData(id, ChunkCodec.ZSTD, length, ByteBuffer.wrap(Arrays.copyOf(scratch, compressed)));
         }
         return new ChunkData(id, ChunkCodec.RAW, length, ByteBuffer.wrap(Arrays.copyOfRange(data, offset, offset + length)));
+    }
+
+    /**
+     * Compresses {@code chunks} (RAW, each at most {@link ChunkPack#MAX_MEMBER_BYTES}, together at
+     * most {@link ChunkPack#MAX_RAW_BYTES}) as one pack; null when that saves less than 1/32 of
+     * their bytes, in which case the caller encodes them one by one.
+     */
+    public ChunkPack encodePack(List<ChunkData> chunks) {
+        List<ChunkPack.Member> members = new ArrayList<>(chunks.size());
+        int raw = 0;
+        for (ChunkData c : chunks) {
+            if (c.codec() != ChunkCodec.RAW) {
+                throw new IllegalArgumentException("chunk " + c.id().shortHex() + "… is already encoded (" + c.codec() + ")");
+            }
+            members.add(new ChunkPack.Member(c.id(), c.rawLength()));
+            raw += c.rawLength();
+        }
+        if (raw > ChunkPack.MAX_RAW_BYTES) {
+            throw new IllegalArgumentException("a pack decodes to at most " + ChunkPack.MAX_RAW_BYTES + " bytes, not " + raw);
+        }
+        if (packInput.length < raw) {
+            packInput = new byte[ChunkPack.MAX_RAW_BYTES];
+        }
+        int offset = 0;
+        for (ChunkData c : chunks) {
+            c.bytes().duplicate().get(packInput, offset, c.rawLength());
+            offset += c.rawLength();
+        }
+        int bound = (int) Zstd.compressBound(raw);
+        if (scratch.length < bound) {
+            scratch = new byte[bound];
+        }
+        int compressed = ctx.compressByteArray(scratch, 0, bound, packInput, 0, raw);
+        if (compressed >= raw - raw / MIN_SAVING_DIVISOR) {
+            return null;
+        }
+        return new ChunkPack(members, ByteBuffer.wrap(Arrays.copyOf(scratch, compressed)));
     }
 
     @Override
