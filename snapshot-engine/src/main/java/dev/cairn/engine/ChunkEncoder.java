@@ -69,6 +69,23 @@ public final class ChunkEncoder implements AutoCloseable {
     }
 
     /**
+     * {@code chunk} compressed if it is RAW (kept RAW when that does not pay); an encoded chunk as
+     * it is. For chunks read back RAW, such as a pack's members, before they are copied elsewhere.
+     */
+    public ChunkData encode(ChunkData chunk) {
+        if (chunk.codec() != ChunkCodec.RAW) {
+            return chunk;
+        }
+        ByteBuffer raw = chunk.bytes();
+        if (raw.hasArray()) {
+            return encode(chunk.id(), raw.array(), raw.arrayOffset() + raw.position(), raw.remaining());
+        }
+        byte[] copy = new byte[raw.remaining()];
+        raw.duplicate().get(copy);
+        return encode(chunk.id(), copy, 0, copy.length);
+    }
+
+    /**
      * Compresses {@code chunks} (RAW, each at most {@link ChunkPack#MAX_MEMBER_BYTES}, together at
      * most {@link ChunkPack#MAX_RAW_BYTES}) as one pack; null when that saves less than 1/32 of
      * their bytes, in which case the caller encodes them one by one.

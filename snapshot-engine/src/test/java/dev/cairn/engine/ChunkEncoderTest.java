@@ -3,6 +3,7 @@ package dev.cairn.engine;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -83,5 +84,24 @@ class ChunkEncoderTest {
     @Test
     void levelsOutsideZstdsRangeAreRefused() {
         assertThrows(IllegalArgumentException.class, () -> new ChunkEncoder(99));
+    }
+
+    @Test
+    void aRawChunkIsCompressedWhenThatPaysAndAnEncodedOneIsLeftAlone() {
+        byte[] page = new byte[4096];
+        Arrays.fill(page, 2048, 4096, (byte) 5);
+        try (ChunkEncoder encoder = new ChunkEncoder()) {
+            ChunkData raw = ChunkData.raw(page);
+            ChunkData encoded = encoder.encode(raw);
+            assertEquals(ChunkCodec.ZSTD, encoded.codec());
+            assertEquals(raw.id(), encoded.id());
+            assertArrayEquals(page, bytes(encoded.rawBytes()));
+            assertSame(encoded, encoder.encode(encoded));
+            // A view into a larger array (as a pack member is) is encoded from its own bytes only.
+            byte[] wide = new byte[3 * 4096];
+            System.arraycopy(page, 0, wide, 4096, 4096);
+            ChunkData view = new ChunkData(raw.id(), ChunkCodec.RAW, 4096, ByteBuffer.wrap(wide, 4096, 4096).slice());
+            assertTrue(encoder.encode(view).verify());
+        }
     }
 }

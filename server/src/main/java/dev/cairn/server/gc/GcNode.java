@@ -2,6 +2,7 @@ package dev.cairn.server.gc;
 
 import dev.cairn.engine.ChunkData;
 import dev.cairn.engine.ChunkId;
+import dev.cairn.engine.ChunkPack;
 import dev.cairn.engine.protocol.GcMessages.SweepReport;
 import dev.cairn.server.metrics.NodeMetrics;
 import dev.cairn.server.store.ChunkStore;
@@ -12,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.StampedLock;
 import org.rocksdb.Options;
@@ -136,10 +138,21 @@ public final class GcNode implements AutoCloseable {
      * fdatasync completes, so no sweep page can interleave between mark and append.
      */
     public CompletableFuture<Void> put(List<ChunkData> chunks) {
+        List<ChunkId> ids = new ArrayList<>(chunks.size());
+        chunks.forEach(c -> ids.add(c.id()));
+        return markThenAppend(ids, () -> store.append(chunks));
+    }
+
+    /** Like {@link #put}, for packs: every member is marked, then the packs are appended. */
+    public CompletableFuture<Void> putPacks(List<ChunkPack> packs) {
+        List<ChunkId> ids = new ArrayList<>();
+        packs.forEach(p -> p.members().forEach(m -> ids.add(m.id())));
+        return markThenAppend(ids, () -> store.appendPacks(packs));
+    }
+
+    private CompletableFuture<Void> markThenAppend(List<ChunkId> ids, Supplier<CompletableFuture<Void>> append) {
         long stamp = lock.readLock();
         try {
-            List<ChunkId> ids = new ArrayList<>(chunks.size());
-            chunks.forEach(c -> ids.add(c.id()));
             writeMarks(ids, markingEpoch);
         } catch (IOException | RuntimeException e) {
             lock.unlockRead(stamp);
@@ -147,7 +160,7 @@ public final class GcNode implements AutoCloseable {
         }
         CompletableFuture<Void> appended;
         try {
-            appended = store.append(chunks);
+            appended = append.get();
         } catch (RuntimeException e) {
             lock.unlockRead(stamp);
             throw e;

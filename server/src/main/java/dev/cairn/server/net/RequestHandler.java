@@ -296,9 +296,11 @@ public final class RequestHandler {
         List<Messages.ChunkStatus> status = new ArrayList<>(ids.size());
         List<ByteBuffer> payload = new ArrayList<>(ids.size());
         long bytes = 0;
+        // The pages of one image sit in a few packs: each is decoded once per answer, not once per page.
+        ChunkStore.ReadCache packs = new ChunkStore.ReadCache();
         for (ChunkId id : ids) {
             try {
-                Optional<ChunkData> chunk = store.read(id);
+                Optional<ChunkData> chunk = store.read(id, packs);
                 if (chunk.isPresent() && bytes + chunk.get().storedLength() <= config.limits().maxFrameBytes() - 65536L) {
                     found.add(chunk.get());
                     status.add(Messages.ChunkStatus.OK);

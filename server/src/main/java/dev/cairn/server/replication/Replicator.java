@@ -3,6 +3,7 @@ package dev.cairn.server.replication;
 import dev.cairn.client.ChunkPeers;
 import dev.cairn.config.NodeConfig;
 import dev.cairn.engine.ChunkData;
+import dev.cairn.engine.ChunkEncoder;
 import dev.cairn.engine.ChunkId;
 import dev.cairn.engine.protocol.Messages;
 import dev.cairn.engine.protocol.ReplicationMessages.RepairReport;
@@ -54,6 +55,8 @@ public final class Replicator implements AutoCloseable {
     private final NodeMetrics metrics;
     private final ScheduledExecutorService scheduler;
     private final Object passLock = new Object();
+    /** For copies read out of a pack (RAW): used under {@link #passLock} only. */
+    private final ChunkEncoder encoder = new ChunkEncoder();
     private volatile RepairReport last;
 
     public Replicator(NodeConfig config, ChunkStore store, Supplier<ChunkPeers> peers, NodeMetrics metrics) {
@@ -237,8 +240,9 @@ public final class Replicator implements AutoCloseable {
                 if (chunk.isEmpty()) {
                     continue; // deleted or corrupt here since the page was read: not ours to send
                 }
-                batch.add(chunk.get());
-                batchBytes += chunk.get().storedLength();
+                ChunkData copy = compressed(chunk.get());
+                batch.add(copy);
+                batchBytes += copy.storedLength();
                 if (batchBytes >= MAX_PUSH_BYTES) {
                     flush(cluster, peer, batch, batchBytes);
                     batch = new ArrayList<>();
@@ -354,7 +358,7 @@ public final class Replicator implements AutoCloseable {
             }
             try {
                 store.delete(id);
-                store.append(List.of(copyOf(fetched.get(0).data()))).get(PEER_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+                store.append(List.of(compressed(copyOf(fetched.get(0).data())))).get(PEER_TIMEOUT_SECONDS, TimeUnit.SECONDS);
                 LOG.warn("scrub replaced corrupt chunk {} with a verified copy from {}", id.shortHex(), node);
                 return true;
             } catch (IOException | ExecutionException | TimeoutException e) {
@@ -369,6 +373,14 @@ public final class Replicator implements AutoCloseable {
         return false;
     }
 
+    /**
+     * A RAW chunk compressed when that pays: a chunk read out of a pack comes back RAW, and copied
+     * as it is it would rest at about three times its packed size on the node that receives it.
+     */
+    private ChunkData compressed(ChunkData c) {
+        return encoder.encode(c);
+    }
+
     private static ChunkData copyOf(ChunkData c) {
         byte[] bytes = new byte[c.storedLength()];
         c.bytes().duplicate().get(bytes);
@@ -378,5 +390,8 @@ public final class Replicator implements AutoCloseable {
     @Override
     public void close() {
         scheduler.shutdownNow();
+        synchronized (passLock) {
+            encoder.close();
+        }
     }
 }

@@ -1,6 +1,7 @@
 package dev.cairn.server.store;
 
 import dev.cairn.engine.ChunkId;
+import dev.cairn.engine.ChunkPack;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -28,25 +29,73 @@ import org.rocksdb.WriteOptions;
  */
 final class ChunkIndex implements AutoCloseable {
 
-    /** Where a chunk's record lives. */
-    record Location(int segment, long offset, int recordLength) {
+    /**
+     * Where a chunk's record lives: a record of its own ({@code members} 0), or member {@code slot}
+     * of a pack record of {@code members} chunks.
+     */
+    record Location(int segment, long offset, int recordLength, int slot, int members) {
 
         static final int BYTES = 16;
+        static final int PACK_MEMBER_BYTES = 20;
 
+        /** The location of a chunk's own record. */
+        Location(int segment, long offset, int recordLength) {
+            this(segment, offset, recordLength, 0, 0);
+        }
+
+        boolean inPack() {
+            return members > 0;
+        }
+
+        /** The same member of the same record, at another place (compaction). */
+        Location movedTo(Location record) {
+            return new Location(record.segment(), record.offset(), record.recordLength(), slot, members);
+        }
+
+        /** True when both name the same record, whichever member. */
+        boolean sameRecord(Location other) {
+            return segment == other.segment && offset == other.offset;
+        }
+
+        /**
+         * The chunk's encoded bytes: its record's payload, or for a pack member an equal share of the
+         * pack's frame (the shares of a pack's members add up to the frame).
+         */
         int storedLength() {
-            return recordLength - SegmentRecord.HEADER_BYTES;
+            int payload = recordLength - SegmentRecord.HEADER_BYTES;
+            if (!inPack()) {
+                return payload;
+            }
+            return ChunkPack.share(payload - members * SegmentRecord.MEMBER_BYTES, members, slot, 1);
+        }
+
+        /** The record bytes this chunk keeps alive: the whole record, or an equal share of its pack's. */
+        long liveRecordBytes() {
+            return inPack() ? ChunkPack.share(recordLength, members, slot, 1) : recordLength;
         }
 
         byte[] encode() {
-            return ByteBuffer.allocate(BYTES).putInt(segment).putLong(offset).putInt(recordLength).array();
+            ByteBuffer b = ByteBuffer.allocate(inPack() ? PACK_MEMBER_BYTES : BYTES)
+                    .putInt(segment).putLong(offset).putInt(recordLength);
+            if (inPack()) {
+                b.putShort((short) slot).putShort((short) members);
+            }
+            return b.array();
         }
 
         static Location decode(byte[] value) {
-            if (value.length != BYTES) {
-                throw new IllegalStateException("index value of " + value.length + " bytes, expected " + BYTES);
+            if (value.length != BYTES && value.length != PACK_MEMBER_BYTES) {
+                throw new IllegalStateException("index value of " + value.length + " bytes, expected " + BYTES
+                        + " or " + PACK_MEMBER_BYTES);
             }
             ByteBuffer b = ByteBuffer.wrap(value);
-            return new Location(b.getInt(), b.getLong(), b.getInt());
+            int segment = b.getInt();
+            long offset = b.getLong();
+            int recordLength = b.getInt();
+            if (value.length == BYTES) {
+                return new Location(segment, offset, recordLength);
+            }
+            return new Location(segment, offset, recordLength, b.getShort() & 0xffff, b.getShort() & 0xffff);
         }
     }
 

@@ -2,7 +2,9 @@ package dev.cairn.server.store;
 
 import dev.cairn.engine.ChunkCodec;
 import dev.cairn.engine.ChunkData;
+import dev.cairn.engine.ChunkEncoder;
 import dev.cairn.engine.ChunkId;
+import dev.cairn.engine.ChunkPack;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -80,7 +82,40 @@ public final class ChunkStore implements AutoCloseable {
     /** Work for the commit thread, which alone writes segments. */
     private sealed interface Task permits PendingAppend, Compaction, Close {}
 
-    private record PendingAppend(List<ChunkData> chunks, CompletableFuture<Void> future) implements Task {}
+    private record PendingAppend(List<ChunkData> chunks, List<ChunkPack> packs, CompletableFuture<Void> future)
+            implements Task {}
+
+    /**
+     * One record to write and the index entries it brings: a chunk's own record (one entry, slot
+     * 0), or a pack's record with the members to index (members the store already held, or that
+     * compaction found dead, are left out) and their slots.
+     */
+    private record Outgoing(ByteBuffer header, ByteBuffer body, List<ChunkId> ids, List<Integer> slots, int members) {
+
+        static Outgoing of(ChunkData chunk) {
+            ByteBuffer body = chunk.bytes().duplicate();
+            return new Outgoing(SegmentRecord.header(chunk.id(), chunk.codec(), chunk.rawLength(), body), body,
+                    List.of(chunk.id()), List.of(0), 0);
+        }
+
+        /** {@code pack}'s record, whose stored bytes are {@code body}, indexing members {@code slots}. */
+        static Outgoing of(ChunkPack pack, ByteBuffer body, List<Integer> slots) {
+            List<ChunkId> ids = new ArrayList<>(slots.size());
+            slots.forEach(slot -> ids.add(pack.members().get(slot).id()));
+            return new Outgoing(SegmentRecord.packHeader(pack, body), body, ids, List.copyOf(slots),
+                    pack.members().size());
+        }
+
+        long recordLength() {
+            return SegmentRecord.HEADER_BYTES + (long) body.remaining();
+        }
+
+        /** Where entry {@code i} lives once the record is at {@code record}. */
+        ChunkIndex.Location entryAt(ChunkIndex.Location record, int i) {
+            return members == 0 ? record : new ChunkIndex.Location(record.segment(), record.offset(),
+                    record.recordLength(), slots.get(i), members);
+        }
+    }
 
     private record Compaction(CompletableFuture<CompactionReport> future) implements Task {}
 
@@ -119,6 +154,7 @@ public final class ChunkStore implements AutoCloseable {
 
     private final Object gate = new Object();
     private boolean paused;
+    private ChunkEncoder compactionEncoder;
 
     private ChunkStore(Path segmentsDir, ChunkStoreOptions options, ChunkIndex index, Fsync fsync,
                        SegmentOpener opener, CompactionHook compactionHook) throws IOException {
@@ -134,7 +170,7 @@ public final class ChunkStore implements AutoCloseable {
         index.forEachLocation(location -> {
             liveChunks.incrementAndGet();
             liveBytes.addAndGet(location.storedLength());
-            addLive(location.segment(), location.recordLength());
+            addLive(location.segment(), location.liveRecordBytes());
         });
         this.committer = new Thread(this::commitLoop, "cairn-chunk-store-commit");
         committer.setDaemon(true);
@@ -179,15 +215,34 @@ public final class ChunkStore implements AutoCloseable {
      * as done. The chunks' buffers must not change until the future completes.
      */
     public CompletableFuture<Void> append(List<ChunkData> chunks) {
-        CompletableFuture<Void> future = new CompletableFuture<>();
         for (ChunkData chunk : chunks) {
             IOException refused = refusal(chunk);
             if (refused != null) {
-                future.completeExceptionally(refused);
-                return future;
+                return CompletableFuture.failedFuture(refused);
             }
         }
-        if (chunks.isEmpty()) {
+        return enqueue(List.copyOf(chunks), List.of());
+    }
+
+    /**
+     * Appends packs as {@link #append} appends chunks: each pack is decoded and every member
+     * re-hashed first, on the caller's thread, and one bad member refuses the whole call. A pack
+     * becomes one record; each member is indexed on its own, and a member the store already holds
+     * keeps its existing copy (a pack whose members are all present is not written).
+     */
+    public CompletableFuture<Void> appendPacks(List<ChunkPack> packs) {
+        for (ChunkPack pack : packs) {
+            IOException refused = refusal(pack);
+            if (refused != null) {
+                return CompletableFuture.failedFuture(refused);
+            }
+        }
+        return enqueue(List.of(), List.copyOf(packs));
+    }
+
+    private CompletableFuture<Void> enqueue(List<ChunkData> chunks, List<ChunkPack> packs) {
+        CompletableFuture<Void> future = new CompletableFuture<>();
+        if (chunks.isEmpty() && packs.isEmpty()) {
             future.complete(null);
             return future;
         }
@@ -201,7 +256,7 @@ public final class ChunkStore implements AutoCloseable {
             if (closed) {
                 future.completeExceptionally(new IOException("chunk store is closed"));
             } else if (queue.size() >= options.maxPendingAppends()
-                    || !queue.offer(new PendingAppend(List.copyOf(chunks), future))) {
+                    || !queue.offer(new PendingAppend(chunks, packs, future))) {
                 future.completeExceptionally(new IOException("chunk store is overloaded: "
                         + options.maxPendingAppends() + " appends are waiting for the disk; retry later"));
             }
@@ -232,6 +287,20 @@ public final class ChunkStore implements AutoCloseable {
         return null;
     }
 
+    private IOException refusal(ChunkPack pack) {
+        String what = "pack of " + pack.members().size() + " chunks from " + pack.members().get(0).id();
+        if (SegmentRecord.MEMBER_BYTES * pack.members().size() + pack.storedLength() > options.maxChunkBytes()) {
+            return new IOException(what + " is " + pack.storedLength() + " bytes, more than this store's limit of "
+                    + options.maxChunkBytes() + "; nothing was written");
+        }
+        if (!pack.verify()) {
+            return new ChunkCorruptException(pack.members().get(0).id(), what
+                    + " refused: its frame does not decode to bytes that hash to its members' ids;"
+                    + " nothing of this append was written");
+        }
+        return null;
+    }
+
     /** True when the chunk is in the index, which only ever names records that an fdatasync covered. */
     public boolean contains(ChunkId id) {
         return storedLength(id) >= 0;
@@ -246,7 +315,7 @@ public final class ChunkStore implements AutoCloseable {
         try {
             ensureOpen();
             ChunkIndex.Location at = index.get(id);
-            return at == null ? -1 : at.recordLength() - SegmentRecord.HEADER_BYTES;
+            return at == null ? -1 : at.storedLength();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } finally {
@@ -255,10 +324,35 @@ public final class ChunkStore implements AutoCloseable {
     }
 
     /**
-     * The chunk as stored (codec, raw length, bytes), CRC-checked; empty when absent. A CRC mismatch,
-     * or a record that is not the one the index names, throws {@link ChunkCorruptException}.
+     * The chunk as stored (codec, raw length, bytes), CRC-checked; empty when absent. A member of a
+     * pack comes back RAW, decoded out of its pack. A CRC mismatch, a pack that does not decode, or a
+     * record that is not the one the index names, throws {@link ChunkCorruptException}.
      */
     public Optional<ChunkData> read(ChunkId id) throws IOException {
+        return read(id, null);
+    }
+
+    /**
+     * Packs decoded by one batch of reads (one GET answer), so that a pack is read and decoded once
+     * however many of its members the batch asks for. Not thread-safe: one per batch.
+     */
+    public static final class ReadCache {
+        private static final int MAX_PACKS = 64;
+        private final Map<ChunkIndex.Location, byte[]> decoded = new java.util.HashMap<>();
+        private final Map<ChunkIndex.Location, ChunkPack> packs = new java.util.HashMap<>();
+
+        private void put(ChunkIndex.Location record, ChunkPack pack, byte[] raw) {
+            if (packs.size() >= MAX_PACKS) { // a batch wider than this rarely comes back to a pack
+                packs.clear();
+                decoded.clear();
+            }
+            packs.put(record, pack);
+            decoded.put(record, raw);
+        }
+    }
+
+    /** {@link #read(ChunkId)}, decoding each pack once per {@code cache} (may be null). */
+    public Optional<ChunkData> read(ChunkId id, ReadCache cache) throws IOException {
         lifecycle.readLock().lock();
         try {
             ensureOpen();
@@ -266,6 +360,11 @@ public final class ChunkStore implements AutoCloseable {
                 ChunkIndex.Location location = index.get(id);
                 if (location == null) {
                     return Optional.empty();
+                }
+                ChunkIndex.Location recordAt = new ChunkIndex.Location(location.segment(), location.offset(),
+                        location.recordLength());
+                if (location.inPack() && cache != null && cache.packs.containsKey(recordAt)) {
+                    return Optional.of(member(id, location, cache.packs.get(recordAt), cache.decoded.get(recordAt)));
                 }
                 ByteBuffer record;
                 try {
@@ -279,7 +378,22 @@ public final class ChunkStore implements AutoCloseable {
                             + location.segment() + " is gone (the segment was compacted while the record was"
                             + " unreadable); read it from a replica");
                 }
-                return Optional.of(decode(id, location, record));
+                if (!location.inPack()) {
+                    return Optional.of(decode(id, location, record));
+                }
+                ChunkPack pack = decodePack(id, location, record);
+                byte[] raw;
+                try {
+                    raw = pack.decode();
+                } catch (ChunkData.CorruptChunkException e) {
+                    throw new ChunkCorruptException(id, "chunk " + id + ": its pack in segment " + location.segment()
+                            + " at offset " + location.offset() + " does not decode (" + e.getMessage()
+                            + "); read it from a replica");
+                }
+                if (cache != null) {
+                    cache.put(recordAt, pack, raw);
+                }
+                return Optional.of(member(id, location, pack, raw));
             }
         } finally {
             lifecycle.readLock().unlock();
@@ -319,6 +433,38 @@ public final class ChunkStore implements AutoCloseable {
         return new ChunkData(id, ChunkCodec.fromCode(header.codecCode()), header.rawLength(), stored);
     }
 
+    /** The pack the index names for {@code id}, CRC-checked, its frame not decoded yet. */
+    private static ChunkPack decodePack(ChunkId id, ChunkIndex.Location location, ByteBuffer record)
+            throws ChunkCorruptException {
+        SegmentRecord.Header header = SegmentRecord.parseHeader(record);
+        String where = "segment " + location.segment() + " at offset " + location.offset();
+        if (header == null || header.members() != location.members() || header.recordLength() != location.recordLength()) {
+            throw new ChunkCorruptException(id, "chunk " + id + ": the record in " + where
+                    + " is not the pack the index names (damaged header); read it from a replica");
+        }
+        ByteBuffer stored = record.slice(SegmentRecord.HEADER_BYTES, header.storedLength());
+        if (!SegmentRecord.crcMatches(record, stored)) {
+            throw new ChunkCorruptException(id, "chunk " + id + ": the pack in " + where
+                    + " fails its CRC32C; read it from a replica");
+        }
+        try {
+            return SegmentRecord.pack(header, stored);
+        } catch (IllegalArgumentException e) {
+            throw new ChunkCorruptException(id, "chunk " + id + ": the pack in " + where + " has an impossible"
+                    + " member table (" + e.getMessage() + "); read it from a replica");
+        }
+    }
+
+    /** Member {@code location.slot()} of a decoded pack, checked to be the chunk asked for. */
+    private static ChunkData member(ChunkId id, ChunkIndex.Location location, ChunkPack pack, byte[] raw)
+            throws ChunkCorruptException {
+        if (!pack.members().get(location.slot()).id().equals(id)) {
+            throw new ChunkCorruptException(id, "chunk " + id + ": slot " + location.slot() + " of the pack in segment "
+                    + location.segment() + " at offset " + location.offset() + " holds another chunk; read it from a replica");
+        }
+        return pack.member(location.slot(), raw);
+    }
+
     private FileChannel readChannel(int segment) throws IOException {
         FileChannel channel = readChannels.get(segment);
         if (channel != null) {
@@ -353,7 +499,7 @@ public final class ChunkStore implements AutoCloseable {
                     return -1;
                 }
                 index.delete(id);
-                addLive(location.segment(), -location.recordLength());
+                addLive(location.segment(), -location.liveRecordBytes());
                 liveChunks.decrementAndGet();
                 liveBytes.addAndGet(-location.storedLength());
                 return location.storedLength();
@@ -534,12 +680,24 @@ public final class ChunkStore implements AutoCloseable {
             return;
         }
         try {
-            List<ChunkData> fresh = new ArrayList<>();
+            List<Outgoing> fresh = new ArrayList<>();
             Set<ChunkId> seen = new HashSet<>();
             for (PendingAppend pending : batch) {
                 for (ChunkData chunk : pending.chunks()) {
                     if (seen.add(chunk.id()) && index.get(chunk.id()) == null) {
-                        fresh.add(chunk);
+                        fresh.add(Outgoing.of(chunk));
+                    }
+                }
+                for (ChunkPack pack : pending.packs()) {
+                    List<Integer> slots = new ArrayList<>();
+                    for (int slot = 0; slot < pack.members().size(); slot++) {
+                        ChunkId id = pack.members().get(slot).id();
+                        if (seen.add(id) && index.get(id) == null) {
+                            slots.add(slot);
+                        }
+                    }
+                    if (!slots.isEmpty()) {
+                        fresh.add(Outgoing.of(pack, SegmentRecord.packBody(pack), slots));
                     }
                 }
             }
@@ -564,13 +722,16 @@ public final class ChunkStore implements AutoCloseable {
     }
 
     /** Writes the records, fdatasyncs them, then indexes them; only then may their futures complete. */
-    private void writeDurably(List<ChunkData> chunks) throws IOException {
-        List<ChunkIndex.Location> locations = writeAndSyncRecords(chunks);
-        List<ChunkId> ids = new ArrayList<>(chunks.size());
-        long payloadBytes = 0;
-        for (ChunkData chunk : chunks) {
-            ids.add(chunk.id());
-            payloadBytes += chunk.storedLength();
+    private void writeDurably(List<Outgoing> records) throws IOException {
+        List<ChunkIndex.Location> written = writeAndSyncRecords(records);
+        List<ChunkId> ids = new ArrayList<>(records.size());
+        List<ChunkIndex.Location> locations = new ArrayList<>(records.size());
+        for (int r = 0; r < records.size(); r++) {
+            Outgoing record = records.get(r);
+            for (int i = 0; i < record.ids().size(); i++) {
+                ids.add(record.ids().get(i));
+                locations.add(record.entryAt(written.get(r), i));
+            }
         }
         // Every record above is now covered by an fdatasync that has returned (writeAndSync).
         // Only now may the index name them, and only after that may their futures complete.
@@ -578,29 +739,28 @@ public final class ChunkStore implements AutoCloseable {
         index.put(ids, locations, new ChunkIndex.Checkpoint(openSegment, writeOffset));
         indexWriteNanos.addAndGet(System.nanoTime() - start);
         for (ChunkIndex.Location location : locations) {
-            addLive(location.segment(), location.recordLength());
+            addLive(location.segment(), location.liveRecordBytes());
+            liveBytes.addAndGet(location.storedLength());
         }
         liveChunks.addAndGet(ids.size());
-        liveBytes.addAndGet(payloadBytes);
-        recordsWritten.addAndGet(ids.size());
+        recordsWritten.addAndGet(records.size());
     }
 
-    /** Appends one record per chunk to the open segment (rolling as needed) and fdatasyncs them. */
-    private List<ChunkIndex.Location> writeAndSyncRecords(List<ChunkData> chunks) throws IOException {
-        List<ByteBuffer> run = new ArrayList<>(2 * chunks.size());
-        List<ChunkIndex.Location> locations = new ArrayList<>(chunks.size());
+    /** Appends the records to the open segment (rolling as needed) and fdatasyncs them; returns where each went. */
+    private List<ChunkIndex.Location> writeAndSyncRecords(List<Outgoing> records) throws IOException {
+        List<ByteBuffer> run = new ArrayList<>(2 * records.size());
+        List<ChunkIndex.Location> locations = new ArrayList<>(records.size());
         long runBytes = 0;
-        for (ChunkData chunk : chunks) {
-            long recordLength = SegmentRecord.HEADER_BYTES + (long) chunk.storedLength();
+        for (Outgoing record : records) {
+            long recordLength = record.recordLength();
             if (writeOffset + runBytes > 0 && writeOffset + runBytes + recordLength > options.maxSegmentBytes()) {
                 writeAndSync(run, runBytes);
                 run.clear();
                 runBytes = 0;
                 rollSegment();
             }
-            ByteBuffer stored = chunk.bytes().duplicate();
-            run.add(SegmentRecord.header(chunk.id(), chunk.codec(), chunk.rawLength(), stored));
-            run.add(stored);
+            run.add(record.header().duplicate());
+            run.add(record.body().duplicate());
             locations.add(new ChunkIndex.Location(openSegment, writeOffset + runBytes, (int) recordLength));
             runBytes += recordLength;
         }
@@ -727,23 +887,27 @@ public final class ChunkStore implements AutoCloseable {
                 rollSegment();
             }
             try (FileChannel channel = FileChannel.open(segmentPath(segment), StandardOpenOption.READ)) {
-                List<ChunkData> copies = new ArrayList<>();
+                List<Outgoing> copies = new ArrayList<>();
                 List<ChunkIndex.Location> olds = new ArrayList<>();
                 long[] batchBytes = {0};
                 long[] copiedRecords = {0};
-                SegmentScanner.Sink live = (id, location) -> {
-                    if (!location.equals(index.get(id))) {
-                        return; // deleted, or superseded by a later record of the same chunk
+                SegmentScanner.Sink live = (header, at, stored) -> {
+                    List<SegmentScanner.Entry> alive = new ArrayList<>();
+                    for (SegmentScanner.Entry entry : SegmentScanner.entries(header, at, stored)) {
+                        // Not alive: deleted, or superseded by a later record of the same chunk.
+                        if (entry.location().equals(index.get(entry.id()))) {
+                            alive.add(entry);
+                        }
                     }
-                    ByteBuffer record = ByteBuffer.allocate(location.recordLength());
-                    SegmentScanner.readFully(channel, record, location.offset());
-                    record.flip();
-                    SegmentRecord.Header header = SegmentRecord.parseHeader(record);
-                    copies.add(new ChunkData(id, ChunkCodec.fromCode(header.codecCode()), header.rawLength(),
-                            record.slice(SegmentRecord.HEADER_BYTES, header.storedLength())));
-                    olds.add(location);
-                    copiedRecords[0]++;
-                    batchBytes[0] += location.recordLength();
+                    if (alive.isEmpty()) {
+                        return;
+                    }
+                    for (Outgoing copy : copiesOf(header, stored, alive)) {
+                        copies.add(copy);
+                        batchBytes[0] += copy.recordLength();
+                        copiedRecords[0]++;
+                    }
+                    alive.forEach(entry -> olds.add(entry.location()));
                     if (batchBytes[0] >= COMPACTION_BATCH_BYTES) {
                         switchBatch(segment, copies, olds);
                         batchBytes[0] = 0;
@@ -769,22 +933,76 @@ public final class ChunkStore implements AutoCloseable {
         return copied;
     }
 
-    /** Writes one batch of copies durably, then points the index at them (old entries unchanged). */
-    private void switchBatch(int segment, List<ChunkData> copies, List<ChunkIndex.Location> olds) throws IOException {
+    /**
+     * The records that keep a record's live entries: the record itself when all its entries live
+     * (copied byte for byte), else, for a pack some of whose members died, the live members packed
+     * again (or alone, when one is left or packing them no longer pays), so that a dead member's
+     * bytes are freed rather than copied on forever.
+     */
+    private List<Outgoing> copiesOf(SegmentRecord.Header header, ByteBuffer stored, List<SegmentScanner.Entry> alive) {
+        if (!header.isPack()) {
+            return List.of(Outgoing.of(new ChunkData(header.id(), ChunkCodec.fromCode(header.codecCode()),
+                    header.rawLength(), stored)));
+        }
+        ChunkPack pack = SegmentRecord.pack(header, stored);
+        if (alive.size() == header.members()) {
+            List<Integer> slots = new ArrayList<>();
+            alive.forEach(entry -> slots.add(entry.location().slot()));
+            return List.of(Outgoing.of(pack, stored, slots));
+        }
+        byte[] raw = pack.decode(); // its CRC matched; a frame that does not decode fails compaction loudly
+        List<ChunkData> members = new ArrayList<>(alive.size());
+        alive.forEach(entry -> members.add(pack.member(entry.location().slot(), raw)));
+        ChunkEncoder encoder = compactionEncoder();
+        ChunkPack repacked = members.size() > 1 ? encoder.encodePack(members) : null;
+        if (repacked != null) {
+            List<Integer> slots = new ArrayList<>();
+            for (int slot = 0; slot < members.size(); slot++) {
+                slots.add(slot);
+            }
+            return List.of(Outgoing.of(repacked, SegmentRecord.packBody(repacked), slots));
+        }
+        List<Outgoing> singles = new ArrayList<>(members.size());
+        for (ChunkData member : members) {
+            singles.add(Outgoing.of(encoder.encode(member)));
+        }
+        return singles;
+    }
+
+    /** Used on the commit thread only, by compaction; opened on first use. */
+    private ChunkEncoder compactionEncoder() {
+        if (compactionEncoder == null) {
+            compactionEncoder = new ChunkEncoder();
+        }
+        return compactionEncoder;
+    }
+
+    /**
+     * Writes one batch of copies durably, then points the index at them (old entries unchanged).
+     * {@code olds} holds the old location of every entry of {@code copies}, in order.
+     */
+    private void switchBatch(int segment, List<Outgoing> copies, List<ChunkIndex.Location> olds) throws IOException {
         if (copies.isEmpty()) {
             return;
         }
-        List<ChunkIndex.Location> news = writeAndSyncRecords(copies);
+        List<ChunkIndex.Location> written = writeAndSyncRecords(copies);
         compactionHook.reached(CompactionStep.COPIED, segment);
-        List<ChunkId> ids = new ArrayList<>(copies.size());
-        for (ChunkData copy : copies) {
-            ids.add(copy.id());
+        List<ChunkId> ids = new ArrayList<>(olds.size());
+        List<ChunkIndex.Location> news = new ArrayList<>(olds.size());
+        for (int r = 0; r < copies.size(); r++) {
+            Outgoing copy = copies.get(r);
+            for (int i = 0; i < copy.ids().size(); i++) {
+                ids.add(copy.ids().get(i));
+                news.add(copy.entryAt(written.get(r), i));
+            }
         }
         // Covered by the fdatasync in writeAndSyncRecords; the index WAL is synced before the old file goes.
         index.put(ids, news, new ChunkIndex.Checkpoint(openSegment, writeOffset));
         for (int i = 0; i < news.size(); i++) {
-            addLive(olds.get(i).segment(), -olds.get(i).recordLength());
-            addLive(news.get(i).segment(), news.get(i).recordLength());
+            addLive(olds.get(i).segment(), -olds.get(i).liveRecordBytes());
+            addLive(news.get(i).segment(), news.get(i).liveRecordBytes());
+            // A repacked member's share of its new pack differs from its old one.
+            liveBytes.addAndGet(news.get(i).storedLength() - olds.get(i).storedLength());
         }
         copies.clear();
         olds.clear();
@@ -823,9 +1041,11 @@ public final class ChunkStore implements AutoCloseable {
                 List<ChunkId> ids = new ArrayList<>();
                 List<ChunkIndex.Location> locations = new ArrayList<>();
                 SegmentScanner.Result result = SegmentScanner.scan(channel, segment, from,
-                        (id, location) -> {
-                            ids.add(id);
-                            locations.add(location);
+                        (header, location, stored) -> {
+                            for (SegmentScanner.Entry entry : SegmentScanner.entries(header, location, stored)) {
+                                ids.add(entry.id());
+                                locations.add(entry.location());
+                            }
                             if (ids.size() >= RECOVERY_BATCH_RECORDS) {
                                 index.put(ids, locations, new ChunkIndex.Checkpoint(segment,
                                         location.offset() + location.recordLength()));
@@ -935,6 +1155,9 @@ public final class ChunkStore implements AutoCloseable {
         }
         readChannels.values().forEach(ChunkStore::closeQuietly);
         readChannels.clear();
+        if (compactionEncoder != null) {
+            compactionEncoder.close();
+        }
         index.close();
         if (interrupted) {
             Thread.currentThread().interrupt();

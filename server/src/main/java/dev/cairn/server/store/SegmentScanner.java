@@ -3,10 +3,13 @@ package dev.cairn.server.store;
 import dev.cairn.engine.ChunkCodec;
 import dev.cairn.engine.ChunkData;
 import dev.cairn.engine.ChunkId;
+import dev.cairn.engine.ChunkPack;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Reads the records of one segment file from an offset to its end, for recovery. A region that is
@@ -17,9 +20,26 @@ final class SegmentScanner {
 
     private static final int SEARCH_BLOCK_BYTES = 1024 * 1024;
 
-    /** Receives each valid record found. */
+    /** Receives each valid record found: its header, where it starts, and its stored bytes. */
     interface Sink {
-        void record(ChunkId id, ChunkIndex.Location location) throws IOException;
+        void record(SegmentRecord.Header header, ChunkIndex.Location location, ByteBuffer stored) throws IOException;
+    }
+
+    /** One index entry a record yields: a chunk's own record yields one, a pack one per member. */
+    record Entry(ChunkId id, ChunkIndex.Location location) {}
+
+    /** The index entries of a valid record at {@code location} (the record's own place, slot 0). */
+    static List<Entry> entries(SegmentRecord.Header header, ChunkIndex.Location location, ByteBuffer stored) {
+        if (!header.isPack()) {
+            return List.of(new Entry(header.id(), location));
+        }
+        ChunkPack pack = SegmentRecord.pack(header, stored);
+        List<Entry> entries = new ArrayList<>(header.members());
+        for (int slot = 0; slot < header.members(); slot++) {
+            entries.add(new Entry(pack.members().get(slot).id(), new ChunkIndex.Location(location.segment(),
+                    location.offset(), location.recordLength(), slot, header.members())));
+        }
+        return entries;
     }
 
     /** Receives each skipped region in the middle of a segment. */
@@ -29,7 +49,7 @@ final class SegmentScanner {
 
     /**
      * @param validEnd offset just past the last valid record (the segment's size when its tail is valid)
-     * @param records valid records found
+     * @param records valid records found (a pack is one record)
      */
     record Result(long validEnd, long records) {}
 
@@ -40,9 +60,10 @@ final class SegmentScanner {
         long pos = from;
         long records = 0;
         while (pos < size) {
-            SegmentRecord.Header header = validRecordAt(channel, pos, size, false);
-            if (header != null) {
-                sink.record(header.id(), new ChunkIndex.Location(segment, pos, (int) header.recordLength()));
+            Valid valid = validRecordAt(channel, pos, size, false);
+            if (valid != null) {
+                SegmentRecord.Header header = valid.header();
+                sink.record(header, new ChunkIndex.Location(segment, pos, (int) header.recordLength()), valid.stored());
                 records++;
                 pos += header.recordLength();
                 continue;
@@ -57,11 +78,14 @@ final class SegmentScanner {
         return new Result(pos, records);
     }
 
+    /** A record whose CRC matched: its header and its stored bytes. */
+    record Valid(SegmentRecord.Header header, ByteBuffer stored) {}
+
     /**
-     * The header of the record at {@code pos} when a complete record with a matching CRC is there
-     * (and, with {@code verifyId}, whose raw bytes hash to its id).
+     * The record at {@code pos} when a complete record with a matching CRC is there (and, with
+     * {@code verifyId}, whose raw bytes hash to its id, or for a pack to its members' ids).
      */
-    static SegmentRecord.Header validRecordAt(FileChannel channel, long pos, long size, boolean verifyId)
+    static Valid validRecordAt(FileChannel channel, long pos, long size, boolean verifyId)
             throws IOException {
         if (size - pos < SegmentRecord.HEADER_BYTES) {
             return null;
@@ -79,13 +103,28 @@ final class SegmentScanner {
         if (!SegmentRecord.crcMatches(headerBytes, stored)) {
             return null;
         }
+        if (header.isPack() && !tableIsValid(header, stored)) {
+            return null;
+        }
         if (verifyId && !hashMatches(header, stored)) {
             return null;
         }
-        return header;
+        return new Valid(header, stored);
+    }
+
+    /** A pack whose member table no pack can have (raw lengths out of bounds or not adding up) is not a record. */
+    private static boolean tableIsValid(SegmentRecord.Header header, ByteBuffer stored) {
+        try {
+            return SegmentRecord.pack(header, stored).rawLength() == header.rawLength();
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     private static boolean hashMatches(SegmentRecord.Header header, ByteBuffer stored) {
+        if (header.isPack()) {
+            return SegmentRecord.pack(header, stored).verify();
+        }
         try {
             return new ChunkData(header.id(), ChunkCodec.fromCode(header.codecCode()), header.rawLength(), stored).verify();
         } catch (RuntimeException e) {
