@@ -49,6 +49,8 @@ public enum MessageType {
     REMOVE_NODE(21),
     /** Extend an open upload session's lease (refused once it has run out: it is never re-created). */
     RENEW_SESSION(22),
+    /** Store these packs; the reply comes after the fdatasync that covers them. */
+    PUT_PACKS(23),
     /** A failed request: an error code and a message. Only in responses. */
     ERROR(127);
 

@@ -3,6 +3,7 @@ package dev.cairn.engine.protocol;
 import dev.cairn.engine.ChunkCodec;
 import dev.cairn.engine.ChunkData;
 import dev.cairn.engine.ChunkId;
+import dev.cairn.engine.ChunkPack;
 import dev.cairn.engine.ImageName;
 import dev.cairn.engine.manifest.ImageInfo;
 import dev.cairn.engine.manifest.ImageRoot;
@@ -202,6 +203,82 @@ public final class Messages {
             throw new ProtocolException("frame payload has " + (payload.limit() - offset) + " bytes no chunk claims");
         }
         return chunks;
+    }
+
+    private static final int PACK_MEMBER_BYTES = ChunkId.LENGTH_BYTES + 4;
+    /** The least a pack takes in a PUT_PACKS header: its member count, one member, its stored length. */
+    private static final int MIN_PACK_ENTRY_BYTES = 2 + PACK_MEMBER_BYTES + 4;
+
+    /**
+     * PUT_PACKS request header: per pack its member count, per member its id and raw length, then
+     * the pack's stored length (its frame's); the payload is the packs' frames back to back.
+     */
+    public static ByteBuffer encodePackHeader(List<ChunkPack> packs) {
+        int members = 0;
+        for (ChunkPack p : packs) {
+            members += p.members().size();
+        }
+        WireWriter w = new WireWriter(4 + packs.size() * 6 + members * PACK_MEMBER_BYTES).i32(packs.size());
+        for (ChunkPack p : packs) {
+            w.u16(p.members().size());
+            for (ChunkPack.Member m : p.members()) {
+                w.id(m.id()).i32(m.rawLength());
+            }
+            w.i32(p.storedLength());
+        }
+        return w.toBuffer();
+    }
+
+    /**
+     * Splits a PUT_PACKS frame into packs whose frames are views of the payload. Checks the
+     * limits of {@link ChunkPack} and that the frames tile the payload; does not decode them
+     * (the store verifies each pack before it keeps it).
+     */
+    public static List<ChunkPack> decodePacks(ByteBuffer header, ByteBuffer payload, int maxChunkBytes) {
+        WireReader r = new WireReader(header);
+        int count = r.count("packs", MIN_PACK_ENTRY_BYTES);
+        List<ChunkPack> packs = new ArrayList<>(count);
+        int offset = payload.position();
+        for (int i = 0; i < count; i++) {
+            int memberCount = r.u16("pack member count");
+            if (memberCount == 0 || memberCount > ChunkPack.MAX_MEMBERS) {
+                throw new ProtocolException("pack " + i + " has " + memberCount + " members, not 1.." + ChunkPack.MAX_MEMBERS);
+            }
+            if (memberCount * PACK_MEMBER_BYTES + 4 > r.remaining()) {
+                throw new ProtocolException("count " + memberCount + " of pack " + i + "'s members does not fit in the "
+                        + r.remaining() + " bytes left");
+            }
+            List<ChunkPack.Member> members = new ArrayList<>(memberCount);
+            for (int k = 0; k < memberCount; k++) {
+                ChunkId id = r.id("pack member id");
+                int rawLength = r.i32("pack member raw length");
+                if (rawLength < 1 || rawLength > ChunkPack.MAX_MEMBER_BYTES) {
+                    throw new ProtocolException("pack member " + id.shortHex() + " raw length " + rawLength
+                            + " is outside 1.." + ChunkPack.MAX_MEMBER_BYTES);
+                }
+                members.add(new ChunkPack.Member(id, rawLength));
+            }
+            int storedLength = r.i32("pack stored length");
+            if (storedLength < 0 || storedLength > maxChunkBytes) {
+                throw new ProtocolException("pack " + i + " from " + members.get(0).id().shortHex() + " stored length "
+                        + storedLength + " is outside 0.." + maxChunkBytes);
+            }
+            if (offset + storedLength > payload.limit()) {
+                throw new ProtocolException("pack " + i + " from " + members.get(0).id().shortHex()
+                        + " runs past the end of the frame payload");
+            }
+            try {
+                packs.add(new ChunkPack(members, payload.slice(offset, storedLength)));
+            } catch (IllegalArgumentException e) {
+                throw new ProtocolException("pack " + i + " from " + members.get(0).id().shortHex() + ": " + e.getMessage());
+            }
+            offset += storedLength;
+        }
+        r.end("pack list");
+        if (offset != payload.limit()) {
+            throw new ProtocolException("frame payload has " + (payload.limit() - offset) + " bytes no pack claims");
+        }
+        return packs;
     }
 
     /** GET_CHUNKS response header: per asked id its status, codec, raw and stored length. */

@@ -25,6 +25,11 @@ public final class WireReader {
         return buffer.get() & 0xff;
     }
 
+    public int u16(String what) {
+        need(2, what);
+        return buffer.getShort() & 0xffff;
+    }
+
     public int i32(String what) {
         need(4, what);
         return buffer.getInt();

@@ -33,6 +33,12 @@ public final class WireWriter {
         return this;
     }
 
+    public WireWriter u16(int value) {
+        ensure(2);
+        buffer.putShort((short) value);
+        return this;
+    }
+
     public WireWriter i32(int value) {
         ensure(4);
         buffer.putInt(value);

@@ -8,7 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cairn.engine.ChunkCodec;
 import dev.cairn.engine.ChunkData;
+import dev.cairn.engine.ChunkEncoder;
 import dev.cairn.engine.ChunkId;
+import dev.cairn.engine.ChunkPack;
 import dev.cairn.engine.ImageName;
 import dev.cairn.engine.manifest.ImageInfo;
 import dev.cairn.engine.manifest.ImageRoot;
@@ -18,6 +20,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
@@ -235,6 +238,7 @@ class MessagesTest {
                 () -> Messages.decodeIds(count),
                 () -> Messages.decodePresence(count),
                 () -> Messages.decodeChunks(count, ByteBuffer.allocate(0), MAX_CHUNK),
+                () -> Messages.decodePacks(count, ByteBuffer.allocate(0), MAX_CHUNK),
                 () -> Messages.decodeImages(count),
                 () -> Messages.decodeFetched(new ForgedSizeList(Integer.MAX_VALUE), count, ByteBuffer.allocate(0), MAX_CHUNK),
                 () -> Messages.ClusterInfo.decode(new WireWriter().string("a").i32(3).i32(2).i32(2).i32(Integer.MAX_VALUE).toBuffer()));
@@ -263,6 +267,9 @@ class MessagesTest {
         decoders.add(h -> Messages.decodeChunks(h, a.bytes(), MAX_CHUNK));
         headers.add(Messages.encodeFetched(List.of(a.id()), List.of(a), List.of(ChunkStatus.OK)));
         decoders.add(h -> Messages.decodeFetched(List.of(a.id()), h, a.bytes(), MAX_CHUNK));
+        ChunkPack pack = packs(1, 3).get(0);
+        headers.add(Messages.encodePackHeader(List.of(pack)));
+        decoders.add(h -> Messages.decodePacks(h, pack.frame(), MAX_CHUNK));
         headers.add(new Messages.CommitImage(new ImageName("x"), root(1)).encode());
         decoders.add(Messages.CommitImage::decode);
         headers.add(Messages.encodeName(new ImageName("x")));
@@ -380,6 +387,132 @@ class MessagesTest {
         ChunkData z = new ChunkData(ChunkId.of(new byte[100]), ChunkCodec.ZSTD, 100, ByteBuffer.wrap(new byte[] {1, 2, 3}));
         List<ChunkData> decoded = Messages.decodeChunks(Messages.encodeChunkHeader(List.of(z)), concat(List.of(z)), MAX_CHUNK);
         assertEquals(List.of(z), decoded);
+    }
+
+    /** {@code count} packs of 1, 2, 3… pages alike enough that zstd makes a pack of them. */
+    static List<ChunkPack> packs(int count, long seed) {
+        Random random = new Random(seed);
+        List<ChunkPack> packs = new ArrayList<>();
+        try (ChunkEncoder encoder = new ChunkEncoder()) {
+            for (int p = 0; p < count; p++) {
+                byte[] base = new byte[4096];
+                for (int i = 0; i < base.length; i++) {
+                    base[i] = (byte) random.nextInt(4); // compresses, alone too
+                }
+                List<ChunkData> pages = new ArrayList<>();
+                for (int i = 0; i <= p; i++) {
+                    byte[] page = base.clone();
+                    page[random.nextInt(page.length)] ^= (byte) (1 + i);
+                    // Pages of several lengths, so that a member's raw length is not always 4096.
+                    pages.add(ChunkData.raw(Arrays.copyOf(page, page.length - 7 * i)));
+                }
+                ChunkPack pack = encoder.encodePack(pages);
+                assertTrue(pack != null && pack.verify(), "pack " + p);
+                packs.add(pack);
+            }
+        }
+        return packs;
+    }
+
+    static ByteBuffer frames(List<ChunkPack> packs) {
+        ByteBuffer all = ByteBuffer.allocate(packs.stream().mapToInt(ChunkPack::storedLength).sum());
+        packs.forEach(p -> all.put(p.frame().duplicate()));
+        return all.flip();
+    }
+
+    /** A PUT_PACKS header of one pack with members of {@code rawLengths}, written field by field. */
+    static ByteBuffer packHeader(int storedLength, int... rawLengths) {
+        WireWriter w = new WireWriter().i32(1).u16(rawLengths.length);
+        for (int i = 0; i < rawLengths.length; i++) {
+            w.id(ChunkId.of(new byte[] {(byte) i})).i32(rawLengths[i]);
+        }
+        return w.i32(storedLength).toBuffer();
+    }
+
+    private static void assertPacksRefused(ByteBuffer header, ByteBuffer payload, String why) {
+        ProtocolException e = assertThrows(ProtocolException.class, () -> Messages.decodePacks(header, payload, MAX_CHUNK));
+        assertTrue(e.getMessage().contains(why), e.getMessage());
+    }
+
+    @Test
+    void packsRoundTripAsViewsOfThePayload() {
+        List<ChunkPack> packs = packs(4, 11);
+        Frame frame = Frame.decode(Frame.request(MessageType.PUT_PACKS, 1, Messages.encodePackHeader(packs), frames(packs))
+                .encode(MAX_FRAME), MAX_FRAME);
+        assertEquals(MessageType.PUT_PACKS, frame.type());
+        List<ChunkPack> decoded = Messages.decodePacks(frame.header(), frame.payload(), MAX_CHUNK);
+        assertEquals(packs.size(), decoded.size());
+        for (int i = 0; i < packs.size(); i++) {
+            ChunkPack sent = packs.get(i);
+            ChunkPack got = decoded.get(i);
+            assertEquals(sent.members(), got.members(), "pack " + i);
+            assertEquals(sent.frame(), got.frame(), "pack " + i);
+            assertTrue(got.verify(), "pack " + i + " carries its own frame");
+        }
+        assertEquals(List.of(4096), decoded.get(0).members().stream().map(ChunkPack.Member::rawLength).toList());
+        assertEquals(List.of(4096, 4089, 4082, 4075), decoded.get(3).members().stream().map(ChunkPack.Member::rawLength).toList());
+        assertEquals(0, frame.payload().position(), "decoding does not move the payload");
+        assertEquals(List.of(), Messages.decodePacks(Messages.encodePackHeader(List.of()), ByteBuffer.allocate(0), MAX_CHUNK));
+    }
+
+    @Test
+    void aPackHeaderIsTheMembersThenTheStoredLength() {
+        ChunkPack pack = packs(2, 12).get(1);
+        ByteBuffer expected = new WireWriter().i32(1).u16(2)
+                .id(pack.members().get(0).id()).i32(4096)
+                .id(pack.members().get(1).id()).i32(4089)
+                .i32(pack.storedLength()).toBuffer();
+        assertEquals(expected, Messages.encodePackHeader(List.of(pack)));
+        assertEquals(4 + 2 + 2 * 36 + 4, expected.remaining());
+    }
+
+    @Test
+    void aPackMemberCountOutsideTheLimitsOrTheHeaderIsRefused() {
+        // Padded to the least a pack takes, so that the pack count fits and the member count is read.
+        ByteBuffer empty = new WireWriter().i32(1).u16(0).i32(0).bytes(new byte[32]).toBuffer();
+        assertPacksRefused(empty, ByteBuffer.allocate(0), "pack 0 has 0 members, not 1..256");
+        int[] tooMany = new int[ChunkPack.MAX_MEMBERS + 1];
+        Arrays.fill(tooMany, 1);
+        assertPacksRefused(packHeader(tooMany.length, tooMany), ByteBuffer.allocate(tooMany.length),
+                "pack 0 has 257 members, not 1..256");
+        // A count of 200 members with room for one behind it.
+        ByteBuffer forged = new WireWriter().i32(1).u16(200).id(ChunkId.of(new byte[] {1})).i32(10).i32(5).toBuffer();
+        assertPacksRefused(forged, ByteBuffer.allocate(5), "count 200 of pack 0's members does not fit in the 40 bytes left");
+    }
+
+    @Test
+    void aPackMemberRawLengthOutsideTheLimitIsRefused() {
+        assertPacksRefused(packHeader(3, 100, 0), ByteBuffer.allocate(3), "raw length 0 is outside 1..16384");
+        assertPacksRefused(packHeader(3, -1), ByteBuffer.allocate(3), "raw length -1 is outside 1..16384");
+        assertPacksRefused(packHeader(3, ChunkPack.MAX_MEMBER_BYTES + 1), ByteBuffer.allocate(3),
+                "raw length 16385 is outside 1..16384");
+        // The largest member is a member.
+        assertEquals(1, Messages.decodePacks(packHeader(3, ChunkPack.MAX_MEMBER_BYTES), ByteBuffer.allocate(3), MAX_CHUNK).size());
+    }
+
+    @Test
+    void aPackThatDecodesToMoreThanTheLimitIsRefused() {
+        int m = ChunkPack.MAX_MEMBER_BYTES;
+        assertPacksRefused(packHeader(3, m, m, m, m, 1), ByteBuffer.allocate(3), "decodes to at most 65536 bytes, not 65537");
+        assertEquals(1, Messages.decodePacks(packHeader(3, m, m, m, m), ByteBuffer.allocate(3), MAX_CHUNK).size());
+    }
+
+    @Test
+    void aPackStoredLengthOutsideTheChunkLimitIsRefused() {
+        assertPacksRefused(packHeader(MAX_CHUNK + 1, 10), ByteBuffer.allocate(MAX_CHUNK + 1),
+                "stored length 4097 is outside 0..4096");
+        assertPacksRefused(packHeader(-1, 10), ByteBuffer.allocate(0), "stored length -1 is outside 0..4096");
+    }
+
+    @Test
+    void aPackFrameRunningPastThePayloadOrBytesNoPackClaimsAreRefused() {
+        List<ChunkPack> packs = packs(3, 13);
+        ByteBuffer header = Messages.encodePackHeader(packs);
+        ByteBuffer all = frames(packs);
+        assertPacksRefused(header, all.duplicate().limit(all.limit() - 1), "pack 2 from");
+        assertPacksRefused(header, all.duplicate().limit(all.limit() - 1), "runs past the end of the frame payload");
+        assertPacksRefused(header, plusOneByte(all), "frame payload has 1 bytes no pack claims");
+        assertEquals(3, Messages.decodePacks(header, all, MAX_CHUNK).size());
     }
 
     /** A list that claims a size without holding the elements, to match a forged count. */

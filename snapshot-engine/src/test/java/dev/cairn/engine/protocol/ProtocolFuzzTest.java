@@ -39,6 +39,9 @@ class ProtocolFuzzTest {
         frames.add(Frame.response(MessageType.HAS_CHUNKS, 2, Messages.encodePresence(new int[] {4096, Messages.ABSENT, 17}), null)
                 .encode(MAX_FRAME));
         frames.add(Frame.request(MessageType.PUT_CHUNKS, 3, Messages.encodeChunkHeader(CHUNKS), payload).encode(MAX_FRAME));
+        List<dev.cairn.engine.ChunkPack> packs = MessagesTest.packs(2, 5);
+        frames.add(Frame.request(MessageType.PUT_PACKS, 10, Messages.encodePackHeader(packs), MessagesTest.frames(packs))
+                .encode(MAX_FRAME));
         frames.add(Frame.response(MessageType.GET_CHUNKS, 4, Messages.encodeFetched(IDS, Arrays.asList(CHUNKS.get(0), null, CHUNKS.get(2)),
                 List.of(ChunkStatus.OK, ChunkStatus.MISSING, ChunkStatus.OK)),
                 MessagesTest.concat(List.of(CHUNKS.get(0), CHUNKS.get(2)))).encode(MAX_FRAME));
@@ -109,6 +112,7 @@ class ProtocolFuzzTest {
                 () -> Messages.decodeIds(h),
                 () -> Messages.decodePresence(h),
                 () -> Messages.decodeChunks(h, p, MAX_CHUNK),
+                () -> Messages.decodePacks(h, p, MAX_CHUNK),
                 () -> Messages.decodeFetched(IDS, h, p, MAX_CHUNK),
                 () -> Messages.CommitImage.decode(h),
                 () -> Messages.decodeName(h),
