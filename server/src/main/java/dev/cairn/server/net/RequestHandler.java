@@ -7,6 +7,7 @@ import dev.cairn.engine.protocol.MembershipMessages;
 import dev.cairn.server.meta.Membership;
 import dev.cairn.engine.ChunkData;
 import dev.cairn.engine.ChunkId;
+import dev.cairn.engine.ChunkPack;
 import dev.cairn.engine.ImageName;
 import dev.cairn.engine.protocol.ErrorCode;
 import dev.cairn.engine.protocol.Frame;
@@ -174,6 +175,19 @@ public final class RequestHandler {
                 // the fdatasync that covers every chunk.
                 yield gc.put(chunks).thenApply(v -> Response.of(type, ByteBuffer.allocate(0)));
             }
+            case PUT_PACKS -> {
+                if (store.isFailed()) {
+                    yield done(diskFailed());
+                }
+                List<ChunkPack> packs = Messages.decodePacks(request.header(), request.payload(),
+                        config.limits().maxChunkBytes());
+                for (ChunkPack pack : packs) {
+                    List<ChunkId> ids = new ArrayList<>(pack.members().size());
+                    pack.members().forEach(m -> ids.add(m.id()));
+                    replaceCorrupt(ids, pack::verify);
+                }
+                yield gc.putPacks(packs).thenApply(v -> Response.of(type, ByteBuffer.allocate(0)));
+            }
             case GET_CHUNKS -> {
                 List<ChunkId> ids = Messages.decodeIds(request.header());
                 Duration delay = chunkReadDelay;
@@ -330,20 +344,27 @@ public final class RequestHandler {
      * verified replacement is in hand before the bad copy goes).
      */
     private void replaceCorrupt(List<ChunkData> chunks) {
-        List<ChunkData> replacing = new ArrayList<>();
+        for (ChunkData c : chunks) {
+            replaceCorrupt(List.of(c.id()), c::verify);
+        }
+    }
+
+    /** Drops {@code ids}' bad copies that this node reported corrupt, once {@code verified} says the new bytes are good. */
+    private void replaceCorrupt(List<ChunkId> ids, java.util.function.BooleanSupplier verified) {
+        List<ChunkId> replacing = new ArrayList<>();
         synchronized (corruptSeen) {
             if (corruptSeen.isEmpty()) {
                 return;
             }
-            for (ChunkData c : chunks) {
-                if (corruptSeen.remove(c.id())) {
-                    replacing.add(c);
+            for (ChunkId id : ids) {
+                if (corruptSeen.remove(id)) {
+                    replacing.add(id);
                 }
             }
         }
-        for (ChunkData c : replacing) {
-            if (c.verify()) {
-                io(() -> store.delete(c.id()));
+        if (!replacing.isEmpty() && verified.getAsBoolean()) {
+            for (ChunkId id : replacing) {
+                io(() -> store.delete(id));
             }
         }
     }
