@@ -210,6 +210,9 @@ final class ChunkWriter implements AutoCloseable {
             }
         });
         int w = cluster.writeQuorum();
+        // Durable copies as the HAS answers counted them: which nodes get a chunk is decided on
+        // these, not on durable[], which the first PUT answers raise while later PUTs are formed.
+        int[] held = durable.clone();
         // Each chunk some reachable node must receive is compressed once, whatever the number of copies sent.
         Set<Integer> needed = new java.util.TreeSet<>();
         byNode.forEach((node, indexes) -> {
@@ -218,7 +221,7 @@ final class ChunkWriter implements AutoCloseable {
                 return; // unreachable: its copies come from repair later
             }
             for (int k = 0; k < indexes.size(); k++) {
-                if (lengths[k] == Messages.ABSENT && durable[indexes.get(k)] < w) {
+                if (lengths[k] == Messages.ABSENT && held[indexes.get(k)] < w) {
                     needed.add(indexes.get(k));
                 }
             }
@@ -244,7 +247,7 @@ final class ChunkWriter implements AutoCloseable {
             List<Integer> missingIndexes = new ArrayList<>();
             for (int k = 0; k < indexes.size(); k++) {
                 int i = indexes.get(k);
-                if (lengths[k] == Messages.ABSENT && durable[i] < w) {
+                if (lengths[k] == Messages.ABSENT && held[i] < w) {
                     missing.add(toSend[i]);
                     missingIndexes.add(i);
                 }
