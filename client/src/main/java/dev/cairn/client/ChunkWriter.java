@@ -4,6 +4,7 @@ import dev.cairn.engine.ChunkCodec;
 import dev.cairn.engine.ChunkData;
 import dev.cairn.engine.ChunkEncoder;
 import dev.cairn.engine.ChunkId;
+import dev.cairn.engine.ChunkPack;
 import dev.cairn.engine.EncoderPool;
 import dev.cairn.engine.protocol.Messages;
 import java.nio.ByteBuffer;
@@ -25,6 +26,11 @@ import java.util.concurrent.atomic.AtomicReference;
  * Uploads the chunks of one put in batches: asks the chunks' placement nodes which they hold,
  * compresses and sends the rest, and counts a chunk as stored only when N_W of its placement
  * nodes hold it durably (each node answers a PUT only after the fdatasync that covers it).
+ *
+ * <p>Small chunks of a batch that go to the same nodes are compressed together in packs
+ * ({@link ChunkPack}, sent with PUT_PACKS): a 4 KiB page alone gives zstd little context. The
+ * others travel one by one (PUT_CHUNKS). A pack goes whole to each of its nodes that lacks any
+ * of its members.
  *
  * <p>Chunks arrive raw and are compressed only once the cluster has said it lacks them: in a
  * stream of checkpoints most chunks of a dump were stored by the one before, and compressing
@@ -168,9 +174,12 @@ final class ChunkWriter implements AutoCloseable {
 
     private CompletableFuture<Void> upload(List<ChunkData> chunks) {
         int n = chunks.size();
+        List<List<String>> placements = new ArrayList<>(n);
         Map<String, List<Integer>> byNode = new HashMap<>();
         for (int i = 0; i < n; i++) {
-            for (String node : cluster.placement().nodesFor(chunks.get(i).id(), cluster.replicas())) {
+            List<String> nodes = cluster.placement().nodesFor(chunks.get(i).id(), cluster.replicas());
+            placements.add(nodes);
+            for (String node : nodes) {
                 byNode.computeIfAbsent(node, k -> new ArrayList<>()).add(i);
             }
         }
@@ -183,11 +192,11 @@ final class ChunkWriter implements AutoCloseable {
         });
         // Compression runs on the writer's own threads, never on a network thread.
         return CompletableFuture.allOf(presence.values().toArray(CompletableFuture[]::new))
-                .thenComposeAsync(ignored -> send(chunks, byNode, presence), encoders);
+                .thenComposeAsync(ignored -> send(chunks, placements, byNode, presence), encoders);
     }
 
-    private CompletableFuture<Void> send(List<ChunkData> chunks, Map<String, List<Integer>> byNode,
-                                         Map<String, CompletableFuture<int[]>> presence) {
+    private CompletableFuture<Void> send(List<ChunkData> chunks, List<List<String>> placements,
+                                         Map<String, List<Integer>> byNode, Map<String, CompletableFuture<int[]>> presence) {
         int n = chunks.size();
         int[] durable = new int[n];
         int[] storedLength = new int[n];
@@ -226,13 +235,19 @@ final class ChunkWriter implements AutoCloseable {
                 }
             }
         });
+        // A needed chunk travels alone (toSend[i]) or as member slot[i] of packs[packOf[i]].
         ChunkData[] toSend = new ChunkData[n];
+        int[] packOf = new int[n];
+        int[] slot = new int[n];
+        Arrays.fill(packOf, -1);
+        List<ChunkPack> packs = new ArrayList<>();
         if (!needed.isEmpty()) { // a batch the cluster holds already borrows (and opens) no encoder
-            withEncoder(encoder -> needed.forEach(i -> toSend[i] = encode(encoder, chunks.get(i))));
+            withEncoder(encoder -> encodeNeeded(encoder, chunks, placements, needed, toSend, packs, packOf, slot));
         }
         long stored = 0;
         for (int i = 0; i < n; i++) {
-            stored += toSend[i] != null ? toSend[i].storedLength()
+            stored += packOf[i] >= 0 ? packs.get(packOf[i]).storedShare(slot[i])
+                    : toSend[i] != null ? toSend[i].storedLength()
                     : storedLength[i] != Messages.ABSENT ? storedLength[i] : chunks.get(i).storedLength();
         }
         uniqueStoredBytes.addAndGet(stored);
@@ -243,37 +258,39 @@ final class ChunkWriter implements AutoCloseable {
             if (lengths == null) {
                 return;
             }
-            List<ChunkData> missing = new ArrayList<>();
-            List<Integer> missingIndexes = new ArrayList<>();
+            List<ChunkData> singles = new ArrayList<>();
+            List<Integer> singleIndexes = new ArrayList<>();
+            // A pack goes whole to a node that lacks any of its members; only those members count as new there.
+            Set<Integer> nodePacks = new java.util.TreeSet<>();
+            List<Integer> packedIndexes = new ArrayList<>();
             for (int k = 0; k < indexes.size(); k++) {
                 int i = indexes.get(k);
                 if (lengths[k] == Messages.ABSENT && held[i] < w) {
-                    missing.add(toSend[i]);
-                    missingIndexes.add(i);
+                    if (packOf[i] >= 0) {
+                        nodePacks.add(packOf[i]);
+                        packedIndexes.add(i);
+                    } else {
+                        singles.add(toSend[i]);
+                        singleIndexes.add(i);
+                    }
                 }
             }
-            if (missing.isEmpty()) {
-                return;
+            if (!singles.isEmpty()) {
+                long frameBytes = singles.stream().mapToLong(ChunkData::storedLength).sum();
+                sent.addAll(singleIndexes);
+                puts.add(counted(cluster.putChunks(node, singles), node, frameBytes, singleIndexes, durable, problems));
             }
-            long frameBytes = missing.stream().mapToLong(ChunkData::storedLength).sum();
-            sent.addAll(missingIndexes);
-            puts.add(cluster.putChunks(node, missing)
-                    .handle((r, e) -> {
-                        if (e == null) {
-                            sentBytes.addAndGet(frameBytes);
-                            synchronized (durable) {
-                                missingIndexes.forEach(i -> durable[i]++);
-                            }
-                        } else {
-                            synchronized (problems) {
-                                problems.put(node, Cluster.rootMessage(e));
-                            }
-                        }
-                        return null;
-                    }));
+            if (!nodePacks.isEmpty()) {
+                List<ChunkPack> frames = new ArrayList<>(nodePacks.size());
+                nodePacks.forEach(p -> frames.add(packs.get(p)));
+                long frameBytes = frames.stream().mapToLong(ChunkPack::storedLength).sum();
+                sent.addAll(packedIndexes);
+                puts.add(counted(cluster.putPacks(node, frames), node, frameBytes, packedIndexes, durable, problems));
+            }
         });
         newChunks.addAndGet(sent.size());
-        sent.forEach(i -> newStoredBytes.addAndGet(toSend[i].storedLength()));
+        sent.forEach(i -> newStoredBytes.addAndGet(packOf[i] >= 0 ? packs.get(packOf[i]).storedShare(slot[i])
+                : toSend[i].storedLength()));
         return CompletableFuture.allOf(puts.toArray(CompletableFuture[]::new)).thenRun(() -> {
             synchronized (durable) {
                 for (int i = 0; i < n; i++) {
@@ -285,6 +302,62 @@ final class ChunkWriter implements AutoCloseable {
                 }
             }
         });
+    }
+
+    /**
+     * A PUT to {@code node} that, once the node has answered (after the fdatasync that covers it),
+     * counts {@code frameBytes} as sent and a durable copy of each chunk in {@code lacked}; if it
+     * fails, records why for the quorum error.
+     */
+    private CompletableFuture<Void> counted(CompletableFuture<Void> put, String node, long frameBytes,
+                                            List<Integer> lacked, int[] durable, Map<String, String> problems) {
+        return put.handle((r, e) -> {
+            if (e == null) {
+                sentBytes.addAndGet(frameBytes);
+                synchronized (durable) {
+                    lacked.forEach(i -> durable[i]++);
+                }
+            } else {
+                synchronized (problems) {
+                    problems.put(node, Cluster.rootMessage(e));
+                }
+            }
+            return null;
+        });
+    }
+
+    /**
+     * Encodes the needed chunks with one encoder: small RAW chunks that share their placement nodes
+     * in packs ({@link PackPlanner}), each other chunk alone, and so also the members of a pack
+     * that does not pay.
+     */
+    private static void encodeNeeded(ChunkEncoder encoder, List<ChunkData> chunks, List<List<String>> placements,
+                                     Set<Integer> needed, ChunkData[] toSend, List<ChunkPack> packs, int[] packOf,
+                                     int[] slot) {
+        List<Integer> order = new ArrayList<>(needed); // ascending: the image's order
+        List<ChunkData> neededChunks = new ArrayList<>(order.size());
+        List<Set<String>> keys = new ArrayList<>(order.size());
+        for (int i : order) {
+            neededChunks.add(chunks.get(i));
+            keys.add(PackPlanner.placementKey(placements.get(i)));
+        }
+        PackPlanner.Plan plan = PackPlanner.plan(neededChunks, keys);
+        for (List<Integer> members : plan.packs()) {
+            List<ChunkData> raw = new ArrayList<>(members.size());
+            members.forEach(k -> raw.add(neededChunks.get(k)));
+            ChunkPack pack = encoder.encodePack(raw);
+            if (pack == null) {
+                members.forEach(k -> toSend[order.get(k)] = encode(encoder, neededChunks.get(k)));
+                continue;
+            }
+            for (int s = 0; s < members.size(); s++) {
+                int i = order.get(members.get(s));
+                packOf[i] = packs.size();
+                slot[i] = s;
+            }
+            packs.add(pack);
+        }
+        plan.singles().forEach(k -> toSend[order.get(k)] = encode(encoder, neededChunks.get(k)));
     }
 
     /**

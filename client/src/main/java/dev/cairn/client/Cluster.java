@@ -217,6 +217,14 @@ final class Cluster implements AutoCloseable {
                 .thenApply(r -> null);
     }
 
+    /** Stores the packs on {@code nodeId}; completes after that node's fdatasync covers them. */
+    java.util.concurrent.CompletableFuture<Void> putPacks(String nodeId, List<dev.cairn.engine.ChunkPack> packs) {
+        List<ByteBuffer> payload = new ArrayList<>(packs.size());
+        packs.forEach(p -> payload.add(p.frame()));
+        return call(nodeId, MessageType.PUT_PACKS, Messages.encodePackHeader(packs), payload, config.requestTimeout())
+                .thenApply(r -> null);
+    }
+
     /** The chunks as {@code nodeId} holds them, unverified: the caller checks them against their ids. */
     java.util.concurrent.CompletableFuture<List<Messages.Fetched>> getChunks(String nodeId, List<dev.cairn.engine.ChunkId> ids) {
         return call(nodeId, MessageType.GET_CHUNKS, Messages.encodeIds(ids), List.of(), config.requestTimeout())
