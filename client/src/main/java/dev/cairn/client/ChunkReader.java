@@ -1,6 +1,7 @@
 package dev.cairn.client;
 
 import dev.cairn.engine.ChunkData;
+import dev.cairn.engine.ChunkEncoder;
 import dev.cairn.engine.ChunkId;
 import dev.cairn.engine.protocol.Messages;
 import java.nio.ByteBuffer;
@@ -25,7 +26,8 @@ import java.util.concurrent.TimeUnit;
  * neither a wrong byte.
  *
  * <p>Read-repair: a replica that answered "missing" or "corrupt" for a chunk gets the verified copy
- * (PUT_CHUNKS) once the batch is read, in the background; the get does not wait for it. Answers
+ * (PUT_CHUNKS, compressed as a put would: a chunk read from a pack arrives RAW) once the batch is
+ * read, in the background; the get does not wait for it. Answers
  * that arrive after the batch was returned are not repaired (the copies are no longer held);
  * the nodes' repair pass finds those chunks.
  */
@@ -272,12 +274,9 @@ final class ChunkReader {
         private void succeed() {
             finished = true;
             List<ByteBuffer> out = Arrays.asList(raw);
-            Map<String, List<ChunkData>> repairs = new LinkedHashMap<>();
-            toRepair.forEach((node, indexes) -> {
-                List<ChunkData> chunks = new ArrayList<>(indexes.size());
-                indexes.forEach(i -> chunks.add(copies[i]));
-                repairs.put(node, chunks);
-            });
+            Map<String, List<Integer>> repairs = new LinkedHashMap<>(toRepair);
+            Map<Integer, ChunkData> repairCopies = new LinkedHashMap<>();
+            toRepair.values().forEach(indexes -> indexes.forEach(i -> repairCopies.put(i, copies[i])));
             // Requests still outstanding keep this Fetch reachable until they answer or time out:
             // let go of the chunk bytes now.
             raw = new ByteBuffer[0];
@@ -286,9 +285,7 @@ final class ChunkReader {
             outcome = () -> result.complete(out);
             if (!repairs.isEmpty()) {
                 try {
-                    cluster.background().execute(() -> repairs.forEach((node, chunks) ->
-                            // Best effort: a failed repair leaves the copy to the nodes' repair pass.
-                            cluster.putChunks(node, chunks).exceptionally(e -> null)));
+                    cluster.decoders().execute(() -> repair(repairs, repairCopies));
                 } catch (RejectedExecutionException e) {
                     // The client is closing; the nodes' repair pass restores the copies.
                 }
@@ -323,6 +320,30 @@ final class ChunkReader {
                 problems.set(index, new ArrayList<>());
             }
             problems.get(index).add(why);
+        }
+    }
+
+    /**
+     * Sends each node in {@code repairs} its chunks' verified copies, compressed first: a copy read
+     * from a pack arrives RAW, and stored as it came it would take about 3.5 times the bytes. The
+     * compression runs on the calling thread (one of the client's decoders, not the background
+     * thread that times hedges), each chunk once whatever the number of nodes; the PUTs go out on
+     * the background thread, as other follow-up requests do. Best effort: a repair that fails
+     * leaves the copy to the nodes' repair pass.
+     */
+    private void repair(Map<String, List<Integer>> repairs, Map<Integer, ChunkData> copies) {
+        Map<Integer, ChunkData> encoded = new LinkedHashMap<>();
+        try (ChunkEncoder encoder = new ChunkEncoder(cluster.config().zstdLevel())) {
+            copies.forEach((i, copy) -> encoded.put(i, ChunkWriter.encode(encoder, copy)));
+        }
+        try {
+            cluster.background().execute(() -> repairs.forEach((node, indexes) -> {
+                List<ChunkData> chunks = new ArrayList<>(indexes.size());
+                indexes.forEach(i -> chunks.add(encoded.get(i)));
+                cluster.putChunks(node, chunks).exceptionally(e -> null);
+            }));
+        } catch (RejectedExecutionException e) {
+            // The client is closing; the nodes' repair pass restores the copies.
         }
     }
 

@@ -377,7 +377,7 @@ final class ChunkWriter implements AutoCloseable {
     }
 
     /** A RAW chunk compressed (kept raw when that does not pay); an encoded chunk as it is. */
-    private static ChunkData encode(ChunkEncoder encoder, ChunkData chunk) {
+    static ChunkData encode(ChunkEncoder encoder, ChunkData chunk) {
         if (chunk.codec() != ChunkCodec.RAW) {
             return chunk;
         }

@@ -236,7 +236,7 @@ final class Cluster implements AutoCloseable {
         return readLatency;
     }
 
-    /** The client's threads for decoding and verifying fetched chunks. */
+    /** The client's threads for decoding and verifying fetched chunks, and compressing read-repair copies. */
     java.util.concurrent.Executor decoders() {
         return decoders;
     }

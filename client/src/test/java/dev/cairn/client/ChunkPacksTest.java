@@ -1,6 +1,8 @@
 package dev.cairn.client;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,15 +13,17 @@ import dev.cairn.engine.ChunkId;
 import dev.cairn.engine.ChunkPack;
 import dev.cairn.engine.protocol.ErrorCode;
 import dev.cairn.engine.protocol.Messages;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The put's packs, against fake nodes on loopback sockets. */
+/** The put's packs and the get's read-repair, against fake nodes on loopback sockets. */
 class ChunkPacksTest {
 
     private final List<FakeNode> nodes = new ArrayList<>();
@@ -179,5 +183,36 @@ class ChunkPacksTest {
             assertEquals(ids(noise), ids(n.putChunks));
             assertTrue(n.putChunks.stream().allMatch(c -> c.codec() == ChunkCodec.RAW));
         }
+    }
+
+    @Test
+    void readRepairSendsACompressedCopyOfAChunkThatArrivedRaw() throws Exception {
+        start(3, 3, 2);
+        // A page that compresses, placed first on n0, which lacks it; n1 and n2 hold it RAW, as read from a pack.
+        ChunkData page = null;
+        for (int seed = 0; page == null; seed++) {
+            byte[] b = new byte[4096];
+            ByteBuffer.wrap(b).putInt(0, seed);
+            ChunkData c = ChunkData.raw(b);
+            if (cluster.placement().nodesFor(c.id(), 3).get(0).equals("n0")) {
+                page = c;
+            }
+        }
+        nodes.get(1).hold(page);
+        nodes.get(2).hold(page);
+        List<ByteBuffer> got = new ChunkReader(cluster).fetch(List.of(page.id())).get(10, TimeUnit.SECONDS);
+        assertEquals(page.bytes(), got.get(0));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (nodes.get(0).putChunks.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertFalse(nodes.get(0).putChunks.isEmpty(), "n0 was repaired");
+        ChunkData repaired = nodes.get(0).putChunks.get(0);
+        assertEquals(page.id(), repaired.id());
+        assertEquals(ChunkCodec.ZSTD, repaired.codec());
+        assertTrue(repaired.storedLength() < 100, "stored " + repaired.storedLength());
+        byte[] raw = new byte[4096];
+        repaired.rawBytes().get(raw);
+        assertArrayEquals(page.bytes().array(), raw);
     }
 }
