@@ -151,12 +151,17 @@ class CliTest {
         assertTrue(e.get("storedBytes").asLong() < e.get("uniqueBytes").asLong());
         assertTrue(e.get("ratio").asDouble() > 1);
 
-        // The archive estimates as the same image: the same chunks, so nothing more is unique.
-        Run both = cairn("estimate", "--json", dir.resolve("tar-src").toString());
+        // The archive estimates as the same image: the same chunks, so nothing more is unique. Its
+        // stored bytes may differ by a few: small chunks are packed in the order the files come,
+        // and a tar lists them in another order than the directory walk.
+        JsonNode dirEstimate = new ObjectMapper().readTree(cairn("estimate", "--json", dir.resolve("tar-src").toString()).lastLine());
         Run fromTar = cairn("estimate", "--json", "--tar", archive.toString());
         assertEquals(0, fromTar.code(), fromTar.err());
-        assertEquals(new ObjectMapper().readTree(both.lastLine()).get("storedBytes"),
-                new ObjectMapper().readTree(fromTar.lastLine()).get("storedBytes"));
+        JsonNode tarEstimate = new ObjectMapper().readTree(fromTar.lastLine());
+        assertEquals(dirEstimate.get("uniqueBytes"), tarEstimate.get("uniqueBytes"));
+        long dirStored = dirEstimate.get("storedBytes").asLong();
+        long tarStored = tarEstimate.get("storedBytes").asLong();
+        assertTrue(Math.abs(dirStored - tarStored) <= dirStored / 20, "stored bytes " + dirStored + " vs " + tarStored);
     }
 
     @Test
