@@ -34,6 +34,8 @@ import java.util.concurrent.TimeUnit;
 final class ChunkReader {
 
     private final Cluster cluster;
+    /** Turns which of its placement nodes a fetch asks first; see {@link #firstAsked}. */
+    private final java.util.concurrent.atomic.AtomicInteger fetches = new java.util.concurrent.atomic.AtomicInteger();
     /** Most replicas asked at once for one chunk: N_R, and at least two so that hedging can happen. */
     private final int parallelism;
 
@@ -50,6 +52,31 @@ final class ChunkReader {
         Fetch fetch = new Fetch(ids);
         fetch.start();
         return fetch.result;
+    }
+
+    /**
+     * The order in which a fetch asks a chunk's placement nodes: the same first node for every chunk
+     * of the fetch with the same placement nodes, taken in turn from fetch to fetch, then the others
+     * in placement order. The pages a put sent together rest in one pack on those nodes, and a node
+     * decodes a whole pack to answer for any of its pages; asking one node for all of them has it
+     * decode each pack once, where asking each page's first-ranked node had every node decode it.
+     * Fetches in flight at once still spread over the nodes.
+     */
+    static List<String> firstAsked(List<String> placement, int turn) {
+        if (placement.size() < 2) {
+            return placement;
+        }
+        List<String> byName = new ArrayList<>(placement);
+        byName.sort(null);
+        String first = byName.get(Math.floorMod(turn, byName.size()));
+        List<String> order = new ArrayList<>(placement.size());
+        order.add(first);
+        for (String node : placement) {
+            if (!node.equals(first)) {
+                order.add(node);
+            }
+        }
+        return order;
     }
 
     /** One GET_CHUNKS request of a fetch: which chunks it asked of which node. */
@@ -89,8 +116,9 @@ final class ChunkReader {
             int n = ids.size();
             placements = new ArrayList<>(n);
             problems = new ArrayList<>(n);
+            int turn = fetches.getAndIncrement();
             for (ChunkId id : ids) {
-                placements.add(cluster.placement().nodesFor(id, cluster.replicas()));
+                placements.add(firstAsked(cluster.placement().nodesFor(id, cluster.replicas()), turn));
                 problems.add(null);
             }
             nextRank = new int[n];

@@ -6,7 +6,6 @@ import dev.cairn.engine.protocol.Messages;
 import dev.cairn.engine.protocol.MessageType;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
@@ -15,7 +14,6 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
@@ -146,7 +144,7 @@ final class NodeConnection implements AutoCloseable {
                     .handler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel c) {
-                            c.pipeline().addLast(new LengthFieldBasedFrameDecoder(maxFrameBytes, 0, 4, 0, 4));
+                            c.pipeline().addLast(new FrameAssembler(maxFrameBytes));
                             c.pipeline().addLast(new ReplyHandler());
                         }
                     });
@@ -180,11 +178,11 @@ final class NodeConnection implements AutoCloseable {
         }
     }
 
-    /** Copies each answer out of Netty's buffer (released here) and completes its request. */
-    private final class ReplyHandler extends SimpleChannelInboundHandler<ByteBuf> {
+    /** Completes each answer's request; the answer's bytes are a heap array {@link FrameAssembler} filled. */
+    private final class ReplyHandler extends SimpleChannelInboundHandler<byte[]> {
         @Override
-        protected void channelRead0(ChannelHandlerContext ctx, ByteBuf msg) {
-            Frame frame = Frame.decodeBody(ByteBuffer.wrap(ByteBufUtil.getBytes(msg)), maxFrameBytes);
+        protected void channelRead0(ChannelHandlerContext ctx, byte[] msg) {
+            Frame frame = Frame.decodeBody(ByteBuffer.wrap(msg), maxFrameBytes);
             CompletableFuture<Reply> f = inFlight.remove(frame.requestId());
             if (f == null) {
                 return; // timed out already

@@ -53,7 +53,7 @@ public record ChunkData(ChunkId id, ChunkCodec codec, int rawLength, ByteBuffer 
 
     /** Decodes into {@code dest} (at least rawLength long); returns rawLength or throws. */
     private int decompressInto(byte[] dest) {
-        ZstdFrames.decompress(bytes, dest, rawLength, "chunk " + id.shortHex() + "…");
+        ZstdFrames.decompress(bytes, dest, rawLength, () -> "chunk " + id.shortHex() + "…");
         return rawLength;
     }
 

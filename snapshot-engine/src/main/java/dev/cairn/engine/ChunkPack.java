@@ -93,7 +93,7 @@ public record ChunkPack(List<Member> members, ByteBuffer frame) {
     /** The raw bytes of every member back to back; {@link ChunkData.CorruptChunkException} when the frame is bad. */
     public byte[] decode() {
         byte[] raw = new byte[rawLength()];
-        ZstdFrames.decompress(frame, raw, raw.length, describe());
+        ZstdFrames.decompress(frame, raw, raw.length, this::describe);
         return raw;
     }
 
@@ -111,7 +111,7 @@ public record ChunkPack(List<Member> members, ByteBuffer frame) {
         int raw = rawLength();
         byte[] scratch = ZstdFrames.scratch(VERIFY_SCRATCH, raw);
         try {
-            ZstdFrames.decompress(frame, scratch, raw, describe());
+            ZstdFrames.decompress(frame, scratch, raw, this::describe);
         } catch (ChunkData.CorruptChunkException e) {
             return false;
         }

@@ -3,6 +3,7 @@ package dev.cairn.engine;
 import com.github.luben.zstd.ZstdDecompressCtx;
 import com.github.luben.zstd.ZstdException;
 import java.nio.ByteBuffer;
+import java.util.function.Supplier;
 
 /** Decoding of the zstd frames that chunks and packs are stored as: one place for the native context. */
 final class ZstdFrames {
@@ -13,11 +14,11 @@ final class ZstdFrames {
     private ZstdFrames() {}
 
     /**
-     * Decodes the frame in {@code frame}'s remaining bytes into {@code dest[0..expected)}; returns
-     * how many bytes it decoded. {@code what} names the chunk or pack in the message when the frame
-     * does not decode, or decodes to another length than {@code expected}.
+     * Decodes the frame in {@code frame}'s remaining bytes into {@code dest[0..expected)}. {@code what}
+     * names the chunk or pack in the message when the frame does not decode, or decodes to another
+     * length than {@code expected}; it is asked only then (a name costs more than a page's decode).
      */
-    static void decompress(ByteBuffer frame, byte[] dest, int expected, String what) {
+    static void decompress(ByteBuffer frame, byte[] dest, int expected, Supplier<String> what) {
         byte[] src;
         int srcOffset;
         int srcLength = frame.remaining();
@@ -34,10 +35,10 @@ final class ZstdFrames {
         try {
             n = DECOMPRESS.get().decompressByteArray(dest, 0, expected, src, srcOffset, srcLength);
         } catch (ZstdException e) {
-            throw new ChunkData.CorruptChunkException(what + " does not decode as zstd: " + e.getMessage());
+            throw new ChunkData.CorruptChunkException(what.get() + " does not decode as zstd: " + e.getMessage());
         }
         if (n != expected) {
-            throw new ChunkData.CorruptChunkException(what + " decodes to " + n + " bytes, its raw length is " + expected);
+            throw new ChunkData.CorruptChunkException(what.get() + " decodes to " + n + " bytes, its raw length is " + expected);
         }
     }
 

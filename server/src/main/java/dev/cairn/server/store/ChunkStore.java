@@ -337,7 +337,7 @@ public final class ChunkStore implements AutoCloseable {
      * however many of its members the batch asks for. Not thread-safe: one per batch.
      */
     public static final class ReadCache {
-        private static final int MAX_PACKS = 64;
+        private static final int MAX_PACKS = 256;
         private final Map<ChunkIndex.Location, byte[]> decoded = new java.util.HashMap<>();
         private final Map<ChunkIndex.Location, ChunkPack> packs = new java.util.HashMap<>();
 
