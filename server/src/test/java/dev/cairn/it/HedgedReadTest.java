@@ -44,7 +44,7 @@ class HedgedReadTest {
         byte[] data = TestImages.random(21, 8 * 1024 * 1024);
         try (TestCluster cluster = TestCluster.start(3, dir); CairnClient client = cluster.client()) {
             client.put("hedged/stalled", new ByteArrayInputStream(data));
-            // Node-2 answers chunk reads only after 60 s; it is the first replica of about a third of them.
+            // Node-2 answers chunk reads only after 60 s; it is the node asked first by about a third of the fetches.
             cluster.server(1).delayChunkReads(STALL);
             try (CairnClient reader = cluster.client()) {
                 long start = System.nanoTime();
@@ -84,12 +84,19 @@ class HedgedReadTest {
         byte[] data = TestImages.random(23, 3 * 1024 * 1024);
         try (TestCluster cluster = TestCluster.start(3, dir); CairnClient client = cluster.client()) {
             client.put("hedged/missing", new ByteArrayInputStream(data));
-            ChunkId lost = firstChunkWhoseFirstReplicaIs(cluster, "node-1");
-            assertTrue(cluster.server(0).store().delete(lost));
+            // A fetch asks one node first for all its chunks (which one turns from fetch to fetch):
+            // each node loses a different chunk of the one fetch, so the node asked first answers
+            // "missing" for its own.
+            List<ChunkId> lost = oneDataChunkPerNode(cluster);
+            for (int node = 0; node < 3; node++) {
+                assertTrue(cluster.server(node).store().delete(lost.get(node)));
+            }
 
             assertArrayEquals(data, TestImages.read(client, "hedged/missing"));
             // The repair is sent in the background once the batch is read: wait for it, bounded.
-            awaitTrue(() -> cluster.server(0).store().contains(lost), "node-1 got chunk " + lost.shortHex() + " back");
+            awaitTrue(() -> java.util.stream.IntStream.range(0, 3)
+                            .anyMatch(node -> cluster.server(node).store().contains(lost.get(node))),
+                    "the node asked first got its lost chunk back");
         }
     }
 
@@ -98,15 +105,35 @@ class HedgedReadTest {
         byte[] data = TestImages.random(24, 2 * 1024 * 1024);
         try (TestCluster cluster = TestCluster.start(3, dir); CairnClient client = cluster.client()) {
             client.put("hedged/corrupt", new ByteArrayInputStream(data));
-            ChunkId damaged = firstChunkWhoseFirstReplicaIs(cluster, "node-2");
-            flipOneByteOf(damaged, cluster.server(1).store(), cluster.config(1).dataDir().resolve("chunks"));
-            assertEquals(1, corruptChunks(cluster.server(1).store()), "one copy on node-2 is damaged");
-            // Node-2 is asked first for that chunk, answers "corrupt", and the next replica's copy repairs it.
+            // Each node has a different chunk of the one fetch damaged; the node asked first answers
+            // "corrupt" for its own, and the next replica's copy repairs it.
+            List<ChunkId> damaged = oneDataChunkPerNode(cluster);
+            for (int node = 0; node < 3; node++) {
+                flipOneByteOf(damaged.get(node), cluster.server(node).store(), cluster.config(node).dataDir().resolve("chunks"));
+                assertEquals(1, corruptChunks(cluster.server(node).store()), "one copy on node-" + (node + 1) + " is damaged");
+            }
             assertArrayEquals(data, TestImages.read(client, "hedged/corrupt"));
-            // Checked on node-2's store directly: a scrub would repair the copy itself.
-            awaitTrue(() -> corruptChunks(cluster.server(1).store()) == 0,
-                    "node-2's corrupt copy was replaced by the read-repair");
+            // Checked on the stores directly: a scrub would repair the copies itself.
+            awaitTrue(() -> java.util.stream.IntStream.range(0, 3).anyMatch(node -> corruptChunks(cluster.server(node).store()) == 0),
+                    "the corrupt copy of the node asked first was replaced by the read-repair");
         }
+    }
+
+    /**
+     * Three distinct data chunks of the cluster's one image (over 16 KiB: FastCDC's minimum, more
+     * than the image's manifest), the i-th for node i to lose. An image of at most 4 MiB is read in
+     * one fetch.
+     */
+    private static List<ChunkId> oneDataChunkPerNode(TestCluster cluster) {
+        List<ChunkId> data = cluster.server(0).store().idsAfter(null, 10_000).stream().filter(id -> {
+            try {
+                return cluster.server(0).store().read(id).orElseThrow().rawLength() > 16 * 1024;
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }).limit(3).toList();
+        assertEquals(3, data.size(), "the image has three data chunks");
+        return data;
     }
 
     /** A chunk of the cluster whose placement puts {@code node} first. */
