@@ -112,6 +112,12 @@ final class ChunkIndex implements AutoCloseable {
         }
     }
 
+    /**
+     * The memtable's bloom filter as a share of its write buffer (64 MiB by default): 1.3 MiB,
+     * about 13 bits per entry of 48-byte keys and values.
+     */
+    static final double MEMTABLE_BLOOM_RATIO = 0.02;
+
     private static final byte[] META_CF = "meta".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] CHECKPOINT_KEY = "scanned-up-to".getBytes(StandardCharsets.US_ASCII);
 
@@ -141,9 +147,14 @@ final class ChunkIndex implements AutoCloseable {
         Files.createDirectories(dir);
         DBOptions dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true);
         // Keys are SHA-256 digests: they do not compress, and most lookups (dedup checks) miss,
-        // which a bloom filter answers without reading a data block.
+        // which a bloom filter answers without reading a data block. The memtable gets one too:
+        // it holds every entry since the last flush (all of them, on a young node), and without a
+        // filter each missing chunk of a put cost two skip-list searches (its HAS check and the
+        // commit's), 15% of a replica's CPU in a profile of puts of new pages.
         ColumnFamilyOptions cfOptions = new ColumnFamilyOptions()
                 .setCompressionType(CompressionType.NO_COMPRESSION)
+                .setMemtableWholeKeyFiltering(true)
+                .setMemtablePrefixBloomSizeRatio(MEMTABLE_BLOOM_RATIO)
                 .setTableFormatConfig(new BlockBasedTableConfig().setFilterPolicy(new BloomFilter(10)));
         List<ColumnFamilyDescriptor> descriptors = List.of(
                 new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
