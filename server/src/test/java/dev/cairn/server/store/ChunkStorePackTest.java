@@ -25,6 +25,8 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Packs in the chunk store: one record per pack, one index entry per member, through reopen, rebuild and compaction. */
@@ -222,6 +224,45 @@ class ChunkStorePackTest {
             assertReadBack(store, live);
             for (ChunkData page : all.subList(0, 6)) {
                 assertFalse(store.contains(page.id()), "a rebuild brings no dead member back");
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "crash after {0}")
+    @EnumSource(ChunkStore.CompactionStep.class)
+    void aCrashAfterAnyStepOfRepackingLosesNoLiveMemberAndBringsNoDeadOneBack(ChunkStore.CompactionStep crashAt)
+            throws Exception {
+        List<ChunkData> pages = similarPages(11, 8);
+        List<ChunkData> dead = pages.subList(0, 3);
+        List<ChunkData> live = pages.subList(3, 8);
+        ChunkStoreOptions options = ChunkStoreOptions.defaults().withMaxChunkBytes(3 * PAGE).withCompactionLiveRatio(0.9);
+        try (ChunkStore store = ChunkStore.open(dir, options)) {
+            store.appendPacks(List.of(pack(pages))).join();
+            for (ChunkData page : dead) {
+                assertTrue(store.delete(page.id()));
+            }
+        }
+        long sealedSize = Files.size(segment(dir, 1));
+        ChunkStoreOptions sealing = options.withMaxChunkBytes((int) sealedSize - SegmentRecord.HEADER_BYTES)
+                .withMaxSegmentBytes(sealedSize);
+        ChunkStore.CompactionHook crash = (step, segment) -> {
+            if (step == crashAt) {
+                throw new IllegalStateException("simulated crash after " + step);
+            }
+        };
+        try (ChunkStore store = ChunkStore.open(dir, sealing, ChunkStore.FDATASYNC, ChunkStore.FILES, crash)) {
+            store.append(similarPages(12, 1)).join(); // into segment 2: segment 1 is sealed
+            assertThrows(CompletionException.class, () -> store.compact().join());
+        }
+        for (int reopen = 0; reopen < 2; reopen++) {
+            try (ChunkStore store = ChunkStore.open(dir, sealing)) {
+                assertReadBack(store, live);
+                for (ChunkData page : dead) {
+                    assertFalse(store.contains(page.id()), "dead member came back: " + page.id().shortHex());
+                }
+                store.compact().join();
+                assertFalse(Files.exists(segment(dir, 1)));
+                assertReadBack(store, live);
             }
         }
     }
