@@ -362,7 +362,7 @@ final class ChunkReader {
     private void repair(Map<String, List<Integer>> repairs, Map<Integer, ChunkData> copies) {
         Map<Integer, ChunkData> encoded = new LinkedHashMap<>();
         try (ChunkEncoder encoder = new ChunkEncoder(cluster.config().zstdLevel())) {
-            copies.forEach((i, copy) -> encoded.put(i, ChunkWriter.encode(encoder, copy)));
+            copies.forEach((i, copy) -> encoded.put(i, encoder.encode(copy)));
         }
         try {
             cluster.background().execute(() -> repairs.forEach((node, indexes) -> {

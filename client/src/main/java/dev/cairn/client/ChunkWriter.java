@@ -1,13 +1,11 @@
 package dev.cairn.client;
 
-import dev.cairn.engine.ChunkCodec;
 import dev.cairn.engine.ChunkData;
 import dev.cairn.engine.ChunkEncoder;
 import dev.cairn.engine.ChunkId;
 import dev.cairn.engine.ChunkPack;
 import dev.cairn.engine.EncoderPool;
 import dev.cairn.engine.protocol.Messages;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -347,7 +345,7 @@ final class ChunkWriter implements AutoCloseable {
             members.forEach(k -> raw.add(neededChunks.get(k)));
             ChunkPack pack = encoder.encodePack(raw);
             if (pack == null) {
-                members.forEach(k -> toSend[order.get(k)] = encode(encoder, neededChunks.get(k)));
+                members.forEach(k -> toSend[order.get(k)] = encoder.encode(neededChunks.get(k)));
                 continue;
             }
             for (int s = 0; s < members.size(); s++) {
@@ -357,7 +355,7 @@ final class ChunkWriter implements AutoCloseable {
             }
             packs.add(pack);
         }
-        plan.singles().forEach(k -> toSend[order.get(k)] = encode(encoder, neededChunks.get(k)));
+        plan.singles().forEach(k -> toSend[order.get(k)] = encoder.encode(neededChunks.get(k)));
     }
 
     /**
@@ -374,21 +372,6 @@ final class ChunkWriter implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new CairnException("interrupted while uploading");
         }
-    }
-
-    /** A RAW chunk compressed (kept raw when that does not pay); an encoded chunk as it is. */
-    static ChunkData encode(ChunkEncoder encoder, ChunkData chunk) {
-        if (chunk.codec() != ChunkCodec.RAW) {
-            return chunk;
-        }
-        ByteBuffer raw = chunk.bytes();
-        int length = raw.remaining();
-        if (raw.hasArray()) {
-            return encoder.encode(chunk.id(), raw.array(), raw.arrayOffset() + raw.position(), length);
-        }
-        byte[] copy = new byte[length];
-        raw.duplicate().get(copy);
-        return encoder.encode(chunk.id(), copy, 0, length);
     }
 
     @Override

@@ -38,7 +38,7 @@ final class PackPlanner {
 
     /** A chunk that may join a pack: RAW (not encoded yet) and 1..{@link ChunkPack#MAX_MEMBER_BYTES} bytes. */
     static boolean packable(ChunkData chunk) {
-        return chunk.codec() == ChunkCodec.RAW && chunk.rawLength() > 0 && chunk.rawLength() <= ChunkPack.MAX_MEMBER_BYTES;
+        return chunk.codec() == ChunkCodec.RAW && ChunkPack.mayJoin(chunk.rawLength());
     }
 
     /**
@@ -60,8 +60,7 @@ final class PackPlanner {
             }
             Object key = Objects.requireNonNull(placements.get(i), "placement");
             Open pack = open.get(key);
-            if (pack != null && (pack.members.size() == ChunkPack.MAX_MEMBERS
-                    || pack.rawBytes + c.rawLength() > ChunkPack.MAX_RAW_BYTES)) {
+            if (pack != null && ChunkPack.isFull(pack.members.size(), pack.rawBytes, c.rawLength())) {
                 close(pack, packs, singles);
                 pack = null;
             }

@@ -34,6 +34,16 @@ public record ChunkPack(List<Member> members, ByteBuffer frame) {
     /** Bound on members per pack (a byte each would otherwise allow 65,536). */
     public static final int MAX_MEMBERS = 256;
 
+    /** True when a chunk of {@code rawLength} raw bytes may join a pack (when it is not encoded yet). */
+    public static boolean mayJoin(int rawLength) {
+        return rawLength > 0 && rawLength <= MAX_MEMBER_BYTES;
+    }
+
+    /** True when a pack of {@code members} chunks and {@code rawBytes} bytes has no room for one of {@code rawLength}. */
+    public static boolean isFull(int members, int rawBytes, int rawLength) {
+        return members == MAX_MEMBERS || rawBytes + rawLength > MAX_RAW_BYTES;
+    }
+
     private static final ThreadLocal<byte[]> VERIFY_SCRATCH = ThreadLocal.withInitial(() -> new byte[MAX_RAW_BYTES]);
 
     public ChunkPack {

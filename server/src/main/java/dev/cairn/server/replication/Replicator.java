@@ -240,7 +240,8 @@ public final class Replicator implements AutoCloseable {
                 if (chunk.isEmpty()) {
                     continue; // deleted or corrupt here since the page was read: not ours to send
                 }
-                ChunkData copy = compressed(chunk.get());
+                // A chunk read out of a pack comes back RAW: copied as it is, it would rest uncompressed.
+                ChunkData copy = encoder.encode(chunk.get());
                 batch.add(copy);
                 batchBytes += copy.storedLength();
                 if (batchBytes >= MAX_PUSH_BYTES) {
@@ -358,7 +359,7 @@ public final class Replicator implements AutoCloseable {
             }
             try {
                 store.delete(id);
-                store.append(List.of(compressed(copyOf(fetched.get(0).data())))).get(PEER_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+                store.append(List.of(encoder.encode(copyOf(fetched.get(0).data())))).get(PEER_TIMEOUT_SECONDS, TimeUnit.SECONDS);
                 LOG.warn("scrub replaced corrupt chunk {} with a verified copy from {}", id.shortHex(), node);
                 return true;
             } catch (IOException | ExecutionException | TimeoutException e) {
@@ -371,14 +372,6 @@ public final class Replicator implements AutoCloseable {
         }
         LOG.error("scrub found chunk {} corrupt and no peer has a good copy", id.shortHex());
         return false;
-    }
-
-    /**
-     * A RAW chunk compressed when that pays: a chunk read out of a pack comes back RAW, and copied
-     * as it is it would rest at about three times its packed size on the node that receives it.
-     */
-    private ChunkData compressed(ChunkData c) {
-        return encoder.encode(c);
     }
 
     private static ChunkData copyOf(ChunkData c) {

@@ -112,10 +112,7 @@ final class ChunkIndex implements AutoCloseable {
         }
     }
 
-    /**
-     * The memtable's bloom filter as a share of its write buffer (64 MiB by default): 1.3 MiB,
-     * about 13 bits per entry of 48-byte keys and values.
-     */
+    /** The memtable's bloom filter as a share of its write buffer (64 MiB by default): 1.3 MiB. */
     static final double MEMTABLE_BLOOM_RATIO = 0.02;
 
     private static final byte[] META_CF = "meta".getBytes(StandardCharsets.US_ASCII);

@@ -337,17 +337,18 @@ public final class ChunkStore implements AutoCloseable {
      * however many of its members the batch asks for. Not thread-safe: one per batch.
      */
     public static final class ReadCache {
+        /** Bound on the packs held: a cleared cache costs decodes, never a wrong answer. */
         private static final int MAX_PACKS = 256;
-        private final Map<ChunkIndex.Location, byte[]> decoded = new java.util.HashMap<>();
-        private final Map<ChunkIndex.Location, ChunkPack> packs = new java.util.HashMap<>();
+
+        private record Decoded(ChunkPack pack, byte[] raw) {}
+
+        private final Map<ChunkIndex.Location, Decoded> packs = new java.util.HashMap<>();
 
         private void put(ChunkIndex.Location record, ChunkPack pack, byte[] raw) {
-            if (packs.size() >= MAX_PACKS) { // a batch wider than this rarely comes back to a pack
+            if (packs.size() >= MAX_PACKS) {
                 packs.clear();
-                decoded.clear();
             }
-            packs.put(record, pack);
-            decoded.put(record, raw);
+            packs.put(record, new Decoded(pack, raw));
         }
     }
 
@@ -361,10 +362,11 @@ public final class ChunkStore implements AutoCloseable {
                 if (location == null) {
                     return Optional.empty();
                 }
-                ChunkIndex.Location recordAt = new ChunkIndex.Location(location.segment(), location.offset(),
-                        location.recordLength());
-                if (location.inPack() && cache != null && cache.packs.containsKey(recordAt)) {
-                    return Optional.of(member(id, location, cache.packs.get(recordAt), cache.decoded.get(recordAt)));
+                ChunkIndex.Location recordAt = location.inPack() && cache != null
+                        ? new ChunkIndex.Location(location.segment(), location.offset(), location.recordLength()) : null;
+                ReadCache.Decoded hit = recordAt == null ? null : cache.packs.get(recordAt);
+                if (hit != null) {
+                    return Optional.of(member(id, location, hit.pack(), hit.raw()));
                 }
                 ByteBuffer record;
                 try {
@@ -390,7 +392,7 @@ public final class ChunkStore implements AutoCloseable {
                             + " at offset " + location.offset() + " does not decode (" + e.getMessage()
                             + "); read it from a replica");
                 }
-                if (cache != null) {
+                if (recordAt != null) {
                     cache.put(recordAt, pack, raw);
                 }
                 return Optional.of(member(id, location, pack, raw));

@@ -146,8 +146,8 @@ public final class Estimator implements AutoCloseable {
             return;
         }
         // RAW: every data chunk (the pipeline does not compress), and a manifest chunk that did not pay.
-        if (rawLength > 0 && rawLength <= ChunkPack.MAX_MEMBER_BYTES) {
-            if (pack.size() == ChunkPack.MAX_MEMBERS || packBytes + rawLength > ChunkPack.MAX_RAW_BYTES) {
+        if (ChunkPack.mayJoin(rawLength)) {
+            if (ChunkPack.isFull(pack.size(), packBytes, rawLength)) {
                 closePack();
             }
             pack.add(slot(id, data));
