@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
-import dev.cairn.config.Limits;
 import dev.cairn.config.NodeAddress;
 import dev.cairn.engine.ChunkCodec;
 import dev.cairn.engine.ChunkData;
@@ -15,10 +14,6 @@ import dev.cairn.engine.protocol.ErrorCode;
 import dev.cairn.engine.protocol.Frame;
 import dev.cairn.engine.protocol.MessageType;
 import dev.cairn.engine.protocol.Messages;
-import java.io.DataInputStream;
-import java.io.IOException;
-import java.io.OutputStream;
-import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,8 +24,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** PUT_PACKS on a real node: members read back one by one through GET_CHUNKS; a lying pack is refused whole. */
 class PutPacksTest {
-
-    private static final int MAX = Limits.DEFAULT_MAX_FRAME_BYTES;
 
     @TempDir
     Path dir;
@@ -73,19 +66,16 @@ class PutPacksTest {
         packs.forEach(p -> assertNotNull(p));
         try (TestCluster cluster = TestCluster.start(1, dir)) {
             NodeAddress node = cluster.config(0).self();
-            try (Socket socket = new Socket(node.host(), node.port())) {
-                socket.setSoTimeout(10_000);
-                OutputStream out = socket.getOutputStream();
-                DataInputStream in = new DataInputStream(socket.getInputStream());
+            try (RawConnection connection = new RawConnection(node)) {
 
-                send(out, Frame.request(MessageType.PUT_PACKS, 1, Messages.encodePackHeader(packs), payloadOf(packs)));
-                assertEquals(MessageType.PUT_PACKS, readFrame(in).type());
+                connection.send(Frame.request(MessageType.PUT_PACKS, 1, Messages.encodePackHeader(packs), payloadOf(packs)));
+                assertEquals(MessageType.PUT_PACKS, connection.read().type());
 
                 List<ChunkId> ids = new ArrayList<>();
                 pages.forEach(p -> ids.add(p.id()));
-                send(out, Frame.request(MessageType.GET_CHUNKS, 2, Messages.encodeIds(ids), null));
-                Frame got = readFrame(in);
-                List<Messages.Fetched> fetched = Messages.decodeFetched(ids, got.header(), got.payload(), MAX);
+                connection.send(Frame.request(MessageType.GET_CHUNKS, 2, Messages.encodeIds(ids), null));
+                Frame got = connection.read();
+                List<Messages.Fetched> fetched = Messages.decodeFetched(ids, got.header(), got.payload(), RawConnection.MAX);
                 for (int i = 0; i < pages.size(); i++) {
                     assertEquals(Messages.ChunkStatus.OK, fetched.get(i).status());
                     ChunkData member = fetched.get(i).data();
@@ -103,32 +93,19 @@ class PutPacksTest {
                 swapped.set(0, good.members().get(1));
                 swapped.set(1, good.members().get(0));
                 List<ChunkPack> lying = List.of(new ChunkPack(swapped, good.frame()));
-                send(out, Frame.request(MessageType.PUT_PACKS, 3, Messages.encodePackHeader(lying), payloadOf(lying)));
-                Frame refused = readFrame(in);
+                connection.send(Frame.request(MessageType.PUT_PACKS, 3, Messages.encodePackHeader(lying), payloadOf(lying)));
+                Frame refused = connection.read();
                 assertEquals(MessageType.ERROR, refused.type());
                 assertEquals(ErrorCode.CORRUPT_CHUNK, Messages.Error.decode(refused.header()).code());
 
                 List<ChunkId> freshIds = new ArrayList<>();
                 fresh.forEach(p -> freshIds.add(p.id()));
-                send(out, Frame.request(MessageType.HAS_CHUNKS, 4, Messages.encodeIds(freshIds), null));
-                int[] present = Messages.decodePresence(readFrame(in).header());
+                connection.send(Frame.request(MessageType.HAS_CHUNKS, 4, Messages.encodeIds(freshIds), null));
+                int[] present = Messages.decodePresence(connection.read().header());
                 for (int length : present) {
                     assertEquals(Messages.ABSENT, length, "nothing of a refused pack is stored");
                 }
             }
         }
-    }
-
-    private static void send(OutputStream out, Frame frame) throws IOException {
-        ByteBuffer b = frame.encode(MAX);
-        out.write(b.array(), b.arrayOffset() + b.position(), b.remaining());
-        out.flush();
-    }
-
-    private static Frame readFrame(DataInputStream in) throws IOException {
-        int length = in.readInt();
-        byte[] body = new byte[length];
-        in.readFully(body);
-        return Frame.decodeBody(ByteBuffer.wrap(body), MAX);
     }
 }

@@ -3,15 +3,11 @@ package dev.cairn.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.cairn.config.Limits;
 import dev.cairn.config.NodeAddress;
 import dev.cairn.engine.protocol.ErrorCode;
 import dev.cairn.engine.protocol.Frame;
 import dev.cairn.engine.protocol.MessageType;
 import dev.cairn.engine.protocol.Messages;
-import java.io.DataInputStream;
-import java.io.OutputStream;
-import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -31,19 +27,14 @@ class UnknownMessageTypeTest {
 
     @Test
     void anUnknownRequestTypeIsAnsweredAndTheConnectionStaysOpen() throws Exception {
-        int max = Limits.DEFAULT_MAX_FRAME_BYTES;
         try (TestCluster cluster = TestCluster.start(1, dir)) {
             NodeAddress node = cluster.config(0).self();
-            try (Socket socket = new Socket(node.host(), node.port())) {
-                socket.setSoTimeout(10_000);
-                OutputStream out = socket.getOutputStream();
-                DataInputStream in = new DataInputStream(socket.getInputStream());
+            try (RawConnection connection = new RawConnection(node)) {
 
-                ByteBuffer future = Frame.request(MessageType.CLUSTER_INFO, 42, null, null).encode(max);
+                ByteBuffer future = Frame.request(MessageType.CLUSTER_INFO, 42, null, null).encode(RawConnection.MAX);
                 future.put(Frame.LENGTH_FIELD_BYTES, (byte) FUTURE_TYPE);
-                out.write(future.array(), future.arrayOffset(), future.remaining());
-                out.flush();
-                Frame answer = readFrame(in, max);
+                connection.send(future);
+                Frame answer = connection.read();
                 assertEquals(MessageType.ERROR, answer.type());
                 assertEquals(42, answer.requestId());
                 Messages.Error error = Messages.Error.decode(answer.header());
@@ -51,21 +42,12 @@ class UnknownMessageTypeTest {
                 assertTrue(error.message().contains("unknown message type " + FUTURE_TYPE)
                         && error.message().contains("upgrade the node"), error.message());
 
-                ByteBuffer known = Frame.request(MessageType.CLUSTER_INFO, 43, null, null).encode(max);
-                out.write(known.array(), known.arrayOffset(), known.remaining());
-                out.flush();
-                Frame info = readFrame(in, max);
+                connection.send(Frame.request(MessageType.CLUSTER_INFO, 43, null, null));
+                Frame info = connection.read();
                 assertEquals(MessageType.CLUSTER_INFO, info.type());
                 assertEquals(43, info.requestId());
                 assertEquals(cluster.config(0).nodeId(), Messages.ClusterInfo.decode(info.header()).nodeId());
             }
         }
-    }
-
-    private static Frame readFrame(DataInputStream in, int max) throws java.io.IOException {
-        int length = in.readInt();
-        byte[] body = new byte[length];
-        in.readFully(body);
-        return Frame.decodeBody(ByteBuffer.wrap(body), max);
     }
 }
