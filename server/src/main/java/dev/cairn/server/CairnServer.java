@@ -4,6 +4,7 @@ import dev.cairn.client.CairnClient;
 import dev.cairn.client.ChunkPeers;
 import dev.cairn.server.gc.GcCoordinator;
 import dev.cairn.server.gc.GcNode;
+import dev.cairn.server.replication.ClientTraffic;
 import dev.cairn.server.replication.Replicator;
 import dev.cairn.config.ClientConfig;
 import dev.cairn.config.NodeAddress;
@@ -24,7 +25,10 @@ import java.nio.file.Files;
  */
 public final class CairnServer implements AutoCloseable {
 
-    /** The first census runs soon after start, so health has figures; then one pass every 10 minutes. */
+    /**
+     * The first census runs soon after start, so health has figures; then one pass every 10
+     * minutes. Each yields to clients' puts and gets (Replicator.QUIET_BEFORE_STEP).
+     */
     static final long REPAIR_FIRST_SECONDS = 30;
     static final long REPAIR_PERIOD_SECONDS = 600;
 
@@ -70,10 +74,11 @@ public final class CairnServer implements AutoCloseable {
         meta = MetaService.start(config);
         meta.registerMetrics(metrics.registry());
         NodeAddress self = config.self();
-        replicator = new Replicator(config, store, this::peers, metrics);
+        ClientTraffic clientTraffic = new ClientTraffic();
+        replicator = new Replicator(config, store, this::peers, metrics, clientTraffic);
         gc = GcNode.open(config.nodeId(), config.dataDir().resolve("gc"), store, metrics);
         gcCoordinator = new GcCoordinator(config, meta, this::peers, this::gatewayClient, metrics);
-        handler = new RequestHandler(config, store, meta, replicator, gc, gcCoordinator, metrics);
+        handler = new RequestHandler(config, store, meta, replicator, gc, gcCoordinator, metrics, clientTraffic);
         protocol = new ProtocolServer(handler, config.limits().maxFrameBytes(), metrics);
         protocol.start(self.host(), self.port());
         replicator.startBackground(REPAIR_FIRST_SECONDS, REPAIR_PERIOD_SECONDS);

@@ -65,7 +65,7 @@ public final class TestCluster implements AutoCloseable {
         return cluster;
     }
 
-    static TestCluster start(int nodes, Path dir) throws Exception {
+    public static TestCluster start(int nodes, Path dir) throws Exception {
         TestCluster cluster = new TestCluster(nodes, Quorum.defaultFor(nodes), dir);
         for (int i = 0; i < nodes; i++) {
             cluster.startNode(i);
@@ -125,7 +125,7 @@ public final class TestCluster implements AutoCloseable {
         return configs.get(0).nodes().stream().map(NodeAddress::endpoint).collect(Collectors.joining(","));
     }
 
-    CairnClient client() {
+    public CairnClient client() {
         return CairnClient.connect(ClientConfig.parse(endpoints()));
     }
 
@@ -133,7 +133,7 @@ public final class TestCluster implements AutoCloseable {
         return configs.get(index);
     }
 
-    CairnServer server(int index) {
+    public CairnServer server(int index) {
         return servers.get(index);
     }
 

@@ -39,6 +39,7 @@ public final class NodeMetrics {
     private final Counter repairChecked;
     private final Counter repairCopies;
     private final Counter repairCopiedBytes;
+    private final Counter repairYieldedMillis;
     private final Counter scrubChecked;
     private final Counter scrubCorrupt;
     private final Counter gcMarked;
@@ -87,6 +88,7 @@ public final class NodeMetrics {
         repairChecked = registry.counter("cairn_repair_chunks_checked_total");
         repairCopies = registry.counter("cairn_repair_chunks_copied_total");
         repairCopiedBytes = registry.counter("cairn_repair_copied_bytes_total");
+        repairYieldedMillis = registry.counter("cairn_repair_yielded_millis_total");
         scrubChecked = registry.counter("cairn_scrub_chunks_checked_total");
         scrubCorrupt = registry.counter("cairn_scrub_chunks_corrupt_total");
         gauge("cairn_gc_phase", () -> gcPhase.code());
@@ -142,6 +144,13 @@ public final class NodeMetrics {
     /** A repair pass counted these chunks (the ones this node is first holder of). */
     public void repairChecked(long chunks) {
         repairChecked.inc(chunks);
+    }
+
+    /** A scheduled repair pass waited this long for clients to go quiet. */
+    public void repairYielded(long millis) {
+        if (millis > 0) {
+            repairYieldedMillis.inc(millis);
+        }
     }
 
     /** A repair pass copied these chunks to a peer, which fsync'd them. */

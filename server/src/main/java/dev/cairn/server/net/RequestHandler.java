@@ -18,6 +18,7 @@ import dev.cairn.engine.protocol.ProtocolException;
 import dev.cairn.engine.protocol.ReplicationMessages;
 import dev.cairn.server.gc.GcCoordinator;
 import dev.cairn.server.gc.GcNode;
+import dev.cairn.server.replication.ClientTraffic;
 import dev.cairn.server.replication.Replicator;
 import dev.cairn.server.meta.CatalogException;
 import dev.cairn.server.meta.MetaService;
@@ -65,6 +66,8 @@ public final class RequestHandler {
     private final GcNode gc;
     private final GcCoordinator coordinator;
     private final NodeMetrics metrics;
+    /** Puts and gets of chunks, so that the node's scheduled repair passes can yield to them. */
+    private final ClientTraffic clientTraffic;
     /**
      * Chunks this node answered "corrupt" for recently: a reader that then sends a verified copy
      * (read-repair) replaces the bad one, which a plain append would keep as "already present".
@@ -82,8 +85,9 @@ public final class RequestHandler {
     static final int MAX_CORRUPT_REMEMBERED = 4096;
 
     public RequestHandler(NodeConfig config, ChunkStore store, MetaService meta, Replicator replicator, GcNode gc,
-                          GcCoordinator coordinator, NodeMetrics metrics) {
+                          GcCoordinator coordinator, NodeMetrics metrics, ClientTraffic clientTraffic) {
         this.metrics = metrics;
+        this.clientTraffic = clientTraffic;
         this.config = config;
         this.store = store;
         this.meta = meta;
@@ -165,6 +169,7 @@ public final class RequestHandler {
                 yield done(Response.of(type, Messages.encodePresence(storedLengths)));
             }
             case PUT_CHUNKS -> {
+                clientTraffic.record();
                 if (store.isFailed()) {
                     yield done(diskFailed());
                 }
@@ -176,6 +181,7 @@ public final class RequestHandler {
                 yield gc.put(chunks).thenApply(v -> Response.of(type, ByteBuffer.allocate(0)));
             }
             case PUT_PACKS -> {
+                clientTraffic.record();
                 if (store.isFailed()) {
                     yield done(diskFailed());
                 }
@@ -189,6 +195,7 @@ public final class RequestHandler {
                 yield gc.putPacks(packs).thenApply(v -> Response.of(type, ByteBuffer.allocate(0)));
             }
             case GET_CHUNKS -> {
+                clientTraffic.record();
                 List<ChunkId> ids = Messages.decodeIds(request.header());
                 Duration delay = chunkReadDelay;
                 yield delay.isZero() ? done(getChunks(ids)) : CompletableFuture.supplyAsync(() -> getChunks(ids),

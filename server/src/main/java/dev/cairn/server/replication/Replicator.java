@@ -12,6 +12,7 @@ import dev.cairn.server.metrics.NodeMetrics;
 import dev.cairn.server.store.ChunkCorruptException;
 import dev.cairn.server.store.ChunkStore;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -48,19 +49,30 @@ public final class Replicator implements AutoCloseable {
     /** Most bytes of copies sent to one peer in one request. */
     static final int MAX_PUSH_BYTES = 4 * 1024 * 1024;
     static final long PEER_TIMEOUT_SECONDS = 60;
+    /**
+     * A scheduled pass waits for this long without client chunk requests before each step. Long
+     * enough to bridge the gaps inside one checkpoint's put or get, short against the minutes
+     * between checkpoints.
+     */
+    static final Duration QUIET_BEFORE_STEP = Duration.ofSeconds(1);
+    /** The longest a scheduled pass is held back for clients in all: a busy node still repairs. */
+    static final Duration MAX_HELD_PER_PASS = Duration.ofMinutes(10);
 
     private final NodeConfig config;
     private final ChunkStore store;
     private final Supplier<ChunkPeers> peers;
     private final NodeMetrics metrics;
+    private final ClientTraffic clientTraffic;
     private final ScheduledExecutorService scheduler;
     private final Object passLock = new Object();
     /** For copies read out of a pack (RAW): used under {@link #passLock} only. */
     private final ChunkEncoder encoder = new ChunkEncoder();
     private volatile RepairReport last;
 
-    public Replicator(NodeConfig config, ChunkStore store, Supplier<ChunkPeers> peers, NodeMetrics metrics) {
+    public Replicator(NodeConfig config, ChunkStore store, Supplier<ChunkPeers> peers, NodeMetrics metrics,
+                      ClientTraffic clientTraffic) {
         this.metrics = metrics;
+        this.clientTraffic = clientTraffic;
         this.config = config;
         this.store = store;
         this.peers = peers;
@@ -72,11 +84,14 @@ public final class Replicator implements AutoCloseable {
         });
     }
 
-    /** Runs a pass every {@code periodSeconds}, the first after {@code initialDelaySeconds}. */
+    /**
+     * Runs a pass every {@code periodSeconds}, the first after {@code initialDelaySeconds}. These
+     * passes yield to clients (see {@link YieldToClients}).
+     */
     public void startBackground(long initialDelaySeconds, long periodSeconds) {
         scheduler.scheduleWithFixedDelay(() -> {
             try {
-                repairNow();
+                repair(new YieldToClients(clientTraffic, QUIET_BEFORE_STEP, MAX_HELD_PER_PASS, d -> Thread.sleep(d.toMillis())));
             } catch (RuntimeException e) {
                 LOG.warn("background repair pass failed: {}", e.toString());
             }
@@ -98,14 +113,25 @@ public final class Replicator implements AutoCloseable {
         return last;
     }
 
-    /** Runs one pass now (waiting for a running one to end first) and returns its report. */
+    /**
+     * Runs one pass now (waiting for a running one to end first), without yielding to clients, and
+     * returns its report.
+     */
     public RepairReport repairNow() {
+        return repair(null);
+    }
+
+    /** One pass; {@code yield}, when given, holds each step back while clients are busy. */
+    RepairReport repair(YieldToClients yield) {
         synchronized (passLock) {
             long start = System.currentTimeMillis();
             refreshMembership();
             Pass pass = new Pass();
             ChunkId after = null;
             while (true) {
+                if (yield != null) {
+                    yieldToClients(yield);
+                }
                 List<ChunkId> ids = store.idsAfter(after, PAGE);
                 if (ids.isEmpty()) {
                     break;
@@ -118,6 +144,16 @@ public final class Replicator implements AutoCloseable {
                     pass.copies, pass.bytes, pass.unreachable.size(), end, end - start, pass.dropped);
             last = report;
             return report;
+        }
+    }
+
+    private void yieldToClients(YieldToClients yield) {
+        try {
+            Duration waited = yield.beforeStep();
+            metrics.repairYielded(waited.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted during repair");
         }
     }
 

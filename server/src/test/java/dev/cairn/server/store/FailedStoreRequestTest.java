@@ -37,7 +37,7 @@ class FailedStoreRequestTest {
                 ChunkStore.FDATASYNC, faults.opener(), ChunkStore.NO_HOOK);
              GcNode gc = GcNode.open("node-1", dir.resolve("gc"), store)) {
             RequestHandler handler = new RequestHandler(config, store, null, null, gc, null,
-                    new dev.cairn.server.metrics.NodeMetrics());
+                    new dev.cairn.server.metrics.NodeMetrics(), new dev.cairn.server.replication.ClientTraffic());
             faults.failFsync = true;
             // The first PUT meets the fsync error itself, the second finds the store already failed.
             for (long seed : new long[] {1, 2}) {

@@ -1,0 +1,36 @@
+package dev.cairn.server.replication;
+
+import java.time.Duration;
+import java.util.function.LongSupplier;
+
+/**
+ * When this node last served a client's chunk request (a put or a get), so that background passes
+ * can step aside while checkpoints are being written or restored. Thread-safe; recording is one
+ * volatile write, cheap enough for every request.
+ */
+public final class ClientTraffic {
+
+    private final LongSupplier nanoClock;
+    /** {@link Long#MIN_VALUE} until the first request: a node that served nothing is quiet. */
+    private volatile long lastNanos = Long.MIN_VALUE;
+
+    public ClientTraffic() {
+        this(System::nanoTime);
+    }
+
+    /** A test seam: {@code nanoClock} in place of {@link System#nanoTime()}. */
+    ClientTraffic(LongSupplier nanoClock) {
+        this.nanoClock = nanoClock;
+    }
+
+    /** A client's chunk request arrived now. */
+    public void record() {
+        lastNanos = nanoClock.getAsLong();
+    }
+
+    /** How long since the last client request, or {@code null} if there was none. */
+    public Duration quietFor() {
+        long last = lastNanos;
+        return last == Long.MIN_VALUE ? null : Duration.ofNanos(nanoClock.getAsLong() - last);
+    }
+}

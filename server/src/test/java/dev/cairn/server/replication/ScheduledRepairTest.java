@@ -1,0 +1,54 @@
+package dev.cairn.server.replication;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cairn.client.CairnClient;
+import dev.cairn.engine.protocol.ReplicationMessages.RepairReport;
+import dev.cairn.it.TestCluster;
+import java.io.ByteArrayInputStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A scheduled repair pass on a real 3-node cluster yields to clients before its steps, and then
+ * does the same work as a pass an operator runs at once. Clients are played on a fake clock.
+ */
+class ScheduledRepairTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aPassHeldBackByBusyClientsStillCountsEveryChunk() throws Exception {
+        byte[] data = new byte[3 * 1024 * 1024];
+        new Random(5).nextBytes(data);
+        try (TestCluster cluster = TestCluster.start(3, dir); CairnClient client = cluster.client()) {
+            client.put("busy", new ByteArrayInputStream(data));
+            Replicator replicator = cluster.server(0).replicator();
+            RepairReport atOnce = replicator.repairNow();
+            assertTrue(atOnce.scannedChunks() > 0, atOnce.toString());
+
+            long[] nanos = {0};
+            ClientTraffic traffic = new ClientTraffic(() -> nanos[0]);
+            traffic.record();
+            Duration allowance = Duration.ofSeconds(3);
+            // Clients never stop: every wait ends with another request.
+            YieldToClients yield = new YieldToClients(traffic, Duration.ofSeconds(1), allowance, d -> {
+                nanos[0] += d.toNanos();
+                traffic.record();
+            });
+            long yieldedBefore = cluster.server(0).metrics().registry().counter("cairn_repair_yielded_millis_total").getCount();
+            RepairReport scheduled = replicator.repair(yield);
+
+            assertEquals(allowance, yield.held(), "the pass waited for clients, up to its allowance");
+            assertEquals(allowance.toMillis(), cluster.server(0).metrics().registry()
+                    .counter("cairn_repair_yielded_millis_total").getCount() - yieldedBefore);
+            assertEquals(atOnce.scannedChunks(), scheduled.scannedChunks());
+            assertEquals(0, scheduled.belowReplicas());
+        }
+    }
+}
