@@ -66,6 +66,14 @@ public final class CairnClient implements AutoCloseable {
     }
 
     /**
+     * Connects as the client of a node's own gateway: chunks that node holds are read through
+     * {@code local}, in process, and only the rest over the network.
+     */
+    public static CairnClient connect(ClientConfig config, LocalChunks local) {
+        return new CairnClient(Cluster.connect(config, java.util.Objects.requireNonNull(local, "local")));
+    }
+
+    /**
      * Sets the upload session lease of later puts (default {@link #DEFAULT_SESSION_LEASE}); each
      * put renews its session every third of it while it runs.
      */

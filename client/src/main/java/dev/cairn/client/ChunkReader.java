@@ -60,15 +60,22 @@ final class ChunkReader {
      * in placement order. The pages a put sent together rest in one pack on those nodes, and a node
      * decodes a whole pack to answer for any of its pages; asking one node for all of them has it
      * decode each pack once, where asking each page's first-ranked node had every node decode it.
-     * Fetches in flight at once still spread over the nodes.
+     * Fetches in flight at once still spread over the nodes. A client inside a node ({@code local},
+     * else null) asks that node first whenever it is a placement node: a read in process costs no
+     * socket, no framing and no peer's CPU.
      */
-    static List<String> firstAsked(List<String> placement, int turn) {
+    static List<String> firstAsked(List<String> placement, int turn, String local) {
         if (placement.size() < 2) {
             return placement;
         }
-        List<String> byName = new ArrayList<>(placement);
-        byName.sort(null);
-        String first = byName.get(Math.floorMod(turn, byName.size()));
+        String first;
+        if (local != null && placement.contains(local)) {
+            first = local;
+        } else {
+            List<String> byName = new ArrayList<>(placement);
+            byName.sort(null);
+            first = byName.get(Math.floorMod(turn, byName.size()));
+        }
         List<String> order = new ArrayList<>(placement.size());
         order.add(first);
         for (String node : placement) {
@@ -117,8 +124,9 @@ final class ChunkReader {
             placements = new ArrayList<>(n);
             problems = new ArrayList<>(n);
             int turn = fetches.getAndIncrement();
+            String local = cluster.localNodeId();
             for (ChunkId id : ids) {
-                placements.add(firstAsked(cluster.placement().nodesFor(id, cluster.replicas()), turn));
+                placements.add(firstAsked(cluster.placement().nodesFor(id, cluster.replicas()), turn, local));
                 problems.add(null);
             }
             nextRank = new int[n];
@@ -180,9 +188,12 @@ final class ChunkReader {
             }
             cluster.getChunks(request.node, asked).whenComplete((fetched, error) -> {
                 // Timed on the network thread, when the answer arrived; decoded on the client's decoders.
+                // A read in process is no round trip: it would shrink the hedge delay of network reads.
                 if (error == null) {
                     long now = System.nanoTime();
-                    cluster.readLatency().record(now - sentAt);
+                    if (!cluster.isLocal(request.node)) {
+                        cluster.readLatency().record(now - sentAt);
+                    }
                     cluster.readLatency().answeredBy(request.node, now);
                 }
             }).whenCompleteAsync((fetched, error) -> answered(request, fetched, error), cluster.decoders());

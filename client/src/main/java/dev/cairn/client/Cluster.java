@@ -40,6 +40,8 @@ final class Cluster implements AutoCloseable {
     private final EventLoopGroup group;
     private final ClientConfig config;
     private volatile String preferredNode;
+    /** The node this client runs inside, whose chunks it reads in process; null for other clients. */
+    private final LocalChunks local;
     /** This client's identity for exactly-once commits and deletes. */
     private final java.util.UUID clientId = java.util.UUID.randomUUID();
     private final java.util.concurrent.atomic.AtomicLong calls = new java.util.concurrent.atomic.AtomicLong();
@@ -66,8 +68,9 @@ final class Cluster implements AutoCloseable {
                 return t;
             });
 
-    private Cluster(ClientConfig config, Messages.ClusterInfo info, EventLoopGroup group) {
+    private Cluster(ClientConfig config, Messages.ClusterInfo info, EventLoopGroup group, LocalChunks local) {
         this.config = config;
+        this.local = local;
         this.group = group;
         this.view = view(info, Map.of());
         this.preferredNode = info.nodeId();
@@ -156,6 +159,11 @@ final class Cluster implements AutoCloseable {
 
     /** Asks the given endpoints in order for the cluster's membership; fails if none answers. */
     static Cluster connect(ClientConfig config) {
+        return connect(config, null);
+    }
+
+    /** As {@link #connect(ClientConfig)}, for a client inside a node: {@code local} serves that node's chunk reads. */
+    static Cluster connect(ClientConfig config, LocalChunks local) {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
         List<String> failures = new ArrayList<>();
         for (String endpoint : config.endpoints()) {
@@ -165,7 +173,7 @@ final class Cluster implements AutoCloseable {
             try {
                 NodeConnection.Reply reply = probe.call(MessageType.CLUSTER_INFO, ByteBuffer.allocate(0))
                         .get(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
-                return new Cluster(config, Messages.ClusterInfo.decode(reply.header()), group);
+                return new Cluster(config, Messages.ClusterInfo.decode(reply.header()), group, local);
             } catch (ExecutionException e) {
                 failures.add(endpoint + " (" + rootMessage(e.getCause()) + ")");
             } catch (TimeoutException e) {
@@ -225,10 +233,32 @@ final class Cluster implements AutoCloseable {
                 .thenApply(r -> null);
     }
 
-    /** The chunks as {@code nodeId} holds them, unverified: the caller checks them against their ids. */
+    /**
+     * The chunks as {@code nodeId} holds them, unverified: the caller checks them against their ids.
+     * The local node's are read in process, on the decoding threads.
+     */
     java.util.concurrent.CompletableFuture<List<Messages.Fetched>> getChunks(String nodeId, List<dev.cairn.engine.ChunkId> ids) {
+        if (isLocal(nodeId)) {
+            return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return local.get(ids);
+                } catch (IOException e) {
+                    throw new CompletionException(e);
+                }
+            }, decoders);
+        }
         return call(nodeId, MessageType.GET_CHUNKS, Messages.encodeIds(ids), List.of(), config.requestTimeout())
                 .thenApply(r -> Messages.decodeFetched(ids, r.header(), r.payload(), Limits.DEFAULT_MAX_CHUNK_BYTES));
+    }
+
+    /** Whether {@code nodeId} is the node this client runs inside. */
+    boolean isLocal(String nodeId) {
+        return local != null && local.nodeId().equals(nodeId);
+    }
+
+    /** The id of the node this client runs inside, or null. */
+    String localNodeId() {
+        return local == null ? null : local.nodeId();
     }
 
     /** Round trips of recent chunk reads, which set the hedge delay. */

@@ -100,10 +100,13 @@ public final class CairnServer implements AutoCloseable {
         return peers;
     }
 
-    /** The client this node uses on behalf of HTTP callers: connected to itself, created on first use. */
+    /**
+     * The client this node uses on behalf of HTTP callers: connected to itself, created on first
+     * use; it reads the chunks this node holds in process.
+     */
     private synchronized CairnClient gatewayClient() {
         if (gatewayClient == null) {
-            gatewayClient = CairnClient.connect(ClientConfig.parse(config.self().endpoint()));
+            gatewayClient = CairnClient.connect(ClientConfig.parse(config.self().endpoint()), handler.localChunks());
         }
         return gatewayClient;
     }

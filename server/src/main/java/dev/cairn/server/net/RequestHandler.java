@@ -1,5 +1,6 @@
 package dev.cairn.server.net;
 
+import dev.cairn.client.LocalChunks;
 import dev.cairn.config.ConfigException;
 import dev.cairn.config.NodeAddress;
 import dev.cairn.config.NodeConfig;
@@ -313,36 +314,68 @@ public final class RequestHandler {
     }
 
     private Response getChunks(List<ChunkId> ids) {
+        List<Messages.Fetched> fetched;
+        try {
+            // An answer must fit in one frame; what does not is MISSING, and the client asks elsewhere.
+            fetched = readChunks(ids, config.limits().maxFrameBytes() - 65536L);
+        } catch (IOException e) {
+            throw new CompletionException(e);
+        }
         List<ChunkData> found = new ArrayList<>(ids.size());
         List<Messages.ChunkStatus> status = new ArrayList<>(ids.size());
         List<ByteBuffer> payload = new ArrayList<>(ids.size());
+        for (Messages.Fetched f : fetched) {
+            found.add(f.data());
+            status.add(f.status());
+            if (f.data() != null) {
+                payload.add(f.data().bytes());
+            }
+        }
+        return new Response(MessageType.GET_CHUNKS, Messages.encodeFetched(ids, found, status), payload);
+    }
+
+    /** For each id, the chunk as stored here, MISSING (also once {@code maxBytes} are taken) or CORRUPT. */
+    private List<Messages.Fetched> readChunks(List<ChunkId> ids, long maxBytes) throws IOException {
+        List<Messages.Fetched> fetched = new ArrayList<>(ids.size());
         long bytes = 0;
         // The pages of one image sit in a few packs: each is decoded once per answer, not once per page.
         ChunkStore.ReadCache packs = new ChunkStore.ReadCache();
         for (ChunkId id : ids) {
             try {
                 Optional<ChunkData> chunk = store.read(id, packs);
-                if (chunk.isPresent() && bytes + chunk.get().storedLength() <= config.limits().maxFrameBytes() - 65536L) {
-                    found.add(chunk.get());
-                    status.add(Messages.ChunkStatus.OK);
-                    payload.add(chunk.get().bytes());
+                if (chunk.isPresent() && bytes + chunk.get().storedLength() <= maxBytes) {
+                    fetched.add(new Messages.Fetched(Messages.ChunkStatus.OK, chunk.get()));
                     bytes += chunk.get().storedLength();
                 } else {
-                    // Absent, or the answer would not fit in one frame: the client asks again elsewhere.
-                    found.add(null);
-                    status.add(Messages.ChunkStatus.MISSING);
+                    fetched.add(new Messages.Fetched(Messages.ChunkStatus.MISSING, null));
                 }
             } catch (ChunkCorruptException e) {
-                found.add(null);
-                status.add(Messages.ChunkStatus.CORRUPT);
+                fetched.add(new Messages.Fetched(Messages.ChunkStatus.CORRUPT, null));
                 synchronized (corruptSeen) {
                     corruptSeen.add(id);
                 }
-            } catch (IOException e) {
-                throw new CompletionException(e);
             }
         }
-        return new Response(MessageType.GET_CHUNKS, Messages.encodeFetched(ids, found, status), payload);
+        return fetched;
+    }
+
+    /**
+     * This node's chunk reads for the client inside it (the HTTP gateway), in process: the same
+     * answers as GET_CHUNKS, with no frame limit, and counted as client traffic too.
+     */
+    public LocalChunks localChunks() {
+        return new LocalChunks() {
+            @Override
+            public String nodeId() {
+                return config.nodeId();
+            }
+
+            @Override
+            public List<Messages.Fetched> get(List<ChunkId> ids) throws IOException {
+                clientTraffic.record();
+                return readChunks(ids, Long.MAX_VALUE);
+            }
+        };
     }
 
     /**
