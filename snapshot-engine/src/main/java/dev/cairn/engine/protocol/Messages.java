@@ -249,8 +249,13 @@ public final class Messages {
                         + r.remaining() + " bytes left");
             }
             List<ChunkPack.Member> members = new ArrayList<>(memberCount);
+            java.util.Set<ChunkId> ids = new java.util.HashSet<>(2 * memberCount);
             for (int k = 0; k < memberCount; k++) {
                 ChunkId id = r.id("pack member id");
+                // A member twice would be stored once and cost its bytes twice: no writer makes one.
+                if (!ids.add(id)) {
+                    throw new ProtocolException("pack " + i + " names member " + id.shortHex() + " twice");
+                }
                 int rawLength = r.i32("pack member raw length");
                 if (rawLength < 1 || rawLength > ChunkPack.MAX_MEMBER_BYTES) {
                     throw new ProtocolException("pack member " + id.shortHex() + " raw length " + rawLength
@@ -259,9 +264,10 @@ public final class Messages {
                 members.add(new ChunkPack.Member(id, rawLength));
             }
             int storedLength = r.i32("pack stored length");
-            if (storedLength < 0 || storedLength > maxChunkBytes) {
+            // No zstd frame is empty.
+            if (storedLength < 1 || storedLength > maxChunkBytes) {
                 throw new ProtocolException("pack " + i + " from " + members.get(0).id().shortHex() + " stored length "
-                        + storedLength + " is outside 0.." + maxChunkBytes);
+                        + storedLength + " is outside 1.." + maxChunkBytes);
             }
             if (offset + storedLength > payload.limit()) {
                 throw new ProtocolException("pack " + i + " from " + members.get(0).id().shortHex()

@@ -491,6 +491,14 @@ class MessagesTest {
     }
 
     @Test
+    void aPackNamingAMemberTwiceIsRefused() {
+        ChunkId twice = ChunkId.of(new byte[] {7});
+        ByteBuffer header = new WireWriter().i32(1).u16(3).id(ChunkId.of(new byte[] {1})).i32(10)
+                .id(twice).i32(10).id(twice).i32(10).i32(3).toBuffer();
+        assertPacksRefused(header, ByteBuffer.allocate(3), "pack 0 names member " + twice.shortHex() + " twice");
+    }
+
+    @Test
     void aPackThatDecodesToMoreThanTheLimitIsRefused() {
         int m = ChunkPack.MAX_MEMBER_BYTES;
         assertPacksRefused(packHeader(3, m, m, m, m, 1), ByteBuffer.allocate(3), "decodes to at most 65536 bytes, not 65537");
@@ -500,8 +508,9 @@ class MessagesTest {
     @Test
     void aPackStoredLengthOutsideTheChunkLimitIsRefused() {
         assertPacksRefused(packHeader(MAX_CHUNK + 1, 10), ByteBuffer.allocate(MAX_CHUNK + 1),
-                "stored length 4097 is outside 0..4096");
-        assertPacksRefused(packHeader(-1, 10), ByteBuffer.allocate(0), "stored length -1 is outside 0..4096");
+                "stored length 4097 is outside 1..4096");
+        assertPacksRefused(packHeader(-1, 10), ByteBuffer.allocate(0), "stored length -1 is outside 1..4096");
+        assertPacksRefused(packHeader(0, 10), ByteBuffer.allocate(0), "stored length 0 is outside 1..4096");
     }
 
     @Test
