@@ -58,6 +58,7 @@ import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.netty.NettyConfigKeys;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.exceptions.AlreadyClosedException;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
@@ -125,21 +126,30 @@ public final class MetaService implements AutoCloseable {
 
     private final NodeConfig config;
     private final RaftServer server;
-    /** Writes: ordered, retried by Ratis (same client and call id, so the retry cache dedups them). */
-    private final RaftClient client;
-    /** Reads: single attempts at the leader this node knows; {@link #read} retries them. */
-    private final RaftClient readClient;
+    /**
+     * Writes: ordered, retried by Ratis (same client and call id, so the retry cache dedups them).
+     * Replaced when Ratis has closed it ({@link #renewIfClosed}).
+     */
+    private volatile RaftClient client;
+    /**
+     * Reads: single attempts at the leader this node knows; {@link #read} retries them. Replaced
+     * when Ratis has closed it, as the write client is.
+     */
+    private volatile RaftClient readClient;
+    /** The group the clients talk to, to build a replacement. */
+    private final RaftGroup group;
     /** Registries holding this node's gauges, emptied of them at close. */
     private final List<MetricRegistry> metricRegistries = new CopyOnWriteArrayList<>();
     private volatile boolean closed;
     /** Retry delays and reachability probes; never blocks a Ratis thread. */
     private final ScheduledExecutorService scheduler;
 
-    private MetaService(NodeConfig config, RaftServer server, RaftClient client, RaftClient readClient) {
+    private MetaService(NodeConfig config, RaftServer server, RaftGroup group) {
         this.config = config;
         this.server = server;
-        this.client = client;
-        this.readClient = readClient;
+        this.group = group;
+        this.client = newWriteClient(group);
+        this.readClient = newReadClient(group);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "cairn-meta-" + config.nodeId());
             t.setDaemon(true);
@@ -209,26 +219,15 @@ public final class MetaService implements AutoCloseable {
             closeQuietly(server);
             throw e;
         }
-        RaftClient client;
-        RaftClient readClient;
+        MetaService service;
         try {
-            client = RaftClient.newBuilder()
-                    .setProperties(clientProperties())
-                    .setRaftGroup(group)
-                    .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(CLIENT_MAX_ATTEMPTS, CLIENT_RETRY_SLEEP))
-                    .build();
-            readClient = RaftClient.newBuilder()
-                    .setProperties(clientProperties())
-                    .setRaftGroup(group)
-                    .setRetryPolicy(RetryPolicies.noRetry())
-                    .build();
+            service = new MetaService(config, server, group);
         } catch (RuntimeException e) {
             closeQuietly(server);
             throw e;
         }
         LOG.info("metadata node {} started in group {} ({} storage, {})", self.id(), GROUP_ID,
                 existing ? "recovered" : "new", joining ? "waiting to be added to the group" : config.nodes().size() + " peers");
-        MetaService service = new MetaService(config, server, client, readClient);
         service.stateMachine().onConfigurationChanged(service::syncClientPeers);
         service.syncClientPeers();
         // Only a new cluster seeds at start. On a cluster that ran an older build, a seed entry
@@ -274,6 +273,69 @@ public final class MetaService implements AutoCloseable {
         // unsafe-flush stays off), so a commit acknowledged here is on a majority's disks.
         RaftServerConfigKeys.Log.setUnsafeFlushEnabled(p, false);
         return p;
+    }
+
+    private static RaftClient newWriteClient(RaftGroup group) {
+        return RaftClient.newBuilder()
+                .setProperties(clientProperties())
+                .setRaftGroup(group)
+                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(CLIENT_MAX_ATTEMPTS, CLIENT_RETRY_SLEEP))
+                .build();
+    }
+
+    private static RaftClient newReadClient(RaftGroup group) {
+        return RaftClient.newBuilder()
+                .setProperties(clientProperties())
+                .setRaftGroup(group)
+                .setRetryPolicy(RetryPolicies.noRetry())
+                .build();
+    }
+
+    /**
+     * After a failed request: if Ratis closed the client that sent it (an ordered client's window
+     * to a server closes for good once a request's retries ran out, which for the read client,
+     * with no retries, is its first failure), builds a new one, so that this node's next requests
+     * go through again. Seen in a chaos run: after faults, every read of one node failed at once
+     * with "SlidingWindow$Client ... is closed" while the cluster had a leader.
+     */
+    private void renewIfClosed(RaftClient failed, Throwable cause) {
+        if (closed || !causedByClosedClient(cause)) {
+            return;
+        }
+        String which;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            if (failed == client) {
+                client = newWriteClient(group);
+                addCurrentPeers(client);
+                which = "write";
+            } else if (failed == readClient) {
+                readClient = newReadClient(group);
+                addCurrentPeers(readClient);
+                which = "read";
+            } else {
+                return; // renewed already by another failed request
+            }
+        }
+        LOG.warn("metadata {} client was closed by Ratis ({}); replaced it", which, rootMessage(cause));
+        closeQuietly(failed);
+    }
+
+    /** A test seam: closes both clients as Ratis does when a request's retries run out. */
+    void closeClientsForTest() {
+        closeQuietly(client);
+        closeQuietly(readClient);
+    }
+
+    private static boolean causedByClosedClient(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof AlreadyClosedException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static RaftProperties clientProperties() {
@@ -705,11 +767,13 @@ public final class MetaService implements AutoCloseable {
      * leader by id.
      */
     private void syncClientPeers() {
+        addCurrentPeers(client);
+        addCurrentPeers(readClient);
+    }
+
+    private void addCurrentPeers(RaftClient c) {
         try {
-            java.util.Collection<RaftPeer> peers = division().getRaftConf().getAllPeers();
-            for (RaftClient c : List.of(client, readClient)) {
-                c.getClientRpc().addRaftPeers(peers);
-            }
+            c.getClientRpc().addRaftPeers(division().getRaftConf().getAllPeers());
         } catch (RuntimeException e) {
             LOG.debug("cannot update the Raft clients' peers: {}", e.toString());
         }
@@ -720,8 +784,9 @@ public final class MetaService implements AutoCloseable {
         long startNanos = System.nanoTime();
         Message message = message(request);
         CompletableFuture<RaftClientReply> sent;
+        RaftClient writer = client;
         try {
-            sent = client.async().send(message);
+            sent = writer.async().send(message);
         } catch (RuntimeException e) {
             sent = CompletableFuture.failedFuture(e);
         }
@@ -734,6 +799,7 @@ public final class MetaService implements AutoCloseable {
                     if (cause == null) {
                         cause = new IOException("unsuccessful Raft reply without an exception");
                     }
+                    renewIfClosed(writer, cause);
                     return this.<RaftClientReply>fail(request, cause, startNanos);
                 })
                 .thenCompose(f -> f)
@@ -776,8 +842,9 @@ public final class MetaService implements AutoCloseable {
             return;
         }
         CompletableFuture<RaftClientReply> sent;
+        RaftClient reader = readClient;
         try {
-            sent = readClient.async().sendReadOnly(message, leader);
+            sent = reader.async().sendReadOnly(message, leader);
         } catch (RuntimeException e) {
             sent = CompletableFuture.failedFuture(e);
         }
@@ -791,6 +858,7 @@ public final class MetaService implements AutoCloseable {
                 return;
             }
             Throwable cause = error != null ? unwrap(error) : reply.getException();
+            renewIfClosed(reader, cause);
             if (cause instanceof StateMachineException) {
                 fail(request, cause, startNanos).whenComplete((r, e) -> result.completeExceptionally(unwrap(e)));
             } else {
@@ -1020,14 +1088,19 @@ public final class MetaService implements AutoCloseable {
         }
         scheduler.shutdownNow();
         admin.shutdownNow();
-        for (RaftClient c : List.of(client, readClient)) {
-            try {
-                c.close();
-            } catch (IOException e) {
-                LOG.warn("closing a metadata client: {}", e.toString());
-            }
+        synchronized (this) {
+            closeQuietly(client);
+            closeQuietly(readClient);
         }
         closeQuietly(server);
+    }
+
+    private static void closeQuietly(RaftClient c) {
+        try {
+            c.close();
+        } catch (IOException e) {
+            LOG.warn("closing a metadata client: {}", e.toString());
+        }
     }
 
     private static void closeQuietly(RaftServer server) {
