@@ -65,6 +65,11 @@ public final class Replicator implements AutoCloseable {
     private final ClientTraffic clientTraffic;
     private final ScheduledExecutorService scheduler;
     private final Object passLock = new Object();
+    /**
+     * Operators' passes waiting for {@link #passLock}: while there is one, a scheduled pass that
+     * holds the lock stops yielding to clients, so the operator does not wait out its allowance.
+     */
+    private final java.util.concurrent.atomic.AtomicInteger operatorsWaiting = new java.util.concurrent.atomic.AtomicInteger();
     /** For copies read out of a pack (RAW): used under {@link #passLock} only. */
     private final ChunkEncoder encoder = new ChunkEncoder();
     private volatile RepairReport last;
@@ -91,7 +96,8 @@ public final class Replicator implements AutoCloseable {
     public void startBackground(long initialDelaySeconds, long periodSeconds) {
         scheduler.scheduleWithFixedDelay(() -> {
             try {
-                repair(new YieldToClients(clientTraffic, QUIET_BEFORE_STEP, MAX_HELD_PER_PASS, d -> Thread.sleep(d.toMillis())));
+                repair(new YieldToClients(clientTraffic, QUIET_BEFORE_STEP, MAX_HELD_PER_PASS, d -> Thread.sleep(d.toMillis()),
+                        this::operatorWaiting));
             } catch (RuntimeException e) {
                 LOG.warn("background repair pass failed: {}", e.toString());
             }
@@ -100,12 +106,34 @@ public final class Replicator implements AutoCloseable {
 
     /** Runs a repair pass on the replicator's own thread (after any pass in progress). */
     public CompletableFuture<RepairReport> repairAsync() {
-        return CompletableFuture.supplyAsync(this::repairNow, scheduler);
+        return operatorAsync(this::repairNow);
     }
 
     /** Runs a scrub on the replicator's own thread (after any pass in progress). */
     public CompletableFuture<ScrubReport> scrubAsync() {
-        return CompletableFuture.supplyAsync(this::scrubNow, scheduler);
+        return operatorAsync(this::scrubNow);
+    }
+
+    /**
+     * Queues an operator's pass behind the one in progress (the scheduled passes run on the same
+     * thread), and tells that one to stop yielding to clients meanwhile.
+     */
+    private <T> CompletableFuture<T> operatorAsync(Supplier<T> pass) {
+        operatorsWaiting.incrementAndGet();
+        try {
+            return CompletableFuture.supplyAsync(() -> {
+                operatorsWaiting.decrementAndGet();
+                return pass.get();
+            }, scheduler);
+        } catch (RuntimeException e) {
+            operatorsWaiting.decrementAndGet();
+            throw e;
+        }
+    }
+
+    /** True while an operator's pass waits for the one in progress. */
+    boolean operatorWaiting() {
+        return operatorsWaiting.get() > 0;
     }
 
     /** The report of the last finished pass. */
@@ -118,7 +146,11 @@ public final class Replicator implements AutoCloseable {
      * returns its report.
      */
     public RepairReport repairNow() {
-        return repair(null);
+        operatorsWaiting.incrementAndGet();
+        synchronized (passLock) {
+            operatorsWaiting.decrementAndGet();
+            return repair(null);
+        }
     }
 
     /** One pass; {@code yield}, when given, holds each step back while clients are busy. */
@@ -335,7 +367,9 @@ public final class Replicator implements AutoCloseable {
 
     /** Re-reads and re-hashes every local chunk; replaces bad ones with verified copies from peers. */
     public ScrubReport scrubNow() {
+        operatorsWaiting.incrementAndGet();
         synchronized (passLock) {
+            operatorsWaiting.decrementAndGet();
             long start = System.currentTimeMillis();
             long checked = 0;
             long corrupt = 0;

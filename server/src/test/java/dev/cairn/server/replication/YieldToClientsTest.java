@@ -21,6 +21,8 @@ class YieldToClientsTest {
         final ClientTraffic traffic = new ClientTraffic(() -> nanos);
         /** How many of the coming sleeps a client request arrives at their end. */
         int busySleeps;
+        /** Whether an operator's pass waits behind this one. */
+        boolean hurry;
 
         YieldToClients yielding() {
             return new YieldToClients(traffic, QUIET, MAX_HELD, d -> {
@@ -30,7 +32,7 @@ class YieldToClientsTest {
                     busySleeps--;
                     traffic.record();
                 }
-            });
+            }, () -> hurry);
         }
 
         void advance(Duration d) {
@@ -90,9 +92,20 @@ class YieldToClientsTest {
             time.sleeps.add(d);
             time.nanos += d.toNanos();
             time.traffic.record();
-        });
+        }, () -> false);
         time.traffic.record();
         assertEquals(Duration.ofMillis(2500), yield.beforeStep());
         assertEquals(List.of(QUIET, QUIET, Duration.ofMillis(500)), time.sleeps);
+    }
+
+    @Test
+    void anOperatorWaitingBehindThePassEndsTheYielding() throws Exception {
+        FakeTime time = new FakeTime();
+        time.traffic.record();
+        time.busySleeps = Integer.MAX_VALUE;
+        time.hurry = true;
+        YieldToClients yield = time.yielding();
+        assertEquals(Duration.ZERO, yield.beforeStep());
+        assertTrue(time.sleeps.isEmpty(), "busy clients, but someone waits for this pass to end");
     }
 }
