@@ -2,6 +2,7 @@ package dev.cairn.chaos;
 
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.cairn.client.CairnClient;
 import java.nio.file.Path;
@@ -125,14 +126,29 @@ class JepsenIT {
         }
     }
 
+    /** How long the final reads may take in all. */
+    private static final Duration FINAL_READS_WINDOW = Duration.ofMinutes(5);
+
     /** How long the final GC keeps trying: an orphaned session's lease, plus a node's restart. */
     private static final Duration FINAL_GC_WINDOW = CairnClient.DEFAULT_SESSION_LEASE.plusSeconds(30);
 
-    /** After healing: reads every image whose put was invoked, retrying errors that are not "not found". */
+    /**
+     * After healing: reads every image whose put was invoked, retrying errors that are not "not
+     * found". A healed cluster reads them all in well under a minute; one that cannot serve reads
+     * fails the run after {@link #FINAL_READS_WINDOW} (history and node logs are kept), where
+     * before a run that met a node unable to read retried for more than ten minutes, toward CI's
+     * time limit.
+     */
     private static void finalReads(ChaosCluster cluster, History history, List<String> names) throws InterruptedException {
+        long deadline = System.nanoTime() + FINAL_READS_WINDOW.toNanos();
         try (CairnClient client = cluster.client(Duration.ofSeconds(30))) {
             CairnOps ops = new CairnOps(history, "final", client);
-            for (String name : names) {
+            for (int i = 0; i < names.size(); i++) {
+                String name = names.get(i);
+                if (System.nanoTime() > deadline) {
+                    fail("the healed cluster did not serve the final reads: " + (names.size() - i) + " of " + names.size()
+                            + " images were still unread after " + FINAL_READS_WINDOW.toMinutes() + " minutes");
+                }
                 for (int attempt = 1; attempt <= 5; attempt++) {
                     if (ops.get(name).outcome() != CairnOps.Outcome.ERROR) {
                         break;
