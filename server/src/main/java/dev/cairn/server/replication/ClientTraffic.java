@@ -4,9 +4,11 @@ import java.time.Duration;
 import java.util.function.LongSupplier;
 
 /**
- * When this node last served a client's chunk request (a put or a get), so that background passes
- * can step aside while checkpoints are being written or restored. Thread-safe; recording is one
- * volatile write, cheap enough for every request.
+ * When this node last served a put or get of chunks, so that background passes can step aside
+ * while checkpoints are being written or restored. Peers' repair copies (PUT_CHUNKS) and scrub
+ * fetches (GET_CHUNKS) count too: the node cannot tell them from a client's, and they are rare.
+ * HAS questions do not. Thread-safe; recording is one volatile write, cheap enough for every
+ * request.
  */
 public final class ClientTraffic {
 
