@@ -58,8 +58,9 @@ final class Cluster implements AutoCloseable {
             });
 
     /**
-     * Decoding and verifying fetched chunks (zstd, SHA-256): one thread per core, so that this work
-     * neither runs on the network threads, which then stop reading answers, nor on one core only.
+     * Decoding and verifying fetched chunks (zstd, SHA-256), and the local node's reads, HAS answers
+     * and stores (which verify too): one thread per core, so that this work neither runs on the
+     * network threads, which then stop reading answers, nor on one core only.
      */
     private final java.util.concurrent.ExecutorService decoders = java.util.concurrent.Executors.newFixedThreadPool(
             Runtime.getRuntime().availableProcessors(), r -> {
@@ -208,6 +209,15 @@ final class Cluster implements AutoCloseable {
 
     /** For each id, the encoded length of {@code nodeId}'s durable copy, or {@link Messages#ABSENT}. */
     java.util.concurrent.CompletableFuture<int[]> storedLengths(String nodeId, List<dev.cairn.engine.ChunkId> ids) {
+        if (isLocal(nodeId)) {
+            return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return local.storedLengths(ids);
+                } catch (IOException e) {
+                    throw new CompletionException(e);
+                }
+            }, decoders);
+        }
         return call(nodeId, MessageType.HAS_CHUNKS, Messages.encodeIds(ids), List.of(), config.requestTimeout()).thenApply(r -> {
             int[] lengths = Messages.decodePresence(r.header());
             if (lengths.length != ids.size()) {
@@ -219,6 +229,9 @@ final class Cluster implements AutoCloseable {
 
     /** Stores the chunks on {@code nodeId}; completes after that node's fdatasync covers them. */
     java.util.concurrent.CompletableFuture<Void> putChunks(String nodeId, List<dev.cairn.engine.ChunkData> chunks) {
+        if (isLocal(nodeId)) {
+            return inProcess(() -> local.put(chunks));
+        }
         List<ByteBuffer> payload = new ArrayList<>(chunks.size());
         chunks.forEach(c -> payload.add(c.bytes()));
         return call(nodeId, MessageType.PUT_CHUNKS, Messages.encodeChunkHeader(chunks), payload, config.requestTimeout())
@@ -227,6 +240,9 @@ final class Cluster implements AutoCloseable {
 
     /** Stores the packs on {@code nodeId}; completes after that node's fdatasync covers them. */
     java.util.concurrent.CompletableFuture<Void> putPacks(String nodeId, List<dev.cairn.engine.ChunkPack> packs) {
+        if (isLocal(nodeId)) {
+            return inProcess(() -> local.putPacks(packs));
+        }
         List<ByteBuffer> payload = new ArrayList<>(packs.size());
         packs.forEach(p -> payload.add(p.frame()));
         return call(nodeId, MessageType.PUT_PACKS, Messages.encodePackHeader(packs), payload, config.requestTimeout())
@@ -249,6 +265,16 @@ final class Cluster implements AutoCloseable {
         }
         return call(nodeId, MessageType.GET_CHUNKS, Messages.encodeIds(ids), List.of(), config.requestTimeout())
                 .thenApply(r -> Messages.decodeFetched(ids, r.header(), r.payload(), Limits.DEFAULT_MAX_CHUNK_BYTES));
+    }
+
+    /**
+     * A store on the local node, started on the decoding threads: the store verifies what it is
+     * given on the caller's thread, and the caller is about to send the same chunks to the peers.
+     */
+    private java.util.concurrent.CompletableFuture<Void> inProcess(
+            java.util.function.Supplier<java.util.concurrent.CompletableFuture<Void>> store) {
+        return java.util.concurrent.CompletableFuture.supplyAsync(store, decoders)
+                .thenCompose(java.util.function.Function.identity());
     }
 
     /** Whether {@code nodeId} is the node this client runs inside. */

@@ -72,7 +72,7 @@ class HttpEndpointsTest {
         Files.write(src.resolve("pages-1.img"), new byte[3 * 4096]);
         Files.writeString(dir.resolve("src/core-1.img"), "core");
         Files.createSymbolicLink(dir.resolve("src/parent"), Path.of("../dump-0"));
-        byte[] tar = run(dir, "tar", "-c", "-C", dir.resolve("src").toString(), ".");
+        byte[] tar = Processes.run(dir, "tar", "-c", "-C", dir.resolve("src").toString(), ".");
         try (TestCluster cluster = TestCluster.start(3, dir.resolve("cluster"))) {
             String url = "http://127.0.0.1:" + cluster.config(2).self().httpPort() + "/v1/images/agent/tarred";
             HttpClient http = HttpClient.newHttpClient();
@@ -88,16 +88,9 @@ class HttpEndpointsTest {
             assertEquals(200, get.statusCode());
             Path out = Files.createDirectories(dir.resolve("out"));
             Files.write(dir.resolve("back.tar"), get.body());
-            run(dir, "tar", "-x", "-f", dir.resolve("back.tar").toString(), "-C", out.toString());
+            Processes.run(dir, "tar", "-x", "-f", dir.resolve("back.tar").toString(), "-C", out.toString());
             Trees.assertSameTree(dir.resolve("src"), out);
         }
-    }
-
-    private static byte[] run(Path cwd, String... command) throws Exception {
-        Process p = new ProcessBuilder(command).directory(cwd.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        byte[] out = p.getInputStream().readAllBytes();
-        assertEquals(0, p.waitFor(), String.join(" ", command));
-        return out;
     }
 
     @Test

@@ -133,6 +133,25 @@ public final class TestCluster implements AutoCloseable {
         return configs.get(index);
     }
 
+    /**
+     * Waits until every node's store holds as many chunks as the first's: with N equal to the
+     * number of nodes, every chunk on every node. A put answers after N_W copies are durable, so
+     * the last copy may still be on its way. Returns false if that takes longer than {@code timeout}.
+     */
+    public boolean awaitSameChunkCounts(java.time.Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            long first = servers.get(0).store().chunkCount();
+            if (servers.stream().allMatch(s -> s.store().chunkCount() == first)) {
+                return true;
+            }
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(10);
+        }
+    }
+
     public CairnServer server(int index) {
         return servers.get(index);
     }

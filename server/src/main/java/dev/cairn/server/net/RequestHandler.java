@@ -170,30 +170,20 @@ public final class RequestHandler {
                 yield done(Response.of(type, Messages.encodePresence(storedLengths)));
             }
             case PUT_CHUNKS -> {
-                clientTraffic.record();
-                if (store.isFailed()) {
+                if (store.isFailed()) { // answered before decoding: a failed store takes nothing
                     yield done(diskFailed());
                 }
                 List<ChunkData> chunks = Messages.decodeChunks(request.header(), request.payload(),
                         config.limits().maxChunkBytes());
-                replaceCorrupt(chunks);
-                // Marked with the marking epoch, then appended; the store completes this only after
-                // the fdatasync that covers every chunk.
-                yield gc.put(chunks).thenApply(v -> Response.of(type, ByteBuffer.allocate(0)));
+                yield storeChunks(chunks).thenApply(v -> Response.of(type, ByteBuffer.allocate(0)));
             }
             case PUT_PACKS -> {
-                clientTraffic.record();
                 if (store.isFailed()) {
                     yield done(diskFailed());
                 }
                 List<ChunkPack> packs = Messages.decodePacks(request.header(), request.payload(),
                         config.limits().maxChunkBytes());
-                for (ChunkPack pack : packs) {
-                    List<ChunkId> ids = new ArrayList<>(pack.members().size());
-                    pack.members().forEach(m -> ids.add(m.id()));
-                    replaceCorrupt(ids, pack::verify);
-                }
-                yield gc.putPacks(packs).thenApply(v -> Response.of(type, ByteBuffer.allocate(0)));
+                yield storePacks(packs).thenApply(v -> Response.of(type, ByteBuffer.allocate(0)));
             }
             case GET_CHUNKS -> {
                 clientTraffic.record();
@@ -375,7 +365,65 @@ public final class RequestHandler {
                 clientTraffic.record();
                 return readChunks(ids, Long.MAX_VALUE);
             }
+
+            @Override
+            public int[] storedLengths(List<ChunkId> ids) throws IOException {
+                return gc.has(ids);
+            }
+
+            @Override
+            public CompletableFuture<Void> put(List<ChunkData> chunks) {
+                return namingAFailedDisk(storeChunks(chunks));
+            }
+
+            @Override
+            public CompletableFuture<Void> putPacks(List<ChunkPack> packs) {
+                return namingAFailedDisk(storePacks(packs));
+            }
         };
+    }
+
+    /** A store that failed on a disk error, said as a PUT's answer says it: naming this node and its disk. */
+    private CompletableFuture<Void> namingAFailedDisk(CompletableFuture<Void> stored) {
+        CompletableFuture<Void> answered = new CompletableFuture<>();
+        stored.whenComplete((v, e) -> {
+            if (e == null) {
+                answered.complete(null);
+                return;
+            }
+            Throwable cause = unwrapped(e);
+            answered.completeExceptionally(cause instanceof ChunkStoreFailedException
+                    ? new IOException(diskFailedMessage(), cause) : cause);
+        });
+        return answered;
+    }
+
+    /**
+     * PUT_CHUNKS, from a frame or from the client inside this node: marked with the marking epoch,
+     * then appended; completes only after the fdatasync that covers every chunk. The store re-hashes
+     * each chunk and refuses the call if one does not match its id.
+     */
+    private CompletableFuture<Void> storeChunks(List<ChunkData> chunks) {
+        clientTraffic.record();
+        if (store.isFailed()) {
+            return CompletableFuture.failedFuture(new IOException(diskFailedMessage()));
+        }
+        replaceCorrupt(chunks);
+        return gc.put(chunks);
+    }
+
+    /** PUT_PACKS, as {@link #storeChunks}: every member of every pack is verified, marked and indexed. */
+    private CompletableFuture<Void> storePacks(List<ChunkPack> packs) {
+        clientTraffic.record();
+        if (store.isFailed()) {
+            return CompletableFuture.failedFuture(new IOException(diskFailedMessage()));
+        }
+        for (ChunkPack pack : packs) {
+            List<ChunkId> ids = new ArrayList<>(pack.members().size());
+            pack.members().forEach(m -> ids.add(m.id()));
+            replaceCorrupt(ids, pack::verify);
+        }
+        return gc.putPacks(packs);
     }
 
     /**
@@ -436,24 +484,30 @@ public final class RequestHandler {
 
     /** Like {@link #toError}, naming this node when its disk failed. */
     private Response toNodeError(Throwable t) {
-        Throwable cause = t;
-        while ((cause instanceof CompletionException || cause instanceof ExecutionException) && cause.getCause() != null) {
-            cause = cause.getCause();
+        return unwrapped(t) instanceof ChunkStoreFailedException ? diskFailed() : toError(t);
+    }
+
+    /** The failure inside the completion and execution wrappers of futures. */
+    private static Throwable unwrapped(Throwable t) {
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
         }
-        return cause instanceof ChunkStoreFailedException ? diskFailed() : toError(t);
+        return t;
     }
 
     /** A failed store refuses every chunk until restart: say so, and say it is this node's disk. */
     private Response diskFailed() {
-        return Response.error(ErrorCode.STORAGE_FAILED, "node " + config.nodeId() + "'s disk failed, it accepts"
-                + " no chunks until it is restarted after the disk is checked: " + store.failureMessage());
+        return Response.error(ErrorCode.STORAGE_FAILED, diskFailedMessage());
+    }
+
+    private String diskFailedMessage() {
+        return "node " + config.nodeId() + "'s disk failed, it accepts"
+                + " no chunks until it is restarted after the disk is checked: " + store.failureMessage();
     }
 
     /** Maps a failure to the error code and message a client acts on. */
     static Response toError(Throwable t) {
-        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
-            t = t.getCause();
-        }
+        t = unwrapped(t);
         if (t instanceof CatalogException c) {
             return Response.error(switch (c.code()) {
                 case NOT_FOUND -> ErrorCode.NOT_FOUND;

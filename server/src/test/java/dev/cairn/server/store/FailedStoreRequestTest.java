@@ -2,8 +2,10 @@ package dev.cairn.server.store;
 
 import static dev.cairn.server.store.TestChunks.pages;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cairn.client.LocalChunks;
 import dev.cairn.config.Limits;
 import dev.cairn.config.NodeAddress;
 import dev.cairn.config.NodeConfig;
@@ -19,10 +21,14 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A node whose disk failed answers PUT_CHUNKS with STORAGE_FAILED, naming itself and its disk. */
+/**
+ * A node whose disk failed answers PUT_CHUNKS with STORAGE_FAILED, naming itself and its disk; a
+ * put from its own gateway, stored in process, fails with the same words.
+ */
 class FailedStoreRequestTest {
 
     @TempDir
@@ -47,6 +53,32 @@ class FailedStoreRequestTest {
                 assertTrue(error.message().contains("Input/output error"), error.message());
             }
             assertTrue(store.isFailed());
+        }
+    }
+
+    @Test
+    void aPutFromTheGatewayInsideTheNodeFailsNamingTheNodeAndItsDisk() throws Exception {
+        NodeAddress self = new NodeAddress("node-1", "127.0.0.1", 1, 2, 3);
+        NodeConfig config = new NodeConfig("node-1", dir, Quorum.defaultFor(1), List.of(self), Limits.defaults());
+        FaultyFileChannel.Faults faults = new FaultyFileChannel.Faults(1);
+        try (ChunkStore store = ChunkStore.open(dir.resolve("chunks"), ChunkStoreOptions.defaults(),
+                ChunkStore.FDATASYNC, faults.opener(), ChunkStore.NO_HOOK);
+             GcNode gc = GcNode.open("node-1", dir.resolve("gc"), store)) {
+            RequestHandler handler = new RequestHandler(config, store, null, null, gc, null,
+                    new dev.cairn.server.metrics.NodeMetrics(), new dev.cairn.server.replication.ClientTraffic());
+            LocalChunks local = handler.localChunks();
+            local.put(pages(1, 2)).join();
+            assertEquals(Messages.ABSENT, local.storedLengths(List.of(pages(3, 1).get(0).id()))[0]);
+            assertTrue(local.storedLengths(List.of(pages(1, 2).get(0).id()))[0] > 0, "stored in process");
+
+            faults.failFsync = true;
+            // The first put meets the fsync error itself, the second finds the store already failed.
+            for (long seed : new long[] {2, 3}) {
+                CompletionException failed = assertThrows(CompletionException.class, () -> local.put(pages(seed, 2)).join());
+                String message = failed.getCause().getMessage();
+                assertTrue(message.startsWith("node node-1's disk failed"), message);
+                assertTrue(message.contains("Input/output error"), message);
+            }
         }
     }
 
