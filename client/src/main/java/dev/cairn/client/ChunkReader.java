@@ -184,7 +184,7 @@ final class ChunkReader {
                     return;
                 }
                 request.sentAtNanos = sentAt;
-                armHedge(request, cluster.readLatency().hedgeDelayNanos());
+                armHedge(request, hedgeDelayNanos(request.node));
             }
             cluster.getChunks(request.node, asked).whenComplete((fetched, error) -> {
                 // Timed on the network thread, when the answer arrived; decoded on the client's decoders.
@@ -197,6 +197,17 @@ final class ChunkReader {
                     cluster.readLatency().answeredBy(request.node, now);
                 }
             }).whenCompleteAsync((fetched, error) -> answered(request, fetched, error), cluster.decoders());
+        }
+
+        /**
+         * How long {@code node} may stay silent before the next replicas are asked too. A read in
+         * process is hedged only as a stalled disk is, after the longest delay: it takes no round
+         * trip, so its time is this node's own decoding, which a peer asked in its place would
+         * repeat on a loaded machine (the 100 ms of a client without network samples is shorter
+         * than a local read of a few MiB of packs on a busy node).
+         */
+        private long hedgeDelayNanos(String node) {
+            return cluster.isLocal(node) ? ReadLatency.MAX_HEDGE_DELAY.toNanos() : cluster.readLatency().hedgeDelayNanos();
         }
 
         private void armHedge(Request request, long delayNanos) {
@@ -218,7 +229,7 @@ final class ChunkReader {
                 if (finished || request.answered) {
                     return;
                 }
-                long delay = cluster.readLatency().hedgeDelayNanos();
+                long delay = hedgeDelayNanos(request.node);
                 long quietSince = Math.max(request.sentAtNanos, cluster.readLatency().lastAnswerFrom(request.node));
                 long quiet = System.nanoTime() - quietSince;
                 if (quiet < delay) {

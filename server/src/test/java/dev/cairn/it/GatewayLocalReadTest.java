@@ -18,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A node's HTTP gateway reads the chunks its own node holds in process: with N equal to the number
- * of nodes, a get asks no node over the network, and a chunk missing locally is asked of a peer.
+ * of nodes, a get asks no node over the network, and a chunk missing locally is asked of a peer; a
+ * slow local read is waited for, a stalled one is hedged to a peer.
  */
 class GatewayLocalReadTest {
 
@@ -30,6 +31,8 @@ class GatewayLocalReadTest {
         byte[] data = TestImages.random(23, 5 * 1024 * 1024 + 11);
         try (TestCluster cluster = TestCluster.start(3, dir); CairnClient client = cluster.client()) {
             client.put("agent/local", new ByteArrayInputStream(data));
+            // The put answered after two copies; node-1's may still be on its way.
+            assertTrue(cluster.awaitSameChunkCounts(java.time.Duration.ofSeconds(30)), "every node holds every chunk");
             String url = "http://127.0.0.1:" + cluster.config(0).self().httpPort() + "/v1/images/agent/local";
             HttpClient http = HttpClient.newHttpClient();
 
@@ -46,6 +49,29 @@ class GatewayLocalReadTest {
             long[] after = chunkReadsServed(cluster);
             assertEquals(beforeMissing[0], after[0], "node-1 reads its own chunks in process");
             assertTrue(after[1] + after[2] > beforeMissing[1] + beforeMissing[2], "a peer was asked for the missing chunk");
+        }
+    }
+
+    @Test
+    void aSlowLocalReadIsNotHedgedToAPeerButAStalledOneIs() throws Exception {
+        byte[] data = TestImages.random(29, 3 * 1024 * 1024 + 5);
+        try (TestCluster cluster = TestCluster.start(3, dir); CairnClient client = cluster.client()) {
+            client.put("agent/slow", new ByteArrayInputStream(data));
+            assertTrue(cluster.awaitSameChunkCounts(java.time.Duration.ofSeconds(30)), "every node holds every chunk");
+            String url = "http://127.0.0.1:" + cluster.config(0).self().httpPort() + "/v1/images/agent/slow";
+            HttpClient http = HttpClient.newHttpClient();
+
+            // Twice the hedge delay of a client with no network samples (100 ms), well under 1 s.
+            cluster.server(0).delayChunkReads(java.time.Duration.ofMillis(200));
+            long[] before = chunkReadsServed(cluster);
+            assertArrayEquals(data, get(http, url));
+            assertArrayEquals(before, chunkReadsServed(cluster), "a slow local read is waited for, no peer asked");
+
+            // A local read stalled past 1 s has a peer asked too.
+            cluster.server(0).delayChunkReads(java.time.Duration.ofSeconds(2));
+            assertArrayEquals(data, get(http, url));
+            long[] after = chunkReadsServed(cluster);
+            assertTrue(after[1] + after[2] > before[1] + before[2], "a peer was asked while the local read stalled");
         }
     }
 

@@ -363,6 +363,15 @@ public final class RequestHandler {
             @Override
             public List<Messages.Fetched> get(List<ChunkId> ids) throws IOException {
                 clientTraffic.record();
+                Duration delay = chunkReadDelay;
+                if (!delay.isZero()) {
+                    try {
+                        Thread.sleep(delay.toMillis());
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IOException("interrupted", e);
+                    }
+                }
                 return readChunks(ids, Long.MAX_VALUE);
             }
 
@@ -459,7 +468,8 @@ public final class RequestHandler {
 
     /**
      * A test seam: holds back every GET_CHUNKS answer of this node by {@code delay} (without
-     * blocking a worker), to play a node that is slow or stalled for reads.
+     * blocking a worker), and every read of its own gateway in process (blocking the reading
+     * thread), to play a node that is slow or stalled for reads.
      */
     public void delayChunkReads(Duration delay) {
         this.chunkReadDelay = java.util.Objects.requireNonNull(delay, "delay");
