@@ -520,6 +520,13 @@ final class CatalogStateMachine extends BaseStateMachine {
                 if (!s.clientId().equals(o.clientId())) {
                     return Reply.refused(Status.EXISTS, "upload session " + o.sessionId() + " belongs to another client");
                 }
+                // An open applied again after the lease ended (a retry of one whose answer was lost,
+                // applied late) must not revive the session, for the reason a renewal must not.
+                if (s.leaseExpiryMillis() <= now) {
+                    return Reply.refused(Status.SESSION_EXPIRED, "upload session " + o.sessionId() + " is expired ("
+                            + (now - s.leaseExpiryMillis()) + " ms of log time ago) and cannot be opened again:"
+                            + " GC may have swept what it uploaded; put the image again");
+                }
                 // Reopening renews the lease; the session keeps its first index.
                 batch.putSession(new Session(s.sessionId(), s.clientId(), s.openedAtIndex(),
                         Math.max(s.leaseExpiryMillis(), now + o.leaseMillis())));

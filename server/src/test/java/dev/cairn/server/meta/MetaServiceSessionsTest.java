@@ -206,6 +206,33 @@ class MetaServiceSessionsTest {
     }
 
     @Test
+    void anOpenAppliedAgainAfterTheLeaseEndedIsRefusedAndDoesNotReviveTheSession() throws Exception {
+        expireEverySessionSoFar();
+        UUID session = UUID.randomUUID();
+        UUID client = UUID.randomUUID();
+        long t = clock.get();
+        get(cluster.node(0).openSession(session, client, Duration.ofSeconds(5)));
+        long epoch = leaderGc().epoch() + 1;
+        get(cluster.node(1).beginGcEpoch(epoch));
+
+        // While leased, opening again (a retry whose first answer was lost) renews it.
+        clock.addAndGet(1_000);
+        get(cluster.node(2).openSession(session, client, Duration.ofSeconds(5)));
+        assertEquals(t + 6_000, leaderSession(session).orElseThrow().leaseExpiryMillis());
+
+        clock.addAndGet(5_000); // the lease ends exactly now in log time: expired
+        CatalogException refused = assertCode(CatalogException.Code.SESSION_EXPIRED,
+                () -> get(cluster.node(1).openSession(session, client, Duration.ofSeconds(60))));
+        assertTrue(refused.getMessage().contains("expired (0 ms of log time ago)"), refused.getMessage());
+        assertEquals(t + 6_000, leaderSession(session).orElseThrow().leaseExpiryMillis(),
+                "a refused open changes nothing");
+        // The epoch does not wait for it, and its commit is refused.
+        get(cluster.node(2).gcMaySweep(epoch));
+        assertCode(CatalogException.Code.SESSION_EXPIRED, () -> get(cluster.node(0).commitImage(
+                new dev.cairn.engine.ImageName("reopened/" + session), MetaCluster.root("reopened"), session, client, 1, true)));
+    }
+
+    @Test
     void aRenewalLeaseOutOfRangeIsRefused() throws Exception {
         UUID session = UUID.randomUUID();
         get(cluster.node(0).openSession(session, UUID.randomUUID(), Duration.ofSeconds(30)));
