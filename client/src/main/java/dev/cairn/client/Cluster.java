@@ -210,13 +210,7 @@ final class Cluster implements AutoCloseable {
     /** For each id, the encoded length of {@code nodeId}'s durable copy, or {@link Messages#ABSENT}. */
     java.util.concurrent.CompletableFuture<int[]> storedLengths(String nodeId, List<dev.cairn.engine.ChunkId> ids) {
         if (isLocal(nodeId)) {
-            return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-                try {
-                    return local.storedLengths(ids);
-                } catch (IOException e) {
-                    throw new CompletionException(e);
-                }
-            }, decoders);
+            return onDecoders(() -> local.storedLengths(ids));
         }
         return call(nodeId, MessageType.HAS_CHUNKS, Messages.encodeIds(ids), List.of(), config.requestTimeout()).thenApply(r -> {
             int[] lengths = Messages.decodePresence(r.header());
@@ -230,7 +224,7 @@ final class Cluster implements AutoCloseable {
     /** Stores the chunks on {@code nodeId}; completes after that node's fdatasync covers them. */
     java.util.concurrent.CompletableFuture<Void> putChunks(String nodeId, List<dev.cairn.engine.ChunkData> chunks) {
         if (isLocal(nodeId)) {
-            return inProcess(() -> local.put(chunks));
+            return onDecoders(() -> local.put(chunks)).thenCompose(java.util.function.Function.identity());
         }
         List<ByteBuffer> payload = new ArrayList<>(chunks.size());
         chunks.forEach(c -> payload.add(c.bytes()));
@@ -241,7 +235,7 @@ final class Cluster implements AutoCloseable {
     /** Stores the packs on {@code nodeId}; completes after that node's fdatasync covers them. */
     java.util.concurrent.CompletableFuture<Void> putPacks(String nodeId, List<dev.cairn.engine.ChunkPack> packs) {
         if (isLocal(nodeId)) {
-            return inProcess(() -> local.putPacks(packs));
+            return onDecoders(() -> local.putPacks(packs)).thenCompose(java.util.function.Function.identity());
         }
         List<ByteBuffer> payload = new ArrayList<>(packs.size());
         packs.forEach(p -> payload.add(p.frame()));
@@ -255,26 +249,29 @@ final class Cluster implements AutoCloseable {
      */
     java.util.concurrent.CompletableFuture<List<Messages.Fetched>> getChunks(String nodeId, List<dev.cairn.engine.ChunkId> ids) {
         if (isLocal(nodeId)) {
-            return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-                try {
-                    return local.get(ids);
-                } catch (IOException e) {
-                    throw new CompletionException(e);
-                }
-            }, decoders);
+            return onDecoders(() -> local.get(ids));
         }
         return call(nodeId, MessageType.GET_CHUNKS, Messages.encodeIds(ids), List.of(), config.requestTimeout())
                 .thenApply(r -> Messages.decodeFetched(ids, r.header(), r.payload(), Limits.DEFAULT_MAX_CHUNK_BYTES));
     }
 
     /**
-     * A store on the local node, started on the decoding threads: the store verifies what it is
-     * given on the caller's thread, and the caller is about to send the same chunks to the peers.
+     * A call into the local node, on the decoding threads: its reads decode and its stores verify
+     * on the calling thread, which must be neither a network thread nor the caller, who is about
+     * to send the same batch to the peers. An IOException fails the future.
      */
-    private java.util.concurrent.CompletableFuture<Void> inProcess(
-            java.util.function.Supplier<java.util.concurrent.CompletableFuture<Void>> store) {
-        return java.util.concurrent.CompletableFuture.supplyAsync(store, decoders)
-                .thenCompose(java.util.function.Function.identity());
+    private <T> java.util.concurrent.CompletableFuture<T> onDecoders(LocalCall<T> call) {
+        return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return call.call();
+            } catch (IOException e) {
+                throw new CompletionException(e);
+            }
+        }, decoders);
+    }
+
+    private interface LocalCall<T> {
+        T call() throws IOException;
     }
 
     /** Whether {@code nodeId} is the node this client runs inside. */

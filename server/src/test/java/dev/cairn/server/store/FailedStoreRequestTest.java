@@ -36,14 +36,7 @@ class FailedStoreRequestTest {
 
     @Test
     void putChunksOnANodeWithAFailedDiskIsRefusedWithStorageFailed() throws Exception {
-        NodeAddress self = new NodeAddress("node-1", "127.0.0.1", 1, 2, 3);
-        NodeConfig config = new NodeConfig("node-1", dir, Quorum.defaultFor(1), List.of(self), Limits.defaults());
-        FaultyFileChannel.Faults faults = new FaultyFileChannel.Faults(1);
-        try (ChunkStore store = ChunkStore.open(dir.resolve("chunks"), ChunkStoreOptions.defaults(),
-                ChunkStore.FDATASYNC, faults.opener(), ChunkStore.NO_HOOK);
-             GcNode gc = GcNode.open("node-1", dir.resolve("gc"), store)) {
-            RequestHandler handler = new RequestHandler(config, store, null, null, gc, null,
-                    new dev.cairn.server.metrics.NodeMetrics(), new dev.cairn.server.replication.ClientTraffic());
+        onOneNode((handler, store, faults) -> {
             faults.failFsync = true;
             // The first PUT meets the fsync error itself, the second finds the store already failed.
             for (long seed : new long[] {1, 2}) {
@@ -53,19 +46,12 @@ class FailedStoreRequestTest {
                 assertTrue(error.message().contains("Input/output error"), error.message());
             }
             assertTrue(store.isFailed());
-        }
+        });
     }
 
     @Test
     void aPutFromTheGatewayInsideTheNodeFailsNamingTheNodeAndItsDisk() throws Exception {
-        NodeAddress self = new NodeAddress("node-1", "127.0.0.1", 1, 2, 3);
-        NodeConfig config = new NodeConfig("node-1", dir, Quorum.defaultFor(1), List.of(self), Limits.defaults());
-        FaultyFileChannel.Faults faults = new FaultyFileChannel.Faults(1);
-        try (ChunkStore store = ChunkStore.open(dir.resolve("chunks"), ChunkStoreOptions.defaults(),
-                ChunkStore.FDATASYNC, faults.opener(), ChunkStore.NO_HOOK);
-             GcNode gc = GcNode.open("node-1", dir.resolve("gc"), store)) {
-            RequestHandler handler = new RequestHandler(config, store, null, null, gc, null,
-                    new dev.cairn.server.metrics.NodeMetrics(), new dev.cairn.server.replication.ClientTraffic());
+        onOneNode((handler, store, faults) -> {
             LocalChunks local = handler.localChunks();
             local.put(pages(1, 2)).join();
             assertEquals(Messages.ABSENT, local.storedLengths(List.of(pages(3, 1).get(0).id()))[0]);
@@ -79,6 +65,23 @@ class FailedStoreRequestTest {
                 assertTrue(message.startsWith("node node-1's disk failed"), message);
                 assertTrue(message.contains("Input/output error"), message);
             }
+        });
+    }
+
+    private interface NodeTest {
+        void run(RequestHandler handler, ChunkStore store, FaultyFileChannel.Faults faults) throws Exception;
+    }
+
+    /** A one-node config, a store whose disk faults the test sets, its GC node and request handler. */
+    private void onOneNode(NodeTest test) throws Exception {
+        NodeAddress self = new NodeAddress("node-1", "127.0.0.1", 1, 2, 3);
+        NodeConfig config = new NodeConfig("node-1", dir, Quorum.defaultFor(1), List.of(self), Limits.defaults());
+        FaultyFileChannel.Faults faults = new FaultyFileChannel.Faults(1);
+        try (ChunkStore store = ChunkStore.open(dir.resolve("chunks"), ChunkStoreOptions.defaults(),
+                ChunkStore.FDATASYNC, faults.opener(), ChunkStore.NO_HOOK);
+             GcNode gc = GcNode.open("node-1", dir.resolve("gc"), store)) {
+            test.run(new RequestHandler(config, store, null, null, gc, null,
+                    new dev.cairn.server.metrics.NodeMetrics(), new dev.cairn.server.replication.ClientTraffic()), store, faults);
         }
     }
 
