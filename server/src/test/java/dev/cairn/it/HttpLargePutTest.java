@@ -203,8 +203,8 @@ class HttpLargePutTest {
      * Has the node collect its whole heap (jcmd GC.run) and reads its heap gauges from /metrics
      * right after, over and over, keeping the highest. Without the full collection the "live after
      * GC" gauge is what G1 left after its last young collection, which counts the garbage promoted
-     * since the last mixed one: with a 512 MiB heap that reached 280 MiB in a run whose true live
-     * set, sampled with full collections, stayed at 20-40 MiB.
+     * since the last mixed one: with a 512 MiB heap it read 78-280 MiB in eight runs of this test,
+     * while full collections forced during such runs left 5-40 MiB of byte arrays (once 147).
      */
     static final class HeapSampler {
         private final HttpClient http;
