@@ -66,8 +66,8 @@ public final class CairnClient implements AutoCloseable {
     }
 
     /**
-     * Connects as the client of a node's own gateway: chunks that node holds are read through
-     * {@code local}, in process, and only the rest over the network.
+     * Connects as the client of a node's own gateway: that node's copies are read, asked about
+     * and stored through {@code local}, in process, and only the peers' over the network.
      */
     public static CairnClient connect(ClientConfig config, LocalChunks local) {
         return new CairnClient(Cluster.connect(config, java.util.Objects.requireNonNull(local, "local")));

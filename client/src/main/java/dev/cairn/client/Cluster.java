@@ -163,7 +163,10 @@ final class Cluster implements AutoCloseable {
         return connect(config, null);
     }
 
-    /** As {@link #connect(ClientConfig)}, for a client inside a node: {@code local} serves that node's chunk reads. */
+    /**
+     * As {@link #connect(ClientConfig)}, for a client inside a node: {@code local} serves that
+     * node's chunk reads, HAS answers and stores in process.
+     */
     static Cluster connect(ClientConfig config, LocalChunks local) {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
         List<String> failures = new ArrayList<>();

@@ -29,11 +29,8 @@ class GatewayLocalReadTest {
     @Test
     void aGatewayGetReadsItsOwnNodeInProcessAndAsksAPeerOnlyForWhatItLacks() throws Exception {
         byte[] data = TestImages.random(23, 5 * 1024 * 1024 + 11);
-        try (TestCluster cluster = TestCluster.start(3, dir); CairnClient client = cluster.client()) {
-            client.put("agent/local", new ByteArrayInputStream(data));
-            // The put answered after two copies; node-1's may still be on its way.
-            assertTrue(cluster.awaitSameChunkCounts(java.time.Duration.ofSeconds(30)), "every node holds every chunk");
-            String url = "http://127.0.0.1:" + cluster.config(0).self().httpPort() + "/v1/images/agent/local";
+        try (TestCluster cluster = TestCluster.start(3, dir)) {
+            String url = putOnEveryNode(cluster, "agent/local", data);
             HttpClient http = HttpClient.newHttpClient();
 
             long[] before = chunkReadsServed(cluster);
@@ -55,10 +52,8 @@ class GatewayLocalReadTest {
     @Test
     void aSlowLocalReadIsNotHedgedToAPeerButAStalledOneIs() throws Exception {
         byte[] data = TestImages.random(29, 3 * 1024 * 1024 + 5);
-        try (TestCluster cluster = TestCluster.start(3, dir); CairnClient client = cluster.client()) {
-            client.put("agent/slow", new ByteArrayInputStream(data));
-            assertTrue(cluster.awaitSameChunkCounts(java.time.Duration.ofSeconds(30)), "every node holds every chunk");
-            String url = "http://127.0.0.1:" + cluster.config(0).self().httpPort() + "/v1/images/agent/slow";
+        try (TestCluster cluster = TestCluster.start(3, dir)) {
+            String url = putOnEveryNode(cluster, "agent/slow", data);
             HttpClient http = HttpClient.newHttpClient();
 
             // Twice the hedge delay of a client with no network samples (100 ms), well under 1 s.
@@ -73,6 +68,19 @@ class GatewayLocalReadTest {
             long[] after = chunkReadsServed(cluster);
             assertTrue(after[1] + after[2] > before[1] + before[2], "a peer was asked while the local read stalled");
         }
+    }
+
+    /**
+     * Puts {@code data} with a network client, waits until every node holds every chunk (the put
+     * answered after two copies; node-1's may still be on its way), and returns node-1's HTTP URL
+     * of the image.
+     */
+    private static String putOnEveryNode(TestCluster cluster, String name, byte[] data) throws Exception {
+        try (CairnClient client = cluster.client()) {
+            client.put(name, new ByteArrayInputStream(data));
+        }
+        assertTrue(cluster.awaitSameChunkCounts(java.time.Duration.ofSeconds(30)), "every node holds every chunk");
+        return "http://127.0.0.1:" + cluster.config(0).self().httpPort() + "/v1/images/" + name;
     }
 
     private static byte[] get(HttpClient http, String url) throws Exception {

@@ -276,19 +276,15 @@ public final class MetaService implements AutoCloseable {
     }
 
     private static RaftClient newWriteClient(RaftGroup group) {
-        return RaftClient.newBuilder()
-                .setProperties(clientProperties())
-                .setRaftGroup(group)
-                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(CLIENT_MAX_ATTEMPTS, CLIENT_RETRY_SLEEP))
-                .build();
+        return newClient(group, RetryPolicies.retryUpToMaximumCountWithFixedSleep(CLIENT_MAX_ATTEMPTS, CLIENT_RETRY_SLEEP));
     }
 
     private static RaftClient newReadClient(RaftGroup group) {
-        return RaftClient.newBuilder()
-                .setProperties(clientProperties())
-                .setRaftGroup(group)
-                .setRetryPolicy(RetryPolicies.noRetry())
-                .build();
+        return newClient(group, RetryPolicies.noRetry());
+    }
+
+    private static RaftClient newClient(RaftGroup group, org.apache.ratis.retry.RetryPolicy retries) {
+        return RaftClient.newBuilder().setProperties(clientProperties()).setRaftGroup(group).setRetryPolicy(retries).build();
     }
 
     /**

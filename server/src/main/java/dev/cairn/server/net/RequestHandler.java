@@ -170,17 +170,11 @@ public final class RequestHandler {
                 yield done(Response.of(type, Messages.encodePresence(storedLengths)));
             }
             case PUT_CHUNKS -> {
-                if (store.isFailed()) { // answered before decoding: a failed store takes nothing
-                    yield done(diskFailed());
-                }
                 List<ChunkData> chunks = Messages.decodeChunks(request.header(), request.payload(),
                         config.limits().maxChunkBytes());
                 yield storeChunks(chunks).thenApply(v -> Response.of(type, ByteBuffer.allocate(0)));
             }
             case PUT_PACKS -> {
-                if (store.isFailed()) {
-                    yield done(diskFailed());
-                }
                 List<ChunkPack> packs = Messages.decodePacks(request.header(), request.payload(),
                         config.limits().maxChunkBytes());
                 yield storePacks(packs).thenApply(v -> Response.of(type, ByteBuffer.allocate(0)));
@@ -413,26 +407,33 @@ public final class RequestHandler {
      * each chunk and refuses the call if one does not match its id.
      */
     private CompletableFuture<Void> storeChunks(List<ChunkData> chunks) {
-        clientTraffic.record();
-        if (store.isFailed()) {
-            return CompletableFuture.failedFuture(new IOException(diskFailedMessage()));
-        }
-        replaceCorrupt(chunks);
-        return gc.put(chunks);
+        return unlessDiskFailed(() -> {
+            replaceCorrupt(chunks);
+            return gc.put(chunks);
+        });
     }
 
     /** PUT_PACKS, as {@link #storeChunks}: every member of every pack is verified, marked and indexed. */
     private CompletableFuture<Void> storePacks(List<ChunkPack> packs) {
+        return unlessDiskFailed(() -> {
+            for (ChunkPack pack : packs) {
+                List<ChunkId> ids = new ArrayList<>(pack.members().size());
+                pack.members().forEach(m -> ids.add(m.id()));
+                replaceCorrupt(ids, pack::verify);
+            }
+            return gc.putPacks(packs);
+        });
+    }
+
+    /**
+     * Counts client traffic and runs {@code append}, unless the store has failed: then it fails with
+     * the store's failure, which a frame's answer (toNodeError) and the gateway's in-process call
+     * (namingAFailedDisk) both turn into "this node's disk failed", without verifying anything.
+     */
+    private CompletableFuture<Void> unlessDiskFailed(java.util.function.Supplier<CompletableFuture<Void>> append) {
         clientTraffic.record();
-        if (store.isFailed()) {
-            return CompletableFuture.failedFuture(new IOException(diskFailedMessage()));
-        }
-        for (ChunkPack pack : packs) {
-            List<ChunkId> ids = new ArrayList<>(pack.members().size());
-            pack.members().forEach(m -> ids.add(m.id()));
-            replaceCorrupt(ids, pack::verify);
-        }
-        return gc.putPacks(packs);
+        ChunkStoreFailedException failed = store.failure();
+        return failed != null ? CompletableFuture.failedFuture(failed) : append.get();
     }
 
     /**

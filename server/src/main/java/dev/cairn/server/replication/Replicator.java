@@ -146,10 +146,18 @@ public final class Replicator implements AutoCloseable {
      * returns its report.
      */
     public RepairReport repairNow() {
+        return asOperator(() -> repair(null));
+    }
+
+    /**
+     * Runs an operator's pass under the pass lock, counted as waiting (so that a scheduled pass
+     * holding the lock stops yielding) until it has the lock.
+     */
+    private <T> T asOperator(Supplier<T> pass) {
         operatorsWaiting.incrementAndGet();
         synchronized (passLock) {
             operatorsWaiting.decrementAndGet();
-            return repair(null);
+            return pass.get();
         }
     }
 
@@ -367,39 +375,39 @@ public final class Replicator implements AutoCloseable {
 
     /** Re-reads and re-hashes every local chunk; replaces bad ones with verified copies from peers. */
     public ScrubReport scrubNow() {
-        operatorsWaiting.incrementAndGet();
-        synchronized (passLock) {
-            operatorsWaiting.decrementAndGet();
-            long start = System.currentTimeMillis();
-            long checked = 0;
-            long corrupt = 0;
-            long repaired = 0;
-            long unrepairable = 0;
-            ChunkId after = null;
-            while (true) {
-                List<ChunkId> ids = store.idsAfter(after, PAGE);
-                if (ids.isEmpty()) {
-                    break;
-                }
-                long corruptBefore = corrupt;
-                for (ChunkId id : ids) {
-                    checked++;
-                    if (isIntact(id)) {
-                        continue;
-                    }
-                    corrupt++;
-                    if (replaceFromPeer(id)) {
-                        repaired++;
-                    } else {
-                        unrepairable++;
-                    }
-                }
-                metrics.scrubChecked(ids.size(), corrupt - corruptBefore);
-                after = ids.get(ids.size() - 1);
+        return asOperator(this::scrub);
+    }
+
+    private ScrubReport scrub() {
+        long start = System.currentTimeMillis();
+        long checked = 0;
+        long corrupt = 0;
+        long repaired = 0;
+        long unrepairable = 0;
+        ChunkId after = null;
+        while (true) {
+            List<ChunkId> ids = store.idsAfter(after, PAGE);
+            if (ids.isEmpty()) {
+                break;
             }
-            return new ScrubReport(config.nodeId(), checked, corrupt, repaired, unrepairable,
-                    System.currentTimeMillis() - start);
+            long corruptBefore = corrupt;
+            for (ChunkId id : ids) {
+                checked++;
+                if (isIntact(id)) {
+                    continue;
+                }
+                corrupt++;
+                if (replaceFromPeer(id)) {
+                    repaired++;
+                } else {
+                    unrepairable++;
+                }
+            }
+            metrics.scrubChecked(ids.size(), corrupt - corruptBefore);
+            after = ids.get(ids.size() - 1);
         }
+        return new ScrubReport(config.nodeId(), checked, corrupt, repaired, unrepairable,
+                System.currentTimeMillis() - start);
     }
 
     private boolean isIntact(ChunkId id) {

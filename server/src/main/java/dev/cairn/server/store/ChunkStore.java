@@ -553,6 +553,11 @@ public final class ChunkStore implements AutoCloseable {
     }
 
     /** Why the store failed, or null while it is healthy. */
+    /** Why the store stopped taking appends, or null while it takes them. */
+    public ChunkStoreFailedException failure() {
+        return failure;
+    }
+
     public String failureMessage() {
         ChunkStoreFailedException failed = failure;
         return failed == null ? null : failed.getMessage();
