@@ -91,8 +91,8 @@ final class NodeConnection implements AutoCloseable {
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-        // One copy, straight into a pooled direct buffer: a composite of heap buffers would be
-        // flattened into a fresh heap buffer and then copied again into a direct one by the socket.
+        // One copy, straight into a pooled direct buffer (WireAllocator): a composite of heap buffers
+        // would be flattened into a fresh heap buffer and then copied again into a direct one by the socket.
         ByteBuf frame = ch.alloc().directBuffer((int) (prefix.remaining() + payloadBytes));
         frame.writeBytes(prefix);
         for (ByteBuffer b : payload) {
@@ -141,6 +141,7 @@ final class NodeConnection implements AutoCloseable {
                     .channel(NioSocketChannel.class)
                     .option(ChannelOption.TCP_NODELAY, true)
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5000)
+                    .option(ChannelOption.ALLOCATOR, WireAllocator.INSTANCE)
                     .handler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel c) {

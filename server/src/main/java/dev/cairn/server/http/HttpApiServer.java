@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cairn.client.CairnClient;
 import dev.cairn.client.CairnException;
 import dev.cairn.client.PutResult;
+import dev.cairn.client.WireAllocator;
 import dev.cairn.engine.ImageName;
 import dev.cairn.engine.manifest.ImageInfo;
 import dev.cairn.server.meta.MetaService;
@@ -17,6 +18,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -106,6 +108,9 @@ public final class HttpApiServer implements AutoCloseable {
         serverChannel = new ServerBootstrap()
                 .group(group)
                 .channel(NioServerSocketChannel.class)
+                // The chunk protocol's pool: Netty's default one fell back to fresh memory for many
+                // of a large upload's socket reads (WireAllocator).
+                .childOption(ChannelOption.ALLOCATOR, WireAllocator.INSTANCE)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {

@@ -5,6 +5,7 @@ import com.codahale.metrics.Gauge;
 import com.codahale.metrics.Meter;
 import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.Timer;
+import dev.cairn.client.WireAllocator;
 import dev.cairn.engine.protocol.ErrorCode;
 import dev.cairn.engine.protocol.MessageType;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
@@ -101,6 +102,8 @@ public final class NodeMetrics {
         gauge("cairn_jvm_heap_used_bytes", () -> ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
         gauge("cairn_jvm_heap_max_bytes", () -> ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getMax());
         gauge("cairn_jvm_heap_live_after_gc_bytes", NodeMetrics::heapLiveAfterGc);
+        // Off the heap: the chunk protocol's frame pool, in chunks of 16 MiB it keeps for reuse.
+        gauge("cairn_net_buffer_pool_bytes", () -> WireAllocator.INSTANCE.metric().usedDirectMemory());
         metadataQuorumFailures = registry.counter("cairn_metadata_quorum_failures_total");
         httpQuorumFailures = registry.counter("cairn_http_quorum_failures_total");
     }

@@ -1,5 +1,6 @@
 package dev.cairn.server.net;
 
+import dev.cairn.client.WireAllocator;
 import dev.cairn.engine.protocol.ErrorCode;
 import dev.cairn.engine.protocol.Frame;
 import dev.cairn.engine.protocol.Messages;
@@ -74,6 +75,9 @@ public final class ProtocolServer implements AutoCloseable {
                 .channel(NioServerSocketChannel.class)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
+                // Pooled buffers that hold a whole frame: the decoder gathers each request in one,
+                // and each answer is copied into one (WireAllocator says why).
+                .childOption(ChannelOption.ALLOCATOR, WireAllocator.INSTANCE)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
