@@ -29,7 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Throws thousands of random and mutated protocol frames and HTTP requests at a real node, then
- * checks that it still serves puts and gets. The seed is printed in every failure.
+ * checks that it still serves puts and gets, and that once it is closed no buffer of the network
+ * pool is left in use. The seed is printed in every failure.
  */
 class PortFuzzTest {
 
@@ -43,6 +44,7 @@ class PortFuzzTest {
     @Test
     void aNodeSurvivesGarbageOnBothPortsAndStillServes() throws Exception {
         Random random = new Random(SEED);
+        long pooledBefore = WireAllocatorTest.activeAllocations();
         try (TestCluster cluster = TestCluster.start(1, dir); CairnClient client = cluster.client()) {
             NodeAddress node = cluster.config(0).self();
             List<byte[]> valid = validFrames();
@@ -71,6 +73,9 @@ class PortFuzzTest {
             client.get("after/fuzz", out);
             assertArrayEquals(data, out.toByteArray(), "seed " + SEED);
         }
+        // Broken, truncated and oversized frames, and connections dropped mid-frame, give back
+        // every pooled buffer they took: a pooled buffer never released is never freed.
+        WireAllocatorTest.assertAllReturned(pooledBefore);
     }
 
     private static List<byte[]> validFrames() {

@@ -29,7 +29,7 @@ class WireAllocatorTest {
     void framesOfMegabytesArePooledAndAllReturned() throws Exception {
         long hugeBefore = sum(PoolArenaMetric::numHugeAllocations);
         long normalBefore = sum(PoolArenaMetric::numNormalAllocations);
-        long activeBefore = sum(PoolArenaMetric::numActiveAllocations);
+        long activeBefore = activeAllocations();
 
         // Random bytes do not compress: their chunks travel alone, in PUT_CHUNKS frames of up to
         // 4 MiB, and come back in GET_CHUNKS answers of several MiB.
@@ -47,12 +47,22 @@ class WireAllocatorTest {
 
         assertEquals(hugeBefore, sum(PoolArenaMetric::numHugeAllocations), "no frame was too large for the pool");
         assertTrue(sum(PoolArenaMetric::numNormalAllocations) > normalBefore, "frames were taken from the pool");
+        assertAllReturned(activeBefore);
+    }
+
+    /** The pool's buffers in use now, across its arenas. */
+    static long activeAllocations() {
+        return sum(PoolArenaMetric::numActiveAllocations);
+    }
+
+    /** Asserts that the pool has as many buffers in use as {@code before}, once the closing threads are gone. */
+    static void assertAllReturned(long before) throws InterruptedException {
         // Threads hand their cached buffers back as they end, just after their group says it has terminated.
         long deadline = System.nanoTime() + 10_000_000_000L;
-        while (sum(PoolArenaMetric::numActiveAllocations) != activeBefore && System.nanoTime() < deadline) {
+        while (activeAllocations() != before && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
-        assertEquals(activeBefore, sum(PoolArenaMetric::numActiveAllocations), "pooled buffers still in use after close");
+        assertEquals(before, activeAllocations(), "pooled buffers still in use after close");
     }
 
     private static long sum(ToLongFunction<PoolArenaMetric> metric) {
