@@ -10,15 +10,15 @@ import io.netty.buffer.PooledByteBufAllocator;
  * from the operating system, zeroed, page-faulted in and freed again. Nearly every frame of a put
  * or get is larger (batches of up to 4 MiB of packs, answers of up to a frame's limit), and so is
  * the buffer a node's frame decoder grows to gather a request. In a CPU profile of the
- * benchmark's HTTP puts, taking such memory was 5-9% of each node's CPU, and on the gateway it
+ * benchmark's HTTP puts, taking such memory was 6-9% of each node's CPU, and on the gateway it
  * also served many of the upload's socket reads. This pool's chunks hold a frame of the default
  * limit whole, so frames and reads reuse memory instead (docs/benchmarks.md has the measurements).
  * A frame larger than a chunk, possible only with a higher configured limit, is allocated on its
  * own, as before.
  *
  * <p>Two direct arenas, not Netty's two per core: a pool keeps for reuse at least one chunk per
- * arena it has used, so fewer arenas hold less idle memory; a frame is allocated once per request,
- * so two arenas do not contend. Nodes export what the pool holds as {@code cairn_net_buffer_pool_bytes}.
+ * arena it has used, so fewer arenas hold less idle memory. A frame takes one allocation per
+ * request; contention for the arenas' locks was not measured. Nodes export what the pool holds as {@code cairn_net_buffer_pool_bytes}.
  */
 public final class WireAllocator {
 

@@ -388,17 +388,11 @@ public final class RequestHandler {
 
     /** A store that failed on a disk error, said as a PUT's answer says it: naming this node and its disk. */
     private CompletableFuture<Void> namingAFailedDisk(CompletableFuture<Void> stored) {
-        CompletableFuture<Void> answered = new CompletableFuture<>();
-        stored.whenComplete((v, e) -> {
-            if (e == null) {
-                answered.complete(null);
-                return;
-            }
+        return stored.exceptionallyCompose(e -> {
             Throwable cause = unwrapped(e);
-            answered.completeExceptionally(cause instanceof ChunkStoreFailedException
+            return CompletableFuture.failedFuture(cause instanceof ChunkStoreFailedException
                     ? new IOException(diskFailedMessage(), cause) : cause);
         });
-        return answered;
     }
 
     /**
@@ -408,7 +402,9 @@ public final class RequestHandler {
      */
     private CompletableFuture<Void> storeChunks(List<ChunkData> chunks) {
         return unlessDiskFailed(() -> {
-            replaceCorrupt(chunks);
+            if (corruptReported()) {
+                replaceCorrupt(chunks);
+            }
             return gc.put(chunks);
         });
     }
@@ -416,10 +412,12 @@ public final class RequestHandler {
     /** PUT_PACKS, as {@link #storeChunks}: every member of every pack is verified, marked and indexed. */
     private CompletableFuture<Void> storePacks(List<ChunkPack> packs) {
         return unlessDiskFailed(() -> {
-            for (ChunkPack pack : packs) {
-                List<ChunkId> ids = new ArrayList<>(pack.members().size());
-                pack.members().forEach(m -> ids.add(m.id()));
-                replaceCorrupt(ids, pack::verify);
+            if (corruptReported()) {
+                for (ChunkPack pack : packs) {
+                    List<ChunkId> ids = new ArrayList<>(pack.members().size());
+                    pack.members().forEach(m -> ids.add(m.id()));
+                    replaceCorrupt(ids, pack::verify);
+                }
             }
             return gc.putPacks(packs);
         });
@@ -444,6 +442,16 @@ public final class RequestHandler {
     private void replaceCorrupt(List<ChunkData> chunks) {
         for (ChunkData c : chunks) {
             replaceCorrupt(List.of(c.id()), c::verify);
+        }
+    }
+
+    /**
+     * Whether this node has answered "corrupt" for a chunk not yet replaced: nearly never, so a
+     * store checks this once per request before listing its chunks' ids for {@link #replaceCorrupt}.
+     */
+    private boolean corruptReported() {
+        synchronized (corruptSeen) {
+            return !corruptSeen.isEmpty();
         }
     }
 

@@ -552,12 +552,12 @@ public final class ChunkStore implements AutoCloseable {
         return failure != null;
     }
 
-    /** Why the store failed, or null while it is healthy. */
     /** Why the store stopped taking appends, or null while it takes them. */
     public ChunkStoreFailedException failure() {
         return failure;
     }
 
+    /** Why the store failed, or null while it is healthy. */
     public String failureMessage() {
         ChunkStoreFailedException failed = failure;
         return failed == null ? null : failed.getMessage();
