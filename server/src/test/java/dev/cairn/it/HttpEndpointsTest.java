@@ -83,13 +83,7 @@ class HttpEndpointsTest {
             HttpResponse<String> raw = http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(406, raw.statusCode(), "a directory image is not one stream: " + raw.body());
 
-            HttpResponse<byte[]> get = http.send(HttpRequest.newBuilder(URI.create(url)).header("Accept", "application/x-tar").build(),
-                    HttpResponse.BodyHandlers.ofByteArray());
-            assertEquals(200, get.statusCode());
-            Path out = Files.createDirectories(dir.resolve("out"));
-            Files.write(dir.resolve("back.tar"), get.body());
-            Processes.run(dir, "tar", "-x", "-f", dir.resolve("back.tar").toString(), "-C", out.toString());
-            Trees.assertSameTree(dir.resolve("src"), out);
+            Trees.assertSameTree(dir.resolve("src"), getTar(http, url, dir));
         }
     }
 
@@ -127,6 +121,17 @@ class HttpEndpointsTest {
             // Nodes that served no commit say so with NaN rather than a made-up ratio.
             assertTrue(Double.isNaN(value(scrape(cluster, 1), "cairn_dedup_ratio")));
         }
+    }
+
+    /** GETs {@code url} as a tar and unpacks it with tar into {@code dir}/out, which it returns. */
+    static Path getTar(HttpClient http, String url, Path dir) throws Exception {
+        HttpResponse<byte[]> get = http.send(HttpRequest.newBuilder(URI.create(url)).header("Accept", "application/x-tar").build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(200, get.statusCode());
+        Path out = Files.createDirectories(dir.resolve("out"));
+        Files.write(dir.resolve("back.tar"), get.body());
+        Processes.run(dir, "tar", "-x", "-f", dir.resolve("back.tar").toString(), "-C", out.toString());
+        return out;
     }
 
     static String scrape(TestCluster cluster, int node) throws Exception {

@@ -169,13 +169,11 @@ class MetaServiceSessionsTest {
 
     @Test
     void aRenewalOfAnExpiredSessionIsRefusedAndTheSessionNeverComesBack() throws Exception {
-        expireEverySessionSoFar();
-        UUID session = UUID.randomUUID();
-        UUID client = UUID.randomUUID();
-        long t = clock.get();
-        get(cluster.node(0).openSession(session, client, Duration.ofSeconds(5)));
-        long epoch = leaderGc().epoch() + 1;
-        get(cluster.node(1).beginGcEpoch(epoch));
+        LeasedSession leased = openFiveSecondSessionInNewEpoch();
+        UUID session = leased.session();
+        UUID client = leased.client();
+        long t = leased.openedAtMillis();
+        long epoch = leased.epoch();
 
         clock.addAndGet(5_000); // the lease ends exactly now in log time: expired
         CatalogException refused = assertCode(CatalogException.Code.SESSION_EXPIRED,
@@ -207,13 +205,11 @@ class MetaServiceSessionsTest {
 
     @Test
     void anOpenAppliedAgainAfterTheLeaseEndedIsRefusedAndDoesNotReviveTheSession() throws Exception {
-        expireEverySessionSoFar();
-        UUID session = UUID.randomUUID();
-        UUID client = UUID.randomUUID();
-        long t = clock.get();
-        get(cluster.node(0).openSession(session, client, Duration.ofSeconds(5)));
-        long epoch = leaderGc().epoch() + 1;
-        get(cluster.node(1).beginGcEpoch(epoch));
+        LeasedSession leased = openFiveSecondSessionInNewEpoch();
+        UUID session = leased.session();
+        UUID client = leased.client();
+        long t = leased.openedAtMillis();
+        long epoch = leased.epoch();
 
         // While leased, opening again (a retry whose first answer was lost) renews it.
         clock.addAndGet(1_000);
@@ -247,6 +243,21 @@ class MetaServiceSessionsTest {
      */
     private void expireEverySessionSoFar() {
         clock.addAndGet(CatalogMessages.MAX_LEASE_MILLIS + 1);
+    }
+
+    /** A session opened with a 5 s lease at log time {@code openedAtMillis}, while GC epoch {@code epoch} marks. */
+    private record LeasedSession(UUID session, UUID client, long openedAtMillis, long epoch) {}
+
+    /** Expires the other tests' sessions, opens a 5 s session, then begins the next GC epoch, which must wait for it. */
+    private LeasedSession openFiveSecondSessionInNewEpoch() throws Exception {
+        expireEverySessionSoFar();
+        UUID session = UUID.randomUUID();
+        UUID client = UUID.randomUUID();
+        long openedAt = clock.get();
+        get(cluster.node(0).openSession(session, client, Duration.ofSeconds(5)));
+        long epoch = leaderGc().epoch() + 1;
+        get(cluster.node(1).beginGcEpoch(epoch));
+        return new LeasedSession(session, client, openedAt, epoch);
     }
 
     private Optional<Session> leaderSession(UUID id) throws Exception {
