@@ -14,7 +14,6 @@ import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 
@@ -26,7 +25,8 @@ import java.util.concurrent.Future;
  * about {@link #BATCH_BYTES} go to {@code threads} workers that hash every chunk and compress the
  * ones not seen before in this pipeline. At most {@code windowBatches} batches exist at once, so
  * memory is bounded by about {@code windowBatches * 2 * (BATCH_BYTES + maxChunk)} whatever the
- * input size. Not thread-safe: one caller at a time.
+ * input size, plus the spare buffers the process keeps between pipelines ({@link BatchBuffers},
+ * at most 32 MiB). Not thread-safe: one caller at a time.
  */
 public final class ChunkPipeline implements AutoCloseable {
 
@@ -52,11 +52,14 @@ public final class ChunkPipeline implements AutoCloseable {
     private final Set<ChunkId> seen = ConcurrentHashMap.newKeySet();
     private final ArrayDeque<Pending> window = new ArrayDeque<>();
     /**
-     * Batch buffers whose chunks are done. Reused because a fresh megabyte per batch (and per
-     * file, however small) is zeroed and page-faulted in again: for a CRIU dump of many small
-     * files that cost more than cutting them.
+     * Where batch buffers come from and go back to once their chunks are done. Reused because a
+     * fresh megabyte per batch (and per file, however small) is zeroed and page-faulted in again:
+     * for a CRIU dump of many small files that cost more than cutting them. Shared across
+     * pipelines because G1 allocates arrays this size as humongous objects ({@link BatchBuffers}).
      */
-    private final ConcurrentLinkedQueue<byte[]> spareBuffers = new ConcurrentLinkedQueue<>();
+    private final BatchBuffers buffers;
+    /** Every buffer is this long, whatever the file's cutter, so that any spare fits any file. */
+    private final int bufferBytes;
 
     private record Pending(Future<Chunk[]> chunks, List<ChunkRef> refs) {}
 
@@ -74,6 +77,11 @@ public final class ChunkPipeline implements AutoCloseable {
      */
     public ChunkPipeline(ChunkingPolicy policy, int zstdLevel, boolean compress, int threads, int windowBatches,
                          Sink sink) {
+        this(policy, zstdLevel, compress, threads, windowBatches, sink, BatchBuffers.SHARED);
+    }
+
+    ChunkPipeline(ChunkingPolicy policy, int zstdLevel, boolean compress, int threads, int windowBatches, Sink sink,
+                  BatchBuffers buffers) {
         if (threads < 1 || windowBatches < 1) {
             throw new IllegalArgumentException("need at least one worker and one batch, got " + threads + "/" + windowBatches);
         }
@@ -81,6 +89,8 @@ public final class ChunkPipeline implements AutoCloseable {
         this.compress = compress;
         this.sink = sink;
         this.windowBatches = windowBatches;
+        this.buffers = buffers;
+        this.bufferBytes = BATCH_BYTES + policy.maxChunkBytes();
         // Native zstd contexts open only when a worker first borrows an encoder: never when hashing only.
         this.workers = new EncoderPool("cairn-chunker", threads, zstdLevel);
     }
@@ -99,7 +109,7 @@ public final class ChunkPipeline implements AutoCloseable {
     public void add(String name, InputStream in, List<ChunkRef> refs) throws IOException {
         ChunkingPolicy.Cutter cutter = policy.cutterFor(name);
         int capacity = BATCH_BYTES + cutter.maxBytes();
-        byte[] buffer = takeBuffer(capacity);
+        byte[] buffer = buffers.take(bufferBytes);
         int filled = 0;
         boolean eof = false;
         while (true) {
@@ -122,18 +132,23 @@ public final class ChunkPipeline implements AutoCloseable {
                 cuts[count++] = length;
                 position += length;
             }
+            boolean done = eof && position == filled;
+            byte[] next = null;
+            if (!done) {
+                // The uncut tail (shorter than a maximal chunk) starts the next batch. It is copied out
+                // before the batch is submitted: a worker that is done with the batch gives its buffer
+                // back to the spares, where another pipeline may take it and write over the tail.
+                next = buffers.take(bufferBytes);
+                System.arraycopy(buffer, position, next, 0, filled - position);
+            }
             if (count > 0) {
                 submit(buffer, java.util.Arrays.copyOf(cuts, count), refs);
+            } else {
+                buffers.give(buffer);
             }
-            if (eof && position == filled) {
-                if (count == 0) {
-                    spareBuffers.add(buffer);
-                }
+            if (done) {
                 return;
             }
-            // The uncut tail (shorter than a maximal chunk) starts the next batch; the old buffer now belongs to its batch.
-            byte[] next = takeBuffer(capacity);
-            System.arraycopy(buffer, position, next, 0, filled - position);
             filled -= position;
             buffer = next;
         }
@@ -161,17 +176,12 @@ public final class ChunkPipeline implements AutoCloseable {
         window.add(new Pending(workers.submit(() -> process(buffer, lengths)), refs));
     }
 
-    private byte[] takeBuffer(int capacity) {
-        byte[] spare = spareBuffers.poll();
-        return spare != null && spare.length >= capacity ? spare : new byte[capacity];
-    }
-
     private Chunk[] process(byte[] buffer, int[] lengths) throws InterruptedException {
         // One encoder for the whole batch, borrowed only by a pipeline that compresses.
         Chunk[] out = compress ? workers.withEncoder(encoder -> hashAndEncode(buffer, lengths, encoder))
                 : hashAndEncode(buffer, lengths, null);
         // Every chunk handed out owns its bytes (encoded or copied), so the buffer is free again.
-        spareBuffers.add(buffer);
+        buffers.give(buffer);
         return out;
     }
 

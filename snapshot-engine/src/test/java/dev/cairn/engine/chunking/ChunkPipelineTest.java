@@ -97,4 +97,88 @@ class ChunkPipelineTest {
         assertEquals(300_000, b.stream().mapToInt(ChunkRef::rawLength).sum());
         assertEquals(a.size() + b.size(), delivered[0]);
     }
+
+    /** The chunks of one pipeline run over {@code data}, checked against a sequential cut of it. */
+    private static void cutAndCheck(BatchBuffers buffers, byte[] data, String name) throws Exception {
+        List<ChunkPipeline.Chunk> got = new ArrayList<>();
+        List<ChunkRef> refs = new ArrayList<>();
+        try (ChunkPipeline p = new ChunkPipeline(ChunkingPolicy.DEFAULT, ChunkEncoder.DEFAULT_LEVEL, false, 2, 3,
+                got::add, buffers)) {
+            p.add(name, trickle(data, data.length), refs);
+            p.drain();
+        }
+        int offset = 0;
+        for (ChunkPipeline.Chunk c : got) {
+            assertEquals(ChunkId.of(data, offset, c.rawLength()), c.id(), name + " at " + offset);
+            offset += c.rawLength();
+        }
+        assertEquals(data.length, offset);
+    }
+
+    /** A process that runs put after put (a node behind its HTTP API) stops allocating batch buffers. */
+    @Test
+    void laterPipelinesTakeTheBuffersOfEarlierOnes() throws Exception {
+        BatchBuffers buffers = new BatchBuffers(BatchBuffers.DEFAULT_MAX_SPARE_BYTES);
+        byte[] data = new byte[6 * 1024 * 1024];
+        new Random(6).nextBytes(data);
+        cutAndCheck(buffers, data, "stream");
+        cutAndCheck(buffers, data, "dump/pages-1.img");
+        int afterFirst = buffers.allocated();
+        assertTrue(afterFirst >= 2, "a 6 MiB input needs several buffers, allocated " + afterFirst);
+        for (int i = 0; i < 3; i++) {
+            cutAndCheck(buffers, data, "stream");
+            cutAndCheck(buffers, data, "dump/pages-1.img");
+        }
+        // Each run gives back every buffer before it ends, and a run of the same shape never holds
+        // more at once than the window allows, so later runs find spares for all of them.
+        assertTrue(buffers.allocated() <= afterFirst + 2,
+                "later runs allocated " + (buffers.allocated() - afterFirst) + " buffers");
+        assertTrue(buffers.spareBytes() <= BatchBuffers.DEFAULT_MAX_SPARE_BYTES);
+    }
+
+    /** Buffers pass between pipelines running at once, and no chunk sees another pipeline's bytes. */
+    @Test
+    void pipelinesSharingBuffersAtOnceKeepTheirOwnBytes() throws Exception {
+        BatchBuffers buffers = new BatchBuffers(BatchBuffers.DEFAULT_MAX_SPARE_BYTES);
+        java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(3);
+        try {
+            List<java.util.concurrent.Future<?>> runs = new ArrayList<>();
+            for (int t = 0; t < 3; t++) {
+                byte[] data = new byte[5 * 1024 * 1024 + 4321 * t];
+                new Random(10 + t).nextBytes(data);
+                String name = t == 1 ? "dump/pages-2.img" : "stream";
+                runs.add(threads.submit(() -> {
+                    for (int i = 0; i < 4; i++) {
+                        cutAndCheck(buffers, data, name);
+                    }
+                    return null;
+                }));
+            }
+            for (java.util.concurrent.Future<?> run : runs) {
+                run.get();
+            }
+        } finally {
+            threads.shutdownNow();
+        }
+        assertTrue(buffers.allocated() < 3 * 4 * 3, "buffers were handed on, allocated " + buffers.allocated());
+    }
+
+    @Test
+    void sparesStayWithinTheirBoundAndTooSmallOnesAreDropped() {
+        BatchBuffers buffers = new BatchBuffers(3000);
+        for (int i = 0; i < 5; i++) {
+            buffers.give(new byte[1000]);
+        }
+        assertEquals(3000, buffers.spareBytes(), "two of five buffers are over the bound and dropped");
+        for (int i = 0; i < 3; i++) {
+            assertEquals(1000, buffers.take(1000).length);
+        }
+        assertEquals(0, buffers.allocated());
+        assertEquals(1000, buffers.take(1000).length);
+        assertEquals(1, buffers.allocated(), "no spare left: a new array");
+        buffers.give(new byte[10]);
+        assertEquals(1000, buffers.take(1000).length);
+        assertEquals(2, buffers.allocated(), "a spare too small is not handed out");
+        assertEquals(0, buffers.spareBytes(), "and is dropped");
+    }
 }
