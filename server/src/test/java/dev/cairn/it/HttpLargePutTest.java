@@ -33,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A 1 GiB body streamed to {@code PUT /v1/images/{name}} of a node that runs as its own
- * {@code cairn server} process with the heap {@code bin/cairn} gives a node, then read back with
+ * {@code cairn server} process with the heap and collector {@code bin/cairn} give a node, then read back with
  * GET and compared by SHA-256. A node that buffered the body would run out of its heap (the child
  * exits on OutOfMemoryError); the test also samples the node's heap gauges while the body flows.
  */
@@ -57,7 +57,8 @@ class HttpLargePutTest {
         ConfigFiles.writeNode(config, configFile);
         Path log = dir.resolve("server.log");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process server = new ProcessBuilder(java, "-Xmx" + heap, "-XX:+ExitOnOutOfMemoryError",
+        Process server = new ProcessBuilder(java, "-Xmx" + heap, binCairnSetting("DEFAULT_SERVER_GC"),
+                "-XX:+ExitOnOutOfMemoryError",
                 "-cp", System.getProperty("java.class.path"), "dev.cairn.server.ServerMain", "--config", configFile.toString())
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         HeapSampler sampler = null;
@@ -119,9 +120,14 @@ class HttpLargePutTest {
 
     /** The node heap bin/cairn passes to {@code cairn server}: one place decides it. */
     static String defaultServerHeap() throws IOException {
+        return binCairnSetting("DEFAULT_SERVER_HEAP");
+    }
+
+    /** A setting bin/cairn gives {@code cairn server}, such as its collector. */
+    static String binCairnSetting(String name) throws IOException {
         Path script = Path.of(System.getProperty("user.dir")).resolveSibling("bin").resolve("cairn");
-        Matcher m = Pattern.compile("(?m)^DEFAULT_SERVER_HEAP=(\\S+)$").matcher(Files.readString(script));
-        assertTrue(m.find(), "bin/cairn sets no DEFAULT_SERVER_HEAP for cairn server");
+        Matcher m = Pattern.compile("(?m)^" + name + "=(\\S+)$").matcher(Files.readString(script));
+        assertTrue(m.find(), "bin/cairn sets no " + name + " for cairn server");
         return m.group(1);
     }
 
