@@ -121,7 +121,7 @@ public final class TestCluster implements AutoCloseable {
         throw new IllegalStateException("no node reports itself leader");
     }
 
-    String endpoints() {
+    public String endpoints() {
         return configs.get(0).nodes().stream().map(NodeAddress::endpoint).collect(Collectors.joining(","));
     }
 

@@ -36,6 +36,7 @@ public final class CairnCli implements Runnable {
         m.put("rm", ImageCommands.Rm.class);
         m.put("admin", AdminCommands.class);
         m.put("estimate", EstimateCommand.class);
+        m.put("agent", AgentCommand.class);
         return m;
     }
 
@@ -75,9 +76,18 @@ public final class CairnCli implements Runnable {
     }
 
     public static int run(String[] args) {
+        return run(args, Invocation.ofProcess());
+    }
+
+    /** Runs {@code args} as {@code invocation}: its streams, working directory and clients. */
+    static int run(String[] args, Invocation invocation) {
+        return invocation.runAs(() -> execute(args, invocation));
+    }
+
+    private static int execute(String[] args, Invocation invocation) {
         CommandLine cli = commandLineFor(args);
-        cli.setOut(new PrintWriter(System.out, true));
-        cli.setErr(new PrintWriter(System.err, true));
+        cli.setOut(new PrintWriter(invocation.out(), true));
+        cli.setErr(new PrintWriter(invocation.err(), true));
         boolean verbose = verbose(args);
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             PrintWriter err = commandLine.getErr();

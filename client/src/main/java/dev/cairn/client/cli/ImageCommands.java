@@ -35,13 +35,29 @@ final class ImageCommands {
         @Option(names = "--verbose", description = "print stack traces of errors")
         boolean verbose;
 
+        /** A client of its own, for the admin commands, which always run in their own process. */
         CairnClient connect() {
-            return connect(dev.cairn.config.ClientConfig.DEFAULT_ZSTD_LEVEL);
+            return CairnClient.connect(dev.cairn.config.ClientConfig.parse(cluster != null ? cluster : System.getenv("CAIRN_CLUSTER")));
         }
 
-        CairnClient connect(int zstdLevel) {
-            String value = cluster != null ? cluster : System.getenv("CAIRN_CLUSTER");
-            return CairnClient.connect(dev.cairn.config.ClientConfig.parse(value).withZstdLevel(zstdLevel));
+        /** The client of an image command: the process's own, or the agent's for that cluster. */
+        ClientUse client() {
+            return client(dev.cairn.config.ClientConfig.DEFAULT_ZSTD_LEVEL);
+        }
+
+        ClientUse client(int zstdLevel) {
+            Invocation invocation = Invocation.current();
+            String value = cluster != null ? cluster : invocation.clusterEnv();
+            Invocation.Clients clients = invocation.clients();
+            return new ClientUse(clients.open(dev.cairn.config.ClientConfig.parse(value).withZstdLevel(zstdLevel)), clients);
+        }
+    }
+
+    /** A command's client, given back to where it came from when the command ends. */
+    record ClientUse(CairnClient client, Invocation.Clients from) implements AutoCloseable {
+        @Override
+        public void close() {
+            from.release(client);
         }
     }
 
@@ -68,26 +84,28 @@ final class ImageCommands {
         int zstdLevel;
 
         private PutResult putTarFile(CairnClient cairn, ProgressListener progress) {
-            return putTarFileImpl(cairn, name, path, progress);
+            return putTarFileImpl(cairn, name, Invocation.current().path(path), progress);
         }
 
         @Override
         public Integer call() {
-            try (CairnClient cairn = shared.connect(zstdLevel)) {
-                ProgressListener progress = ProgressBar.forTerminal("put " + name);
+            try (ClientUse use = shared.client(zstdLevel)) {
+                CairnClient cairn = use.client();
+                Invocation invocation = Invocation.current();
+                ProgressListener progress = ProgressBar.of(invocation, "put " + name);
                 PutResult r;
                 try {
                     if (tar) {
                         r = path.equals("-") ? cairn.putTar(name, System.in, progress) : putTarFile(cairn, progress);
                     } else {
-                        r = path.equals("-") ? cairn.put(name, System.in, progress) : cairn.put(name, Path.of(path), progress);
+                        r = path.equals("-") ? cairn.put(name, System.in, progress) : cairn.put(name, invocation.path(path), progress);
                     }
                 } finally {
                     if (progress instanceof ProgressBar bar) {
                         bar.finish();
                     }
                 }
-                System.out.println("stored " + r.name() + ": " + Output.bytes(r.logicalBytes()) + " in " + r.chunks()
+                invocation.out().println("stored " + r.name() + ": " + Output.bytes(r.logicalBytes()) + " in " + r.chunks()
                         + " chunks (" + r.newChunks() + " new), sent " + Output.bytes(r.sentBytes()) + ", commit index "
                         + r.commitIndex());
                 if (shared.json) {
@@ -99,15 +117,15 @@ final class ImageCommands {
                     j.put("newChunks", r.newChunks());
                     j.put("storedBytes", r.storedBytes());
                     j.put("commitIndex", r.commitIndex());
-                    Output.json(System.out, j);
+                    Output.json(invocation.out(), j);
                 }
                 return 0;
             }
         }
     }
 
-    private static PutResult putTarFileImpl(CairnClient cairn, String name, String path, ProgressListener progress) {
-        try (java.io.InputStream in = new java.io.BufferedInputStream(java.nio.file.Files.newInputStream(Path.of(path)), 1 << 20)) {
+    private static PutResult putTarFileImpl(CairnClient cairn, String name, Path path, ProgressListener progress) {
+        try (java.io.InputStream in = new java.io.BufferedInputStream(java.nio.file.Files.newInputStream(path), 1 << 20)) {
             return cairn.putTar(name, in, progress);
         } catch (java.io.IOException e) {
             throw new CairnException.LocalIo("cannot read " + path + ": " + e.getMessage(), e);
@@ -135,14 +153,14 @@ final class ImageCommands {
         String dest;
 
         private GetResult getTarFile(CairnClient cairn, ProgressListener progress) throws java.io.IOException {
-            Path file = Path.of(dest);
+            Path file = Invocation.current().path(dest);
             try {
                 // Never overwrite a file the user already has.
                 java.nio.file.Files.createFile(file);
             } catch (java.nio.file.FileAlreadyExistsException e) {
                 throw new CairnException.LocalIo("cannot write " + dest + ": the file exists; pass a new file name", e);
             }
-            try (java.io.FileOutputStream fileOut = new java.io.FileOutputStream(dest);
+            try (java.io.FileOutputStream fileOut = new java.io.FileOutputStream(file.toFile());
                  OutputStream out = new BufferedOutputStream(fileOut, IO_BUFFER_BYTES)) {
                 GetResult r = cairn.getTar(name, out, progress);
                 out.flush();
@@ -154,22 +172,24 @@ final class ImageCommands {
 
         @Override
         public Integer call() throws Exception {
-            try (CairnClient cairn = shared.connect()) {
-                ProgressListener progress = ProgressBar.forTerminal("get " + name);
+            try (ClientUse use = shared.client()) {
+                CairnClient cairn = use.client();
+                Invocation invocation = Invocation.current();
+                ProgressListener progress = ProgressBar.of(invocation, "get " + name);
                 GetResult r;
                 try {
                     if (tar && dest.equals("-")) {
-                        OutputStream out = new BufferedOutputStream(System.out, IO_BUFFER_BYTES);
+                        OutputStream out = new BufferedOutputStream(invocation.out(), IO_BUFFER_BYTES);
                         r = cairn.getTar(name, out, progress);
                         out.flush();
                     } else if (tar) {
                         r = getTarFile(cairn, progress);
                     } else if (dest.equals("-")) {
-                        OutputStream out = new BufferedOutputStream(System.out, 1 << 20);
+                        OutputStream out = new BufferedOutputStream(invocation.out(), 1 << 20);
                         r = cairn.get(name, out, progress);
                         out.flush();
                     } else {
-                        r = cairn.get(name, Path.of(dest), progress);
+                        r = cairn.get(name, invocation.path(dest), progress);
                     }
                 } finally {
                     if (progress instanceof ProgressBar bar) {
@@ -177,7 +197,7 @@ final class ImageCommands {
                     }
                 }
                 if (!dest.equals("-")) {
-                    System.out.println("restored " + r.name() + " into " + dest + ": " + Output.bytes(r.logicalBytes())
+                    invocation.out().println("restored " + r.name() + " into " + dest + ": " + Output.bytes(r.logicalBytes())
                             + ", " + r.entries() + " entries");
                     if (shared.json) {
                         Map<String, Object> j = new LinkedHashMap<>();
@@ -185,7 +205,7 @@ final class ImageCommands {
                         j.put("logicalBytes", r.logicalBytes());
                         j.put("entries", r.entries());
                         j.put("chunks", r.chunks());
-                        Output.json(System.out, j);
+                        Output.json(invocation.out(), j);
                     }
                 }
                 return 0;
@@ -205,18 +225,20 @@ final class ImageCommands {
 
         @Override
         public Integer call() {
-            try (CairnClient cairn = shared.connect()) {
+            try (ClientUse use = shared.client()) {
+                CairnClient cairn = use.client();
+                Invocation invocation = Invocation.current();
                 List<ImageInfo> images = cairn.list(prefix);
                 List<Map<String, Object>> json = new ArrayList<>();
                 for (ImageInfo i : images) {
-                    System.out.println(i.name() + "\t" + i.root().logicalBytes() + "\t" + Instant.ofEpochMilli(i.root().createdMillis()));
+                    invocation.out().println(i.name() + "\t" + i.root().logicalBytes() + "\t" + Instant.ofEpochMilli(i.root().createdMillis()));
                     json.add(describe(i));
                 }
                 if (images.size() >= CairnClient.MAX_LIST) {
-                    System.err.println("cairn: showing the first " + CairnClient.MAX_LIST + " images; narrow the list with a PREFIX");
+                    invocation.err().println("cairn: showing the first " + CairnClient.MAX_LIST + " images; narrow the list with a PREFIX");
                 }
                 if (shared.json) {
-                    Output.json(System.out, Map.of("images", json));
+                    Output.json(invocation.out(), Map.of("images", json));
                 }
                 return 0;
             }
@@ -235,17 +257,19 @@ final class ImageCommands {
 
         @Override
         public Integer call() {
-            try (CairnClient cairn = shared.connect()) {
+            try (ClientUse use = shared.client()) {
+                CairnClient cairn = use.client();
+                Invocation invocation = Invocation.current();
                 ImageInfo i = cairn.stat(name);
-                System.out.println("name:         " + i.name());
-                System.out.println("files:        " + i.root().fileCount());
-                System.out.println("logical size: " + i.root().logicalBytes() + " (" + Output.bytes(i.root().logicalBytes()) + ")");
-                System.out.println("chunks:       " + i.root().chunkCount());
-                System.out.println("stored size:  " + i.root().storedBytes() + " (" + Output.bytes(i.root().storedBytes()) + ")");
-                System.out.println("commit index: " + i.commitIndex());
-                System.out.println("created:      " + Instant.ofEpochMilli(i.root().createdMillis()));
+                invocation.out().println("name:         " + i.name());
+                invocation.out().println("files:        " + i.root().fileCount());
+                invocation.out().println("logical size: " + i.root().logicalBytes() + " (" + Output.bytes(i.root().logicalBytes()) + ")");
+                invocation.out().println("chunks:       " + i.root().chunkCount());
+                invocation.out().println("stored size:  " + i.root().storedBytes() + " (" + Output.bytes(i.root().storedBytes()) + ")");
+                invocation.out().println("commit index: " + i.commitIndex());
+                invocation.out().println("created:      " + Instant.ofEpochMilli(i.root().createdMillis()));
                 if (shared.json) {
-                    Output.json(System.out, describe(i));
+                    Output.json(invocation.out(), describe(i));
                 }
                 return 0;
             }
@@ -264,11 +288,13 @@ final class ImageCommands {
 
         @Override
         public Integer call() {
-            try (CairnClient cairn = shared.connect()) {
+            try (ClientUse use = shared.client()) {
+                CairnClient cairn = use.client();
+                Invocation invocation = Invocation.current();
                 long index = cairn.delete(name);
-                System.out.println("deleted " + name + " (commit index " + index + ")");
+                invocation.out().println("deleted " + name + " (commit index " + index + ")");
                 if (shared.json) {
-                    Output.json(System.out, Map.of("name", name, "commitIndex", index));
+                    Output.json(invocation.out(), Map.of("name", name, "commitIndex", index));
                 }
                 return 0;
             }

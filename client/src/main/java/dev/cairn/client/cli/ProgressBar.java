@@ -18,9 +18,12 @@ final class ProgressBar implements ProgressListener {
         this.label = label;
     }
 
-    /** A bar when stderr is a terminal, nothing otherwise (scripts and CI see no control characters). */
-    static ProgressListener forTerminal(String label) {
-        return Output.stderrIsTerminal() ? new ProgressBar(System.err, label) : ProgressListener.NONE;
+    /**
+     * A bar when the invocation may draw one (its stderr is a terminal), nothing otherwise: scripts,
+     * CI and the agent's callers see no control characters.
+     */
+    static ProgressListener of(Invocation invocation, String label) {
+        return invocation.progress() ? new ProgressBar(invocation.err(), label) : ProgressListener.NONE;
     }
 
     @Override

@@ -1,0 +1,53 @@
+package dev.cairn.client.cli;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code cairn agent}: runs the resident client of this host in the foreground. */
+@Command(name = "agent", mixinStandardHelpOptions = true,
+        description = {"Runs a resident client for this host in the foreground. With CAIRN_AGENT set to its state file, "
+                + "bin/cairn hands put, get, ls, stat and rm to it instead of starting a JVM per command: a checkpoint "
+                + "agent that calls cairn once per checkpoint then pays no JVM start and no cold compiler per checkpoint.",
+            "",
+            "It prints 'export CAIRN_AGENT=FILE', then 'ready'. It listens on loopback only and runs a command only for a "
+                + "caller that can read FILE (mode 0600), with the agent's own file rights. Commands with - (stdin or "
+                + "stdout) always run in their own JVM. SIGTERM or Ctrl-C lets running commands end and removes FILE."},
+        footer = {"", "Example:", "  cairn agent --state ~/.cairn/agent &     # or under the host's service manager",
+            "  export CAIRN_AGENT=~/.cairn/agent", "  cairn put job-7/ckpt-1 /var/lib/criu/dump-1   # runs in the agent"})
+final class AgentCommand implements Callable<Integer> {
+
+    @Option(names = "--state", paramLabel = "FILE",
+            description = "where to write the port and token (default: $XDG_RUNTIME_DIR/cairn-agent, or ~/.cairn/agent)")
+    Path state;
+
+    @Option(names = "--port", paramLabel = "P", defaultValue = "0",
+            description = "loopback port to listen on (default: a free one)")
+    int port;
+
+    @Override
+    public Integer call() throws Exception {
+        Path file = (state != null ? state : defaultState()).toAbsolutePath();
+        Agent agent = Agent.start(port, file);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            agent.close();
+            stopped.countDown();
+        }, "cairn-agent-stop"));
+        System.out.println("export CAIRN_AGENT=" + file);
+        System.out.println("ready");
+        System.out.flush();
+        stopped.await();
+        return 0;
+    }
+
+    static Path defaultState() {
+        String runtime = System.getenv("XDG_RUNTIME_DIR");
+        if (runtime != null && !runtime.isBlank()) {
+            return Path.of(runtime, "cairn-agent");
+        }
+        return Path.of(System.getProperty("user.home"), ".cairn", "agent");
+    }
+}

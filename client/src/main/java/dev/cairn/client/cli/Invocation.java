@@ -1,0 +1,64 @@
+package dev.cairn.client.cli;
+
+import dev.cairn.client.CairnClient;
+import dev.cairn.config.ClientConfig;
+import java.io.PrintStream;
+import java.nio.file.Path;
+
+/**
+ * What one run of a command works with: where it prints, what its relative paths are relative
+ * to, the cluster its environment names, whether it may draw progress, and where its client comes
+ * from. A CLI process runs one command with the process's own ({@link #ofProcess}); the agent
+ * ({@link Agent}) runs each request with the caller's, on the thread that serves it.
+ */
+record Invocation(PrintStream out, PrintStream err, Path workingDir, String clusterEnv, boolean progress,
+                  Clients clients) {
+
+    /** Where commands get a client, and give it back when they are done with it. */
+    interface Clients {
+        CairnClient open(ClientConfig config);
+
+        void release(CairnClient client);
+    }
+
+    /** A client per command, closed when it ends: the CLI process exits right after anyway. */
+    static final Clients CONNECT_PER_COMMAND = new Clients() {
+        @Override
+        public CairnClient open(ClientConfig config) {
+            return CairnClient.connect(config);
+        }
+
+        @Override
+        public void release(CairnClient client) {
+            client.close();
+        }
+    };
+
+    private static final ThreadLocal<Invocation> CURRENT = ThreadLocal.withInitial(Invocation::ofProcess);
+
+    static Invocation ofProcess() {
+        return new Invocation(System.out, System.err, Path.of("").toAbsolutePath(), System.getenv("CAIRN_CLUSTER"),
+                Output.stderrIsTerminal(), CONNECT_PER_COMMAND);
+    }
+
+    /** The invocation the calling thread runs. */
+    static Invocation current() {
+        return CURRENT.get();
+    }
+
+    /** Runs {@code body} as this invocation on the calling thread. */
+    int runAs(java.util.function.IntSupplier body) {
+        Invocation before = CURRENT.get();
+        CURRENT.set(this);
+        try {
+            return body.getAsInt();
+        } finally {
+            CURRENT.set(before);
+        }
+    }
+
+    /** A path argument as the caller meant it: relative ones from the caller's working directory. */
+    Path path(String argument) {
+        return workingDir.resolve(argument);
+    }
+}
