@@ -155,14 +155,17 @@ final class TarReader {
         };
     }
 
+    /**
+     * Reads past what is left of the entry's data. By reading, not {@code skip}: an archive often
+     * comes through a pipe ({@code tar -c | cairn put --tar NAME -}), and a skip on a pipe fails
+     * with a seek error.
+     */
     private void skipData() throws IOException {
+        byte[] scratch = dataLeft > 0 ? new byte[(int) Math.min(dataLeft, 64 * 1024)] : null;
         while (dataLeft > 0) {
-            long n = in.skip(dataLeft);
-            if (n <= 0) {
-                if (in.read() < 0) {
-                    throw new SourceException("tar: archive ends inside a file's data (truncated)");
-                }
-                n = 1;
+            int n = in.read(scratch, 0, (int) Math.min(dataLeft, scratch.length));
+            if (n < 0) {
+                throw new SourceException("tar: archive ends inside a file's data (truncated)");
             }
             dataLeft -= n;
             offset += n;

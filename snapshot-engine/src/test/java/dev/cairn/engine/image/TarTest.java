@@ -148,6 +148,26 @@ class TarTest {
     }
 
     @Test
+    void dataNobodyReadIsReadPastOnAPipeThatCannotSeek() throws Exception {
+        byte[] tar = tarOf(w -> {
+            w.file("first", 0644, 100_000);
+            w.write(new byte[100_000], 0, 100_000);
+            w.file("second", 0644, 0);
+        });
+        // As a pipe behaves: skip needs a seek, and a pipe has no position.
+        java.io.InputStream pipe = new java.io.FilterInputStream(new ByteArrayInputStream(tar)) {
+            @Override
+            public long skip(long n) throws IOException {
+                throw new IOException("Illegal seek");
+            }
+        };
+        TarReader reader = new TarReader(pipe);
+        assertEquals("first", reader.next().path());
+        assertEquals("second", reader.next().path(), "the first file's data was read past, not skipped");
+        assertEquals(null, reader.next());
+    }
+
+    @Test
     void absolutePathsAndDotDotAreRefused() throws Exception {
         assertRefused(tarOf(w -> w.file("/etc/passwd", 0644, 0)), "absolute");
         assertRefused(tarOf(w -> w.file("a/../../escape", 0644, 0)), "'..'");
