@@ -141,8 +141,9 @@ final class Agent implements AutoCloseable {
         try (socket; OutputStream raw = socket.getOutputStream()) {
             TaggedLines answer = new TaggedLines(raw);
             int code;
+            InputStream in = new BufferedInputStream(socket.getInputStream());
             try {
-                code = run(readRequest(socket), answer);
+                code = run(readRequest(socket, in), in, answer);
             } catch (BadRequest e) {
                 answer.line('e', "cairn: " + e.getMessage());
                 code = 2;
@@ -153,7 +154,7 @@ final class Agent implements AutoCloseable {
         }
     }
 
-    private int run(List<String> request, TaggedLines answer) throws BadRequest, IOException {
+    private int run(List<String> request, InputStream fromCaller, TaggedLines answer) throws BadRequest, IOException {
         String cwd = request.get(2);
         String clusterEnv = request.get(3);
         List<String> args = request.subList(5, request.size());
@@ -175,7 +176,15 @@ final class Agent implements AutoCloseable {
         Invocation invocation = new Invocation(outPrint, errPrint, workingDir, clusterEnv.isEmpty() ? null : clusterEnv,
                 false, sharedClients);
         commandsRun.incrementAndGet();
-        int code = CairnCli.run(args.toArray(String[]::new), invocation);
+        CallerWatch watch = new CallerWatch(fromCaller, Thread.currentThread(), String.join(" ", args));
+        daemon("cairn-agent-caller").newThread(watch).start();
+        int code;
+        try {
+            code = CairnCli.run(args.toArray(String[]::new), invocation);
+        } finally {
+            watch.commandEnded();
+            Thread.interrupted(); // a caller that left at the very end must not interrupt the next command
+        }
         outPrint.flush();
         errPrint.flush();
         out.finish();
@@ -199,9 +208,8 @@ final class Agent implements AutoCloseable {
         }
     };
 
-    private List<String> readRequest(Socket socket) throws IOException, BadRequest {
+    private List<String> readRequest(Socket socket, InputStream in) throws IOException, BadRequest {
         socket.setSoTimeout(REQUEST_TIMEOUT_MS);
-        InputStream in = new BufferedInputStream(socket.getInputStream());
         List<String> fields = new ArrayList<>();
         try {
             if (!readField(in).equals(MAGIC)) {
@@ -285,6 +293,46 @@ final class Agent implements AutoCloseable {
             t.setDaemon(true);
             return t;
         };
+    }
+
+    /**
+     * Stops a command whose caller went away (Ctrl-C, a killed script), as a CLI process would
+     * stop with it: the caller sends nothing after its request, so the end of its stream means it
+     * is gone, and the command's thread is interrupted. A put stopped this way commits no image;
+     * what it stored is garbage that GC collects, as after a killed CLI.
+     */
+    private static final class CallerWatch implements Runnable {
+        private final InputStream fromCaller;
+        private final Thread command;
+        private final String description;
+        private boolean ended;
+
+        CallerWatch(InputStream fromCaller, Thread command, String description) {
+            this.fromCaller = fromCaller;
+            this.command = command;
+            this.description = description;
+        }
+
+        @Override
+        public void run() {
+            try {
+                while (fromCaller.read() >= 0) {
+                    // nothing is expected; read until the caller's end
+                }
+            } catch (IOException e) {
+                // closed: by the caller, or by the agent once the command ended
+            }
+            synchronized (this) {
+                if (!ended) {
+                    System.err.println("cairn agent: stopping '" + description + "': its caller went away");
+                    command.interrupt();
+                }
+            }
+        }
+
+        synchronized void commandEnded() {
+            ended = true;
+        }
     }
 
     /** A request the agent will not run; its message goes to the caller's stderr. */

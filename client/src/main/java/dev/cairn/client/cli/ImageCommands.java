@@ -125,11 +125,27 @@ final class ImageCommands {
     }
 
     private static PutResult putTarFileImpl(CairnClient cairn, String name, Path path, ProgressListener progress) {
-        try (java.io.InputStream in = new java.io.BufferedInputStream(java.nio.file.Files.newInputStream(path), 1 << 20)) {
+        try (java.io.InputStream in = new java.io.BufferedInputStream(interruptibleInput(path), 1 << 20)) {
             return cairn.putTar(name, in, progress);
         } catch (java.io.IOException e) {
             throw new CairnException.LocalIo("cannot read " + path + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The file's bytes through a channel, so that a put the agent stops (its caller went away) is
+     * not left blocked reading a pipe: an interrupt closes the channel and ends the read. The
+     * channel's stream answers {@code available()} from the channel's position, which a pipe
+     * ({@code cairn put --tar NAME <(tar -c DIR)}) does not have, so that question is not passed on.
+     */
+    private static java.io.InputStream interruptibleInput(Path path) throws java.io.IOException {
+        java.io.InputStream channel = java.nio.channels.Channels.newInputStream(java.nio.channels.FileChannel.open(path));
+        return new java.io.FilterInputStream(channel) {
+            @Override
+            public int available() {
+                return 0;
+            }
+        };
     }
 
     private static final int IO_BUFFER_BYTES = 1 << 20;

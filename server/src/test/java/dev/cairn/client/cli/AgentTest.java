@@ -3,6 +3,8 @@ package dev.cairn.client.cli;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -208,6 +210,47 @@ class AgentTest {
     }
 
     @Test
+    void aCommandWhoseCallerLeavesStopsAndCommitsNothing() throws Exception {
+        // A put that reads a tar from a pipe the test feeds: it is mid-entry, waiting for bytes,
+        // when its caller goes away.
+        Path big = Files.createDirectories(work.resolve("big")).resolve("pages.img");
+        byte[] pages = new byte[8 << 20];
+        new Random(7).nextBytes(pages);
+        Files.write(big, pages);
+        Path tar = work.resolve("big.tar");
+        Process tarring = new ProcessBuilder("tar", "-cf", tar.toString(), "-C", big.getParent().toString(),
+                big.getFileName().toString()).inheritIO().start();
+        assertEquals(0, tarring.waitFor());
+        byte[] archive = Files.readAllBytes(tar);
+        Path fifo = work.resolve("slow.tar");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start().waitFor());
+
+        String token = Files.readString(agent.stateFile()).strip().split(" ")[1];
+        Socket caller = new Socket(InetAddress.getLoopbackAddress(), agent.port());
+        send(caller, token, "put", "--tar", "agent/abandoned", "slow.tar");
+        int half = archive.length / 2;
+        int[] written = {half};
+        try (OutputStream pipe = Files.newOutputStream(fifo)) { // opens once the agent opens its end
+            pipe.write(archive, 0, half);
+            pipe.flush();
+            caller.close();
+            // Once the agent has stopped the put, its end of the pipe is closed and writing fails,
+            // well before the rest of the archive has gone in.
+            assertTimeoutPreemptively(java.time.Duration.ofSeconds(60), () -> assertThrows(IOException.class, () -> {
+                while (written[0] < archive.length) {
+                    int n = Math.min(64 * 1024, archive.length - written[0]);
+                    pipe.write(archive, written[0], n);
+                    written[0] += n;
+                }
+            }, "the agent read the whole archive: the put was not stopped"));
+        } catch (IOException closedAlready) {
+            // the broken pipe again, from closing it
+        }
+        Run stat = cairn(agent.stateFile(), "stat", "agent/abandoned");
+        assertEquals(3, stat.code(), "the stopped put committed no image: " + stat.out() + stat.err());
+    }
+
+    @Test
     void anAgentThatStopsRemovesItsStateFile() throws Exception {
         Path state = dir.resolve("second/agent");
         Agent second = Agent.start(0, state);
@@ -220,16 +263,20 @@ class AgentTest {
     private static List<String> request(String... args) throws IOException {
         String token = Files.readString(agent.stateFile()).strip().split(" ")[1];
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), agent.port())) {
-            OutputStream out = s.getOutputStream();
-            List<String> fields = new ArrayList<>(List.of(Agent.MAGIC, token, work.toString(), cluster.endpoints(),
-                    Integer.toString(args.length)));
-            fields.addAll(List.of(args));
-            for (String f : fields) {
-                out.write(f.getBytes(StandardCharsets.UTF_8));
-                out.write(0);
-            }
-            out.flush();
+            send(s, token, args);
             return List.of(readAll(s.getInputStream()).split("\n"));
         }
+    }
+
+    private static void send(Socket s, String token, String... args) throws IOException {
+        OutputStream out = s.getOutputStream();
+        List<String> fields = new ArrayList<>(List.of(Agent.MAGIC, token, work.toString(), cluster.endpoints(),
+                Integer.toString(args.length)));
+        fields.addAll(List.of(args));
+        for (String f : fields) {
+            out.write(f.getBytes(StandardCharsets.UTF_8));
+            out.write(0);
+        }
+        out.flush();
     }
 }
