@@ -1,0 +1,183 @@
+package dev.cairn.client.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The part of {@code bin/cairn} that hands commands to an agent: which commands go, what goes on
+ * the wire, how the answer comes out, and when the command runs in its own JVM instead. The real
+ * script runs in a copy of the project's layout whose {@code java} only says how it was called,
+ * and the agent is a socket in this test, so no JVM or cluster is started.
+ */
+class BinCairnAgentTest {
+
+    @TempDir
+    Path dir;
+
+    Path home;
+    Path javaHome;
+
+    @BeforeEach
+    void layout() throws IOException {
+        home = dir.resolve("home");
+        Path script = Files.createDirectories(home.resolve("bin")).resolve("cairn");
+        Files.copy(Path.of(System.getProperty("user.dir")).resolveSibling("bin").resolve("cairn"), script);
+        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
+        for (String module : List.of("client", "server")) {
+            Files.createDirectories(home.resolve(module + "/target/lib"));
+            Files.createFile(home.resolve(module + "/target/cairn-" + module + ".jar"));
+        }
+        javaHome = dir.resolve("jdk");
+        Path java = Files.createDirectories(javaHome.resolve("bin")).resolve("java");
+        Files.writeString(java, "#!/usr/bin/env bash\n"
+                + "while [[ $# -gt 0 && $1 != dev.cairn.client.cli.CairnCli ]]; do shift; done\n"
+                + "shift; echo \"local jvm: $*\"\n");
+        Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+
+    record Run(int code, String out, String err) {}
+
+    Run cairn(Path agentState, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("bash", home.resolve("bin/cairn").toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile());
+        pb.environment().put("JAVA_HOME", javaHome.toString());
+        pb.environment().put("CAIRN_AGENT", agentState.toString());
+        pb.environment().put("CAIRN_CLUSTER", "127.0.0.1:7000");
+        Process p = pb.start();
+        CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> readAll(p.getErrorStream()));
+        String out = readAll(p.getInputStream());
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        return new Run(p.exitValue(), out, err.get());
+    }
+
+    private static String readAll(InputStream in) {
+        try {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private Path state(int port) throws IOException {
+        Path state = dir.resolve("agent-state");
+        Files.writeString(state, port + " " + "ab".repeat(32) + "\n");
+        return state;
+    }
+
+    /** A request as the agent reads it: NUL-terminated fields until the caller's last argument. */
+    private static List<String> readRequest(InputStream in) throws IOException {
+        List<String> fields = new ArrayList<>();
+        ByteArrayOutputStream field = new ByteArrayOutputStream();
+        int expected = Integer.MAX_VALUE;
+        while (fields.size() < expected) {
+            int b = in.read();
+            if (b < 0) {
+                break;
+            }
+            if (b != 0) {
+                field.write(b);
+                continue;
+            }
+            fields.add(field.toString(StandardCharsets.UTF_8));
+            field.reset();
+            if (fields.size() == 5) {
+                expected = 5 + Integer.parseInt(fields.get(4));
+            }
+        }
+        return fields;
+    }
+
+    @Test
+    void anImageCommandGoesToTheAgentAndItsAnswerComesOutAsItsOwn() throws Exception {
+        try (ServerSocket agent = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            CompletableFuture<List<String>> request = CompletableFuture.supplyAsync(() -> {
+                try (Socket s = agent.accept()) {
+                    List<String> fields = readRequest(s.getInputStream());
+                    s.getOutputStream().write("o stored x: 1 KiB\ne cairn: a warning\no {\"a\": \"b c\"}\nx 7\n"
+                            .getBytes(StandardCharsets.UTF_8));
+                    return fields;
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            Run r = cairn(state(agent.getLocalPort()), "put", "--json", "job/1", "dir with space");
+            assertEquals(7, r.code(), "the agent's exit code is the command's");
+            assertEquals("stored x: 1 KiB\n{\"a\": \"b c\"}\n", r.out());
+            assertEquals("cairn: a warning\n", r.err());
+            assertEquals(List.of(Agent.MAGIC, "ab".repeat(32), dir.toRealPath().toString(), "127.0.0.1:7000", "4",
+                    "put", "--json", "job/1", "dir with space"), request.get(10, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
+    void anAgentThatHangsUpMidCommandIsAnError() throws Exception {
+        try (ServerSocket agent = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            CompletableFuture.runAsync(() -> {
+                try (Socket s = agent.accept()) {
+                    readRequest(s.getInputStream());
+                    s.getOutputStream().write("o half an answer\n".getBytes(StandardCharsets.UTF_8));
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            Run r = cairn(state(agent.getLocalPort()), "ls");
+            assertEquals(1, r.code());
+            assertEquals("half an answer\n", r.out());
+            assertTrue(r.err().startsWith("cairn: the agent of " + dir.resolve("agent-state")
+                    + " closed the connection before the command ended"), r.err());
+        }
+    }
+
+    @Test
+    void stdioCommandsAndOtherCommandsRunInTheirOwnJvmEvenWithAnAgent() throws Exception {
+        try (ServerSocket agent = new ServerSocket(0, 8, InetAddress.getLoopbackAddress())) {
+            Path state = state(agent.getLocalPort());
+            Run stdin = cairn(state, "put", "job/1", "-");
+            assertEquals("local jvm: put job/1 -\n", stdin.out());
+            assertEquals("", stdin.err());
+            Run admin = cairn(state, "admin", "health");
+            assertEquals("local jvm: admin health\n", admin.out());
+            // Neither connected: a connection would be waiting in the backlog by now.
+            agent.setSoTimeout(1);
+            assertThrows(SocketTimeoutException.class, agent::accept);
+        }
+    }
+
+    @Test
+    void withoutAnAnsweringAgentTheCommandRunsInItsOwnJvmAfterANote() throws Exception {
+        int closedPort;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closedPort = s.getLocalPort();
+        }
+        Run gone = cairn(state(closedPort), "stat", "job/1");
+        assertEquals(0, gone.code());
+        assertEquals("local jvm: stat job/1\n", gone.out());
+        assertTrue(gone.err().contains("does not answer (is cairn agent running?); running without it"), gone.err());
+
+        Run missing = cairn(dir.resolve("no-such-state"), "stat", "job/1");
+        assertEquals("local jvm: stat job/1\n", missing.out());
+        assertTrue(missing.err().contains("which is not an agent state file of yours; running without the agent"),
+                missing.err());
+    }
+}
