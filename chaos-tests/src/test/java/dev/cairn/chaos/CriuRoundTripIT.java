@@ -105,7 +105,11 @@ class CriuRoundTripIT {
                 .withCopyFileToContainer(MountableFile.forClasspathResource("criu-round-trip.sh", 0755),
                         "/usr/local/bin/criu-round-trip.sh")
                 .withCommand("sleep", "infinity")
-                .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig()
+                // Docker's init (tini) as PID 1 reaps orphans; `sleep` does not. The counter is an
+                // orphan of PID 1 once its start step returns, and when criu dump kills it an
+                // unreaped zombie keeps its PID, which criu restore then cannot create again
+                // ("Can't fork for 14: File exists").
+                .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withInit(true)
                         .withCapAdd(Capability.ALL).withCapDrop(Capability.SYS_RESOURCE)
                         .withSecurityOpts(List.of("seccomp=unconfined", "apparmor=unconfined")));
         for (Path conf : env.jdkConfigDirs) {
