@@ -58,24 +58,27 @@ final class Agent implements AutoCloseable {
     private final ServerSocket server;
     private final Path stateFile;
     private final byte[] token;
+    /** One line per command and per stopped command: what ran, for whom, how it ended. */
+    private final PrintStream log;
     private final ExecutorService running = Executors.newFixedThreadPool(MAX_RUNNING, daemon("cairn-agent-command"));
     private final Map<ClientConfig, CairnClient> clients = new ConcurrentHashMap<>();
     private final Thread acceptor;
     private final java.util.concurrent.atomic.AtomicLong commandsRun = new java.util.concurrent.atomic.AtomicLong();
     private volatile boolean closed;
 
-    private Agent(ServerSocket server, Path stateFile, byte[] token) {
+    private Agent(ServerSocket server, Path stateFile, byte[] token, PrintStream log) {
         this.server = server;
         this.stateFile = stateFile;
         this.token = token;
+        this.log = log;
         this.acceptor = daemon("cairn-agent-accept").newThread(this::acceptLoop);
     }
 
     /**
      * Listens on loopback {@code port} (0: any free one) and writes the state file, port and token,
-     * readable by its owner only.
+     * readable by its owner only. Each command it runs gets a line in {@code log}.
      */
-    static Agent start(int port, Path stateFile) throws IOException {
+    static Agent start(int port, Path stateFile, PrintStream log) throws IOException {
         byte[] token = new byte[32];
         new SecureRandom().nextBytes(token);
         ServerSocket server = new ServerSocket();
@@ -86,7 +89,7 @@ final class Agent implements AutoCloseable {
             server.close();
             throw e;
         }
-        Agent agent = new Agent(server, stateFile, HexFormat.of().formatHex(token).getBytes(StandardCharsets.US_ASCII));
+        Agent agent = new Agent(server, stateFile, HexFormat.of().formatHex(token).getBytes(StandardCharsets.US_ASCII), log);
         agent.acceptor.start();
         return agent;
     }
@@ -176,14 +179,18 @@ final class Agent implements AutoCloseable {
         Invocation invocation = new Invocation(outPrint, errPrint, workingDir, clusterEnv.isEmpty() ? null : clusterEnv,
                 false, sharedClients);
         commandsRun.incrementAndGet();
-        CallerWatch watch = new CallerWatch(fromCaller, Thread.currentThread(), String.join(" ", args));
+        String description = "'" + String.join(" ", args) + "' in " + cwd;
+        CallerWatch watch = new CallerWatch(fromCaller, Thread.currentThread(), description, log);
         daemon("cairn-agent-caller").newThread(watch).start();
-        int code;
+        long startNs = System.nanoTime();
+        int code = 1;
         try {
             code = CairnCli.run(args.toArray(String[]::new), invocation);
         } finally {
             watch.commandEnded();
             Thread.interrupted(); // a caller that left at the very end must not interrupt the next command
+            log.printf(java.util.Locale.ROOT, "cairn agent: %s: exit %d in %.2f s%n", description, code,
+                    (System.nanoTime() - startNs) / 1e9);
         }
         outPrint.flush();
         errPrint.flush();
@@ -305,12 +312,14 @@ final class Agent implements AutoCloseable {
         private final InputStream fromCaller;
         private final Thread command;
         private final String description;
+        private final PrintStream log;
         private boolean ended;
 
-        CallerWatch(InputStream fromCaller, Thread command, String description) {
+        CallerWatch(InputStream fromCaller, Thread command, String description, PrintStream log) {
             this.fromCaller = fromCaller;
             this.command = command;
             this.description = description;
+            this.log = log;
         }
 
         @Override
@@ -324,7 +333,7 @@ final class Agent implements AutoCloseable {
             }
             synchronized (this) {
                 if (!ended) {
-                    System.err.println("cairn agent: stopping '" + description + "': its caller went away");
+                    log.println("cairn agent: stopping " + description + ": its caller went away");
                     command.interrupt();
                 }
             }

@@ -14,7 +14,8 @@ import picocli.CommandLine.Option;
             "",
             "It prints 'export CAIRN_AGENT=FILE', then 'ready'. It listens on loopback only and runs a command only for a "
                 + "caller that can read FILE (mode 0600), with the agent's own file rights. Commands with - (stdin or "
-                + "stdout) always run in their own JVM. SIGTERM or Ctrl-C lets running commands end and removes FILE."},
+                + "stdout) always run in their own JVM. Each command gets a line on stderr: what ran, in which directory, "
+                + "its exit code and time. SIGTERM or Ctrl-C lets running commands end and removes FILE."},
         footer = {"", "Example:", "  cairn agent --state ~/.cairn/agent &     # or under the host's service manager",
             "  export CAIRN_AGENT=~/.cairn/agent", "  cairn put job-7/ckpt-1 /var/lib/criu/dump-1   # runs in the agent"})
 final class AgentCommand implements Callable<Integer> {
@@ -30,7 +31,7 @@ final class AgentCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Path file = (state != null ? state : defaultState()).toAbsolutePath();
-        Agent agent = Agent.start(port, file);
+        Agent agent = Agent.start(port, file, System.err);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             agent.close();

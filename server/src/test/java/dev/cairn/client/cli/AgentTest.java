@@ -43,11 +43,12 @@ class AgentTest {
     static TestCluster cluster;
     static Agent agent;
     static Path work;
+    static final java.io.ByteArrayOutputStream agentLog = new java.io.ByteArrayOutputStream();
 
     @BeforeAll
     static void start() throws Exception {
         cluster = TestCluster.start(3, dir.resolve("cluster"));
-        agent = Agent.start(0, dir.resolve("state/agent"));
+        agent = Agent.start(0, dir.resolve("state/agent"), new java.io.PrintStream(agentLog, true, StandardCharsets.UTF_8));
         work = Files.createDirectories(dir.resolve("work"));
     }
 
@@ -134,6 +135,12 @@ class AgentTest {
         assertEquals(0, ls.code(), ls.err());
         assertTrue(ls.out().startsWith("agent/dump-1\t" + logical + "\t"), ls.out());
         assertEquals(before + 3, agent.commandsRun(), "put, get and ls each ran once in the agent");
+        String log;
+        synchronized (agentLog) {
+            log = agentLog.toString(StandardCharsets.UTF_8);
+        }
+        assertTrue(log.matches("(?s).*cairn agent: 'put --json agent/dump-1 dump-1' in " + java.util.regex.Pattern.quote(
+                work.toString()) + ": exit 0 in \\d+\\.\\d\\d s\n.*"), log);
     }
 
     @Test
@@ -253,7 +260,7 @@ class AgentTest {
     @Test
     void anAgentThatStopsRemovesItsStateFile() throws Exception {
         Path state = dir.resolve("second/agent");
-        Agent second = Agent.start(0, state);
+        Agent second = Agent.start(0, state, new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
         assertTrue(Files.exists(state));
         second.close();
         assertFalse(Files.exists(state));
