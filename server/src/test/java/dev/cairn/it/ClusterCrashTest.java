@@ -145,7 +145,10 @@ class ClusterCrashTest {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         for (int i = 0; i < NODES; i++) {
             Path log = configFiles.get(i).resolveSibling("server.log");
-            ProcessBuilder builder = new ProcessBuilder(java, "-Xmx384m", "-cp", System.getProperty("java.class.path"),
+            // Its temp dir is the test's: RocksDB copies its native library there at every start,
+            // and a killed node never removes the copy (15 MB each).
+            ProcessBuilder builder = new ProcessBuilder(java, "-Xmx384m", "-Djava.io.tmpdir=" + dir,
+                    "-cp", System.getProperty("java.class.path"),
                     "dev.cairn.server.ServerMain", "--config", configFiles.get(i).toString())
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));

@@ -58,7 +58,7 @@ class HttpLargePutTest {
         Path log = dir.resolve("server.log");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process server = new ProcessBuilder(java, "-Xmx" + heap, binCairnSetting("DEFAULT_SERVER_GC"),
-                "-XX:+ExitOnOutOfMemoryError",
+                "-XX:+ExitOnOutOfMemoryError", "-Djava.io.tmpdir=" + dir, // RocksDB's library copy goes with the test
                 "-cp", System.getProperty("java.class.path"), "dev.cairn.server.ServerMain", "--config", configFile.toString())
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         HeapSampler sampler = null;

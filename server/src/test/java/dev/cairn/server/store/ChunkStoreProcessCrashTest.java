@@ -68,7 +68,10 @@ class ChunkStoreProcessCrashTest {
 
     private List<Ack> runAndKill(Path store, long childSeed, long killAfterMs, String where) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder builder = new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
+        // Its temp dir is the test's: RocksDB copies its native library there at every start, and a
+        // killed child never removes the copy (15 MB each).
+        ProcessBuilder builder = new ProcessBuilder(java, "-Xmx256m", "-Djava.io.tmpdir=" + dir,
+                "-cp", System.getProperty("java.class.path"),
                 CrashingAppender.class.getName(), store.toString(), Long.toString(childSeed),
                 Integer.toString(WRITER_THREADS));
         builder.redirectError(dir.resolve("child-stderr.log").toFile());
