@@ -63,7 +63,6 @@ final class Agent implements AutoCloseable {
     private final ExecutorService running = Executors.newFixedThreadPool(MAX_RUNNING, daemon("cairn-agent-command"));
     private final Map<ClientConfig, CairnClient> clients = new ConcurrentHashMap<>();
     private final Thread acceptor;
-    private final java.util.concurrent.atomic.AtomicLong commandsRun = new java.util.concurrent.atomic.AtomicLong();
     private volatile boolean closed;
 
     private Agent(ServerSocket server, Path stateFile, byte[] token, PrintStream log) {
@@ -114,11 +113,6 @@ final class Agent implements AutoCloseable {
 
     Path stateFile() {
         return stateFile;
-    }
-
-    /** Commands this agent has run (tests tell by it that a command did not run in its own JVM). */
-    long commandsRun() {
-        return commandsRun.get();
     }
 
     private void acceptLoop() {
@@ -178,7 +172,6 @@ final class Agent implements AutoCloseable {
         PrintStream errPrint = new PrintStream(err, true, StandardCharsets.UTF_8);
         Invocation invocation = new Invocation(outPrint, errPrint, workingDir, clusterEnv.isEmpty() ? null : clusterEnv,
                 false, sharedClients);
-        commandsRun.incrementAndGet();
         String description = "'" + String.join(" ", args) + "' in " + cwd;
         CallerWatch watch = new CallerWatch(fromCaller, Thread.currentThread(), description, log);
         daemon("cairn-agent-caller").newThread(watch).start();

@@ -37,7 +37,7 @@ final class ImageCommands {
 
         /** A client of its own, for the admin commands, which always run in their own process. */
         CairnClient connect() {
-            return CairnClient.connect(dev.cairn.config.ClientConfig.parse(cluster != null ? cluster : System.getenv("CAIRN_CLUSTER")));
+            return CairnClient.connect(config());
         }
 
         /** The client of an image command: the process's own, or the agent's for that cluster. */
@@ -46,10 +46,13 @@ final class ImageCommands {
         }
 
         ClientUse client(int zstdLevel) {
-            Invocation invocation = Invocation.current();
-            String value = cluster != null ? cluster : invocation.clusterEnv();
-            Invocation.Clients clients = invocation.clients();
-            return new ClientUse(clients.open(dev.cairn.config.ClientConfig.parse(value).withZstdLevel(zstdLevel)), clients);
+            Invocation.Clients clients = Invocation.current().clients();
+            return new ClientUse(clients.open(config().withZstdLevel(zstdLevel)), clients);
+        }
+
+        /** --cluster, or else the CAIRN_CLUSTER of whoever runs the command (this process, or the agent's caller). */
+        private dev.cairn.config.ClientConfig config() {
+            return dev.cairn.config.ClientConfig.parse(cluster != null ? cluster : Invocation.current().clusterEnv());
         }
     }
 
