@@ -1,13 +1,14 @@
 package dev.cairn.client;
 
+import dev.cairn.protocol.LocalChunks;
 import dev.cairn.config.ClientConfig;
 import dev.cairn.engine.ImageName;
 import dev.cairn.engine.manifest.ImageInfo;
-import dev.cairn.engine.protocol.GcMessages;
-import dev.cairn.engine.protocol.MembershipMessages;
-import dev.cairn.engine.protocol.Messages;
-import dev.cairn.engine.protocol.MessageType;
-import dev.cairn.engine.protocol.ReplicationMessages;
+import dev.cairn.protocol.GcMessages;
+import dev.cairn.protocol.MembershipMessages;
+import dev.cairn.protocol.Messages;
+import dev.cairn.protocol.MessageType;
+import dev.cairn.protocol.ReplicationMessages;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;

@@ -3,7 +3,7 @@ package dev.cairn.client;
 import dev.cairn.engine.ChunkData;
 import dev.cairn.engine.ChunkEncoder;
 import dev.cairn.engine.ChunkId;
-import dev.cairn.engine.protocol.Messages;
+import dev.cairn.protocol.Messages;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;

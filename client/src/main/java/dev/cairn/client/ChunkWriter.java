@@ -5,7 +5,7 @@ import dev.cairn.engine.ChunkEncoder;
 import dev.cairn.engine.ChunkId;
 import dev.cairn.engine.ChunkPack;
 import dev.cairn.engine.EncoderPool;
-import dev.cairn.engine.protocol.Messages;
+import dev.cairn.protocol.Messages;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;

@@ -1,10 +1,11 @@
 package dev.cairn.client;
 
+import dev.cairn.protocol.LocalChunks;
 import dev.cairn.config.ClientConfig;
 import dev.cairn.config.Limits;
-import dev.cairn.engine.protocol.ErrorCode;
-import dev.cairn.engine.protocol.Messages;
-import dev.cairn.engine.protocol.MessageType;
+import dev.cairn.protocol.ErrorCode;
+import dev.cairn.protocol.Messages;
+import dev.cairn.protocol.MessageType;
 import dev.cairn.engine.placement.Placement;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;

@@ -1,9 +1,11 @@
 package dev.cairn.client;
 
-import dev.cairn.engine.protocol.ErrorCode;
-import dev.cairn.engine.protocol.Frame;
-import dev.cairn.engine.protocol.Messages;
-import dev.cairn.engine.protocol.MessageType;
+import dev.cairn.protocol.transport.FrameAssembler;
+import dev.cairn.protocol.transport.WireAllocator;
+import dev.cairn.protocol.ErrorCode;
+import dev.cairn.protocol.Frame;
+import dev.cairn.protocol.Messages;
+import dev.cairn.protocol.MessageType;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;

@@ -1,7 +1,7 @@
 package dev.cairn.client;
 
-import dev.cairn.engine.protocol.GcMessages;
-import dev.cairn.engine.protocol.MessageType;
+import dev.cairn.protocol.GcMessages;
+import dev.cairn.protocol.MessageType;
 import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.ScheduledFuture;

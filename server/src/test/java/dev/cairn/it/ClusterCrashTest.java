@@ -12,7 +12,7 @@ import dev.cairn.config.Limits;
 import dev.cairn.config.NodeAddress;
 import dev.cairn.config.NodeConfig;
 import dev.cairn.config.Quorum;
-import dev.cairn.engine.protocol.Messages;
+import dev.cairn.protocol.Messages;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -226,8 +226,8 @@ class ClusterRoundTripTest {
             }
         }
         dev.cairn.engine.manifest.ImageRoot root = new dev.cairn.engine.manifest.ImageRoot(tree.rootId(), 1, 0, 2, 1, 0);
-        ExactlyOnceTest.call(cluster.config(0).self(), dev.cairn.engine.protocol.MessageType.COMMIT_IMAGE,
-                new dev.cairn.engine.protocol.Messages.CommitImage(new dev.cairn.engine.ImageName("hostile/manifest"), root).encode());
+        ExactlyOnceTest.call(cluster.config(0).self(), dev.cairn.protocol.MessageType.COMMIT_IMAGE,
+                new dev.cairn.protocol.Messages.CommitImage(new dev.cairn.engine.ImageName("hostile/manifest"), root).encode());
 
         CairnException.CorruptData e = assertThrows(CairnException.CorruptData.class,
                 () -> client.get("hostile/manifest", dir.resolve("hostile-restore")));

@@ -4,7 +4,7 @@ import dev.cairn.client.CairnClient;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cairn.engine.image.Estimator;
-import dev.cairn.engine.protocol.Messages;
+import dev.cairn.protocol.Messages;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;

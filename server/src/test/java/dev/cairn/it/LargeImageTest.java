@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cairn.engine.ImageName;
 import dev.cairn.engine.manifest.ImageInfo;
-import dev.cairn.engine.protocol.Messages;
+import dev.cairn.protocol.Messages;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;

@@ -12,7 +12,7 @@ import dev.cairn.client.NodeChange;
 import dev.cairn.config.NodeAddress;
 import dev.cairn.engine.ChunkId;
 import dev.cairn.engine.placement.Placement;
-import dev.cairn.engine.protocol.MembershipMessages;
+import dev.cairn.protocol.MembershipMessages;
 import dev.cairn.server.CairnServer;
 import java.io.ByteArrayInputStream;
 import java.nio.file.Files;

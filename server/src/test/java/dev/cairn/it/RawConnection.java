@@ -2,7 +2,7 @@ package dev.cairn.it;
 
 import dev.cairn.config.Limits;
 import dev.cairn.config.NodeAddress;
-import dev.cairn.engine.protocol.Frame;
+import dev.cairn.protocol.Frame;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.OutputStream;

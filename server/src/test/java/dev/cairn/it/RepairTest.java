@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cairn.client.CairnClient;
-import dev.cairn.engine.protocol.ReplicationMessages;
-import dev.cairn.engine.protocol.ReplicationMessages.RepairMode;
-import dev.cairn.engine.protocol.ReplicationMessages.RepairReport;
+import dev.cairn.protocol.ReplicationMessages;
+import dev.cairn.protocol.ReplicationMessages.RepairMode;
+import dev.cairn.protocol.ReplicationMessages.RepairReport;
 import java.io.ByteArrayInputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cairn.client.CairnClient;
 import dev.cairn.client.CairnException;
-import dev.cairn.engine.protocol.GcMessages.RunReport;
+import dev.cairn.protocol.GcMessages.RunReport;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.Duration;

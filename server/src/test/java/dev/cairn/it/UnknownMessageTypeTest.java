@@ -4,10 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cairn.config.NodeAddress;
-import dev.cairn.engine.protocol.ErrorCode;
-import dev.cairn.engine.protocol.Frame;
-import dev.cairn.engine.protocol.MessageType;
-import dev.cairn.engine.protocol.Messages;
+import dev.cairn.protocol.ErrorCode;
+import dev.cairn.protocol.Frame;
+import dev.cairn.protocol.MessageType;
+import dev.cairn.protocol.Messages;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cairn.client.CairnClient;
-import dev.cairn.client.WireAllocator;
+import dev.cairn.protocol.transport.WireAllocator;
 import io.netty.buffer.PoolArenaMetric;
 import java.io.ByteArrayInputStream;
 import java.nio.file.Path;

@@ -1,9 +1,9 @@
 package dev.cairn.client.cli;
 
 import dev.cairn.client.CairnClient;
-import dev.cairn.engine.protocol.GcMessages;
-import dev.cairn.engine.protocol.Messages;
-import dev.cairn.engine.protocol.ReplicationMessages;
+import dev.cairn.protocol.GcMessages;
+import dev.cairn.protocol.Messages;
+import dev.cairn.protocol.ReplicationMessages;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -8,7 +8,7 @@ import dev.cairn.config.Limits;
 import dev.cairn.config.NodeAddress;
 import dev.cairn.config.NodeConfig;
 import dev.cairn.config.Quorum;
-import dev.cairn.engine.protocol.Messages;
+import dev.cairn.protocol.Messages;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;

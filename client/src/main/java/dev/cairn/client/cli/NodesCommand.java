@@ -2,8 +2,8 @@ package dev.cairn.client.cli;
 
 import dev.cairn.client.CairnClient;
 import dev.cairn.client.NodeChange;
-import dev.cairn.engine.protocol.MembershipMessages;
-import dev.cairn.engine.protocol.Messages;
+import dev.cairn.protocol.MembershipMessages;
+import dev.cairn.protocol.Messages;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -3,7 +3,7 @@ package dev.cairn.server.gc;
 import dev.cairn.engine.ChunkData;
 import dev.cairn.engine.ChunkId;
 import dev.cairn.engine.ChunkPack;
-import dev.cairn.engine.protocol.GcMessages.SweepReport;
+import dev.cairn.protocol.GcMessages.SweepReport;
 import dev.cairn.server.metrics.NodeMetrics;
 import dev.cairn.server.store.ChunkStore;
 import java.io.IOException;

@@ -3,7 +3,7 @@ package dev.cairn.server.meta;
 import dev.cairn.engine.ImageName;
 import dev.cairn.engine.manifest.ImageInfo;
 import dev.cairn.engine.manifest.ImageRoot;
-import dev.cairn.engine.protocol.MembershipMessages.Member;
+import dev.cairn.protocol.MembershipMessages.Member;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;

@@ -1,7 +1,7 @@
 package dev.cairn.server.meta;
 
-import dev.cairn.engine.protocol.MembershipMessages.Member;
-import dev.cairn.engine.protocol.MembershipMessages.MemberState;
+import dev.cairn.protocol.MembershipMessages.Member;
+import dev.cairn.protocol.MembershipMessages.MemberState;
 import java.util.List;
 import java.util.Optional;
 

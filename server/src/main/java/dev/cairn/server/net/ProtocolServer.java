@@ -1,11 +1,11 @@
 package dev.cairn.server.net;
 
-import dev.cairn.client.WireAllocator;
-import dev.cairn.engine.protocol.ErrorCode;
-import dev.cairn.engine.protocol.Frame;
-import dev.cairn.engine.protocol.Messages;
-import dev.cairn.engine.protocol.MessageType;
-import dev.cairn.engine.protocol.ProtocolException;
+import dev.cairn.protocol.transport.WireAllocator;
+import dev.cairn.protocol.ErrorCode;
+import dev.cairn.protocol.Frame;
+import dev.cairn.protocol.Messages;
+import dev.cairn.protocol.MessageType;
+import dev.cairn.protocol.ProtocolException;
 import dev.cairn.server.metrics.NodeMetrics;
 import com.codahale.metrics.Timer;
 import io.netty.bootstrap.ServerBootstrap;

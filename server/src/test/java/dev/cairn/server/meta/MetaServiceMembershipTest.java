@@ -9,8 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cairn.engine.ImageName;
-import dev.cairn.engine.protocol.MembershipMessages.Member;
-import dev.cairn.engine.protocol.MembershipMessages.MemberState;
+import dev.cairn.protocol.MembershipMessages.Member;
+import dev.cairn.protocol.MembershipMessages.MemberState;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.ExecutionException;

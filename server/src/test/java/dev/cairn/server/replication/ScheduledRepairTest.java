@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cairn.client.CairnClient;
-import dev.cairn.engine.protocol.ReplicationMessages.RepairReport;
+import dev.cairn.protocol.ReplicationMessages.RepairReport;
 import dev.cairn.it.TestCluster;
 import java.io.ByteArrayInputStream;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package dev.cairn.engine.protocol;
+package dev.cairn.protocol;
 
 /**
  * The kinds of request a frame carries. A response carries the type of its request with the

@@ -1,4 +1,4 @@
-package dev.cairn.client;
+package dev.cairn.protocol.transport;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
@@ -13,7 +13,7 @@ import io.netty.handler.codec.TooLongFrameException;
  * buffer, zeroed, and the whole frame was copied to the heap once more at the end; in a profile of
  * gets that was more of the receiving node's CPU than hashing the pages.
  */
-final class FrameAssembler extends ChannelInboundHandlerAdapter {
+public final class FrameAssembler extends ChannelInboundHandlerAdapter {
 
     private static final int LENGTH_BYTES = 4;
 
@@ -24,7 +24,7 @@ final class FrameAssembler extends ChannelInboundHandlerAdapter {
     private int bodyBytesRead;
 
     /** @param maxFrameBytes the longest frame accepted, its length field included */
-    FrameAssembler(int maxFrameBytes) {
+    public FrameAssembler(int maxFrameBytes) {
         this.maxFrameBytes = maxFrameBytes;
     }
 

@@ -1,4 +1,4 @@
-package dev.cairn.engine.protocol;
+package dev.cairn.protocol;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -6,7 +6,7 @@ import dev.cairn.engine.ChunkData;
 import dev.cairn.engine.ChunkId;
 import dev.cairn.engine.ImageName;
 import dev.cairn.engine.manifest.ImageInfo;
-import dev.cairn.engine.protocol.Messages.ChunkStatus;
+import dev.cairn.protocol.Messages.ChunkStatus;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,4 +1,4 @@
-package dev.cairn.engine.protocol;
+package dev.cairn.protocol;
 
 /** A frame or message that breaks the protocol: truncated, oversized, of unknown type or version. */
 public final class ProtocolException extends RuntimeException {

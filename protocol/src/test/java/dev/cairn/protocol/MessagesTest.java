@@ -1,4 +1,4 @@
-package dev.cairn.engine.protocol;
+package dev.cairn.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -14,8 +14,8 @@ import dev.cairn.engine.ChunkPack;
 import dev.cairn.engine.ImageName;
 import dev.cairn.engine.manifest.ImageInfo;
 import dev.cairn.engine.manifest.ImageRoot;
-import dev.cairn.engine.protocol.Messages.ChunkStatus;
-import dev.cairn.engine.protocol.Messages.Fetched;
+import dev.cairn.protocol.Messages.ChunkStatus;
+import dev.cairn.protocol.Messages.Fetched;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,10 +1,10 @@
-package dev.cairn.client;
+package dev.cairn.protocol.transport;
 
 import dev.cairn.config.Limits;
 import io.netty.buffer.PooledByteBufAllocator;
 
 /**
- * The buffer allocator of a node's protocol and HTTP ports and of every {@link NodeConnection}.
+ * The buffer allocator of a node's protocol and HTTP ports and of every client connection (`NodeConnection`).
  *
  * <p>Netty's default allocator pools buffers of up to 256 KiB only; a larger one is fresh memory
  * from the operating system, zeroed, page-faulted in and freed again. Nearly every frame of a put

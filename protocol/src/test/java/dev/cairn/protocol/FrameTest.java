@@ -1,4 +1,4 @@
-package dev.cairn.engine.protocol;
+package dev.cairn.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

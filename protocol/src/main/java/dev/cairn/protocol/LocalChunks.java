@@ -1,9 +1,9 @@
-package dev.cairn.client;
+package dev.cairn.protocol;
 
 import dev.cairn.engine.ChunkData;
 import dev.cairn.engine.ChunkId;
 import dev.cairn.engine.ChunkPack;
-import dev.cairn.engine.protocol.Messages;
+import dev.cairn.protocol.Messages;
 import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;

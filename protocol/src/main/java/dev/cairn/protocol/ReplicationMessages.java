@@ -1,4 +1,4 @@
-package dev.cairn.engine.protocol;
+package dev.cairn.protocol;
 
 import java.nio.ByteBuffer;
 

@@ -1,11 +1,11 @@
-package dev.cairn.engine.protocol;
+package dev.cairn.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.cairn.engine.protocol.ReplicationMessages.RepairMode;
-import dev.cairn.engine.protocol.ReplicationMessages.RepairReport;
-import dev.cairn.engine.protocol.ReplicationMessages.ScrubReport;
+import dev.cairn.protocol.ReplicationMessages.RepairMode;
+import dev.cairn.protocol.ReplicationMessages.RepairReport;
+import dev.cairn.protocol.ReplicationMessages.ScrubReport;
 import java.nio.ByteBuffer;
 import org.junit.jupiter.api.Test;
 

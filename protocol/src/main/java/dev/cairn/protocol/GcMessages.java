@@ -1,4 +1,4 @@
-package dev.cairn.engine.protocol;
+package dev.cairn.protocol;
 
 import dev.cairn.engine.ChunkId;
 import java.nio.ByteBuffer;

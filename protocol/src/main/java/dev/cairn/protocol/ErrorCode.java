@@ -1,4 +1,4 @@
-package dev.cairn.engine.protocol;
+package dev.cairn.protocol;
 
 /** Why a request failed, as carried in an ERROR frame. */
 public enum ErrorCode {

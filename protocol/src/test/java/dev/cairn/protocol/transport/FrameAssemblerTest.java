@@ -1,4 +1,4 @@
-package dev.cairn.client;
+package dev.cairn.protocol.transport;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
