@@ -7,7 +7,7 @@ import java.util.Objects;
 /**
  * Small distinct chunks compressed together as one zstd frame, each keeping its own id. A 4 KiB
  * page alone gives zstd little context; sixteen distinct pages compressed together take about 10%
- * fewer bytes on the real CRIU corpus (docs/benchmarks.md), and a pack needs one record header
+ * fewer bytes on the real CRIU corpus (docs/benchmarks-history.md), and a pack needs one record header
  * where sixteen chunks needed sixteen. The frame decodes to the members' raw bytes back to back, in
  * member order; it carries neither content size nor checksum (each member's SHA-256 is its check).
  *

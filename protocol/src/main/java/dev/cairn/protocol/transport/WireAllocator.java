@@ -12,7 +12,7 @@ import io.netty.buffer.PooledByteBufAllocator;
  * the buffer a node's frame decoder grows to gather a request. In a CPU profile of the
  * benchmark's HTTP puts, taking such memory was 6-9% of each node's CPU, and on the gateway it
  * also served many of the upload's socket reads. This pool's chunks hold a frame of the default
- * limit whole, so frames and reads reuse memory instead (docs/benchmarks.md has the measurements).
+ * limit whole, so frames and reads reuse memory instead (docs/benchmarks-history.md has the measurements).
  * A frame larger than a chunk, possible only with a higher configured limit, is allocated on its
  * own, as before.
  *

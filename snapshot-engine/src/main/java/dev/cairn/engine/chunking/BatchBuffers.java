@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>A batch buffer is over a megabyte. G1 allocates an array that size as a humongous object,
  * and each such allocation may start a concurrent marking cycle. A gateway that gave every put
  * fresh buffers (about eleven per put) started marking 29 times at such allocations in a
- * benchmark run of 70 puts; docs/benchmarks.md has the measurements.
+ * benchmark run of 70 puts; docs/benchmarks-history.md has the measurements.
  */
 final class BatchBuffers {
 
