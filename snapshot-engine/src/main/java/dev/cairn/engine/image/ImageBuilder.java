@@ -198,8 +198,26 @@ public final class ImageBuilder {
             throw new SourceException("cannot read the tar archive: " + e.getMessage(), e);
         }
         pipeline.drain();
-        // Every parent must be a directory of the image: an entry under a symlink would be
-        // written through the link on restore, outside the destination.
+        addParentDirectories(byPath);
+        List<String> paths = new ArrayList<>(byPath.keySet());
+        paths.sort(EntryPaths::compare);
+        List<FileEntry> out = new ArrayList<>(paths.size());
+        for (String path : paths) {
+            TarEntry e = byPath.get(path);
+            out.add(switch (e.type) {
+                case DIRECTORY -> FileEntry.directory(path, e.mode);
+                case SYMLINK -> FileEntry.symlink(path, e.linkTarget);
+                default -> new FileEntry(path, FileType.REGULAR, e.mode, sum(e.refs), "", e.refs);
+            });
+        }
+        return new Manifest(out);
+    }
+
+    /**
+     * Adds the directories a tar leaves implicit. Every parent must be a directory of the image:
+     * an entry under a symlink would be written through the link on restore, outside the destination.
+     */
+    private static void addParentDirectories(java.util.Map<String, TarEntry> byPath) throws SourceException {
         for (String path : new ArrayList<>(byPath.keySet())) {
             int slash = path.lastIndexOf('/');
             while (slash > 0) {
@@ -214,18 +232,6 @@ public final class ImageBuilder {
                 slash = parent.lastIndexOf('/');
             }
         }
-        List<String> paths = new ArrayList<>(byPath.keySet());
-        paths.sort(EntryPaths::compare);
-        List<FileEntry> out = new ArrayList<>(paths.size());
-        for (String path : paths) {
-            TarEntry e = byPath.get(path);
-            out.add(switch (e.type) {
-                case DIRECTORY -> FileEntry.directory(path, e.mode);
-                case SYMLINK -> FileEntry.symlink(path, e.linkTarget);
-                default -> new FileEntry(path, FileType.REGULAR, e.mode, sum(e.refs), "", e.refs);
-            });
-        }
-        return new Manifest(out);
     }
 
     private record TarEntry(FileType type, int mode, String linkTarget, List<ChunkRef> refs) {}

@@ -29,11 +29,7 @@ final class TarReader {
     /** The next entry, or null at the end of the archive; the previous entry's data is skipped. */
     Header next() throws IOException {
         skipData();
-        String longName = null;
-        String longLink = null;
-        String paxPath = null;
-        String paxLink = null;
-        long paxSize = -1;
+        Extensions ext = new Extensions();
         while (true) {
             long headerAt = offset;
             if (!readBlock(true)) {
@@ -59,74 +55,99 @@ final class TarReader {
                 }
                 byte[] meta = readExactly((int) size);
                 skipPadding(size);
-                if (type == Tar.GNU_LONG_NAME) {
-                    longName = Tar.string(meta, 0, meta.length);
-                } else if (type == Tar.GNU_LONG_LINK) {
-                    longLink = Tar.string(meta, 0, meta.length);
-                } else if (type == Tar.PAX_EXTENDED) {
-                    for (String[] kv : pax(meta, headerAt)) {
-                        switch (kv[0]) {
-                            case "path" -> paxPath = kv[1];
-                            case "linkpath" -> paxLink = kv[1];
-                            case "size" -> {
-                                try {
-                                    paxSize = Long.parseLong(kv[1]);
-                                } catch (NumberFormatException e) {
-                                    paxSize = -2;
-                                }
-                                if (paxSize < 0) {
-                                    throw new SourceException("tar: bad PAX size '" + kv[1] + "' at byte " + headerAt);
-                                }
-                            }
-                            case "GNU.sparse.map", "GNU.sparse.size", "GNU.sparse.major" ->
-                                    throw new SourceException("tar: sparse file at byte " + headerAt
-                                            + " is not supported; create the archive without --sparse");
-                            default -> { }
-                        }
-                    }
-                }
+                ext.absorb(type, meta, headerAt);
                 continue;
             }
-            String name = Tar.string(block, 0, 100);
-            String magic = Tar.string(block, 257, 6);
-            if (magic.startsWith("ustar")) {
-                String prefix = Tar.string(block, 345, 155);
-                if (!prefix.isEmpty() && !magic.equals("ustar ")) { // "ustar  " is old GNU: no prefix field
-                    name = prefix + "/" + name;
+            return entry(type, size, ext);
+        }
+    }
+
+    /** The entry whose ustar header is in {@link #block}, with what extended headers before it said. */
+    private Header entry(byte headerType, long headerSize, Extensions ext) throws SourceException {
+        String name = Tar.string(block, 0, 100);
+        String magic = Tar.string(block, 257, 6);
+        if (magic.startsWith("ustar")) {
+            String prefix = Tar.string(block, 345, 155);
+            if (!prefix.isEmpty() && !magic.equals("ustar ")) { // "ustar  " is old GNU: no prefix field
+                name = prefix + "/" + name;
+            }
+        }
+        String path = ext.paxPath != null ? ext.paxPath : ext.longName != null ? ext.longName : name;
+        String link = ext.paxLink != null ? ext.paxLink : ext.longLink != null ? ext.longLink : Tar.string(block, 157, 100);
+        long size = ext.paxSize >= 0 ? ext.paxSize : headerSize;
+        int mode = (int) (Tar.number(block, 100, 8) & 07777);
+        byte type = entryType(headerType, path, link);
+        // Data of a directory or symlink header (size should be 0) is skipped, never used.
+        dataLeft = size;
+        dataSize = size;
+        return new Header(withoutDotSlashes(path), type, mode, type == Tar.REGULAR ? size : 0, link);
+    }
+
+    /** The type an image holds for a header's type, or a refusal of what images cannot hold. */
+    private static byte entryType(byte type, String path, String link) throws SourceException {
+        return switch (type) {
+            // pre-POSIX archives mark directories by the slash only
+            case Tar.REGULAR, Tar.REGULAR_OLD, Tar.CONTIGUOUS ->
+                    path.endsWith("/") && type == Tar.REGULAR_OLD ? Tar.DIRECTORY : Tar.REGULAR;
+            case Tar.DIRECTORY, Tar.SYMLINK -> type;
+            case Tar.HARDLINK -> throw new SourceException("tar: entry '" + path + "' is a hard link to '" + link
+                    + "'; images hold files, directories and symlinks only (archive with --hard-dereference)");
+            case Tar.CHAR_DEVICE, Tar.BLOCK_DEVICE, Tar.FIFO -> throw new SourceException("tar: entry '" + path
+                    + "' is a device or pipe, which images cannot hold");
+            default -> throw new SourceException("tar: entry '" + path + "' has type '" + (char) type
+                    + "', which this reader does not support");
+        };
+    }
+
+    private static String withoutDotSlashes(String path) {
+        while (path.startsWith("./")) {
+            path = path.substring(2);
+        }
+        while (path.endsWith("/") && path.length() > 1) {
+            path = path.substring(0, path.length() - 1);
+        }
+        return path;
+    }
+
+    /** What GNU long-name and PAX headers say about the entry that follows them. */
+    private final class Extensions {
+        String longName;
+        String longLink;
+        String paxPath;
+        String paxLink;
+        long paxSize = -1;
+
+        void absorb(byte type, byte[] meta, long headerAt) throws SourceException {
+            if (type == Tar.GNU_LONG_NAME) {
+                longName = Tar.string(meta, 0, meta.length);
+            } else if (type == Tar.GNU_LONG_LINK) {
+                longLink = Tar.string(meta, 0, meta.length);
+            } else if (type == Tar.PAX_EXTENDED) {
+                for (String[] kv : pax(meta, headerAt)) {
+                    absorbPax(kv[0], kv[1], headerAt);
                 }
             }
-            String path = paxPath != null ? paxPath : longName != null ? longName : name;
-            String link = paxLink != null ? paxLink : longLink != null ? longLink : Tar.string(block, 157, 100);
-            if (paxSize >= 0) {
-                size = paxSize;
-            }
-            int mode = (int) (Tar.number(block, 100, 8) & 07777);
-            switch (type) {
-                case Tar.REGULAR, Tar.REGULAR_OLD, Tar.CONTIGUOUS -> {
-                    if (path.endsWith("/") && type == Tar.REGULAR_OLD) {
-                        type = Tar.DIRECTORY; // pre-POSIX archives mark directories by the slash only
-                    } else {
-                        type = Tar.REGULAR;
+        }
+
+        private void absorbPax(String key, String value, long headerAt) throws SourceException {
+            switch (key) {
+                case "path" -> paxPath = value;
+                case "linkpath" -> paxLink = value;
+                case "size" -> {
+                    try {
+                        paxSize = Long.parseLong(value);
+                    } catch (NumberFormatException e) {
+                        paxSize = -2;
+                    }
+                    if (paxSize < 0) {
+                        throw new SourceException("tar: bad PAX size '" + value + "' at byte " + headerAt);
                     }
                 }
-                case Tar.DIRECTORY, Tar.SYMLINK -> { }
-                case Tar.HARDLINK -> throw new SourceException("tar: entry '" + path + "' is a hard link to '" + link
-                        + "'; images hold files, directories and symlinks only (archive with --hard-dereference)");
-                case Tar.CHAR_DEVICE, Tar.BLOCK_DEVICE, Tar.FIFO -> throw new SourceException("tar: entry '" + path
-                        + "' is a device or pipe, which images cannot hold");
-                default -> throw new SourceException("tar: entry '" + path + "' has type '" + (char) type
-                        + "', which this reader does not support");
+                case "GNU.sparse.map", "GNU.sparse.size", "GNU.sparse.major" ->
+                        throw new SourceException("tar: sparse file at byte " + headerAt
+                                + " is not supported; create the archive without --sparse");
+                default -> { }
             }
-            // Data of a directory or symlink header (size should be 0) is skipped, never used.
-            dataLeft = size;
-            dataSize = size;
-            while (path.startsWith("./")) {
-                path = path.substring(2);
-            }
-            while (path.endsWith("/") && path.length() > 1) {
-                path = path.substring(0, path.length() - 1);
-            }
-            return new Header(path, type, mode, type == Tar.REGULAR ? size : 0, link);
         }
     }
 
