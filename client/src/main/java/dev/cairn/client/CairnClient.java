@@ -1,5 +1,6 @@
 package dev.cairn.client;
 
+import dev.cairn.protocol.ImageMessages;
 import dev.cairn.protocol.LocalChunks;
 import dev.cairn.config.ClientConfig;
 import dev.cairn.engine.ImageName;
@@ -260,10 +261,10 @@ public final class CairnClient implements AutoCloseable {
     public List<ImageInfo> list(String prefix) {
         String p = prefix == null ? "" : prefix;
         if (cluster.config().sessionReads()) {
-            return sessionRead(MessageType.LIST_IMAGES, new Messages.ListImages(p, MAX_LIST, sessionIndex.get()).encode());
+            return sessionRead(MessageType.LIST_IMAGES, new ImageMessages.ListImages(p, MAX_LIST, sessionIndex.get()).encode());
         }
-        NodeConnection.Reply reply = cluster.metadataCall(MessageType.LIST_IMAGES, new Messages.ListImages(p, MAX_LIST).encode());
-        return Messages.decodeImages(reply.header());
+        NodeConnection.Reply reply = cluster.metadataCall(MessageType.LIST_IMAGES, new ImageMessages.ListImages(p, MAX_LIST).encode());
+        return ImageMessages.decodeImages(reply.header());
     }
 
     /** The catalog entry of image {@code name}; {@link CairnException.ImageNotFound} when there is none. */
@@ -271,9 +272,9 @@ public final class CairnClient implements AutoCloseable {
         ImageName imageName = name(name);
         List<ImageInfo> found;
         if (cluster.config().sessionReads()) {
-            found = sessionRead(MessageType.GET_IMAGE, new Messages.GetImage(imageName, sessionIndex.get()).encode());
+            found = sessionRead(MessageType.GET_IMAGE, new ImageMessages.GetImage(imageName, sessionIndex.get()).encode());
         } else {
-            found = Messages.decodeImages(cluster.metadataCall(MessageType.GET_IMAGE, Messages.encodeName(imageName)).header());
+            found = ImageMessages.decodeImages(cluster.metadataCall(MessageType.GET_IMAGE, ImageMessages.encodeName(imageName)).header());
         }
         if (found.isEmpty()) {
             throw notFound(name);
@@ -286,7 +287,7 @@ public final class CairnClient implements AutoCloseable {
      * this client has seen; the index it answered at becomes the floor of the next read.
      */
     private List<ImageInfo> sessionRead(MessageType type, java.nio.ByteBuffer request) {
-        Messages.SessionImages answer = Messages.SessionImages.decode(cluster.metadataCall(type, request).header());
+        ImageMessages.SessionImages answer = ImageMessages.SessionImages.decode(cluster.metadataCall(type, request).header());
         sessionIndex.accumulateAndGet(answer.servedIndex(), Math::max);
         return answer.images();
     }
@@ -307,7 +308,7 @@ public final class CairnClient implements AutoCloseable {
     /** Deletes image {@code name}; returns the commit index of the delete. Its chunks go at the next GC. */
     public long delete(String name) {
         NodeConnection.Reply reply = cluster.metadataCall(MessageType.DELETE_IMAGE,
-                new Messages.DeleteImage(name(name), cluster.nextCall()).encode());
+                new ImageMessages.DeleteImage(name(name), cluster.nextCall()).encode());
         long index = Messages.decodeLong(reply.header());
         sessionIndex.accumulateAndGet(index, Math::max);
         return index;

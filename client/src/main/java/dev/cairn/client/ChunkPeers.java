@@ -1,5 +1,6 @@
 package dev.cairn.client;
 
+import dev.cairn.protocol.ChunkMessages;
 import dev.cairn.config.ClientConfig;
 import dev.cairn.engine.ChunkData;
 import dev.cairn.engine.ChunkId;
@@ -64,7 +65,7 @@ public final class ChunkPeers implements AutoCloseable {
     }
 
     /** The chunks as {@code nodeId} holds them; the caller verifies them. */
-    public CompletableFuture<List<Messages.Fetched>> get(String nodeId, List<ChunkId> ids) {
+    public CompletableFuture<List<ChunkMessages.Fetched>> get(String nodeId, List<ChunkId> ids) {
         return cluster.getChunks(nodeId, ids);
     }
 

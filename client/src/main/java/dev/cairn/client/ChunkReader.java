@@ -1,9 +1,9 @@
 package dev.cairn.client;
 
+import dev.cairn.protocol.ChunkMessages;
 import dev.cairn.engine.ChunkData;
 import dev.cairn.engine.ChunkEncoder;
 import dev.cairn.engine.ChunkId;
-import dev.cairn.protocol.Messages;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -248,7 +248,7 @@ final class ChunkReader {
             more.forEach(this::send);
         }
 
-        private void answered(Request request, List<Messages.Fetched> fetched, Throwable error) {
+        private void answered(Request request, List<ChunkMessages.Fetched> fetched, Throwable error) {
             // Decode and verify outside the lock, so answers from several nodes are checked in parallel.
             // An unsynchronized glance at what is still missing: a stale view only costs a decode,
             // and a finished fetch has let go of its array (length 0), so nothing is decoded for it.
@@ -257,8 +257,8 @@ final class ChunkReader {
             if (error == null) {
                 for (int k = 0; k < decoded.length; k++) {
                     int i = request.indexes.get(k);
-                    Messages.Fetched f = fetched.get(k);
-                    if (f.status() == Messages.ChunkStatus.OK && i < missing.length && missing[i] == null) {
+                    ChunkMessages.Fetched f = fetched.get(k);
+                    if (f.status() == ChunkMessages.ChunkStatus.OK && i < missing.length && missing[i] == null) {
                         decoded[k] = decodeVerified(f.data());
                     }
                 }
@@ -282,8 +282,8 @@ final class ChunkReader {
                         retry.add(i);
                         continue;
                     }
-                    Messages.Fetched f = fetched.get(k);
-                    if (f.status() != Messages.ChunkStatus.OK) {
+                    ChunkMessages.Fetched f = fetched.get(k);
+                    if (f.status() != ChunkMessages.ChunkStatus.OK) {
                         note(i, node + " " + f.status().name().toLowerCase());
                         toRepair.computeIfAbsent(node, x -> new ArrayList<>()).add(i);
                         retry.add(i);

@@ -1,11 +1,11 @@
 package dev.cairn.client;
 
+import dev.cairn.protocol.ChunkMessages;
 import dev.cairn.engine.ChunkData;
 import dev.cairn.engine.ChunkEncoder;
 import dev.cairn.engine.ChunkId;
 import dev.cairn.engine.ChunkPack;
 import dev.cairn.engine.EncoderPool;
-import dev.cairn.protocol.Messages;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -198,7 +198,7 @@ final class ChunkWriter implements AutoCloseable {
         int n = chunks.size();
         int[] durable = new int[n];
         int[] storedLength = new int[n];
-        Arrays.fill(storedLength, Messages.ABSENT);
+        Arrays.fill(storedLength, ChunkMessages.ABSENT);
         Map<String, String> problems = new HashMap<>();
         Map<String, int[]> has = new HashMap<>();
         presence.forEach((node, f) -> {
@@ -210,7 +210,7 @@ final class ChunkWriter implements AutoCloseable {
             has.put(node, lengths);
             List<Integer> indexes = byNode.get(node);
             for (int k = 0; k < lengths.length; k++) {
-                if (lengths[k] != Messages.ABSENT) {
+                if (lengths[k] != ChunkMessages.ABSENT) {
                     durable[indexes.get(k)]++;
                     storedLength[indexes.get(k)] = lengths[k];
                 }
@@ -228,7 +228,7 @@ final class ChunkWriter implements AutoCloseable {
                 return; // unreachable: its copies come from repair later
             }
             for (int k = 0; k < indexes.size(); k++) {
-                if (lengths[k] == Messages.ABSENT && held[indexes.get(k)] < w) {
+                if (lengths[k] == ChunkMessages.ABSENT && held[indexes.get(k)] < w) {
                     needed.add(indexes.get(k));
                 }
             }
@@ -246,7 +246,7 @@ final class ChunkWriter implements AutoCloseable {
         for (int i = 0; i < n; i++) {
             stored += packOf[i] >= 0 ? packs.get(packOf[i]).storedShare(slot[i])
                     : toSend[i] != null ? toSend[i].storedLength()
-                    : storedLength[i] != Messages.ABSENT ? storedLength[i] : chunks.get(i).storedLength();
+                    : storedLength[i] != ChunkMessages.ABSENT ? storedLength[i] : chunks.get(i).storedLength();
         }
         uniqueStoredBytes.addAndGet(stored);
         List<CompletableFuture<Void>> puts = new ArrayList<>();
@@ -263,7 +263,7 @@ final class ChunkWriter implements AutoCloseable {
             List<Integer> packedIndexes = new ArrayList<>();
             for (int k = 0; k < indexes.size(); k++) {
                 int i = indexes.get(k);
-                if (lengths[k] == Messages.ABSENT && held[i] < w) {
+                if (lengths[k] == ChunkMessages.ABSENT && held[i] < w) {
                     if (packOf[i] >= 0) {
                         nodePacks.add(packOf[i]);
                         packedIndexes.add(i);

@@ -1,5 +1,7 @@
 package dev.cairn.client;
 
+import dev.cairn.protocol.ImageMessages;
+import dev.cairn.protocol.ChunkMessages;
 import dev.cairn.protocol.LocalChunks;
 import dev.cairn.config.ClientConfig;
 import dev.cairn.config.Limits;
@@ -196,8 +198,8 @@ final class Cluster implements AutoCloseable {
     }
 
     /** A new call id: the metadata call retried on another node carries the same one. */
-    Messages.CallId nextCall() {
-        return new Messages.CallId(clientId, calls.incrementAndGet());
+    ImageMessages.CallId nextCall() {
+        return new ImageMessages.CallId(clientId, calls.incrementAndGet());
     }
 
     /** For each id, whether {@code nodeId} holds it durably; fails when the node cannot be reached. */
@@ -205,7 +207,7 @@ final class Cluster implements AutoCloseable {
         return storedLengths(nodeId, ids).thenApply(lengths -> {
             boolean[] present = new boolean[lengths.length];
             for (int i = 0; i < lengths.length; i++) {
-                present[i] = lengths[i] != Messages.ABSENT;
+                present[i] = lengths[i] != ChunkMessages.ABSENT;
             }
             return present;
         });
@@ -216,8 +218,8 @@ final class Cluster implements AutoCloseable {
         if (isLocal(nodeId)) {
             return onDecoders(() -> local.storedLengths(ids));
         }
-        return call(nodeId, MessageType.HAS_CHUNKS, Messages.encodeIds(ids), List.of(), config.requestTimeout()).thenApply(r -> {
-            int[] lengths = Messages.decodePresence(r.header());
+        return call(nodeId, MessageType.HAS_CHUNKS, ChunkMessages.encodeIds(ids), List.of(), config.requestTimeout()).thenApply(r -> {
+            int[] lengths = ChunkMessages.decodePresence(r.header());
             if (lengths.length != ids.size()) {
                 throw new IllegalStateException("node " + nodeId + " answered " + lengths.length + " entries for " + ids.size() + " ids");
             }
@@ -232,7 +234,7 @@ final class Cluster implements AutoCloseable {
         }
         List<ByteBuffer> payload = new ArrayList<>(chunks.size());
         chunks.forEach(c -> payload.add(c.bytes()));
-        return call(nodeId, MessageType.PUT_CHUNKS, Messages.encodeChunkHeader(chunks), payload, config.requestTimeout())
+        return call(nodeId, MessageType.PUT_CHUNKS, ChunkMessages.encodeChunkHeader(chunks), payload, config.requestTimeout())
                 .thenApply(r -> null);
     }
 
@@ -243,7 +245,7 @@ final class Cluster implements AutoCloseable {
         }
         List<ByteBuffer> payload = new ArrayList<>(packs.size());
         packs.forEach(p -> payload.add(p.frame()));
-        return call(nodeId, MessageType.PUT_PACKS, Messages.encodePackHeader(packs), payload, config.requestTimeout())
+        return call(nodeId, MessageType.PUT_PACKS, ChunkMessages.encodePackHeader(packs), payload, config.requestTimeout())
                 .thenApply(r -> null);
     }
 
@@ -251,12 +253,12 @@ final class Cluster implements AutoCloseable {
      * The chunks as {@code nodeId} holds them, unverified: the caller checks them against their ids.
      * The local node's are read in process, on the decoding threads.
      */
-    java.util.concurrent.CompletableFuture<List<Messages.Fetched>> getChunks(String nodeId, List<dev.cairn.engine.ChunkId> ids) {
+    java.util.concurrent.CompletableFuture<List<ChunkMessages.Fetched>> getChunks(String nodeId, List<dev.cairn.engine.ChunkId> ids) {
         if (isLocal(nodeId)) {
             return onDecoders(() -> local.get(ids));
         }
-        return call(nodeId, MessageType.GET_CHUNKS, Messages.encodeIds(ids), List.of(), config.requestTimeout())
-                .thenApply(r -> Messages.decodeFetched(ids, r.header(), r.payload(), Limits.DEFAULT_MAX_CHUNK_BYTES));
+        return call(nodeId, MessageType.GET_CHUNKS, ChunkMessages.encodeIds(ids), List.of(), config.requestTimeout())
+                .thenApply(r -> ChunkMessages.decodeFetched(ids, r.header(), r.payload(), Limits.DEFAULT_MAX_CHUNK_BYTES));
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.cairn.client;
 
+import dev.cairn.protocol.ImageMessages;
 import dev.cairn.engine.ChunkEncoder;
 import dev.cairn.engine.ImageName;
 import dev.cairn.engine.chunking.ChunkPipeline;
@@ -197,7 +198,7 @@ final class ImageUploader {
         renewer.check();
         // Refused (SessionExpired) if the session's lease ran out: GC may have swept what it uploaded.
         NodeConnection.Reply reply = cluster.metadataCall(MessageType.COMMIT_IMAGE,
-                new Messages.CommitImage(name, root, cluster.nextCall(), session, writer.newStoredBytes(), true).encode());
+                new ImageMessages.CommitImage(name, root, cluster.nextCall(), session, writer.newStoredBytes(), true).encode());
         long commitIndex = Messages.decodeLong(reply.header());
         return new PutResult(name.value(), manifest.logicalBytes(), writer.sentBytes(), manifest.chunkCount(),
                 writer.newChunks(), writer.uniqueStoredBytes(), commitIndex);

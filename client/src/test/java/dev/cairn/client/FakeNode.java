@@ -1,5 +1,6 @@
 package dev.cairn.client;
 
+import dev.cairn.protocol.ChunkMessages;
 import dev.cairn.engine.ChunkData;
 import dev.cairn.engine.ChunkId;
 import dev.cairn.engine.ChunkPack;
@@ -115,15 +116,15 @@ final class FakeNode implements AutoCloseable {
             case CLUSTER_INFO:
                 return Frame.response(type, rid, info.encode(), null);
             case HAS_CHUNKS: {
-                List<ChunkId> ids = Messages.decodeIds(request.header());
+                List<ChunkId> ids = ChunkMessages.decodeIds(request.header());
                 int[] lengths = new int[ids.size()];
                 for (int i = 0; i < lengths.length; i++) {
-                    lengths[i] = storedLengths.getOrDefault(ids.get(i), Messages.ABSENT);
+                    lengths[i] = storedLengths.getOrDefault(ids.get(i), ChunkMessages.ABSENT);
                 }
-                return Frame.response(type, rid, Messages.encodePresence(lengths), null);
+                return Frame.response(type, rid, ChunkMessages.encodePresence(lengths), null);
             }
             case PUT_CHUNKS: {
-                for (ChunkData c : Messages.decodeChunks(request.header(), request.payload(), MAX_FRAME)) {
+                for (ChunkData c : ChunkMessages.decodeChunks(request.header(), request.payload(), MAX_FRAME)) {
                     if (!c.verify()) {
                         throw new IllegalArgumentException("chunk " + c.id().shortHex() + " does not verify");
                     }
@@ -136,7 +137,7 @@ final class FakeNode implements AutoCloseable {
                 if (failPacks != null) {
                     return Frame.response(MessageType.ERROR, rid, new Messages.Error(failPacks, "packs refused").encode(), null);
                 }
-                for (ChunkPack p : Messages.decodePacks(request.header(), request.payload(), MAX_FRAME)) {
+                for (ChunkPack p : ChunkMessages.decodePacks(request.header(), request.payload(), MAX_FRAME)) {
                     if (!p.verify()) {
                         throw new IllegalArgumentException("a pack does not verify");
                     }
@@ -151,14 +152,14 @@ final class FakeNode implements AutoCloseable {
                 return Frame.response(type, rid, empty, null);
             }
             case GET_CHUNKS: {
-                List<ChunkId> ids = Messages.decodeIds(request.header());
+                List<ChunkId> ids = ChunkMessages.decodeIds(request.header());
                 List<ChunkData> found = new ArrayList<>();
-                List<Messages.ChunkStatus> status = new ArrayList<>();
+                List<ChunkMessages.ChunkStatus> status = new ArrayList<>();
                 int bytes = 0;
                 for (ChunkId id : ids) {
                     ChunkData c = chunks.get(id);
                     found.add(c);
-                    status.add(c == null ? Messages.ChunkStatus.MISSING : Messages.ChunkStatus.OK);
+                    status.add(c == null ? ChunkMessages.ChunkStatus.MISSING : ChunkMessages.ChunkStatus.OK);
                     bytes += c == null ? 0 : c.storedLength();
                 }
                 ByteBuffer payload = ByteBuffer.allocate(bytes);
@@ -167,7 +168,7 @@ final class FakeNode implements AutoCloseable {
                         payload.put(c.bytes().duplicate());
                     }
                 });
-                return Frame.response(type, rid, Messages.encodeFetched(ids, found, status), payload.flip());
+                return Frame.response(type, rid, ChunkMessages.encodeFetched(ids, found, status), payload.flip());
             }
             default:
                 throw new IllegalArgumentException("a fake node does not answer " + type);

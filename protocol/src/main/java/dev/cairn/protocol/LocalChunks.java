@@ -3,7 +3,6 @@ package dev.cairn.protocol;
 import dev.cairn.engine.ChunkData;
 import dev.cairn.engine.ChunkId;
 import dev.cairn.engine.ChunkPack;
-import dev.cairn.protocol.Messages;
 import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -27,7 +26,7 @@ public interface LocalChunks {
      * node stores it, {@code MISSING} or {@code CORRUPT}. Unverified: the reader checks each copy
      * against its id, as it does a copy from the network.
      */
-    List<Messages.Fetched> get(List<ChunkId> ids) throws IOException;
+    List<ChunkMessages.Fetched> get(List<ChunkId> ids) throws IOException;
 
     /** What a HAS_CHUNKS answer from this node would hold: per id, its copy's stored length or {@code ABSENT}. */
     int[] storedLengths(List<ChunkId> ids) throws IOException;

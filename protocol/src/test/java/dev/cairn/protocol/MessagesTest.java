@@ -14,8 +14,8 @@ import dev.cairn.engine.ChunkPack;
 import dev.cairn.engine.ImageName;
 import dev.cairn.engine.manifest.ImageInfo;
 import dev.cairn.engine.manifest.ImageRoot;
-import dev.cairn.protocol.Messages.ChunkStatus;
-import dev.cairn.protocol.Messages.Fetched;
+import dev.cairn.protocol.ChunkMessages.ChunkStatus;
+import dev.cairn.protocol.ChunkMessages.Fetched;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -73,40 +73,40 @@ class MessagesTest {
     @Test
     void chunkIdsRoundTrip() {
         List<ChunkId> ids = List.of(ChunkId.of(new byte[] {1}), ChunkId.of(new byte[] {2}), ChunkId.of(new byte[] {1}));
-        assertEquals(ids, Messages.decodeIds(Messages.encodeIds(ids)));
-        assertEquals(List.of(), Messages.decodeIds(Messages.encodeIds(List.of())));
+        assertEquals(ids, ChunkMessages.decodeIds(ChunkMessages.encodeIds(ids)));
+        assertEquals(List.of(), ChunkMessages.decodeIds(ChunkMessages.encodeIds(List.of())));
     }
 
     @Test
     void catalogReadsCarryAnOptionalSessionIndexAndItsAnswerTheServedIndex() {
         ImageName name = new ImageName("a/b");
-        assertEquals(new Messages.GetImage(name, Messages.LINEARIZABLE),
-                Messages.GetImage.decode(Messages.encodeName(name)));
-        assertEquals(new Messages.GetImage(name, 42), Messages.GetImage.decode(new Messages.GetImage(name, 42).encode()));
-        assertEquals(new Messages.ListImages("p/", 10, Messages.LINEARIZABLE),
-                Messages.ListImages.decode(new Messages.ListImages("p/", 10).encode()));
-        assertEquals(new Messages.ListImages("p/", 10, 7), Messages.ListImages.decode(new Messages.ListImages("p/", 10, 7).encode()));
-        Messages.SessionImages answer = new Messages.SessionImages(List.of(), 99);
-        assertEquals(answer, Messages.SessionImages.decode(answer.encode()));
+        assertEquals(new ImageMessages.GetImage(name, ImageMessages.LINEARIZABLE),
+                ImageMessages.GetImage.decode(ImageMessages.encodeName(name)));
+        assertEquals(new ImageMessages.GetImage(name, 42), ImageMessages.GetImage.decode(new ImageMessages.GetImage(name, 42).encode()));
+        assertEquals(new ImageMessages.ListImages("p/", 10, ImageMessages.LINEARIZABLE),
+                ImageMessages.ListImages.decode(new ImageMessages.ListImages("p/", 10).encode()));
+        assertEquals(new ImageMessages.ListImages("p/", 10, 7), ImageMessages.ListImages.decode(new ImageMessages.ListImages("p/", 10, 7).encode()));
+        ImageMessages.SessionImages answer = new ImageMessages.SessionImages(List.of(), 99);
+        assertEquals(answer, ImageMessages.SessionImages.decode(answer.encode()));
         ByteBuffer negative = new WireWriter().string("a").i64(-5).toBuffer();
-        assertThrows(ProtocolException.class, () -> Messages.GetImage.decode(negative));
+        assertThrows(ProtocolException.class, () -> ImageMessages.GetImage.decode(negative));
     }
 
     @Test
     void presenceRoundTrips() {
-        int[] present = {4096, Messages.ABSENT, Messages.ABSENT, 0, 1_000_000};
-        assertArrayEquals(present, Messages.decodePresence(Messages.encodePresence(present)));
-        assertArrayEquals(new int[0], Messages.decodePresence(Messages.encodePresence(new int[0])));
+        int[] present = {4096, ChunkMessages.ABSENT, ChunkMessages.ABSENT, 0, 1_000_000};
+        assertArrayEquals(present, ChunkMessages.decodePresence(ChunkMessages.encodePresence(present)));
+        assertArrayEquals(new int[0], ChunkMessages.decodePresence(ChunkMessages.encodePresence(new int[0])));
         ProtocolException e = assertThrows(ProtocolException.class,
-                () -> Messages.decodePresence(Messages.encodePresence(new int[] {12, -2})));
+                () -> ChunkMessages.decodePresence(ChunkMessages.encodePresence(new int[] {12, -2})));
         assertTrue(e.getMessage().contains("stored length -2"), e.getMessage());
     }
 
     @Test
     void chunksRoundTripAsViewsOfThePayload() {
         List<ChunkData> chunks = List.of(chunk(100, 1), chunk(0, 2), chunk(MAX_CHUNK, 3), chunk(1, 4));
-        Frame frame = viaFrame(Messages.encodeChunkHeader(chunks), concat(chunks));
-        List<ChunkData> decoded = Messages.decodeChunks(frame.header(), frame.payload(), MAX_CHUNK);
+        Frame frame = viaFrame(ChunkMessages.encodeChunkHeader(chunks), concat(chunks));
+        List<ChunkData> decoded = ChunkMessages.decodeChunks(frame.header(), frame.payload(), MAX_CHUNK);
         assertEquals(chunks, decoded);
         for (ChunkData c : decoded) {
             assertTrue(c.verify(), "chunk " + c.id().shortHex() + " carries its own bytes");
@@ -121,10 +121,10 @@ class MessagesTest {
         ChunkId missing = ChunkId.of(new byte[] {9});
         ChunkId corrupt = ChunkId.of(new byte[] {8});
         List<ChunkId> asked = List.of(a.id(), missing, corrupt, c.id());
-        ByteBuffer header = Messages.encodeFetched(asked, Arrays.asList(a, null, null, c),
+        ByteBuffer header = ChunkMessages.encodeFetched(asked, Arrays.asList(a, null, null, c),
                 List.of(ChunkStatus.OK, ChunkStatus.MISSING, ChunkStatus.CORRUPT, ChunkStatus.OK));
         Frame frame = viaFrame(header, concat(List.of(a, c)));
-        List<Fetched> fetched = Messages.decodeFetched(asked, frame.header(), frame.payload(), MAX_CHUNK);
+        List<Fetched> fetched = ChunkMessages.decodeFetched(asked, frame.header(), frame.payload(), MAX_CHUNK);
         assertEquals(List.of(new Fetched(ChunkStatus.OK, a), new Fetched(ChunkStatus.MISSING, null),
                 new Fetched(ChunkStatus.CORRUPT, null), new Fetched(ChunkStatus.OK, c)), fetched);
     }
@@ -132,65 +132,65 @@ class MessagesTest {
     @Test
     void fetchedRefusesAnAnswerOfTheWrongLength() {
         ChunkData a = chunk(10, 1);
-        ByteBuffer header = Messages.encodeFetched(List.of(a.id()), List.of(a), List.of(ChunkStatus.OK));
-        ProtocolException e = assertThrows(ProtocolException.class, () -> Messages.decodeFetched(
+        ByteBuffer header = ChunkMessages.encodeFetched(List.of(a.id()), List.of(a), List.of(ChunkStatus.OK));
+        ProtocolException e = assertThrows(ProtocolException.class, () -> ChunkMessages.decodeFetched(
                 List.of(a.id(), a.id()), header, concat(List.of(a)), MAX_CHUNK));
         assertTrue(e.getMessage().contains("asked for 2 chunks, the answer lists 1"), e.getMessage());
     }
 
     @Test
     void commitImageRoundTrips() {
-        Messages.CommitImage commit = new Messages.CommitImage(new ImageName("job-42/rank_0/ckpt.7"), root(1));
-        assertEquals(commit, Messages.CommitImage.decode(commit.encode()));
+        ImageMessages.CommitImage commit = new ImageMessages.CommitImage(new ImageName("job-42/rank_0/ckpt.7"), root(1));
+        assertEquals(commit, ImageMessages.CommitImage.decode(commit.encode()));
     }
 
     @Test
     void commitImageCarriesSessionAndNewBytesAsOptionalTaggedFields() {
         ImageName name = new ImageName("job/ckpt.2");
         java.util.UUID session = new java.util.UUID(7, 9);
-        Messages.CallId call = new Messages.CallId(new java.util.UUID(1, 2), 3);
-        for (Messages.CommitImage commit : List.of(
-                new Messages.CommitImage(name, root(2), call, session, 123_456),
-                new Messages.CommitImage(name, root(2), call, session, 123_456, true),
-                new Messages.CommitImage(name, root(2), call, session, Messages.CommitImage.UNKNOWN, true),
-                new Messages.CommitImage(name, root(2), call, null, 0),
-                new Messages.CommitImage(name, root(2), call, session))) {
-            assertEquals(commit, Messages.CommitImage.decode(commit.encode()));
+        ImageMessages.CallId call = new ImageMessages.CallId(new java.util.UUID(1, 2), 3);
+        for (ImageMessages.CommitImage commit : List.of(
+                new ImageMessages.CommitImage(name, root(2), call, session, 123_456),
+                new ImageMessages.CommitImage(name, root(2), call, session, 123_456, true),
+                new ImageMessages.CommitImage(name, root(2), call, session, ImageMessages.CommitImage.UNKNOWN, true),
+                new ImageMessages.CommitImage(name, root(2), call, null, 0),
+                new ImageMessages.CommitImage(name, root(2), call, session))) {
+            assertEquals(commit, ImageMessages.CommitImage.decode(commit.encode()));
         }
-        assertEquals(Messages.CommitImage.UNKNOWN, Messages.CommitImage.decode(
-                new Messages.CommitImage(name, root(2), call, session).encode()).newStoredBytes());
+        assertEquals(ImageMessages.CommitImage.UNKNOWN, ImageMessages.CommitImage.decode(
+                new ImageMessages.CommitImage(name, root(2), call, session).encode()).newStoredBytes());
         // Fields out of tag order are not a message any build wrote.
-        ByteBuffer plain = new Messages.CommitImage(name, root(2), call).encode();
+        ByteBuffer plain = new ImageMessages.CommitImage(name, root(2), call).encode();
         ByteBuffer swapped = ByteBuffer.allocate(plain.remaining() + 9 + 17);
         swapped.put(plain.duplicate()).put((byte) 2).putLong(5).put((byte) 1).putLong(7).putLong(9).flip();
-        ProtocolException e = assertThrows(ProtocolException.class, () -> Messages.CommitImage.decode(swapped));
+        ProtocolException e = assertThrows(ProtocolException.class, () -> ImageMessages.CommitImage.decode(swapped));
         assertTrue(e.getMessage().contains("unexpected trailing bytes"), e.getMessage());
         // The close flag is one tag byte, after the others, and only with a session.
-        ByteBuffer withSession = new Messages.CommitImage(name, root(2), call, session).encode();
-        ByteBuffer closing = new Messages.CommitImage(name, root(2), call, session, Messages.CommitImage.UNKNOWN, true).encode();
+        ByteBuffer withSession = new ImageMessages.CommitImage(name, root(2), call, session).encode();
+        ByteBuffer closing = new ImageMessages.CommitImage(name, root(2), call, session, ImageMessages.CommitImage.UNKNOWN, true).encode();
         assertEquals(withSession.remaining() + 1, closing.remaining());
         assertEquals(3, closing.get(closing.limit() - 1));
         ByteBuffer closingWithoutSession = ByteBuffer.allocate(plain.remaining() + 1).put(plain.duplicate()).put((byte) 3).flip();
-        e = assertThrows(ProtocolException.class, () -> Messages.CommitImage.decode(closingWithoutSession));
+        e = assertThrows(ProtocolException.class, () -> ImageMessages.CommitImage.decode(closingWithoutSession));
         assertTrue(e.getMessage().contains("closes a session it does not name"), e.getMessage());
         assertThrows(IllegalArgumentException.class,
-                () -> new Messages.CommitImage(name, root(2), call, null, Messages.CommitImage.UNKNOWN, true));
+                () -> new ImageMessages.CommitImage(name, root(2), call, null, ImageMessages.CommitImage.UNKNOWN, true));
     }
 
     @Test
     void nameRoundTrips() {
         ImageName name = new ImageName("img/a");
-        assertEquals(name, Messages.decodeName(Messages.encodeName(name)));
+        assertEquals(name, ImageMessages.decodeName(ImageMessages.encodeName(name)));
         assertEquals(-5L, Messages.decodeLong(Messages.encodeLong(-5L)));
     }
 
     @Test
     void listImagesRoundTripsAndRefusesANonPositiveLimit() {
-        Messages.ListImages list = new Messages.ListImages("job-42/", 1000);
-        assertEquals(list, Messages.ListImages.decode(list.encode()));
-        assertEquals(new Messages.ListImages("", 1), Messages.ListImages.decode(new Messages.ListImages("", 1).encode()));
+        ImageMessages.ListImages list = new ImageMessages.ListImages("job-42/", 1000);
+        assertEquals(list, ImageMessages.ListImages.decode(list.encode()));
+        assertEquals(new ImageMessages.ListImages("", 1), ImageMessages.ListImages.decode(new ImageMessages.ListImages("", 1).encode()));
         ProtocolException e = assertThrows(ProtocolException.class,
-                () -> Messages.ListImages.decode(new Messages.ListImages("p", 0).encode()));
+                () -> ImageMessages.ListImages.decode(new ImageMessages.ListImages("p", 0).encode()));
         assertTrue(e.getMessage().contains("list limit must be positive, got 0"), e.getMessage());
     }
 
@@ -198,8 +198,8 @@ class MessagesTest {
     void imagesRoundTrip() {
         List<ImageInfo> images = List.of(new ImageInfo(new ImageName("a/1"), root(1), 10),
                 new ImageInfo(new ImageName("a/2"), root(2), 11));
-        assertEquals(images, Messages.decodeImages(Messages.encodeImages(images)));
-        assertEquals(List.of(), Messages.decodeImages(Messages.encodeImages(List.of())));
+        assertEquals(images, ImageMessages.decodeImages(ImageMessages.encodeImages(images)));
+        assertEquals(List.of(), ImageMessages.decodeImages(ImageMessages.encodeImages(List.of())));
     }
 
     @Test
@@ -235,12 +235,12 @@ class MessagesTest {
     void aForgedHugeCountIsRefusedBeforeAllocating() {
         ByteBuffer count = new WireWriter().i32(Integer.MAX_VALUE).toBuffer();
         List<Executable> decoders = List.of(
-                () -> Messages.decodeIds(count),
-                () -> Messages.decodePresence(count),
-                () -> Messages.decodeChunks(count, ByteBuffer.allocate(0), MAX_CHUNK),
-                () -> Messages.decodePacks(count, ByteBuffer.allocate(0), MAX_CHUNK),
-                () -> Messages.decodeImages(count),
-                () -> Messages.decodeFetched(new ForgedSizeList(Integer.MAX_VALUE), count, ByteBuffer.allocate(0), MAX_CHUNK),
+                () -> ChunkMessages.decodeIds(count),
+                () -> ChunkMessages.decodePresence(count),
+                () -> ChunkMessages.decodeChunks(count, ByteBuffer.allocate(0), MAX_CHUNK),
+                () -> ChunkMessages.decodePacks(count, ByteBuffer.allocate(0), MAX_CHUNK),
+                () -> ImageMessages.decodeImages(count),
+                () -> ChunkMessages.decodeFetched(new ForgedSizeList(Integer.MAX_VALUE), count, ByteBuffer.allocate(0), MAX_CHUNK),
                 () -> Messages.ClusterInfo.decode(new WireWriter().string("a").i32(3).i32(2).i32(2).i32(Integer.MAX_VALUE).toBuffer()));
         for (Executable decoder : decoders) {
             ProtocolException e = assertThrows(ProtocolException.class, decoder);
@@ -248,8 +248,8 @@ class MessagesTest {
             assertTrue(e.getMessage().contains("does not fit"), e.getMessage());
         }
         ByteBuffer negative = new WireWriter().i32(-1).toBuffer();
-        assertThrows(ProtocolException.class, () -> Messages.decodeIds(negative));
-        assertThrows(ProtocolException.class, () -> Messages.decodePresence(negative));
+        assertThrows(ProtocolException.class, () -> ChunkMessages.decodeIds(negative));
+        assertThrows(ProtocolException.class, () -> ChunkMessages.decodePresence(negative));
     }
 
     @Test
@@ -259,27 +259,27 @@ class MessagesTest {
         List<ByteBuffer> headers = new ArrayList<>();
         headers.add(new Messages.ClusterInfo("a", 1, 1, 1, List.of(new Messages.Peer("a", "h", 1, 2))).encode());
         decoders.add(Messages.ClusterInfo::decode);
-        headers.add(Messages.encodeIds(List.of(a.id())));
-        decoders.add(Messages::decodeIds);
-        headers.add(Messages.encodePresence(new int[] {7}));
-        decoders.add(Messages::decodePresence);
-        headers.add(Messages.encodeChunkHeader(List.of(a)));
-        decoders.add(h -> Messages.decodeChunks(h, a.bytes(), MAX_CHUNK));
-        headers.add(Messages.encodeFetched(List.of(a.id()), List.of(a), List.of(ChunkStatus.OK)));
-        decoders.add(h -> Messages.decodeFetched(List.of(a.id()), h, a.bytes(), MAX_CHUNK));
+        headers.add(ChunkMessages.encodeIds(List.of(a.id())));
+        decoders.add(ChunkMessages::decodeIds);
+        headers.add(ChunkMessages.encodePresence(new int[] {7}));
+        decoders.add(ChunkMessages::decodePresence);
+        headers.add(ChunkMessages.encodeChunkHeader(List.of(a)));
+        decoders.add(h -> ChunkMessages.decodeChunks(h, a.bytes(), MAX_CHUNK));
+        headers.add(ChunkMessages.encodeFetched(List.of(a.id()), List.of(a), List.of(ChunkStatus.OK)));
+        decoders.add(h -> ChunkMessages.decodeFetched(List.of(a.id()), h, a.bytes(), MAX_CHUNK));
         ChunkPack pack = packs(1, 3).get(0);
-        headers.add(Messages.encodePackHeader(List.of(pack)));
-        decoders.add(h -> Messages.decodePacks(h, pack.frame(), MAX_CHUNK));
-        headers.add(new Messages.CommitImage(new ImageName("x"), root(1)).encode());
-        decoders.add(Messages.CommitImage::decode);
-        headers.add(Messages.encodeName(new ImageName("x")));
-        decoders.add(Messages::decodeName);
+        headers.add(ChunkMessages.encodePackHeader(List.of(pack)));
+        decoders.add(h -> ChunkMessages.decodePacks(h, pack.frame(), MAX_CHUNK));
+        headers.add(new ImageMessages.CommitImage(new ImageName("x"), root(1)).encode());
+        decoders.add(ImageMessages.CommitImage::decode);
+        headers.add(ImageMessages.encodeName(new ImageName("x")));
+        decoders.add(ImageMessages::decodeName);
         headers.add(Messages.encodeLong(1));
         decoders.add(Messages::decodeLong);
-        headers.add(new Messages.ListImages("x", 1).encode());
-        decoders.add(Messages.ListImages::decode);
-        headers.add(Messages.encodeImages(List.of(new ImageInfo(new ImageName("x"), root(1), 1))));
-        decoders.add(Messages::decodeImages);
+        headers.add(new ImageMessages.ListImages("x", 1).encode());
+        decoders.add(ImageMessages.ListImages::decode);
+        headers.add(ImageMessages.encodeImages(List.of(new ImageInfo(new ImageName("x"), root(1), 1))));
+        decoders.add(ImageMessages::decodeImages);
         headers.add(new Messages.NodeStatus("a", "FOLLOWER", 1, "b", 1, 1, 1, 1).encode());
         decoders.add(Messages.NodeStatus::decode);
         headers.add(new Messages.Error(ErrorCode.EXISTS, "x").encode());
@@ -298,7 +298,7 @@ class MessagesTest {
     void aPayloadWithBytesNoChunkClaimsIsRefused() {
         List<ChunkData> chunks = List.of(chunk(10, 1), chunk(20, 2));
         ProtocolException e = assertThrows(ProtocolException.class,
-                () -> Messages.decodeChunks(Messages.encodeChunkHeader(chunks), plusOneByte(concat(chunks)), MAX_CHUNK));
+                () -> ChunkMessages.decodeChunks(ChunkMessages.encodeChunkHeader(chunks), plusOneByte(concat(chunks)), MAX_CHUNK));
         assertTrue(e.getMessage().contains("frame payload has 1 bytes no chunk claims"), e.getMessage());
     }
 
@@ -307,7 +307,7 @@ class MessagesTest {
         List<ChunkData> chunks = List.of(chunk(10, 1), chunk(20, 2));
         ByteBuffer shortPayload = concat(chunks).limit(29);
         ProtocolException e = assertThrows(ProtocolException.class,
-                () -> Messages.decodeChunks(Messages.encodeChunkHeader(chunks), shortPayload, MAX_CHUNK));
+                () -> ChunkMessages.decodeChunks(ChunkMessages.encodeChunkHeader(chunks), shortPayload, MAX_CHUNK));
         assertTrue(e.getMessage().contains("runs past the end of the frame payload"), e.getMessage());
     }
 
@@ -315,26 +315,26 @@ class MessagesTest {
     void aChunkOverTheChunkLimitIsRefused() {
         List<ChunkData> chunks = List.of(chunk(MAX_CHUNK + 1, 1));
         ProtocolException e = assertThrows(ProtocolException.class,
-                () -> Messages.decodeChunks(Messages.encodeChunkHeader(chunks), concat(chunks), MAX_CHUNK));
+                () -> ChunkMessages.decodeChunks(ChunkMessages.encodeChunkHeader(chunks), concat(chunks), MAX_CHUNK));
         assertTrue(e.getMessage().contains("length 4097 is outside 0..4096"), e.getMessage());
 
         ChunkData big = chunks.get(0);
-        ByteBuffer fetchedHeader = Messages.encodeFetched(List.of(big.id()), chunks, List.of(ChunkStatus.OK));
+        ByteBuffer fetchedHeader = ChunkMessages.encodeFetched(List.of(big.id()), chunks, List.of(ChunkStatus.OK));
         assertThrows(ProtocolException.class,
-                () -> Messages.decodeFetched(List.of(big.id()), fetchedHeader, concat(chunks), MAX_CHUNK));
+                () -> ChunkMessages.decodeFetched(List.of(big.id()), fetchedHeader, concat(chunks), MAX_CHUNK));
     }
 
     @Test
     void anUnknownCodecOrStatusIsAProtocolException() {
         ChunkData a = chunk(10, 1);
-        ByteBuffer header = Messages.encodeChunkHeader(List.of(a));
+        ByteBuffer header = ChunkMessages.encodeChunkHeader(List.of(a));
         header.put(4 + ChunkId.LENGTH_BYTES, (byte) 9);
-        ProtocolException e = assertThrows(ProtocolException.class, () -> Messages.decodeChunks(header, a.bytes(), MAX_CHUNK));
+        ProtocolException e = assertThrows(ProtocolException.class, () -> ChunkMessages.decodeChunks(header, a.bytes(), MAX_CHUNK));
         assertTrue(e.getMessage().contains("unknown chunk codec 9"), e.getMessage());
 
-        ByteBuffer fetched = Messages.encodeFetched(List.of(a.id()), List.of(a), List.of(ChunkStatus.OK));
+        ByteBuffer fetched = ChunkMessages.encodeFetched(List.of(a.id()), List.of(a), List.of(ChunkStatus.OK));
         fetched.put(4, (byte) 3);
-        e = assertThrows(ProtocolException.class, () -> Messages.decodeFetched(List.of(a.id()), fetched, a.bytes(), MAX_CHUNK));
+        e = assertThrows(ProtocolException.class, () -> ChunkMessages.decodeFetched(List.of(a.id()), fetched, a.bytes(), MAX_CHUNK));
         assertTrue(e.getMessage().contains("unknown chunk status 3"), e.getMessage());
     }
 
@@ -342,11 +342,11 @@ class MessagesTest {
     void anInvalidImageNameInsideAMessageIsAnInvalidNameException() {
         byte[] root = root(1).encode();
         assertThrows(ImageName.InvalidNameException.class,
-                () -> Messages.CommitImage.decode(new WireWriter().string("../etc").bytes(root).toBuffer()));
+                () -> ImageMessages.CommitImage.decode(new WireWriter().string("../etc").bytes(root).toBuffer()));
         assertThrows(ImageName.InvalidNameException.class,
-                () -> Messages.decodeName(new WireWriter().string("a//b").toBuffer()));
+                () -> ImageMessages.decodeName(new WireWriter().string("a//b").toBuffer()));
         assertThrows(ImageName.InvalidNameException.class,
-                () -> Messages.decodeImages(new WireWriter().i32(1).string("").bytes(root).i64(1).toBuffer()));
+                () -> ImageMessages.decodeImages(new WireWriter().i32(1).string("").bytes(root).i64(1).toBuffer()));
     }
 
     @Test
@@ -354,13 +354,13 @@ class MessagesTest {
         byte[] root = root(1).encode();
         byte[] truncated = Arrays.copyOf(root, root.length - 1);
         ProtocolException e = assertThrows(ProtocolException.class,
-                () -> Messages.CommitImage.decode(new WireWriter().string("x").bytes(truncated).toBuffer()));
+                () -> ImageMessages.CommitImage.decode(new WireWriter().string("x").bytes(truncated).toBuffer()));
         assertTrue(e.getMessage().contains("truncated"), e.getMessage());
 
         byte[] futureVersion = root.clone();
         futureVersion[0] = 2;
         e = assertThrows(ProtocolException.class,
-                () -> Messages.decodeImages(new WireWriter().i32(1).string("x").bytes(futureVersion).i64(1).toBuffer()));
+                () -> ImageMessages.decodeImages(new WireWriter().i32(1).string("x").bytes(futureVersion).i64(1).toBuffer()));
         assertTrue(e.getMessage().contains("version 2"), e.getMessage());
     }
 
@@ -369,23 +369,23 @@ class MessagesTest {
         // The root has a fixed length; extra bytes in its length-prefixed field must not be ignored silently.
         byte[] longer = Arrays.copyOf(root(1).encode(), ImageRoot.ENCODED_LENGTH + 1);
         assertThrows(ProtocolException.class,
-                () -> Messages.CommitImage.decode(new WireWriter().string("x").bytes(longer).toBuffer()));
+                () -> ImageMessages.CommitImage.decode(new WireWriter().string("x").bytes(longer).toBuffer()));
         assertThrows(ProtocolException.class,
-                () -> Messages.decodeImages(new WireWriter().i32(1).string("x").bytes(longer).i64(1).toBuffer()));
+                () -> ImageMessages.decodeImages(new WireWriter().i32(1).string("x").bytes(longer).i64(1).toBuffer()));
     }
 
     @Test
     void aChunkEntryWhoseRawLengthDisagreesWithARawPayloadIsRefused() {
         ChunkData a = chunk(10, 1);
-        ByteBuffer header = Messages.encodeChunkHeader(List.of(a));
+        ByteBuffer header = ChunkMessages.encodeChunkHeader(List.of(a));
         header.putInt(4 + ChunkId.LENGTH_BYTES + 1, 11);
-        assertThrows(IllegalArgumentException.class, () -> Messages.decodeChunks(header, a.bytes(), MAX_CHUNK));
+        assertThrows(IllegalArgumentException.class, () -> ChunkMessages.decodeChunks(header, a.bytes(), MAX_CHUNK));
     }
 
     @Test
     void aZstdChunkKeepsItsRawLengthAcrossTheWire() {
         ChunkData z = new ChunkData(ChunkId.of(new byte[100]), ChunkCodec.ZSTD, 100, ByteBuffer.wrap(new byte[] {1, 2, 3}));
-        List<ChunkData> decoded = Messages.decodeChunks(Messages.encodeChunkHeader(List.of(z)), concat(List.of(z)), MAX_CHUNK);
+        List<ChunkData> decoded = ChunkMessages.decodeChunks(ChunkMessages.encodeChunkHeader(List.of(z)), concat(List.of(z)), MAX_CHUNK);
         assertEquals(List.of(z), decoded);
     }
 
@@ -430,17 +430,17 @@ class MessagesTest {
     }
 
     private static void assertPacksRefused(ByteBuffer header, ByteBuffer payload, String why) {
-        ProtocolException e = assertThrows(ProtocolException.class, () -> Messages.decodePacks(header, payload, MAX_CHUNK));
+        ProtocolException e = assertThrows(ProtocolException.class, () -> ChunkMessages.decodePacks(header, payload, MAX_CHUNK));
         assertTrue(e.getMessage().contains(why), e.getMessage());
     }
 
     @Test
     void packsRoundTripAsViewsOfThePayload() {
         List<ChunkPack> packs = packs(4, 11);
-        Frame frame = Frame.decode(Frame.request(MessageType.PUT_PACKS, 1, Messages.encodePackHeader(packs), frames(packs))
+        Frame frame = Frame.decode(Frame.request(MessageType.PUT_PACKS, 1, ChunkMessages.encodePackHeader(packs), frames(packs))
                 .encode(MAX_FRAME), MAX_FRAME);
         assertEquals(MessageType.PUT_PACKS, frame.type());
-        List<ChunkPack> decoded = Messages.decodePacks(frame.header(), frame.payload(), MAX_CHUNK);
+        List<ChunkPack> decoded = ChunkMessages.decodePacks(frame.header(), frame.payload(), MAX_CHUNK);
         assertEquals(packs.size(), decoded.size());
         for (int i = 0; i < packs.size(); i++) {
             ChunkPack sent = packs.get(i);
@@ -452,7 +452,7 @@ class MessagesTest {
         assertEquals(List.of(4096), decoded.get(0).members().stream().map(ChunkPack.Member::rawLength).toList());
         assertEquals(List.of(4096, 4089, 4082, 4075), decoded.get(3).members().stream().map(ChunkPack.Member::rawLength).toList());
         assertEquals(0, frame.payload().position(), "decoding does not move the payload");
-        assertEquals(List.of(), Messages.decodePacks(Messages.encodePackHeader(List.of()), ByteBuffer.allocate(0), MAX_CHUNK));
+        assertEquals(List.of(), ChunkMessages.decodePacks(ChunkMessages.encodePackHeader(List.of()), ByteBuffer.allocate(0), MAX_CHUNK));
     }
 
     @Test
@@ -462,7 +462,7 @@ class MessagesTest {
                 .id(pack.members().get(0).id()).i32(4096)
                 .id(pack.members().get(1).id()).i32(4089)
                 .i32(pack.storedLength()).toBuffer();
-        assertEquals(expected, Messages.encodePackHeader(List.of(pack)));
+        assertEquals(expected, ChunkMessages.encodePackHeader(List.of(pack)));
         assertEquals(4 + 2 + 2 * 36 + 4, expected.remaining());
     }
 
@@ -487,7 +487,7 @@ class MessagesTest {
         assertPacksRefused(packHeader(3, ChunkPack.MAX_MEMBER_BYTES + 1), ByteBuffer.allocate(3),
                 "raw length 16385 is outside 1..16384");
         // The largest member is a member.
-        assertEquals(1, Messages.decodePacks(packHeader(3, ChunkPack.MAX_MEMBER_BYTES), ByteBuffer.allocate(3), MAX_CHUNK).size());
+        assertEquals(1, ChunkMessages.decodePacks(packHeader(3, ChunkPack.MAX_MEMBER_BYTES), ByteBuffer.allocate(3), MAX_CHUNK).size());
     }
 
     @Test
@@ -502,7 +502,7 @@ class MessagesTest {
     void aPackThatDecodesToMoreThanTheLimitIsRefused() {
         int m = ChunkPack.MAX_MEMBER_BYTES;
         assertPacksRefused(packHeader(3, m, m, m, m, 1), ByteBuffer.allocate(3), "decodes to at most 65536 bytes, not 65537");
-        assertEquals(1, Messages.decodePacks(packHeader(3, m, m, m, m), ByteBuffer.allocate(3), MAX_CHUNK).size());
+        assertEquals(1, ChunkMessages.decodePacks(packHeader(3, m, m, m, m), ByteBuffer.allocate(3), MAX_CHUNK).size());
     }
 
     @Test
@@ -516,12 +516,12 @@ class MessagesTest {
     @Test
     void aPackFrameRunningPastThePayloadOrBytesNoPackClaimsAreRefused() {
         List<ChunkPack> packs = packs(3, 13);
-        ByteBuffer header = Messages.encodePackHeader(packs);
+        ByteBuffer header = ChunkMessages.encodePackHeader(packs);
         ByteBuffer all = frames(packs);
         assertPacksRefused(header, all.duplicate().limit(all.limit() - 1), "pack 2 from");
         assertPacksRefused(header, all.duplicate().limit(all.limit() - 1), "runs past the end of the frame payload");
         assertPacksRefused(header, plusOneByte(all), "frame payload has 1 bytes no pack claims");
-        assertEquals(3, Messages.decodePacks(header, all, MAX_CHUNK).size());
+        assertEquals(3, ChunkMessages.decodePacks(header, all, MAX_CHUNK).size());
     }
 
     /** A list that claims a size without holding the elements, to match a forged count. */

@@ -6,7 +6,7 @@ import dev.cairn.engine.ChunkData;
 import dev.cairn.engine.ChunkId;
 import dev.cairn.engine.ImageName;
 import dev.cairn.engine.manifest.ImageInfo;
-import dev.cairn.protocol.Messages.ChunkStatus;
+import dev.cairn.protocol.ChunkMessages.ChunkStatus;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -35,22 +35,22 @@ class ProtocolFuzzTest {
         frames.add(Frame.response(MessageType.CLUSTER_INFO, 1, new Messages.ClusterInfo("a", 3, 2, 2, List.of(
                 new Messages.Peer("a", "h1", 7400, 7600), new Messages.Peer("b", "h2", 7401, 7601))).encode(), null)
                 .encode(MAX_FRAME));
-        frames.add(Frame.request(MessageType.HAS_CHUNKS, 2, Messages.encodeIds(IDS), null).encode(MAX_FRAME));
-        frames.add(Frame.response(MessageType.HAS_CHUNKS, 2, Messages.encodePresence(new int[] {4096, Messages.ABSENT, 17}), null)
+        frames.add(Frame.request(MessageType.HAS_CHUNKS, 2, ChunkMessages.encodeIds(IDS), null).encode(MAX_FRAME));
+        frames.add(Frame.response(MessageType.HAS_CHUNKS, 2, ChunkMessages.encodePresence(new int[] {4096, ChunkMessages.ABSENT, 17}), null)
                 .encode(MAX_FRAME));
-        frames.add(Frame.request(MessageType.PUT_CHUNKS, 3, Messages.encodeChunkHeader(CHUNKS), payload).encode(MAX_FRAME));
+        frames.add(Frame.request(MessageType.PUT_CHUNKS, 3, ChunkMessages.encodeChunkHeader(CHUNKS), payload).encode(MAX_FRAME));
         List<dev.cairn.engine.ChunkPack> packs = MessagesTest.packs(2, 5);
-        frames.add(Frame.request(MessageType.PUT_PACKS, 10, Messages.encodePackHeader(packs), MessagesTest.frames(packs))
+        frames.add(Frame.request(MessageType.PUT_PACKS, 10, ChunkMessages.encodePackHeader(packs), MessagesTest.frames(packs))
                 .encode(MAX_FRAME));
-        frames.add(Frame.response(MessageType.GET_CHUNKS, 4, Messages.encodeFetched(IDS, Arrays.asList(CHUNKS.get(0), null, CHUNKS.get(2)),
+        frames.add(Frame.response(MessageType.GET_CHUNKS, 4, ChunkMessages.encodeFetched(IDS, Arrays.asList(CHUNKS.get(0), null, CHUNKS.get(2)),
                 List.of(ChunkStatus.OK, ChunkStatus.MISSING, ChunkStatus.OK)),
                 MessagesTest.concat(List.of(CHUNKS.get(0), CHUNKS.get(2)))).encode(MAX_FRAME));
         frames.add(Frame.request(MessageType.COMMIT_IMAGE, 5,
-                new Messages.CommitImage(new ImageName("job/ckpt.1"), MessagesTest.root(1)).encode(), null).encode(MAX_FRAME));
-        frames.add(Frame.request(MessageType.GET_IMAGE, 6, Messages.encodeName(new ImageName("job/ckpt.1")), null).encode(MAX_FRAME));
+                new ImageMessages.CommitImage(new ImageName("job/ckpt.1"), MessagesTest.root(1)).encode(), null).encode(MAX_FRAME));
+        frames.add(Frame.request(MessageType.GET_IMAGE, 6, ImageMessages.encodeName(new ImageName("job/ckpt.1")), null).encode(MAX_FRAME));
         frames.add(Frame.response(MessageType.COMMIT_IMAGE, 5, Messages.encodeLong(77), null).encode(MAX_FRAME));
-        frames.add(Frame.request(MessageType.LIST_IMAGES, 7, new Messages.ListImages("job/", 10).encode(), null).encode(MAX_FRAME));
-        frames.add(Frame.response(MessageType.LIST_IMAGES, 7, Messages.encodeImages(List.of(
+        frames.add(Frame.request(MessageType.LIST_IMAGES, 7, new ImageMessages.ListImages("job/", 10).encode(), null).encode(MAX_FRAME));
+        frames.add(Frame.response(MessageType.LIST_IMAGES, 7, ImageMessages.encodeImages(List.of(
                 new ImageInfo(new ImageName("job/a"), MessagesTest.root(1), 3),
                 new ImageInfo(new ImageName("job/b"), MessagesTest.root(2), 4))), null).encode(MAX_FRAME));
         frames.add(Frame.response(MessageType.NODE_STATUS, 8,
@@ -109,16 +109,16 @@ class ProtocolFuzzTest {
         ByteBuffer p = frame.payload();
         List<Runnable> decoders = List.of(
                 () -> Messages.ClusterInfo.decode(h),
-                () -> Messages.decodeIds(h),
-                () -> Messages.decodePresence(h),
-                () -> Messages.decodeChunks(h, p, MAX_CHUNK),
-                () -> Messages.decodePacks(h, p, MAX_CHUNK),
-                () -> Messages.decodeFetched(IDS, h, p, MAX_CHUNK),
-                () -> Messages.CommitImage.decode(h),
-                () -> Messages.decodeName(h),
+                () -> ChunkMessages.decodeIds(h),
+                () -> ChunkMessages.decodePresence(h),
+                () -> ChunkMessages.decodeChunks(h, p, MAX_CHUNK),
+                () -> ChunkMessages.decodePacks(h, p, MAX_CHUNK),
+                () -> ChunkMessages.decodeFetched(IDS, h, p, MAX_CHUNK),
+                () -> ImageMessages.CommitImage.decode(h),
+                () -> ImageMessages.decodeName(h),
                 () -> Messages.decodeLong(h),
-                () -> Messages.ListImages.decode(h),
-                () -> Messages.decodeImages(h),
+                () -> ImageMessages.ListImages.decode(h),
+                () -> ImageMessages.decodeImages(h),
                 () -> Messages.NodeStatus.decode(h),
                 () -> Messages.Error.decode(h));
         for (Runnable decoder : decoders) {

@@ -25,13 +25,13 @@ class ReplicationMessagesTest {
     @Test
     void commitsAndDeletesCarryTheirCallIdOrNone() {
         dev.cairn.engine.ImageName name = new dev.cairn.engine.ImageName("a/b");
-        Messages.CallId call = new Messages.CallId(java.util.UUID.randomUUID(), 77);
-        Messages.DeleteImage delete = new Messages.DeleteImage(name, call);
-        assertEquals(delete, Messages.DeleteImage.decode(delete.encode()));
-        Messages.DeleteImage anonymous = new Messages.DeleteImage(name, null);
-        assertEquals(anonymous, Messages.DeleteImage.decode(anonymous.encode()));
+        ImageMessages.CallId call = new ImageMessages.CallId(java.util.UUID.randomUUID(), 77);
+        ImageMessages.DeleteImage delete = new ImageMessages.DeleteImage(name, call);
+        assertEquals(delete, ImageMessages.DeleteImage.decode(delete.encode()));
+        ImageMessages.DeleteImage anonymous = new ImageMessages.DeleteImage(name, null);
+        assertEquals(anonymous, ImageMessages.DeleteImage.decode(anonymous.encode()));
         ByteBuffer badFlag = new WireWriter().string("a/b").u8(2).toBuffer();
-        assertThrows(ProtocolException.class, () -> Messages.DeleteImage.decode(badFlag));
+        assertThrows(ProtocolException.class, () -> ImageMessages.DeleteImage.decode(badFlag));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.cairn.it;
 
+import dev.cairn.protocol.ImageMessages;
 import dev.cairn.client.CairnClient;
 import dev.cairn.client.CairnException;
 import dev.cairn.client.GetResult;
@@ -227,7 +228,7 @@ class ClusterRoundTripTest {
         }
         dev.cairn.engine.manifest.ImageRoot root = new dev.cairn.engine.manifest.ImageRoot(tree.rootId(), 1, 0, 2, 1, 0);
         ExactlyOnceTest.call(cluster.config(0).self(), dev.cairn.protocol.MessageType.COMMIT_IMAGE,
-                new dev.cairn.protocol.Messages.CommitImage(new dev.cairn.engine.ImageName("hostile/manifest"), root).encode());
+                new dev.cairn.protocol.ImageMessages.CommitImage(new dev.cairn.engine.ImageName("hostile/manifest"), root).encode());
 
         CairnException.CorruptData e = assertThrows(CairnException.CorruptData.class,
                 () -> client.get("hostile/manifest", dir.resolve("hostile-restore")));

@@ -1,5 +1,6 @@
 package dev.cairn.it;
 
+import dev.cairn.protocol.ImageMessages;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.cairn.client.CairnClient;
@@ -36,8 +37,8 @@ class ExactlyOnceTest {
         try (TestCluster cluster = TestCluster.start(3, dir); CairnClient client = cluster.client()) {
             ImageName name = new ImageName("retried/commit");
             ImageRoot root = new ImageRoot(ChunkId.of(new byte[] {1}), 1, 1, 1, 1, 1_700_000_000_000L);
-            Messages.CallId call = new Messages.CallId(UUID.randomUUID(), 1);
-            ByteBuffer commit = new Messages.CommitImage(name, root, call).encode();
+            ImageMessages.CallId call = new ImageMessages.CallId(UUID.randomUUID(), 1);
+            ByteBuffer commit = new ImageMessages.CommitImage(name, root, call).encode();
 
             // The first answer is "lost": the caller never reads it and asks another node.
             long first = Messages.decodeLong(call(cluster.config(0).self(), MessageType.COMMIT_IMAGE, commit).header());
@@ -47,10 +48,10 @@ class ExactlyOnceTest {
 
             // A new call for the same name is a different commit: refused, images are immutable.
             Frame other = call(cluster.config(2).self(), MessageType.COMMIT_IMAGE,
-                    new Messages.CommitImage(name, root, new Messages.CallId(call.clientId(), 2)).encode());
+                    new ImageMessages.CommitImage(name, root, new ImageMessages.CallId(call.clientId(), 2)).encode());
             assertEquals(ErrorCode.EXISTS, Messages.Error.decode(other.header()).code());
 
-            ByteBuffer delete = new Messages.DeleteImage(name, new Messages.CallId(call.clientId(), 3)).encode();
+            ByteBuffer delete = new ImageMessages.DeleteImage(name, new ImageMessages.CallId(call.clientId(), 3)).encode();
             long deleted = Messages.decodeLong(call(cluster.config(2).self(), MessageType.DELETE_IMAGE, delete).header());
             long deletedAgain = Messages.decodeLong(call(cluster.config(0).self(), MessageType.DELETE_IMAGE, delete).header());
             assertEquals(deleted, deletedAgain, "a retried delete gets the first result, not NOT_FOUND");

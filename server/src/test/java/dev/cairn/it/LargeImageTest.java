@@ -1,5 +1,6 @@
 package dev.cairn.it;
 
+import dev.cairn.protocol.ImageMessages;
 import dev.cairn.client.CairnClient;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,7 +9,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cairn.engine.ImageName;
 import dev.cairn.engine.manifest.ImageInfo;
-import dev.cairn.protocol.Messages;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
@@ -86,7 +86,7 @@ class LargeImageTest {
 
             try (CairnClient client = cluster.client()) {
                 ImageInfo info = client.stat("big/one");
-                int raftEntryBytes = new Messages.CommitImage(new ImageName("big/one"), info.root()).encode().remaining();
+                int raftEntryBytes = new ImageMessages.CommitImage(new ImageName("big/one"), info.root()).encode().remaining();
                 System.out.println("commit message of a 1 GiB image: " + raftEntryBytes + " bytes");
                 assertTrue(raftEntryBytes < 1024, "commit of a 1 GiB image is " + raftEntryBytes + " bytes");
             }

@@ -1,5 +1,7 @@
 package dev.cairn.it;
 
+import dev.cairn.protocol.ImageMessages;
+import dev.cairn.protocol.ChunkMessages;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import dev.cairn.client.CairnClient;
@@ -10,7 +12,6 @@ import dev.cairn.engine.ChunkId;
 import dev.cairn.engine.ImageName;
 import dev.cairn.engine.manifest.ImageRoot;
 import dev.cairn.protocol.Frame;
-import dev.cairn.protocol.Messages;
 import dev.cairn.protocol.MessageType;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -83,12 +84,12 @@ class PortFuzzTest {
         int max = Limits.DEFAULT_MAX_FRAME_BYTES;
         ChunkData chunk = ChunkData.raw("fuzz".getBytes(StandardCharsets.UTF_8));
         frames.add(bytes(Frame.request(MessageType.CLUSTER_INFO, 1, null, null).encode(max)));
-        frames.add(bytes(Frame.request(MessageType.HAS_CHUNKS, 2, Messages.encodeIds(List.of(chunk.id())), null).encode(max)));
-        frames.add(bytes(Frame.request(MessageType.PUT_CHUNKS, 3, Messages.encodeChunkHeader(List.of(chunk)), chunk.bytes()).encode(max)));
-        frames.add(bytes(Frame.request(MessageType.GET_CHUNKS, 4, Messages.encodeIds(List.of(chunk.id())), null).encode(max)));
-        frames.add(bytes(Frame.request(MessageType.LIST_IMAGES, 5, new Messages.ListImages("", 10).encode(), null).encode(max)));
-        frames.add(bytes(Frame.request(MessageType.GET_IMAGE, 6, Messages.encodeName(new ImageName("x/y")), null).encode(max)));
-        frames.add(bytes(Frame.request(MessageType.COMMIT_IMAGE, 7, new Messages.CommitImage(new ImageName("fuzz/never"),
+        frames.add(bytes(Frame.request(MessageType.HAS_CHUNKS, 2, ChunkMessages.encodeIds(List.of(chunk.id())), null).encode(max)));
+        frames.add(bytes(Frame.request(MessageType.PUT_CHUNKS, 3, ChunkMessages.encodeChunkHeader(List.of(chunk)), chunk.bytes()).encode(max)));
+        frames.add(bytes(Frame.request(MessageType.GET_CHUNKS, 4, ChunkMessages.encodeIds(List.of(chunk.id())), null).encode(max)));
+        frames.add(bytes(Frame.request(MessageType.LIST_IMAGES, 5, new ImageMessages.ListImages("", 10).encode(), null).encode(max)));
+        frames.add(bytes(Frame.request(MessageType.GET_IMAGE, 6, ImageMessages.encodeName(new ImageName("x/y")), null).encode(max)));
+        frames.add(bytes(Frame.request(MessageType.COMMIT_IMAGE, 7, new ImageMessages.CommitImage(new ImageName("fuzz/never"),
                 new ImageRoot(ChunkId.of(new byte[] {9}), 1, 1, 1, 1, 1)).encode(), null).encode(max)));
         return frames;
     }

@@ -1,5 +1,6 @@
 package dev.cairn.it;
 
+import dev.cairn.protocol.ChunkMessages;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -68,16 +69,16 @@ class PutPacksTest {
             NodeAddress node = cluster.config(0).self();
             try (RawConnection connection = new RawConnection(node)) {
 
-                connection.send(Frame.request(MessageType.PUT_PACKS, 1, Messages.encodePackHeader(packs), payloadOf(packs)));
+                connection.send(Frame.request(MessageType.PUT_PACKS, 1, ChunkMessages.encodePackHeader(packs), payloadOf(packs)));
                 assertEquals(MessageType.PUT_PACKS, connection.read().type());
 
                 List<ChunkId> ids = new ArrayList<>();
                 pages.forEach(p -> ids.add(p.id()));
-                connection.send(Frame.request(MessageType.GET_CHUNKS, 2, Messages.encodeIds(ids), null));
+                connection.send(Frame.request(MessageType.GET_CHUNKS, 2, ChunkMessages.encodeIds(ids), null));
                 Frame got = connection.read();
-                List<Messages.Fetched> fetched = Messages.decodeFetched(ids, got.header(), got.payload(), RawConnection.MAX);
+                List<ChunkMessages.Fetched> fetched = ChunkMessages.decodeFetched(ids, got.header(), got.payload(), RawConnection.MAX);
                 for (int i = 0; i < pages.size(); i++) {
-                    assertEquals(Messages.ChunkStatus.OK, fetched.get(i).status());
+                    assertEquals(ChunkMessages.ChunkStatus.OK, fetched.get(i).status());
                     ChunkData member = fetched.get(i).data();
                     assertEquals(ChunkCodec.RAW, member.codec());
                     assertArrayEquals(bytes(pages.get(i).bytes()), bytes(member.bytes()));
@@ -93,17 +94,17 @@ class PutPacksTest {
                 swapped.set(0, good.members().get(1));
                 swapped.set(1, good.members().get(0));
                 List<ChunkPack> lying = List.of(new ChunkPack(swapped, good.frame()));
-                connection.send(Frame.request(MessageType.PUT_PACKS, 3, Messages.encodePackHeader(lying), payloadOf(lying)));
+                connection.send(Frame.request(MessageType.PUT_PACKS, 3, ChunkMessages.encodePackHeader(lying), payloadOf(lying)));
                 Frame refused = connection.read();
                 assertEquals(MessageType.ERROR, refused.type());
                 assertEquals(ErrorCode.CORRUPT_CHUNK, Messages.Error.decode(refused.header()).code());
 
                 List<ChunkId> freshIds = new ArrayList<>();
                 fresh.forEach(p -> freshIds.add(p.id()));
-                connection.send(Frame.request(MessageType.HAS_CHUNKS, 4, Messages.encodeIds(freshIds), null));
-                int[] present = Messages.decodePresence(connection.read().header());
+                connection.send(Frame.request(MessageType.HAS_CHUNKS, 4, ChunkMessages.encodeIds(freshIds), null));
+                int[] present = ChunkMessages.decodePresence(connection.read().header());
                 for (int length : present) {
-                    assertEquals(Messages.ABSENT, length, "nothing of a refused pack is stored");
+                    assertEquals(ChunkMessages.ABSENT, length, "nothing of a refused pack is stored");
                 }
             }
         }

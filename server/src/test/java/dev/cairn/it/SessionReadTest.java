@@ -1,5 +1,6 @@
 package dev.cairn.it;
 
+import dev.cairn.protocol.ImageMessages;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -12,7 +13,6 @@ import dev.cairn.client.PutResult;
 import dev.cairn.config.ClientConfig;
 import dev.cairn.engine.ImageName;
 import dev.cairn.protocol.MessageType;
-import dev.cairn.protocol.Messages;
 import java.io.ByteArrayInputStream;
 import java.time.Duration;
 import java.util.List;
@@ -80,7 +80,7 @@ class SessionReadTest {
                 String node = cluster.config(follower).nodeId();
                 java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
                         () -> peers.call(node, MessageType.GET_IMAGE,
-                                new Messages.GetImage(new ImageName("ahead"), 1_000_000).encode(), Duration.ofSeconds(30)).get());
+                                new ImageMessages.GetImage(new ImageName("ahead"), 1_000_000).encode(), Duration.ofSeconds(30)).get());
                 assertTrue(e.getCause().getMessage().contains("not yet to 1000000"), e.getCause().getMessage());
             }
         }

@@ -1,5 +1,6 @@
 package dev.cairn.server.gc;
 
+import dev.cairn.protocol.ChunkMessages;
 import dev.cairn.engine.ChunkData;
 import dev.cairn.engine.ChunkId;
 import dev.cairn.engine.ChunkPack;
@@ -112,7 +113,7 @@ public final class GcNode implements AutoCloseable {
     }
 
     /**
-     * HAS: per id, the stored length of the durable copy or -1 (Messages.ABSENT); the present ones
+     * HAS: per id, the stored length of the durable copy or -1 (ChunkMessages.ABSENT); the present ones
      * are marked with the marking epoch before the answer.
      */
     public int[] has(List<ChunkId> ids) throws IOException {

@@ -1,5 +1,7 @@
 package dev.cairn.server.net;
 
+import dev.cairn.protocol.ImageMessages;
+import dev.cairn.protocol.ChunkMessages;
 import dev.cairn.protocol.LocalChunks;
 import dev.cairn.config.ConfigException;
 import dev.cairn.config.NodeAddress;
@@ -166,28 +168,28 @@ public final class RequestHandler {
             }
             case HAS_CHUNKS -> {
                 // A "present" answer marks the chunk with the marking epoch first (docs/gc.md step 1).
-                int[] storedLengths = io(() -> gc.has(Messages.decodeIds(request.header())));
-                yield done(Response.of(type, Messages.encodePresence(storedLengths)));
+                int[] storedLengths = io(() -> gc.has(ChunkMessages.decodeIds(request.header())));
+                yield done(Response.of(type, ChunkMessages.encodePresence(storedLengths)));
             }
             case PUT_CHUNKS -> {
-                List<ChunkData> chunks = Messages.decodeChunks(request.header(), request.payload(),
+                List<ChunkData> chunks = ChunkMessages.decodeChunks(request.header(), request.payload(),
                         config.limits().maxChunkBytes());
                 yield storeChunks(chunks).thenApply(v -> Response.of(type, ByteBuffer.allocate(0)));
             }
             case PUT_PACKS -> {
-                List<ChunkPack> packs = Messages.decodePacks(request.header(), request.payload(),
+                List<ChunkPack> packs = ChunkMessages.decodePacks(request.header(), request.payload(),
                         config.limits().maxChunkBytes());
                 yield storePacks(packs).thenApply(v -> Response.of(type, ByteBuffer.allocate(0)));
             }
             case GET_CHUNKS -> {
                 clientTraffic.record();
-                List<ChunkId> ids = Messages.decodeIds(request.header());
+                List<ChunkId> ids = ChunkMessages.decodeIds(request.header());
                 Duration delay = chunkReadDelay;
                 yield delay.isZero() ? done(getChunks(ids)) : CompletableFuture.supplyAsync(() -> getChunks(ids),
                         CompletableFuture.delayedExecutor(delay.toNanos(), TimeUnit.NANOSECONDS));
             }
             case COMMIT_IMAGE -> {
-                Messages.CommitImage commit = Messages.CommitImage.decode(request.header());
+                ImageMessages.CommitImage commit = ImageMessages.CommitImage.decode(request.header());
                 // With the caller's call id, a retry after a lost reply gets the first result.
                 CompletableFuture<Long> index;
                 if (commit.session() != null) {
@@ -201,31 +203,31 @@ public final class RequestHandler {
                             : meta.commitImage(commit.name(), commit.root(), commit.call().clientId(), commit.call().callId());
                 }
                 yield index.thenApply(i -> {
-                    if (commit.newStoredBytes() != Messages.CommitImage.UNKNOWN) {
+                    if (commit.newStoredBytes() != ImageMessages.CommitImage.UNKNOWN) {
                         metrics.putCommitted(commit.root().logicalBytes(), commit.newStoredBytes());
                     }
                     return Response.of(type, Messages.encodeLong(i));
                 });
             }
             case GET_IMAGE -> {
-                Messages.GetImage get = Messages.GetImage.decode(request.header());
-                if (get.minIndex() != Messages.LINEARIZABLE) {
+                ImageMessages.GetImage get = ImageMessages.GetImage.decode(request.header());
+                if (get.minIndex() != ImageMessages.LINEARIZABLE) {
                     yield meta.getImageAtLeast(get.name(), get.minIndex()).thenApply(read -> sessionAnswer(type, read));
                 }
                 yield meta.getImage(get.name()).thenApply(found -> found
-                        .map(info -> Response.of(type, Messages.encodeImages(List.of(info))))
-                        .orElseGet(() -> Response.of(type, Messages.encodeImages(List.of()))));
+                        .map(info -> Response.of(type, ImageMessages.encodeImages(List.of(info))))
+                        .orElseGet(() -> Response.of(type, ImageMessages.encodeImages(List.of()))));
             }
             case LIST_IMAGES -> {
-                Messages.ListImages list = Messages.ListImages.decode(request.header());
-                if (list.minIndex() != Messages.LINEARIZABLE) {
+                ImageMessages.ListImages list = ImageMessages.ListImages.decode(request.header());
+                if (list.minIndex() != ImageMessages.LINEARIZABLE) {
                     yield meta.listImagesAtLeast(list.prefix(), list.limit(), list.minIndex())
                             .thenApply(read -> sessionAnswer(type, read));
                 }
-                yield meta.listImages(list.prefix(), list.limit()).thenApply(images -> Response.of(type, Messages.encodeImages(images)));
+                yield meta.listImages(list.prefix(), list.limit()).thenApply(images -> Response.of(type, ImageMessages.encodeImages(images)));
             }
             case DELETE_IMAGE -> {
-                Messages.DeleteImage delete = Messages.DeleteImage.decode(request.header());
+                ImageMessages.DeleteImage delete = ImageMessages.DeleteImage.decode(request.header());
                 CompletableFuture<Long> index = delete.call() == null ? meta.deleteImage(delete.name())
                         : meta.deleteImage(delete.name(), delete.call().clientId(), delete.call().callId());
                 yield index.thenApply(i -> Response.of(type, Messages.encodeLong(i)));
@@ -294,11 +296,11 @@ public final class RequestHandler {
 
     /** A session read's answer carries the index it was served at, for the client's next read. */
     private static Response sessionAnswer(MessageType type, MetaService.SessionRead read) {
-        return new Response(type, new Messages.SessionImages(read.images(), read.servedIndex()).encode(), List.of());
+        return new Response(type, new ImageMessages.SessionImages(read.images(), read.servedIndex()).encode(), List.of());
     }
 
     private Response getChunks(List<ChunkId> ids) {
-        List<Messages.Fetched> fetched;
+        List<ChunkMessages.Fetched> fetched;
         try {
             // An answer must fit in one frame; what does not is MISSING, and the client asks elsewhere.
             fetched = readChunks(ids, config.limits().maxFrameBytes() - 65536L);
@@ -306,21 +308,21 @@ public final class RequestHandler {
             throw new CompletionException(e);
         }
         List<ChunkData> found = new ArrayList<>(ids.size());
-        List<Messages.ChunkStatus> status = new ArrayList<>(ids.size());
+        List<ChunkMessages.ChunkStatus> status = new ArrayList<>(ids.size());
         List<ByteBuffer> payload = new ArrayList<>(ids.size());
-        for (Messages.Fetched f : fetched) {
+        for (ChunkMessages.Fetched f : fetched) {
             found.add(f.data());
             status.add(f.status());
             if (f.data() != null) {
                 payload.add(f.data().bytes());
             }
         }
-        return new Response(MessageType.GET_CHUNKS, Messages.encodeFetched(ids, found, status), payload);
+        return new Response(MessageType.GET_CHUNKS, ChunkMessages.encodeFetched(ids, found, status), payload);
     }
 
     /** For each id, the chunk as stored here, MISSING (also once {@code maxBytes} are taken) or CORRUPT. */
-    private List<Messages.Fetched> readChunks(List<ChunkId> ids, long maxBytes) throws IOException {
-        List<Messages.Fetched> fetched = new ArrayList<>(ids.size());
+    private List<ChunkMessages.Fetched> readChunks(List<ChunkId> ids, long maxBytes) throws IOException {
+        List<ChunkMessages.Fetched> fetched = new ArrayList<>(ids.size());
         long bytes = 0;
         // The pages of one image sit in a few packs: each is decoded once per answer, not once per page.
         ChunkStore.ReadCache packs = new ChunkStore.ReadCache();
@@ -328,13 +330,13 @@ public final class RequestHandler {
             try {
                 Optional<ChunkData> chunk = store.read(id, packs);
                 if (chunk.isPresent() && bytes + chunk.get().storedLength() <= maxBytes) {
-                    fetched.add(new Messages.Fetched(Messages.ChunkStatus.OK, chunk.get()));
+                    fetched.add(new ChunkMessages.Fetched(ChunkMessages.ChunkStatus.OK, chunk.get()));
                     bytes += chunk.get().storedLength();
                 } else {
-                    fetched.add(new Messages.Fetched(Messages.ChunkStatus.MISSING, null));
+                    fetched.add(new ChunkMessages.Fetched(ChunkMessages.ChunkStatus.MISSING, null));
                 }
             } catch (ChunkCorruptException e) {
-                fetched.add(new Messages.Fetched(Messages.ChunkStatus.CORRUPT, null));
+                fetched.add(new ChunkMessages.Fetched(ChunkMessages.ChunkStatus.CORRUPT, null));
                 synchronized (corruptSeen) {
                     corruptSeen.add(id);
                 }
@@ -355,7 +357,7 @@ public final class RequestHandler {
             }
 
             @Override
-            public List<Messages.Fetched> get(List<ChunkId> ids) throws IOException {
+            public List<ChunkMessages.Fetched> get(List<ChunkId> ids) throws IOException {
                 clientTraffic.record();
                 Duration delay = chunkReadDelay;
                 if (!delay.isZero()) {

@@ -1,11 +1,11 @@
 package dev.cairn.server.replication;
 
+import dev.cairn.protocol.ChunkMessages;
 import dev.cairn.client.ChunkPeers;
 import dev.cairn.config.NodeConfig;
 import dev.cairn.engine.ChunkData;
 import dev.cairn.engine.ChunkEncoder;
 import dev.cairn.engine.ChunkId;
-import dev.cairn.protocol.Messages;
 import dev.cairn.protocol.ReplicationMessages.RepairReport;
 import dev.cairn.protocol.ReplicationMessages.ScrubReport;
 import dev.cairn.server.metrics.NodeMetrics;
@@ -431,8 +431,8 @@ public final class Replicator implements AutoCloseable {
             if (node.equals(config.nodeId())) {
                 continue;
             }
-            List<Messages.Fetched> fetched = await(cluster.get(node, List.of(id)), node);
-            if (fetched == null || fetched.get(0).status() != Messages.ChunkStatus.OK || !fetched.get(0).data().verify()) {
+            List<ChunkMessages.Fetched> fetched = await(cluster.get(node, List.of(id)), node);
+            if (fetched == null || fetched.get(0).status() != ChunkMessages.ChunkStatus.OK || !fetched.get(0).data().verify()) {
                 continue;
             }
             try {

@@ -1,5 +1,6 @@
 package dev.cairn.server.replication;
 
+import dev.cairn.protocol.ChunkMessages;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -11,7 +12,6 @@ import dev.cairn.config.Quorum;
 import dev.cairn.engine.ChunkData;
 import dev.cairn.protocol.Frame;
 import dev.cairn.protocol.MessageType;
-import dev.cairn.protocol.Messages;
 import dev.cairn.server.gc.GcNode;
 import dev.cairn.server.metrics.NodeMetrics;
 import dev.cairn.server.net.RequestHandler;
@@ -45,17 +45,17 @@ class ClientTrafficTest {
             ChunkData chunk = ChunkData.raw("a page of a checkpoint".getBytes(StandardCharsets.UTF_8));
 
             assertEquals(MessageType.HAS_CHUNKS, handle(handler, Frame.request(MessageType.HAS_CHUNKS, 1,
-                    Messages.encodeIds(List.of(chunk.id())), ByteBuffer.allocate(0))));
+                    ChunkMessages.encodeIds(List.of(chunk.id())), ByteBuffer.allocate(0))));
             assertNull(traffic.quietFor(), "a HAS question is not client traffic");
 
             assertEquals(MessageType.PUT_CHUNKS, handle(handler, Frame.request(MessageType.PUT_CHUNKS, 2,
-                    Messages.encodeChunkHeader(List.of(chunk)), chunk.bytes().duplicate())));
+                    ChunkMessages.encodeChunkHeader(List.of(chunk)), chunk.bytes().duplicate())));
             assertNotNull(traffic.quietFor(), "a put is");
 
             ClientTraffic readTraffic = new ClientTraffic();
             RequestHandler reader = new RequestHandler(config, store, null, null, gc, null, new NodeMetrics(), readTraffic);
             assertEquals(MessageType.GET_CHUNKS, handle(reader, Frame.request(MessageType.GET_CHUNKS, 3,
-                    Messages.encodeIds(List.of(chunk.id())), ByteBuffer.allocate(0))));
+                    ChunkMessages.encodeIds(List.of(chunk.id())), ByteBuffer.allocate(0))));
             assertNotNull(readTraffic.quietFor(), "a get is");
         }
     }

@@ -1,5 +1,6 @@
 package dev.cairn.server.store;
 
+import dev.cairn.protocol.ChunkMessages;
 import static dev.cairn.server.store.TestChunks.pages;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -54,7 +55,7 @@ class FailedStoreRequestTest {
         onOneNode((handler, store, faults) -> {
             LocalChunks local = handler.localChunks();
             local.put(pages(1, 2)).join();
-            assertEquals(Messages.ABSENT, local.storedLengths(List.of(pages(3, 1).get(0).id()))[0]);
+            assertEquals(ChunkMessages.ABSENT, local.storedLengths(List.of(pages(3, 1).get(0).id()))[0]);
             assertTrue(local.storedLengths(List.of(pages(1, 2).get(0).id()))[0] > 0, "stored in process");
 
             faults.failFsync = true;
@@ -90,7 +91,7 @@ class FailedStoreRequestTest {
         ByteBuffer payload = ByteBuffer.allocate(total);
         chunks.forEach(c -> payload.put(c.bytes().duplicate()));
         payload.flip();
-        Frame request = Frame.request(MessageType.PUT_CHUNKS, 7, Messages.encodeChunkHeader(chunks), payload);
+        Frame request = Frame.request(MessageType.PUT_CHUNKS, 7, ChunkMessages.encodeChunkHeader(chunks), payload);
         RequestHandler.Response response = handler.handle(request).join();
         assertEquals(MessageType.ERROR, response.type());
         return Messages.Error.decode(response.header());
