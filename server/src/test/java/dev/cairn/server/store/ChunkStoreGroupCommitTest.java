@@ -102,14 +102,14 @@ class ChunkStoreGroupCommitTest {
     void noAppendCompletesOrBecomesVisibleBeforeItsFsyncReturns() throws Exception {
         CountDownLatch inFsync = new CountDownLatch(1);
         CountDownLatch releaseFsync = new CountDownLatch(1);
-        ChunkStore.Fsync blocking = segment -> {
+        SegmentWriter.Fsync blocking = segment -> {
             inFsync.countDown();
             try {
                 releaseFsync.await();
             } catch (InterruptedException e) {
                 throw new IOException(e);
             }
-            ChunkStore.FDATASYNC.force(segment);
+            SegmentWriter.FDATASYNC.force(segment);
         };
         ChunkData chunk = pages(300, 1).get(0);
         try (ChunkStore store = ChunkStore.open(dir, ChunkStoreOptions.defaults(), blocking)) {
@@ -129,7 +129,7 @@ class ChunkStoreGroupCommitTest {
 
     @Test
     void failedFsyncFailsTheWaitingAppendAndEveryLaterOne() throws Exception {
-        ChunkStore.Fsync failing = segment -> {
+        SegmentWriter.Fsync failing = segment -> {
             throw new IOException("injected EIO");
         };
         List<ChunkData> chunks = pages(400, 2);
