@@ -1,10 +1,9 @@
 package dev.cairn.server.gc;
 
-import dev.cairn.engine.ChunkData;
 import dev.cairn.engine.ChunkId;
-import dev.cairn.engine.ChunkPack;
 import dev.cairn.protocol.GcMessages.SweepReport;
 import dev.cairn.server.metrics.NodeMetrics;
+import dev.cairn.server.store.AppendMarker;
 import dev.cairn.server.store.ChunkStore;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -13,8 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Supplier;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.StampedLock;
 import org.rocksdb.Options;
 import org.rocksdb.RocksDB;
@@ -30,16 +27,18 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every chunk this node writes (PUT) or confirms (HAS "present") is marked with the marking
  * epoch in the same request, one {@link WriteBatch} per request. A sweep tombstones chunks whose
- * mark is older than its epoch. A lock orders the two: a PUT or HAS holds it shared from its
- * presence check (or append) until its marks are written, a sweep holds it exclusively while it
- * re-reads the marks of a page of chunks and tombstones the old ones, so a chunk is never
- * confirmed to a client and swept on the strength of a mark read before the confirmation.
+ * mark is older than its epoch. A lock orders the two: a HAS holds it shared from its presence
+ * check until its marks are written, a PUT from its marks until the append's fdatasync completes
+ * (the store's write path, {@link ChunkStore#append(List, AppendMarker)}, calls {@link #mark} and
+ * releases the hold), a sweep holds it exclusively while it re-reads the marks of a page of chunks
+ * and tombstones the old ones, so a chunk is never confirmed to a client and swept on the
+ * strength of a mark read before the confirmation.
  *
  * <p>Marks are written without fsync. A node sweeps epoch E only if it was armed for E in this
  * process's lifetime: after any restart its marks may have lost their last writes, so it skips
  * the sweep of the epoch in progress (docs/gc.md, step 5).
  */
-public final class GcNode implements AutoCloseable {
+public final class GcNode implements AppendMarker, AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(GcNode.class);
     private static final byte[] EPOCH_KEY = "marking-epoch".getBytes(StandardCharsets.US_ASCII);
@@ -134,38 +133,20 @@ public final class GcNode implements AutoCloseable {
     }
 
     /**
-     * PUT: marks the chunks, then appends them; the shared lock is held until the append's
-     * fdatasync completes, so no sweep page can interleave between mark and append.
+     * PUT: marks the chunks with the marking epoch, for {@link ChunkStore#append(List, AppendMarker)};
+     * the shared lock is held from the marks until the store releases the hold, after the append's
+     * fdatasync completed, so no sweep page can interleave between mark and append.
      */
-    public CompletableFuture<Void> put(List<ChunkData> chunks) {
-        List<ChunkId> ids = new ArrayList<>(chunks.size());
-        chunks.forEach(c -> ids.add(c.id()));
-        return markThenAppend(ids, () -> store.append(chunks));
-    }
-
-    /** Like {@link #put}, for packs: every member is marked, then the packs are appended. */
-    public CompletableFuture<Void> putPacks(List<ChunkPack> packs) {
-        List<ChunkId> ids = new ArrayList<>();
-        packs.forEach(p -> p.members().forEach(m -> ids.add(m.id())));
-        return markThenAppend(ids, () -> store.appendPacks(packs));
-    }
-
-    private CompletableFuture<Void> markThenAppend(List<ChunkId> ids, Supplier<CompletableFuture<Void>> append) {
+    @Override
+    public Hold mark(List<ChunkId> ids) throws IOException {
         long stamp = lock.readLock();
         try {
             writeMarks(ids, markingEpoch);
         } catch (IOException | RuntimeException e) {
             lock.unlockRead(stamp);
-            return CompletableFuture.failedFuture(e);
-        }
-        CompletableFuture<Void> appended;
-        try {
-            appended = append.get();
-        } catch (RuntimeException e) {
-            lock.unlockRead(stamp);
             throw e;
         }
-        return appended.whenComplete((v, e) -> lock.unlockRead(stamp));
+        return () -> lock.unlockRead(stamp);
     }
 
     /** GC_MARK: the coordinator's live ids for epoch E; only chunks this node holds are marked. */

@@ -8,12 +8,14 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Supplier;
 
 /**
  * One node's durable chunk store: append-only segment files, a group-commit thread that makes
@@ -124,6 +126,42 @@ public final class ChunkStore implements AutoCloseable {
             }
         }
         return enqueue(List.of(), List.copyOf(packs));
+    }
+
+    /**
+     * The write path of a PUT: {@code marker} marks the chunks, then they are appended as by
+     * {@link #append(List)}; the marker's hold is released only when the append's future completes,
+     * so nothing that acts on the marks (a GC sweep) can come between the marks and the fdatasync.
+     */
+    public CompletableFuture<Void> append(List<ChunkData> chunks, AppendMarker marker) {
+        List<ChunkId> ids = new ArrayList<>(chunks.size());
+        chunks.forEach(c -> ids.add(c.id()));
+        return markThenAppend(ids, marker, () -> append(chunks));
+    }
+
+    /** {@link #append(List, AppendMarker)} for packs: every member is marked, then the packs are appended. */
+    public CompletableFuture<Void> appendPacks(List<ChunkPack> packs, AppendMarker marker) {
+        List<ChunkId> ids = new ArrayList<>();
+        packs.forEach(p -> p.members().forEach(m -> ids.add(m.id())));
+        return markThenAppend(ids, marker, () -> appendPacks(packs));
+    }
+
+    private static CompletableFuture<Void> markThenAppend(List<ChunkId> ids, AppendMarker marker,
+                                                          Supplier<CompletableFuture<Void>> append) {
+        AppendMarker.Hold hold;
+        try {
+            hold = marker.mark(ids);
+        } catch (IOException | RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        CompletableFuture<Void> appended;
+        try {
+            appended = append.get();
+        } catch (RuntimeException e) {
+            hold.release();
+            throw e;
+        }
+        return appended.whenComplete((v, e) -> hold.release());
     }
 
     private CompletableFuture<Void> enqueue(List<ChunkData> chunks, List<ChunkPack> packs) {
