@@ -1,6 +1,7 @@
 package dev.cairn.server.gc;
 
 import dev.cairn.engine.ChunkId;
+import dev.cairn.engine.Clock;
 import dev.cairn.protocol.GcMessages.SweepReport;
 import dev.cairn.server.metrics.NodeMetrics;
 import dev.cairn.server.store.AppendMarker;
@@ -52,6 +53,7 @@ public final class GcNode implements AppendMarker, AutoCloseable {
     private final String nodeId;
     private final ChunkStore store;
     private final NodeMetrics metrics;
+    private final Clock clock;
     private final Options options;
     private final RocksDB db;
     private final WriteOptions noSync = new WriteOptions().setSync(false);
@@ -61,8 +63,10 @@ public final class GcNode implements AppendMarker, AutoCloseable {
     /** The epoch armed since this process started, or 0: only that epoch's marks are complete here. */
     private volatile long armedThisRun;
 
-    private GcNode(String nodeId, ChunkStore store, NodeMetrics metrics, Options options, RocksDB db, long markingEpoch) {
+    private GcNode(String nodeId, ChunkStore store, NodeMetrics metrics, Clock clock, Options options, RocksDB db,
+                   long markingEpoch) {
         this.metrics = metrics;
+        this.clock = clock;
         this.nodeId = nodeId;
         this.store = store;
         this.options = options;
@@ -76,12 +80,18 @@ public final class GcNode implements AppendMarker, AutoCloseable {
 
     /** Opens the marks in {@code dir}; marks and sweeps are counted in {@code metrics}. */
     public static GcNode open(String nodeId, Path dir, ChunkStore store, NodeMetrics metrics) throws IOException {
+        return open(nodeId, dir, store, metrics, Clock.SYSTEM);
+    }
+
+    /** {@link #open(String, Path, ChunkStore, NodeMetrics)}, timing sweeps on {@code clock}. */
+    public static GcNode open(String nodeId, Path dir, ChunkStore store, NodeMetrics metrics, Clock clock)
+            throws IOException {
         Files.createDirectories(dir);
         Options options = new Options().setCreateIfMissing(true);
         try {
             RocksDB db = RocksDB.open(options, dir.toString());
             byte[] e = db.get(EPOCH_KEY);
-            return new GcNode(nodeId, store, metrics, options, db, e == null ? 0 : ByteBuffer.wrap(e).getLong());
+            return new GcNode(nodeId, store, metrics, clock, options, db, e == null ? 0 : ByteBuffer.wrap(e).getLong());
         } catch (RocksDBException e) {
             options.close();
             throw new IOException("cannot open the GC marks in " + dir + ": " + e.getMessage(), e);
@@ -178,7 +188,7 @@ public final class GcNode implements AppendMarker, AutoCloseable {
                     + (epoch != markingEpoch ? "it marks with epoch " + markingEpoch
                     : "it restarted since it was armed, so its marks may be incomplete"));
         }
-        long start = System.nanoTime();
+        long start = clock.nanoTime();
         long freedChunks = 0;
         long freedBytes = 0;
         long kept = 0;
@@ -227,7 +237,7 @@ public final class GcNode implements AppendMarker, AutoCloseable {
                 }
             });
         }
-        long ms = (System.nanoTime() - start) / 1_000_000;
+        long ms = (clock.nanoTime() - start) / 1_000_000;
         LOG.info("GC epoch {}: swept {} chunks ({} bytes), kept {}, in {} ms", epoch, freedChunks, freedBytes, kept, ms);
         return new SweepReport(nodeId, freedChunks, freedBytes, kept, ms);
     }
