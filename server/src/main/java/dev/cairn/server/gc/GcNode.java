@@ -189,9 +189,7 @@ public final class GcNode implements AppendMarker, AutoCloseable {
                     : "it restarted since it was armed, so its marks may be incomplete"));
         }
         long start = clock.nanoTime();
-        long freedChunks = 0;
-        long freedBytes = 0;
-        long kept = 0;
+        SweepTally tally = new SweepTally();
         ChunkId after = null;
         while (true) {
             List<ChunkId> page = store.idsAfter(after, SWEEP_PAGE);
@@ -199,38 +197,9 @@ public final class GcNode implements AppendMarker, AutoCloseable {
                 break;
             }
             after = page.get(page.size() - 1);
-            long freedBefore = freedChunks;
-            long freedBytesBefore = freedBytes;
-            long stamp = lock.writeLock();
-            try (WriteBatch forget = new WriteBatch()) {
-                List<byte[]> keys = new ArrayList<>(page.size());
-                page.forEach(id -> keys.add(id.toBytes()));
-                List<byte[]> marks = db.multiGetAsList(keys);
-                for (int i = 0; i < page.size(); i++) {
-                    byte[] m = marks.get(i);
-                    long mark = m == null ? 0 : ByteBuffer.wrap(m).getLong();
-                    if (mark >= epoch) {
-                        kept++;
-                        continue;
-                    }
-                    long bytes = store.tombstone(page.get(i));
-                    if (bytes >= 0) {
-                        freedChunks++;
-                        freedBytes += bytes;
-                    }
-                    if (m != null) {
-                        forget.delete(keys.get(i));
-                    }
-                }
-                db.write(noSync, forget);
-                metrics.gcSwept(freedChunks - freedBefore, freedBytes - freedBytesBefore);
-            } catch (RocksDBException e) {
-                throw new IOException("GC sweep failed reading marks: " + e.getMessage(), e);
-            } finally {
-                lock.unlockWrite(stamp);
-            }
+            sweepPage(page, epoch, tally);
         }
-        if (freedChunks > 0) {
+        if (tally.freedChunks > 0) {
             store.compact().whenComplete((r, e) -> {
                 if (e != null) {
                     LOG.warn("compaction after GC epoch {} failed: {}", epoch, e.toString());
@@ -238,8 +207,53 @@ public final class GcNode implements AppendMarker, AutoCloseable {
             });
         }
         long ms = (clock.nanoTime() - start) / 1_000_000;
-        LOG.info("GC epoch {}: swept {} chunks ({} bytes), kept {}, in {} ms", epoch, freedChunks, freedBytes, kept, ms);
-        return new SweepReport(nodeId, freedChunks, freedBytes, kept, ms);
+        LOG.info("GC epoch {}: swept {} chunks ({} bytes), kept {}, in {} ms", epoch, tally.freedChunks,
+                tally.freedBytes, tally.kept, ms);
+        return new SweepReport(nodeId, tally.freedChunks, tally.freedBytes, tally.kept, ms);
+    }
+
+    /** What one sweep freed and kept so far. */
+    private static final class SweepTally {
+        long freedChunks;
+        long freedBytes;
+        long kept;
+    }
+
+    /**
+     * Holding the lock exclusively, so no HAS or PUT is between its marks and its answer: re-reads
+     * the page's marks and tombstones the chunks marked before {@code epoch}, forgetting their marks.
+     */
+    private void sweepPage(List<ChunkId> page, long epoch, SweepTally tally) throws IOException {
+        long freedBefore = tally.freedChunks;
+        long freedBytesBefore = tally.freedBytes;
+        long stamp = lock.writeLock();
+        try (WriteBatch forget = new WriteBatch()) {
+            List<byte[]> keys = new ArrayList<>(page.size());
+            page.forEach(id -> keys.add(id.toBytes()));
+            List<byte[]> marks = db.multiGetAsList(keys);
+            for (int i = 0; i < page.size(); i++) {
+                byte[] m = marks.get(i);
+                long mark = m == null ? 0 : ByteBuffer.wrap(m).getLong();
+                if (mark >= epoch) {
+                    tally.kept++;
+                    continue;
+                }
+                long bytes = store.tombstone(page.get(i));
+                if (bytes >= 0) {
+                    tally.freedChunks++;
+                    tally.freedBytes += bytes;
+                }
+                if (m != null) {
+                    forget.delete(keys.get(i));
+                }
+            }
+            db.write(noSync, forget);
+            metrics.gcSwept(tally.freedChunks - freedBefore, tally.freedBytes - freedBytesBefore);
+        } catch (RocksDBException e) {
+            throw new IOException("GC sweep failed reading marks: " + e.getMessage(), e);
+        } finally {
+            lock.unlockWrite(stamp);
+        }
     }
 
     /** One batch for the whole request; no fsync (see the class comment). */
