@@ -4,12 +4,12 @@ import dev.cairn.client.CairnClient;
 import dev.cairn.client.ChunkPeers;
 import dev.cairn.config.NodeConfig;
 import dev.cairn.engine.ChunkId;
+import dev.cairn.engine.Clock;
 import dev.cairn.engine.manifest.ImageInfo;
 import dev.cairn.protocol.GcMessages;
 import dev.cairn.protocol.GcMessages.RunReport;
 import dev.cairn.protocol.GcMessages.SweepReport;
 import dev.cairn.protocol.MessageType;
-import dev.cairn.server.meta.CatalogException;
 import dev.cairn.server.meta.MetaService;
 import dev.cairn.server.metrics.NodeMetrics;
 import java.nio.ByteBuffer;
@@ -55,6 +55,8 @@ public final class GcCoordinator implements AutoCloseable {
     private final Supplier<ChunkPeers> peers;
     private final Supplier<CairnClient> client;
     private final NodeMetrics metrics;
+    private final Clock clock;
+    private final SessionWait sessionWait;
     /** The epoch running now and the last one that ended, for GC_STATUS. */
     private volatile Epoch running;
     private volatile Epoch lastEnded;
@@ -67,11 +69,19 @@ public final class GcCoordinator implements AutoCloseable {
 
     public GcCoordinator(NodeConfig config, MetaService meta, Supplier<ChunkPeers> peers, Supplier<CairnClient> client,
                          NodeMetrics metrics) {
+        this(config, meta, peers, client, metrics, Clock.SYSTEM);
+    }
+
+    /** Times the epochs' waits and progress lines on {@code clock}. */
+    public GcCoordinator(NodeConfig config, MetaService meta, Supplier<ChunkPeers> peers, Supplier<CairnClient> client,
+                         NodeMetrics metrics, Clock clock) {
         this.config = config;
         this.meta = meta;
         this.peers = peers;
         this.client = client;
         this.metrics = metrics;
+        this.clock = clock;
+        this.sessionWait = new SessionWait(clock, SessionWait.SLEEP);
     }
 
     public CompletableFuture<RunReport> runAsync(Duration maxSessionWait) {
@@ -112,7 +122,7 @@ public final class GcCoordinator implements AutoCloseable {
     }
 
     /** Thrown inside an epoch to abandon it; the message says why. */
-    private static final class Abandon extends RuntimeException {
+    static final class Abandon extends RuntimeException {
         Abandon(String message) {
             super(message);
         }
@@ -121,7 +131,7 @@ public final class GcCoordinator implements AutoCloseable {
     private final class Epoch {
         private final Duration maxSessionWait;
         private final UUID runId;
-        private final long startNanos = System.nanoTime();
+        private final long startNanos = clock.nanoTime();
         private final List<String> log = java.util.Collections.synchronizedList(new ArrayList<>());
         private final Map<String, String> skipped = new ConcurrentSkipListMap<>();
         private final List<String> nodes = new ArrayList<>();
@@ -168,11 +178,11 @@ public final class GcCoordinator implements AutoCloseable {
 
         private RunReport report(boolean completed, String why, Map<String, SweepReport> sweeps) {
             return new RunReport(epoch, completed, why, List.copyOf(log), liveChunks, images, sweeps, Map.copyOf(skipped),
-                    (System.nanoTime() - startNanos) / 1_000_000);
+                    (clock.nanoTime() - startNanos) / 1_000_000);
         }
 
         private void say(String line) {
-            String stamped = String.format("[%6.1fs] %s", (System.nanoTime() - startNanos) / 1e9, line);
+            String stamped = String.format("[%6.1fs] %s", (clock.nanoTime() - startNanos) / 1e9, line);
             log.add(stamped);
             LOG.info("GC: {}", stamped);
         }
@@ -203,37 +213,8 @@ public final class GcCoordinator implements AutoCloseable {
 
         /** Step 3: GC_MAY_SWEEP(E) commits once every session older than the epoch closed or expired. */
         private void awaitMaySweep() {
-            long deadline = System.nanoTime() + maxSessionWait.toNanos();
-            boolean told = false;
-            while (true) {
-                try {
-                    long index = meta.gcMaySweep(epoch).get();
-                    say("epoch " + epoch + " may sweep (log index " + index + ")");
-                    return;
-                } catch (ExecutionException e) {
-                    Throwable cause = unwrap(e);
-                    if (!(cause instanceof CatalogException c) || c.code() != CatalogException.Code.BUSY) {
-                        throw new Abandon("GC_MAY_SWEEP(" + epoch + ") failed: " + rootMessage(e));
-                    }
-                    if (System.nanoTime() > deadline) {
-                        throw new Abandon("upload sessions opened before the epoch are still open after "
-                                + maxSessionWait.toSeconds() + " s: " + cause.getMessage());
-                    }
-                    if (!told) {
-                        say("waiting for upload sessions older than the epoch: " + cause.getMessage());
-                        told = true;
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new Abandon("interrupted");
-                }
-                try {
-                    Thread.sleep(100);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new Abandon("interrupted");
-                }
-            }
+            long index = sessionWait.await(epoch, maxSessionWait, () -> meta.gcMaySweep(epoch), this::say);
+            say("epoch " + epoch + " may sweep (log index " + index + ")");
         }
 
         /** Step 4: every chunk of every committed image, marked E on every node. */
@@ -244,13 +225,13 @@ public final class GcCoordinator implements AutoCloseable {
             images = all.size();
             say("marking the chunks of " + images + " images live");
             Set<ChunkId> batch = new HashSet<>();
-            long lastSaid = System.nanoTime();
+            long lastSaid = clock.nanoTime();
             int read = 0;
             for (ImageInfo info : all) {
                 // A line every few seconds, so a long walk shows where it is while it runs.
-                if (System.nanoTime() - lastSaid > PROGRESS_EVERY.toNanos()) {
+                if (clock.nanoTime() - lastSaid > PROGRESS_EVERY.toNanos()) {
                     say("read the manifests of " + read + " of " + images + " images, " + liveChunks + " chunk references");
-                    lastSaid = System.nanoTime();
+                    lastSaid = clock.nanoTime();
                 }
                 read++;
                 Set<ChunkId> ids;
@@ -385,14 +366,14 @@ public final class GcCoordinator implements AutoCloseable {
         return String.join("; ", parts);
     }
 
-    private static Throwable unwrap(Throwable t) {
+    static Throwable unwrap(Throwable t) {
         while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
             t = t.getCause();
         }
         return t;
     }
 
-    private static String rootMessage(Throwable t) {
+    static String rootMessage(Throwable t) {
         Throwable c = unwrap(t);
         return c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
     }

@@ -1,11 +1,10 @@
 package dev.cairn.server.gc;
 
-import dev.cairn.protocol.ChunkMessages;
-import dev.cairn.engine.ChunkData;
 import dev.cairn.engine.ChunkId;
-import dev.cairn.engine.ChunkPack;
+import dev.cairn.engine.Clock;
 import dev.cairn.protocol.GcMessages.SweepReport;
 import dev.cairn.server.metrics.NodeMetrics;
+import dev.cairn.server.store.AppendMarker;
 import dev.cairn.server.store.ChunkStore;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -14,8 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Supplier;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.StampedLock;
 import org.rocksdb.Options;
 import org.rocksdb.RocksDB;
@@ -31,16 +28,18 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every chunk this node writes (PUT) or confirms (HAS "present") is marked with the marking
  * epoch in the same request, one {@link WriteBatch} per request. A sweep tombstones chunks whose
- * mark is older than its epoch. A lock orders the two: a PUT or HAS holds it shared from its
- * presence check (or append) until its marks are written, a sweep holds it exclusively while it
- * re-reads the marks of a page of chunks and tombstones the old ones, so a chunk is never
- * confirmed to a client and swept on the strength of a mark read before the confirmation.
+ * mark is older than its epoch. A lock orders the two: a HAS holds it shared from its presence
+ * check until its marks are written, a PUT from its marks until the append's fdatasync completes
+ * (the store's write path, {@link ChunkStore#append(List, AppendMarker)}, calls {@link #mark} and
+ * releases the hold), a sweep holds it exclusively while it re-reads the marks of a page of chunks
+ * and tombstones the old ones, so a chunk is never confirmed to a client and swept on the
+ * strength of a mark read before the confirmation.
  *
  * <p>Marks are written without fsync. A node sweeps epoch E only if it was armed for E in this
  * process's lifetime: after any restart its marks may have lost their last writes, so it skips
  * the sweep of the epoch in progress (docs/gc.md, step 5).
  */
-public final class GcNode implements AutoCloseable {
+public final class GcNode implements AppendMarker, AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(GcNode.class);
     private static final byte[] EPOCH_KEY = "marking-epoch".getBytes(StandardCharsets.US_ASCII);
@@ -54,6 +53,7 @@ public final class GcNode implements AutoCloseable {
     private final String nodeId;
     private final ChunkStore store;
     private final NodeMetrics metrics;
+    private final Clock clock;
     private final Options options;
     private final RocksDB db;
     private final WriteOptions noSync = new WriteOptions().setSync(false);
@@ -63,8 +63,10 @@ public final class GcNode implements AutoCloseable {
     /** The epoch armed since this process started, or 0: only that epoch's marks are complete here. */
     private volatile long armedThisRun;
 
-    private GcNode(String nodeId, ChunkStore store, NodeMetrics metrics, Options options, RocksDB db, long markingEpoch) {
+    private GcNode(String nodeId, ChunkStore store, NodeMetrics metrics, Clock clock, Options options, RocksDB db,
+                   long markingEpoch) {
         this.metrics = metrics;
+        this.clock = clock;
         this.nodeId = nodeId;
         this.store = store;
         this.options = options;
@@ -78,12 +80,18 @@ public final class GcNode implements AutoCloseable {
 
     /** Opens the marks in {@code dir}; marks and sweeps are counted in {@code metrics}. */
     public static GcNode open(String nodeId, Path dir, ChunkStore store, NodeMetrics metrics) throws IOException {
+        return open(nodeId, dir, store, metrics, Clock.SYSTEM);
+    }
+
+    /** {@link #open(String, Path, ChunkStore, NodeMetrics)}, timing sweeps on {@code clock}. */
+    public static GcNode open(String nodeId, Path dir, ChunkStore store, NodeMetrics metrics, Clock clock)
+            throws IOException {
         Files.createDirectories(dir);
         Options options = new Options().setCreateIfMissing(true);
         try {
             RocksDB db = RocksDB.open(options, dir.toString());
             byte[] e = db.get(EPOCH_KEY);
-            return new GcNode(nodeId, store, metrics, options, db, e == null ? 0 : ByteBuffer.wrap(e).getLong());
+            return new GcNode(nodeId, store, metrics, clock, options, db, e == null ? 0 : ByteBuffer.wrap(e).getLong());
         } catch (RocksDBException e) {
             options.close();
             throw new IOException("cannot open the GC marks in " + dir + ": " + e.getMessage(), e);
@@ -135,38 +143,20 @@ public final class GcNode implements AutoCloseable {
     }
 
     /**
-     * PUT: marks the chunks, then appends them; the shared lock is held until the append's
-     * fdatasync completes, so no sweep page can interleave between mark and append.
+     * PUT: marks the chunks with the marking epoch, for {@link ChunkStore#append(List, AppendMarker)};
+     * the shared lock is held from the marks until the store releases the hold, after the append's
+     * fdatasync completed, so no sweep page can interleave between mark and append.
      */
-    public CompletableFuture<Void> put(List<ChunkData> chunks) {
-        List<ChunkId> ids = new ArrayList<>(chunks.size());
-        chunks.forEach(c -> ids.add(c.id()));
-        return markThenAppend(ids, () -> store.append(chunks));
-    }
-
-    /** Like {@link #put}, for packs: every member is marked, then the packs are appended. */
-    public CompletableFuture<Void> putPacks(List<ChunkPack> packs) {
-        List<ChunkId> ids = new ArrayList<>();
-        packs.forEach(p -> p.members().forEach(m -> ids.add(m.id())));
-        return markThenAppend(ids, () -> store.appendPacks(packs));
-    }
-
-    private CompletableFuture<Void> markThenAppend(List<ChunkId> ids, Supplier<CompletableFuture<Void>> append) {
+    @Override
+    public Hold mark(List<ChunkId> ids) throws IOException {
         long stamp = lock.readLock();
         try {
             writeMarks(ids, markingEpoch);
         } catch (IOException | RuntimeException e) {
             lock.unlockRead(stamp);
-            return CompletableFuture.failedFuture(e);
-        }
-        CompletableFuture<Void> appended;
-        try {
-            appended = append.get();
-        } catch (RuntimeException e) {
-            lock.unlockRead(stamp);
             throw e;
         }
-        return appended.whenComplete((v, e) -> lock.unlockRead(stamp));
+        return () -> lock.unlockRead(stamp);
     }
 
     /** GC_MARK: the coordinator's live ids for epoch E; only chunks this node holds are marked. */
@@ -198,10 +188,8 @@ public final class GcNode implements AutoCloseable {
                     + (epoch != markingEpoch ? "it marks with epoch " + markingEpoch
                     : "it restarted since it was armed, so its marks may be incomplete"));
         }
-        long start = System.nanoTime();
-        long freedChunks = 0;
-        long freedBytes = 0;
-        long kept = 0;
+        long start = clock.nanoTime();
+        SweepTally tally = new SweepTally();
         ChunkId after = null;
         while (true) {
             List<ChunkId> page = store.idsAfter(after, SWEEP_PAGE);
@@ -209,47 +197,63 @@ public final class GcNode implements AutoCloseable {
                 break;
             }
             after = page.get(page.size() - 1);
-            long freedBefore = freedChunks;
-            long freedBytesBefore = freedBytes;
-            long stamp = lock.writeLock();
-            try (WriteBatch forget = new WriteBatch()) {
-                List<byte[]> keys = new ArrayList<>(page.size());
-                page.forEach(id -> keys.add(id.toBytes()));
-                List<byte[]> marks = db.multiGetAsList(keys);
-                for (int i = 0; i < page.size(); i++) {
-                    byte[] m = marks.get(i);
-                    long mark = m == null ? 0 : ByteBuffer.wrap(m).getLong();
-                    if (mark >= epoch) {
-                        kept++;
-                        continue;
-                    }
-                    long bytes = store.tombstone(page.get(i));
-                    if (bytes >= 0) {
-                        freedChunks++;
-                        freedBytes += bytes;
-                    }
-                    if (m != null) {
-                        forget.delete(keys.get(i));
-                    }
-                }
-                db.write(noSync, forget);
-                metrics.gcSwept(freedChunks - freedBefore, freedBytes - freedBytesBefore);
-            } catch (RocksDBException e) {
-                throw new IOException("GC sweep failed reading marks: " + e.getMessage(), e);
-            } finally {
-                lock.unlockWrite(stamp);
-            }
+            sweepPage(page, epoch, tally);
         }
-        if (freedChunks > 0) {
+        if (tally.freedChunks > 0) {
             store.compact().whenComplete((r, e) -> {
                 if (e != null) {
                     LOG.warn("compaction after GC epoch {} failed: {}", epoch, e.toString());
                 }
             });
         }
-        long ms = (System.nanoTime() - start) / 1_000_000;
-        LOG.info("GC epoch {}: swept {} chunks ({} bytes), kept {}, in {} ms", epoch, freedChunks, freedBytes, kept, ms);
-        return new SweepReport(nodeId, freedChunks, freedBytes, kept, ms);
+        long ms = (clock.nanoTime() - start) / 1_000_000;
+        LOG.info("GC epoch {}: swept {} chunks ({} bytes), kept {}, in {} ms", epoch, tally.freedChunks,
+                tally.freedBytes, tally.kept, ms);
+        return new SweepReport(nodeId, tally.freedChunks, tally.freedBytes, tally.kept, ms);
+    }
+
+    /** What one sweep freed and kept so far. */
+    private static final class SweepTally {
+        long freedChunks;
+        long freedBytes;
+        long kept;
+    }
+
+    /**
+     * Holding the lock exclusively, so no HAS or PUT is between its marks and its answer: re-reads
+     * the page's marks and tombstones the chunks marked before {@code epoch}, forgetting their marks.
+     */
+    private void sweepPage(List<ChunkId> page, long epoch, SweepTally tally) throws IOException {
+        long freedBefore = tally.freedChunks;
+        long freedBytesBefore = tally.freedBytes;
+        long stamp = lock.writeLock();
+        try (WriteBatch forget = new WriteBatch()) {
+            List<byte[]> keys = new ArrayList<>(page.size());
+            page.forEach(id -> keys.add(id.toBytes()));
+            List<byte[]> marks = db.multiGetAsList(keys);
+            for (int i = 0; i < page.size(); i++) {
+                byte[] m = marks.get(i);
+                long mark = m == null ? 0 : ByteBuffer.wrap(m).getLong();
+                if (mark >= epoch) {
+                    tally.kept++;
+                    continue;
+                }
+                long bytes = store.tombstone(page.get(i));
+                if (bytes >= 0) {
+                    tally.freedChunks++;
+                    tally.freedBytes += bytes;
+                }
+                if (m != null) {
+                    forget.delete(keys.get(i));
+                }
+            }
+            db.write(noSync, forget);
+            metrics.gcSwept(tally.freedChunks - freedBefore, tally.freedBytes - freedBytesBefore);
+        } catch (RocksDBException e) {
+            throw new IOException("GC sweep failed reading marks: " + e.getMessage(), e);
+        } finally {
+            lock.unlockWrite(stamp);
+        }
     }
 
     /** One batch for the whole request; no fsync (see the class comment). */

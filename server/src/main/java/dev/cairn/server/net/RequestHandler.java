@@ -407,7 +407,7 @@ public final class RequestHandler {
             if (corruptReported()) {
                 replaceCorrupt(chunks);
             }
-            return gc.put(chunks);
+            return store.append(chunks, gc);
         });
     }
 
@@ -421,7 +421,7 @@ public final class RequestHandler {
                     replaceCorrupt(ids, pack::verify);
                 }
             }
-            return gc.putPacks(packs);
+            return store.appendPacks(packs, gc);
         });
     }
 

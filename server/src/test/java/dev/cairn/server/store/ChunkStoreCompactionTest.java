@@ -93,16 +93,16 @@ class ChunkStoreCompactionTest {
     }
 
     @ParameterizedTest(name = "crash after {0}")
-    @EnumSource(ChunkStore.CompactionStep.class)
-    void crashAfterAnyCompactionStepLosesNoLiveChunkAndBringsNoDeletedOneBack(ChunkStore.CompactionStep crashAt)
+    @EnumSource(Compactor.Step.class)
+    void crashAfterAnyCompactionStepLosesNoLiveChunkAndBringsNoDeletedOneBack(Compactor.Step crashAt)
             throws Exception {
         fillAndDelete();
-        ChunkStore.CompactionHook crash = (step, segment) -> {
+        Compactor.Hook crash = (step, segment) -> {
             if (step == crashAt) {
                 throw new IllegalStateException("simulated crash after " + step + " of segment " + segment);
             }
         };
-        try (ChunkStore store = ChunkStore.open(dir, options, ChunkStore.FDATASYNC, ChunkStore.FILES, crash)) {
+        try (ChunkStore store = ChunkStore.open(dir, options, SegmentWriter.FDATASYNC, SegmentWriter.FILES, crash)) {
             CompletionException e = assertThrows(CompletionException.class, () -> store.compact().join());
             assertTrue(e.getCause().getMessage().contains("simulated crash"), e.getCause().getMessage());
             assertTrue(store.isFailed(), "the store must not go on after a compaction step failed");

@@ -29,8 +29,8 @@ class ChunkStoreFaultTest {
     private final FaultyFileChannel.Faults faults = new FaultyFileChannel.Faults(42);
 
     private ChunkStore openFaulty() throws IOException {
-        return ChunkStore.open(dir, ChunkStoreOptions.defaults(), ChunkStore.FDATASYNC, faults.opener(),
-                ChunkStore.NO_HOOK);
+        return ChunkStore.open(dir, ChunkStoreOptions.defaults(), SegmentWriter.FDATASYNC, faults.opener(),
+                Compactor.NO_HOOK);
     }
 
     @Test

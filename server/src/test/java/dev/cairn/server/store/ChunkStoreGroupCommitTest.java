@@ -10,12 +10,15 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cairn.engine.ChunkData;
+import dev.cairn.engine.ManualClock;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -102,14 +105,14 @@ class ChunkStoreGroupCommitTest {
     void noAppendCompletesOrBecomesVisibleBeforeItsFsyncReturns() throws Exception {
         CountDownLatch inFsync = new CountDownLatch(1);
         CountDownLatch releaseFsync = new CountDownLatch(1);
-        ChunkStore.Fsync blocking = segment -> {
+        SegmentWriter.Fsync blocking = segment -> {
             inFsync.countDown();
             try {
                 releaseFsync.await();
             } catch (InterruptedException e) {
                 throw new IOException(e);
             }
-            ChunkStore.FDATASYNC.force(segment);
+            SegmentWriter.FDATASYNC.force(segment);
         };
         ChunkData chunk = pages(300, 1).get(0);
         try (ChunkStore store = ChunkStore.open(dir, ChunkStoreOptions.defaults(), blocking)) {
@@ -129,7 +132,7 @@ class ChunkStoreGroupCommitTest {
 
     @Test
     void failedFsyncFailsTheWaitingAppendAndEveryLaterOne() throws Exception {
-        ChunkStore.Fsync failing = segment -> {
+        SegmentWriter.Fsync failing = segment -> {
             throw new IOException("injected EIO");
         };
         List<ChunkData> chunks = pages(400, 2);
@@ -144,6 +147,29 @@ class ChunkStoreGroupCommitTest {
                     () -> store.append(chunks.subList(1, 2)).join());
             assertInstanceOf(ChunkStoreFailedException.class, later.getCause());
             assertEquals(0, store.chunkCount());
+        }
+    }
+
+    @Test
+    void eachFdatasyncIsReportedWithItsDurationOnTheStoresClock() throws Exception {
+        ManualClock clock = new ManualClock();
+        // A disk whose fdatasync takes 7 ms of the store's clock, and nothing else takes any time.
+        SegmentWriter.Fsync slow = segment -> {
+            SegmentWriter.FDATASYNC.force(segment);
+            clock.advance(Duration.ofMillis(7));
+        };
+        List<long[]> syncs = new CopyOnWriteArrayList<>();
+        try (ChunkStore store = ChunkStore.open(dir, ChunkStoreOptions.defaults(), slow, SegmentWriter.FILES,
+                Compactor.NO_HOOK, clock)) {
+            store.onSync((nanos, records) -> syncs.add(new long[] {nanos, records}));
+            store.append(pages(500, 3)).join();
+            store.append(pages(501, 1)).join();
+
+            assertEquals(2, syncs.size());
+            assertEquals(Duration.ofMillis(7).toNanos(), syncs.get(0)[0]);
+            assertEquals(3, syncs.get(0)[1]);
+            assertEquals(1, syncs.get(1)[1]);
+            assertEquals(0, store.indexWriteNanos(), "index writes are timed on the same clock, which did not move");
         }
     }
 }

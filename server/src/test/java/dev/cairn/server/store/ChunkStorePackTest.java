@@ -229,8 +229,8 @@ class ChunkStorePackTest {
     }
 
     @ParameterizedTest(name = "crash after {0}")
-    @EnumSource(ChunkStore.CompactionStep.class)
-    void aCrashAfterAnyStepOfRepackingLosesNoLiveMemberAndBringsNoDeadOneBack(ChunkStore.CompactionStep crashAt)
+    @EnumSource(Compactor.Step.class)
+    void aCrashAfterAnyStepOfRepackingLosesNoLiveMemberAndBringsNoDeadOneBack(Compactor.Step crashAt)
             throws Exception {
         List<ChunkData> pages = similarPages(11, 8);
         List<ChunkData> dead = pages.subList(0, 3);
@@ -245,12 +245,12 @@ class ChunkStorePackTest {
         long sealedSize = Files.size(segment(dir, 1));
         ChunkStoreOptions sealing = options.withMaxChunkBytes((int) sealedSize - SegmentRecord.HEADER_BYTES)
                 .withMaxSegmentBytes(sealedSize);
-        ChunkStore.CompactionHook crash = (step, segment) -> {
+        Compactor.Hook crash = (step, segment) -> {
             if (step == crashAt) {
                 throw new IllegalStateException("simulated crash after " + step);
             }
         };
-        try (ChunkStore store = ChunkStore.open(dir, sealing, ChunkStore.FDATASYNC, ChunkStore.FILES, crash)) {
+        try (ChunkStore store = ChunkStore.open(dir, sealing, SegmentWriter.FDATASYNC, SegmentWriter.FILES, crash)) {
             store.append(similarPages(12, 1)).join(); // into segment 2: segment 1 is sealed
             assertThrows(CompletionException.class, () -> store.compact().join());
         }

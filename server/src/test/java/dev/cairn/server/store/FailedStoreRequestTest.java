@@ -79,7 +79,7 @@ class FailedStoreRequestTest {
         NodeConfig config = new NodeConfig("node-1", dir, Quorum.defaultFor(1), List.of(self), Limits.defaults());
         FaultyFileChannel.Faults faults = new FaultyFileChannel.Faults(1);
         try (ChunkStore store = ChunkStore.open(dir.resolve("chunks"), ChunkStoreOptions.defaults(),
-                ChunkStore.FDATASYNC, faults.opener(), ChunkStore.NO_HOOK);
+                SegmentWriter.FDATASYNC, faults.opener(), Compactor.NO_HOOK);
              GcNode gc = GcNode.open("node-1", dir.resolve("gc"), store)) {
             test.run(new RequestHandler(config, store, null, null, gc, null,
                     new dev.cairn.server.metrics.NodeMetrics(), new dev.cairn.server.replication.ClientTraffic()), store, faults);

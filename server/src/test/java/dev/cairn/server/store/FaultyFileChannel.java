@@ -12,7 +12,7 @@ import java.util.Random;
 /**
  * A real segment file whose writes and fsyncs fail the way a failing or full disk makes them fail:
  * short writes, ENOSPC after a byte budget (after a partial write, as write(2) does), EIO on fsync.
- * A test seam for {@link ChunkStore.SegmentOpener}; every byte it accepts reaches the real file.
+ * A test seam for {@link SegmentWriter.SegmentOpener}; every byte it accepts reaches the real file.
  */
 final class FaultyFileChannel extends FileChannel {
 
@@ -30,8 +30,8 @@ final class FaultyFileChannel extends FileChannel {
             this.random = new Random(seed);
         }
 
-        ChunkStore.SegmentOpener opener() {
-            return (file, createNew) -> new FaultyFileChannel(ChunkStore.FILES.open(file, createNew), this);
+        SegmentWriter.SegmentOpener opener() {
+            return (file, createNew) -> new FaultyFileChannel(SegmentWriter.FILES.open(file, createNew), this);
         }
     }
 
