@@ -1,7 +1,7 @@
 package dev.cairn.server.replication;
 
+import dev.cairn.engine.Clock;
 import java.time.Duration;
-import java.util.function.LongSupplier;
 
 /**
  * When this node last served a put or get of chunks, so that background passes can step aside
@@ -12,27 +12,27 @@ import java.util.function.LongSupplier;
  */
 public final class ClientTraffic {
 
-    private final LongSupplier nanoClock;
+    private final Clock clock;
     /** {@link Long#MIN_VALUE} until the first request: a node that served nothing is quiet. */
     private volatile long lastNanos = Long.MIN_VALUE;
 
     public ClientTraffic() {
-        this(System::nanoTime);
+        this(Clock.SYSTEM);
     }
 
-    /** A test seam: {@code nanoClock} in place of {@link System#nanoTime()}. */
-    ClientTraffic(LongSupplier nanoClock) {
-        this.nanoClock = nanoClock;
+    /** Traffic timed on {@code clock}'s monotonic reading. */
+    public ClientTraffic(Clock clock) {
+        this.clock = clock;
     }
 
     /** A client's chunk request arrived now. */
     public void record() {
-        lastNanos = nanoClock.getAsLong();
+        lastNanos = clock.nanoTime();
     }
 
     /** How long since the last client request, or {@code null} if there was none. */
     public Duration quietFor() {
         long last = lastNanos;
-        return last == Long.MIN_VALUE ? null : Duration.ofNanos(nanoClock.getAsLong() - last);
+        return last == Long.MIN_VALUE ? null : Duration.ofNanos(clock.nanoTime() - last);
     }
 }

@@ -1,25 +1,16 @@
 package dev.cairn.server.replication;
 
-import dev.cairn.protocol.ChunkMessages;
 import dev.cairn.client.ChunkPeers;
 import dev.cairn.config.NodeConfig;
-import dev.cairn.engine.ChunkData;
 import dev.cairn.engine.ChunkEncoder;
 import dev.cairn.engine.ChunkId;
+import dev.cairn.engine.Clock;
 import dev.cairn.protocol.ReplicationMessages.RepairReport;
 import dev.cairn.protocol.ReplicationMessages.ScrubReport;
 import dev.cairn.server.metrics.NodeMetrics;
-import dev.cairn.server.store.ChunkCorruptException;
 import dev.cairn.server.store.ChunkStore;
-import java.io.IOException;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
@@ -31,13 +22,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Anti-entropy for one node: walks the chunks this node holds, asks their other placement nodes
- * whether they hold them too, counts the chunks below N and below N_W, and sends copies to the
+ * Anti-entropy for one node: runs its repair passes ({@link RepairPass}) and scrubs
+ * ({@link Scrubber}) one at a time, on its own schedule or when an operator asks. A repair pass
+ * walks the chunks this node holds, asks their other placement nodes whether they hold them too, counts the chunks below N and below N_W, and sends copies to the
  * placement nodes that lack them. Each chunk is counted and repaired by one node only, the first
  * of its placement nodes that holds it, so passes on all nodes neither double-count nor send a
  * copy twice.
  *
- * <p>Also the scrubber: re-reads and re-hashes every local chunk and replaces a bad one with a
+ * <p>The scrubber re-reads and re-hashes every local chunk and replaces a bad one with a
  * verified copy from a peer.
  */
 public final class Replicator implements AutoCloseable {
@@ -72,11 +64,21 @@ public final class Replicator implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicInteger operatorsWaiting = new java.util.concurrent.atomic.AtomicInteger();
     /** For copies read out of a pack (RAW): used under {@link #passLock} only. */
     private final ChunkEncoder encoder = new ChunkEncoder();
+    private final Scrubber scrubber;
+    private final Clock clock;
     private volatile RepairReport last;
 
     public Replicator(NodeConfig config, ChunkStore store, Supplier<ChunkPeers> peers, NodeMetrics metrics,
                       ClientTraffic clientTraffic) {
+        this(config, store, peers, metrics, clientTraffic, Clock.SYSTEM);
+    }
+
+    /** @param clock stamps and times each pass's report */
+    public Replicator(NodeConfig config, ChunkStore store, Supplier<ChunkPeers> peers, NodeMetrics metrics,
+                      ClientTraffic clientTraffic, Clock clock) {
         this.metrics = metrics;
+        this.clock = clock;
+        this.scrubber = new Scrubber(config.nodeId(), store, peers, metrics, encoder, clock);
         this.clientTraffic = clientTraffic;
         this.config = config;
         this.store = store;
@@ -164,9 +166,9 @@ public final class Replicator implements AutoCloseable {
     /** One pass; {@code yield}, when given, holds each step back while clients are busy. */
     RepairReport repair(YieldToClients yield) {
         synchronized (passLock) {
-            long start = System.currentTimeMillis();
+            long start = clock.millis();
             refreshMembership();
-            Pass pass = new Pass();
+            RepairPass pass = new RepairPass(config.nodeId(), store, peers, metrics, encoder);
             ChunkId after = null;
             while (true) {
                 if (yield != null) {
@@ -179,9 +181,8 @@ public final class Replicator implements AutoCloseable {
                 pass.step(ids);
                 after = ids.get(ids.size() - 1);
             }
-            long end = System.currentTimeMillis();
-            RepairReport report = new RepairReport(config.nodeId(), pass.scanned, pass.belowN, pass.belowW,
-                    pass.copies, pass.bytes, pass.unreachable.size(), end, end - start, pass.dropped);
+            long end = clock.millis();
+            RepairReport report = pass.report(end, end - start);
             last = report;
             return report;
         }
@@ -210,158 +211,8 @@ public final class Replicator implements AutoCloseable {
         }
     }
 
-    /** One walk over the local chunks. */
-    private final class Pass {
-        long scanned;
-        long belowN;
-        long belowW;
-        long copies;
-        long bytes;
-        long dropped;
-        final Set<String> unreachable = new HashSet<>();
-
-        void step(List<ChunkId> ids) {
-            long scannedBefore = scanned;
-            ChunkPeers cluster = peers.get();
-            String self = config.nodeId();
-            int n = cluster.replicas();
-            List<List<String>> placements = new ArrayList<>(ids.size());
-            Map<String, List<Integer>> askByPeer = new HashMap<>();
-            for (int i = 0; i < ids.size(); i++) {
-                List<String> placement = cluster.placement().nodesFor(ids.get(i), n);
-                placements.add(placement);
-                for (String node : placement) {
-                    if (!node.equals(self)) {
-                        askByPeer.computeIfAbsent(node, k -> new ArrayList<>()).add(i);
-                    }
-                }
-            }
-            Map<String, CompletableFuture<boolean[]>> answers = new HashMap<>();
-            askByPeer.forEach((peer, indexes) -> {
-                List<ChunkId> asked = new ArrayList<>(indexes.size());
-                indexes.forEach(i -> asked.add(ids.get(i)));
-                answers.put(peer, cluster.has(peer, asked));
-            });
-            // holders.get(i) = the placement nodes known to hold chunk i (this node included).
-            List<Set<String>> holders = new ArrayList<>(ids.size());
-            for (int i = 0; i < ids.size(); i++) {
-                Set<String> h = new HashSet<>();
-                h.add(self);
-                holders.add(h);
-            }
-            Set<String> reachable = new HashSet<>();
-            answers.forEach((peer, future) -> {
-                boolean[] present = await(future, peer);
-                if (present == null) {
-                    unreachable.add(peer);
-                    return;
-                }
-                reachable.add(peer);
-                List<Integer> indexes = askByPeer.get(peer);
-                for (int k = 0; k < indexes.size(); k++) {
-                    if (present[k]) {
-                        holders.get(indexes.get(k)).add(peer);
-                    }
-                }
-            });
-            Map<String, List<ChunkId>> push = new HashMap<>();
-            for (int i = 0; i < ids.size(); i++) {
-                List<String> placement = placements.get(i);
-                Set<String> h = holders.get(i);
-                String first = placement.stream().filter(h::contains).findFirst().orElse(self);
-                if (!first.equals(self)) {
-                    // Counted and repaired by the first placement node that holds it. A copy here,
-                    // on a node that is not one of its placement nodes (it moved after a membership
-                    // change), goes once every placement node has confirmed a durable copy: the
-                    // chunk keeps N copies without this one.
-                    if (!placement.contains(self) && placement.size() == n && placement.stream().allMatch(h::contains)) {
-                        dropSurplus(ids.get(i));
-                    }
-                    continue;
-                }
-                scanned++;
-                long copiesOnPlacement = placement.stream().filter(h::contains).count();
-                if (copiesOnPlacement < n) {
-                    belowN++;
-                }
-                if (copiesOnPlacement < cluster.writeQuorum()) {
-                    belowW++;
-                }
-                for (String node : placement) {
-                    if (!h.contains(node) && reachable.contains(node)) {
-                        push.computeIfAbsent(node, k -> new ArrayList<>()).add(ids.get(i));
-                    }
-                }
-            }
-            // Progress as the pass goes, not only in its report: a pass over millions of chunks is long.
-            metrics.repairChecked(scanned - scannedBefore);
-            push.forEach((peer, missing) -> send(cluster, peer, missing));
-        }
-
-        private void dropSurplus(ChunkId id) {
-            try {
-                if (store.delete(id)) {
-                    dropped++;
-                }
-            } catch (IOException e) {
-                LOG.warn("cannot drop surplus copy of chunk {}: {}", id.shortHex(), e.toString());
-            }
-        }
-
-        private void send(ChunkPeers cluster, String peer, List<ChunkId> missing) {
-            List<ChunkData> batch = new ArrayList<>();
-            long batchBytes = 0;
-            for (ChunkId id : missing) {
-                Optional<ChunkData> chunk = readLocal(id);
-                if (chunk.isEmpty()) {
-                    continue; // deleted or corrupt here since the page was read: not ours to send
-                }
-                // A chunk read out of a pack comes back RAW: copied as it is, it would rest uncompressed.
-                ChunkData copy = encoder.encode(chunk.get());
-                batch.add(copy);
-                batchBytes += copy.storedLength();
-                if (batchBytes >= MAX_PUSH_BYTES) {
-                    flush(cluster, peer, batch, batchBytes);
-                    batch = new ArrayList<>();
-                    batchBytes = 0;
-                }
-            }
-            flush(cluster, peer, batch, batchBytes);
-        }
-
-        private void flush(ChunkPeers cluster, String peer, List<ChunkData> batch, long batchBytes) {
-            if (batch.isEmpty()) {
-                return;
-            }
-            try {
-                // Counted only once the peer answered, i.e. after its fdatasync covered the copies.
-                cluster.put(peer, batch).get(PEER_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-                copies += batch.size();
-                bytes += batchBytes;
-                metrics.repairCopied(batch.size(), batchBytes);
-            } catch (ExecutionException | TimeoutException e) {
-                unreachable.add(peer);
-                LOG.debug("repair copies to {} failed: {}", peer, e.toString());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted during repair");
-            }
-        }
-    }
-
-    private Optional<ChunkData> readLocal(ChunkId id) {
-        try {
-            Optional<ChunkData> chunk = store.read(id);
-            return chunk.filter(ChunkData::verify);
-        } catch (ChunkCorruptException e) {
-            return Optional.empty();
-        } catch (IOException e) {
-            LOG.warn("cannot read chunk {} for repair: {}", id.shortHex(), e.toString());
-            return Optional.empty();
-        }
-    }
-
-    private static <T> T await(CompletableFuture<T> future, String peer) {
+    /** A peer's answer, or null (logged) if it failed or took longer than {@link #PEER_TIMEOUT_SECONDS}. */
+    static <T> T await(CompletableFuture<T> future, String peer) {
         try {
             return future.get(PEER_TIMEOUT_SECONDS, TimeUnit.SECONDS);
         } catch (ExecutionException | TimeoutException e) {
@@ -375,87 +226,7 @@ public final class Replicator implements AutoCloseable {
 
     /** Re-reads and re-hashes every local chunk; replaces bad ones with verified copies from peers. */
     public ScrubReport scrubNow() {
-        return asOperator(this::scrub);
-    }
-
-    private ScrubReport scrub() {
-        long start = System.currentTimeMillis();
-        long checked = 0;
-        long corrupt = 0;
-        long repaired = 0;
-        long unrepairable = 0;
-        ChunkId after = null;
-        while (true) {
-            List<ChunkId> ids = store.idsAfter(after, PAGE);
-            if (ids.isEmpty()) {
-                break;
-            }
-            long corruptBefore = corrupt;
-            for (ChunkId id : ids) {
-                checked++;
-                if (isIntact(id)) {
-                    continue;
-                }
-                corrupt++;
-                if (replaceFromPeer(id)) {
-                    repaired++;
-                } else {
-                    unrepairable++;
-                }
-            }
-            metrics.scrubChecked(ids.size(), corrupt - corruptBefore);
-            after = ids.get(ids.size() - 1);
-        }
-        return new ScrubReport(config.nodeId(), checked, corrupt, repaired, unrepairable,
-                System.currentTimeMillis() - start);
-    }
-
-    private boolean isIntact(ChunkId id) {
-        try {
-            Optional<ChunkData> chunk = store.read(id);
-            return chunk.isEmpty() || chunk.get().verify(); // absent: deleted meanwhile, nothing to check
-        } catch (ChunkCorruptException e) {
-            return false;
-        } catch (IOException | RuntimeException e) {
-            LOG.warn("scrub cannot read chunk {}: {}", id.shortHex(), e.toString());
-            return false;
-        }
-    }
-
-    private boolean replaceFromPeer(ChunkId id) {
-        ChunkPeers cluster = peers.get();
-        // The placement nodes first (the likeliest holders), then every other member (a leaving one).
-        List<String> order = new ArrayList<>(cluster.placement().nodesFor(id, cluster.placement().nodeIds().size()));
-        cluster.nodeIds().stream().filter(n -> !order.contains(n)).forEach(order::add);
-        for (String node : order) {
-            if (node.equals(config.nodeId())) {
-                continue;
-            }
-            List<ChunkMessages.Fetched> fetched = await(cluster.get(node, List.of(id)), node);
-            if (fetched == null || fetched.get(0).status() != ChunkMessages.ChunkStatus.OK || !fetched.get(0).data().verify()) {
-                continue;
-            }
-            try {
-                store.delete(id);
-                store.append(List.of(encoder.encode(copyOf(fetched.get(0).data())))).get(PEER_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-                LOG.warn("scrub replaced corrupt chunk {} with a verified copy from {}", id.shortHex(), node);
-                return true;
-            } catch (IOException | ExecutionException | TimeoutException e) {
-                LOG.warn("scrub could not rewrite chunk {}: {}", id.shortHex(), e.toString());
-                return false;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-        }
-        LOG.error("scrub found chunk {} corrupt and no peer has a good copy", id.shortHex());
-        return false;
-    }
-
-    private static ChunkData copyOf(ChunkData c) {
-        byte[] bytes = new byte[c.storedLength()];
-        c.bytes().duplicate().get(bytes);
-        return new ChunkData(c.id(), c.codec(), c.rawLength(), java.nio.ByteBuffer.wrap(bytes));
+        return asOperator(scrubber::scrub);
     }
 
     @Override

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cairn.client.CairnClient;
+import dev.cairn.engine.ManualClock;
 import dev.cairn.protocol.ReplicationMessages.RepairReport;
 import dev.cairn.it.TestCluster;
 import java.io.ByteArrayInputStream;
@@ -18,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A scheduled repair pass on a real 3-node cluster yields to clients before its steps, and then
- * does the same work as a pass an operator runs at once. Clients are played on a fake clock.
+ * does the same work as a pass an operator runs at once. Clients are played on a manual clock.
  */
 class ScheduledRepairTest {
 
@@ -35,13 +36,13 @@ class ScheduledRepairTest {
             RepairReport atOnce = replicator.repairNow();
             assertTrue(atOnce.scannedChunks() > 0, atOnce.toString());
 
-            long[] nanos = {0};
-            ClientTraffic traffic = new ClientTraffic(() -> nanos[0]);
+            ManualClock clock = new ManualClock();
+            ClientTraffic traffic = new ClientTraffic(clock);
             traffic.record();
             Duration allowance = Duration.ofSeconds(3);
             // Clients never stop: every wait ends with another request.
             YieldToClients yield = new YieldToClients(traffic, Duration.ofSeconds(1), allowance, d -> {
-                nanos[0] += d.toNanos();
+                clock.advance(d);
                 traffic.record();
             }, replicator::operatorWaiting);
             long yieldedBefore = cluster.server(0).metrics().registry().counter("cairn_repair_yielded_millis_total").getCount();
@@ -62,8 +63,8 @@ class ScheduledRepairTest {
         try (TestCluster cluster = TestCluster.start(3, dir); CairnClient client = cluster.client()) {
             client.put("held", new ByteArrayInputStream(data));
             Replicator replicator = cluster.server(0).replicator();
-            long[] nanos = {0};
-            ClientTraffic traffic = new ClientTraffic(() -> nanos[0]);
+            ManualClock clock = new ManualClock();
+            ClientTraffic traffic = new ClientTraffic(clock);
             traffic.record();
             CountDownLatch holding = new CountDownLatch(1);
             // Clients that never stop, and an allowance of a day: 5 ms of real time per second of it,
@@ -71,7 +72,7 @@ class ScheduledRepairTest {
             YieldToClients endless = new YieldToClients(traffic, Duration.ofSeconds(1), Duration.ofDays(1), d -> {
                 holding.countDown();
                 Thread.sleep(5);
-                nanos[0] += d.toNanos();
+                clock.advance(d);
                 traffic.record();
             }, replicator::operatorWaiting);
             CompletableFuture<RepairReport> scheduled = CompletableFuture.supplyAsync(() -> replicator.repair(endless));

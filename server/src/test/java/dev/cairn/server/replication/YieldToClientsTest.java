@@ -3,22 +3,23 @@ package dev.cairn.server.replication;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cairn.engine.ManualClock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** A scheduled pass steps aside while clients are busy, and only for so long. On a fake clock. */
+/** A scheduled pass steps aside while clients are busy, and only for so long. On a manual clock. */
 class YieldToClientsTest {
 
     private static final Duration QUIET = Duration.ofSeconds(1);
     private static final Duration MAX_HELD = Duration.ofSeconds(10);
 
-    /** A clock that moves only when the pass sleeps; clients may arrive during each sleep. */
+    /** Time that moves only when the pass sleeps; clients may arrive during each sleep. */
     private static final class FakeTime {
-        long nanos = 1_000_000_000L;
+        final ManualClock clock = new ManualClock();
         final List<Duration> sleeps = new ArrayList<>();
-        final ClientTraffic traffic = new ClientTraffic(() -> nanos);
+        final ClientTraffic traffic = new ClientTraffic(clock);
         /** How many of the coming sleeps a client request arrives at their end. */
         int busySleeps;
         /** Whether an operator's pass waits behind this one. */
@@ -27,7 +28,7 @@ class YieldToClientsTest {
         YieldToClients yielding() {
             return new YieldToClients(traffic, QUIET, MAX_HELD, d -> {
                 sleeps.add(d);
-                nanos += d.toNanos();
+                clock.advance(d);
                 if (busySleeps > 0) {
                     busySleeps--;
                     traffic.record();
@@ -36,7 +37,7 @@ class YieldToClientsTest {
         }
 
         void advance(Duration d) {
-            nanos += d.toNanos();
+            clock.advance(d);
         }
     }
 
@@ -90,7 +91,7 @@ class YieldToClientsTest {
         FakeTime time = new FakeTime();
         YieldToClients yield = new YieldToClients(time.traffic, QUIET, Duration.ofMillis(2500), d -> {
             time.sleeps.add(d);
-            time.nanos += d.toNanos();
+            time.advance(d);
             time.traffic.record();
         }, () -> false);
         time.traffic.record();
