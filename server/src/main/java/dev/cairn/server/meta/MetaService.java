@@ -4,6 +4,7 @@ import com.codahale.metrics.Gauge;
 import com.codahale.metrics.MetricRegistry;
 import dev.cairn.config.NodeAddress;
 import dev.cairn.config.NodeConfig;
+import dev.cairn.engine.Clock;
 import dev.cairn.engine.ImageName;
 import dev.cairn.engine.manifest.ImageInfo;
 import dev.cairn.engine.manifest.ImageRoot;
@@ -49,7 +50,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.function.LongSupplier;
 import java.util.function.ToLongFunction;
 import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClient;
@@ -189,11 +189,11 @@ public final class MetaService implements AutoCloseable {
     }
 
     static MetaService start(NodeConfig config, Tuning tuning) throws IOException {
-        return start(config, tuning, System::currentTimeMillis);
+        return start(config, tuning, Clock.SYSTEM);
     }
 
-    /** As {@link #start(NodeConfig)}; {@code leaderClockMillis} is the clock a leader stamps into session and GC entries. */
-    static MetaService start(NodeConfig config, Tuning tuning, LongSupplier leaderClockMillis) throws IOException {
+    /** As {@link #start(NodeConfig)}; {@code clock} is the clock a leader stamps into session and GC entries. */
+    static MetaService start(NodeConfig config, Tuning tuning, Clock clock) throws IOException {
         NodeAddress self = config.self();
         Path raftDir = config.dataDir().resolve("raft");
         Path catalogDir = config.dataDir().resolve("catalog");
@@ -210,7 +210,7 @@ public final class MetaService implements AutoCloseable {
                 .setServerId(RaftPeerId.valueOf(self.id()))
                 .setGroup(joining ? RaftGroup.valueOf(GROUP_ID) : group)
                 .setProperties(serverProperties(raftDir, self, tuning))
-                .setStateMachine(new CatalogStateMachine(catalogDir, tuning.callWindowEntries(), leaderClockMillis))
+                .setStateMachine(new CatalogStateMachine(catalogDir, tuning.callWindowEntries(), clock))
                 .setOption(existing ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT)
                 .build();
         try {
