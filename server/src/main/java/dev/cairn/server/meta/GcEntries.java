@@ -1,12 +1,12 @@
 package dev.cairn.server.meta;
 
-import dev.cairn.server.meta.CatalogMessages.BeginGcEpoch;
-import dev.cairn.server.meta.CatalogMessages.GcMaySweep;
 import dev.cairn.server.meta.CatalogMessages.Reply;
 import dev.cairn.server.meta.CatalogMessages.Status;
 import dev.cairn.server.meta.CatalogStore.GcPhase;
 import dev.cairn.server.meta.CatalogStore.GcState;
 import dev.cairn.server.meta.CatalogStore.Session;
+import dev.cairn.server.meta.GcMessages.BeginGcEpoch;
+import dev.cairn.server.meta.GcMessages.GcMaySweep;
 import java.io.IOException;
 import org.rocksdb.RocksDBException;
 

@@ -2,12 +2,12 @@ package dev.cairn.server.meta;
 
 import dev.cairn.protocol.MembershipMessages.Member;
 import dev.cairn.protocol.MembershipMessages.MemberState;
-import dev.cairn.server.meta.CatalogMessages.AddMember;
-import dev.cairn.server.meta.CatalogMessages.MarkLeaving;
-import dev.cairn.server.meta.CatalogMessages.RemoveMember;
 import dev.cairn.server.meta.CatalogMessages.Reply;
-import dev.cairn.server.meta.CatalogMessages.SeedMembers;
 import dev.cairn.server.meta.CatalogMessages.Status;
+import dev.cairn.server.meta.MemberMessages.AddMember;
+import dev.cairn.server.meta.MemberMessages.MarkLeaving;
+import dev.cairn.server.meta.MemberMessages.RemoveMember;
+import dev.cairn.server.meta.MemberMessages.SeedMembers;
 import java.io.IOException;
 import java.util.List;
 import java.util.Optional;

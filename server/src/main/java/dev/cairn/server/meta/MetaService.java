@@ -8,18 +8,18 @@ import dev.cairn.engine.ImageName;
 import dev.cairn.engine.manifest.ImageInfo;
 import dev.cairn.engine.manifest.ImageRoot;
 import dev.cairn.server.meta.CatalogException.Code;
-import dev.cairn.server.meta.CatalogMessages.BeginGcEpoch;
 import dev.cairn.server.meta.CatalogMessages.Call;
-import dev.cairn.server.meta.CatalogMessages.CloseSession;
-import dev.cairn.server.meta.CatalogMessages.CommitImage;
-import dev.cairn.server.meta.CatalogMessages.CommitInSession;
-import dev.cairn.server.meta.CatalogMessages.DeleteImage;
-import dev.cairn.server.meta.CatalogMessages.GcMaySweep;
-import dev.cairn.server.meta.CatalogMessages.GetImage;
-import dev.cairn.server.meta.CatalogMessages.ListImages;
-import dev.cairn.server.meta.CatalogMessages.OpenSession;
-import dev.cairn.server.meta.CatalogMessages.RenewSession;
 import dev.cairn.server.meta.CatalogMessages.Reply;
+import dev.cairn.server.meta.GcMessages.BeginGcEpoch;
+import dev.cairn.server.meta.GcMessages.GcMaySweep;
+import dev.cairn.server.meta.ImageMessages.CommitImage;
+import dev.cairn.server.meta.ImageMessages.DeleteImage;
+import dev.cairn.server.meta.ImageMessages.GetImage;
+import dev.cairn.server.meta.ImageMessages.ListImages;
+import dev.cairn.server.meta.SessionMessages.CloseSession;
+import dev.cairn.server.meta.SessionMessages.CommitInSession;
+import dev.cairn.server.meta.SessionMessages.OpenSession;
+import dev.cairn.server.meta.SessionMessages.RenewSession;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -266,7 +266,7 @@ public final class MetaService implements AutoCloseable {
 
     /** Linearizable list of the images whose name starts with {@code prefix}, sorted, at most {@code limit}. */
     public CompletableFuture<List<ImageInfo>> listImages(String prefix, int limit) {
-        String problem = CatalogMessages.listProblem(prefix, limit);
+        String problem = ImageMessages.listProblem(prefix, limit);
         if (problem != null) {
             return CompletableFuture.failedFuture(new CatalogException(Code.INVALID, problem));
         }
@@ -288,7 +288,7 @@ public final class MetaService implements AutoCloseable {
 
     /** As {@link #listImages}, as a session read (see {@link #getImageAtLeast}). */
     public CompletableFuture<SessionRead> listImagesAtLeast(String prefix, int limit, long minIndex) {
-        String problem = CatalogMessages.listProblem(prefix, limit);
+        String problem = ImageMessages.listProblem(prefix, limit);
         if (problem != null) {
             return CompletableFuture.failedFuture(new CatalogException(Code.INVALID, problem));
         }

@@ -1,12 +1,12 @@
 package dev.cairn.server.meta;
 
-import dev.cairn.server.meta.CatalogMessages.CloseSession;
-import dev.cairn.server.meta.CatalogMessages.CommitInSession;
-import dev.cairn.server.meta.CatalogMessages.OpenSession;
-import dev.cairn.server.meta.CatalogMessages.RenewSession;
 import dev.cairn.server.meta.CatalogMessages.Reply;
 import dev.cairn.server.meta.CatalogMessages.Status;
 import dev.cairn.server.meta.CatalogStore.Session;
+import dev.cairn.server.meta.SessionMessages.CloseSession;
+import dev.cairn.server.meta.SessionMessages.CommitInSession;
+import dev.cairn.server.meta.SessionMessages.OpenSession;
+import dev.cairn.server.meta.SessionMessages.RenewSession;
 import java.io.IOException;
 import java.util.Optional;
 import org.rocksdb.RocksDBException;
