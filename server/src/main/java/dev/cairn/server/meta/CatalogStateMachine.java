@@ -41,7 +41,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The Raft state machine of the image catalog: applies committed {@link CatalogMessages} to a
- * {@link CatalogStore} and answers read-only queries from it.
+ * {@link CatalogStore} (each entry type by its handler, picked in {@link CatalogApply}) and
+ * answers read-only queries from it.
  *
  * <p>Apply is deterministic: its result depends only on the catalog and the entry (the entry's
  * own log index becomes the image's commit index; no clock, no randomness). A refused write
@@ -53,6 +54,11 @@ import org.slf4j.LoggerFactory;
  * already in RocksDB and are skipped. When the snapshot is ahead of the catalog (a snapshot
  * installed from the leader, or RocksDB writes lost in a crash after the log was purged), the
  * catalog is replaced by the snapshot first.
+ *
+ * <p>Slightly over 400 lines on purpose: it is one Ratis interface whose overrides (apply,
+ * query, snapshot take and load, pause and reinitialize) all share the catalog handle and the
+ * lock that keeps RocksDB from being used after close; what can live apart already does
+ * (entry handlers, snapshot files, session-read waiters).
  */
 final class CatalogStateMachine extends BaseStateMachine {
 
