@@ -9,29 +9,29 @@ import static dev.cairn.server.meta.CatalogBytes.getUuid;
 import static dev.cairn.server.meta.CatalogBytes.putBytes;
 import static dev.cairn.server.meta.CatalogBytes.putString;
 import static dev.cairn.server.meta.CatalogBytes.putUuid;
-import static dev.cairn.server.meta.MemberMessages.MAX_MEMBERS;
-import static dev.cairn.server.meta.MemberMessages.MAX_MEMBER_BYTES;
-import static dev.cairn.server.meta.MemberMessages.getMember;
-import static dev.cairn.server.meta.MemberMessages.putMember;
+import static dev.cairn.server.meta.CatalogMemberMessages.MAX_MEMBERS;
+import static dev.cairn.server.meta.CatalogMemberMessages.MAX_MEMBER_BYTES;
+import static dev.cairn.server.meta.CatalogMemberMessages.getMember;
+import static dev.cairn.server.meta.CatalogMemberMessages.putMember;
 
 import dev.cairn.engine.ImageName;
 import dev.cairn.engine.manifest.ImageInfo;
 import dev.cairn.engine.manifest.ImageRoot;
 import dev.cairn.protocol.MembershipMessages.Member;
-import dev.cairn.server.meta.GcMessages.BeginGcEpoch;
-import dev.cairn.server.meta.GcMessages.GcMaySweep;
-import dev.cairn.server.meta.ImageMessages.CommitImage;
-import dev.cairn.server.meta.ImageMessages.DeleteImage;
-import dev.cairn.server.meta.ImageMessages.GetImage;
-import dev.cairn.server.meta.ImageMessages.ListImages;
-import dev.cairn.server.meta.MemberMessages.AddMember;
-import dev.cairn.server.meta.MemberMessages.MarkLeaving;
-import dev.cairn.server.meta.MemberMessages.RemoveMember;
-import dev.cairn.server.meta.MemberMessages.SeedMembers;
-import dev.cairn.server.meta.SessionMessages.CloseSession;
-import dev.cairn.server.meta.SessionMessages.CommitInSession;
-import dev.cairn.server.meta.SessionMessages.OpenSession;
-import dev.cairn.server.meta.SessionMessages.RenewSession;
+import dev.cairn.server.meta.CatalogGcMessages.BeginGcEpoch;
+import dev.cairn.server.meta.CatalogGcMessages.GcMaySweep;
+import dev.cairn.server.meta.CatalogImageMessages.CommitImage;
+import dev.cairn.server.meta.CatalogImageMessages.DeleteImage;
+import dev.cairn.server.meta.CatalogImageMessages.GetImage;
+import dev.cairn.server.meta.CatalogImageMessages.ListImages;
+import dev.cairn.server.meta.CatalogMemberMessages.AddMember;
+import dev.cairn.server.meta.CatalogMemberMessages.MarkLeaving;
+import dev.cairn.server.meta.CatalogMemberMessages.RemoveMember;
+import dev.cairn.server.meta.CatalogMemberMessages.SeedMembers;
+import dev.cairn.server.meta.CatalogSessionMessages.CloseSession;
+import dev.cairn.server.meta.CatalogSessionMessages.CommitInSession;
+import dev.cairn.server.meta.CatalogSessionMessages.OpenSession;
+import dev.cairn.server.meta.CatalogSessionMessages.RenewSession;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -41,8 +41,8 @@ import java.util.UUID;
 
 /**
  * The catalog requests and replies, and their byte format (Raft log entries and queries).
- * The request types of each area are in {@link ImageMessages}, {@link SessionMessages},
- * {@link GcMessages} and {@link MemberMessages}; their bytes are written and read here.
+ * The request types of each area are in {@link CatalogImageMessages}, {@link CatalogSessionMessages},
+ * {@link CatalogGcMessages} and {@link CatalogMemberMessages}; their bytes are written and read here.
  *
  * <p>Every message starts with a format version byte, so that a newer server can replay an
  * older log, and an older server refuses, loudly, an entry it cannot understand instead of

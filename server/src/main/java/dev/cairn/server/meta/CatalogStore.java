@@ -128,7 +128,7 @@ final class CatalogStore implements AutoCloseable {
 
         /** Records a member and, as the membership's version, the index of the entry that changed it. */
         void putMember(Member m, long index) throws RocksDBException {
-            batch.put(members, m.id().getBytes(StandardCharsets.UTF_8), MemberMessages.encodeStoredMember(m));
+            batch.put(members, m.id().getBytes(StandardCharsets.UTF_8), CatalogMemberMessages.encodeStoredMember(m));
             putMembershipIndex(index);
         }
 
@@ -299,7 +299,7 @@ final class CatalogStore implements AutoCloseable {
         List<Member> out = new ArrayList<>();
         try (ReadOptions options = new ReadOptions(); RocksIterator it = db.newIterator(members, options)) {
             for (it.seekToFirst(); it.isValid(); it.next()) {
-                out.add(MemberMessages.decodeStoredMember(new String(it.key(), StandardCharsets.UTF_8), it.value()));
+                out.add(CatalogMemberMessages.decodeStoredMember(new String(it.key(), StandardCharsets.UTF_8), it.value()));
             }
         }
         return out;

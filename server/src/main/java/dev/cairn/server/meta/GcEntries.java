@@ -5,8 +5,8 @@ import dev.cairn.server.meta.CatalogMessages.Status;
 import dev.cairn.server.meta.CatalogStore.GcPhase;
 import dev.cairn.server.meta.CatalogStore.GcState;
 import dev.cairn.server.meta.CatalogStore.Session;
-import dev.cairn.server.meta.GcMessages.BeginGcEpoch;
-import dev.cairn.server.meta.GcMessages.GcMaySweep;
+import dev.cairn.server.meta.CatalogGcMessages.BeginGcEpoch;
+import dev.cairn.server.meta.CatalogGcMessages.GcMaySweep;
 import java.io.IOException;
 import org.rocksdb.RocksDBException;
 

@@ -10,16 +10,16 @@ import dev.cairn.engine.manifest.ImageRoot;
 import dev.cairn.server.meta.CatalogException.Code;
 import dev.cairn.server.meta.CatalogMessages.Call;
 import dev.cairn.server.meta.CatalogMessages.Reply;
-import dev.cairn.server.meta.GcMessages.BeginGcEpoch;
-import dev.cairn.server.meta.GcMessages.GcMaySweep;
-import dev.cairn.server.meta.ImageMessages.CommitImage;
-import dev.cairn.server.meta.ImageMessages.DeleteImage;
-import dev.cairn.server.meta.ImageMessages.GetImage;
-import dev.cairn.server.meta.ImageMessages.ListImages;
-import dev.cairn.server.meta.SessionMessages.CloseSession;
-import dev.cairn.server.meta.SessionMessages.CommitInSession;
-import dev.cairn.server.meta.SessionMessages.OpenSession;
-import dev.cairn.server.meta.SessionMessages.RenewSession;
+import dev.cairn.server.meta.CatalogGcMessages.BeginGcEpoch;
+import dev.cairn.server.meta.CatalogGcMessages.GcMaySweep;
+import dev.cairn.server.meta.CatalogImageMessages.CommitImage;
+import dev.cairn.server.meta.CatalogImageMessages.DeleteImage;
+import dev.cairn.server.meta.CatalogImageMessages.GetImage;
+import dev.cairn.server.meta.CatalogImageMessages.ListImages;
+import dev.cairn.server.meta.CatalogSessionMessages.CloseSession;
+import dev.cairn.server.meta.CatalogSessionMessages.CommitInSession;
+import dev.cairn.server.meta.CatalogSessionMessages.OpenSession;
+import dev.cairn.server.meta.CatalogSessionMessages.RenewSession;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -266,7 +266,7 @@ public final class MetaService implements AutoCloseable {
 
     /** Linearizable list of the images whose name starts with {@code prefix}, sorted, at most {@code limit}. */
     public CompletableFuture<List<ImageInfo>> listImages(String prefix, int limit) {
-        String problem = ImageMessages.listProblem(prefix, limit);
+        String problem = CatalogImageMessages.listProblem(prefix, limit);
         if (problem != null) {
             return CompletableFuture.failedFuture(new CatalogException(Code.INVALID, problem));
         }
@@ -288,7 +288,7 @@ public final class MetaService implements AutoCloseable {
 
     /** As {@link #listImages}, as a session read (see {@link #getImageAtLeast}). */
     public CompletableFuture<SessionRead> listImagesAtLeast(String prefix, int limit, long minIndex) {
-        String problem = ImageMessages.listProblem(prefix, limit);
+        String problem = CatalogImageMessages.listProblem(prefix, limit);
         if (problem != null) {
             return CompletableFuture.failedFuture(new CatalogException(Code.INVALID, problem));
         }

@@ -242,7 +242,7 @@ class MetaServiceSessionsTest {
      * (they share the cluster) no longer hold back this test's epoch.
      */
     private void expireEverySessionSoFar() {
-        clock.advance(Duration.ofMillis(SessionMessages.MAX_LEASE_MILLIS + 1));
+        clock.advance(Duration.ofMillis(CatalogSessionMessages.MAX_LEASE_MILLIS + 1));
     }
 
     /** A session opened with a 5 s lease at log time {@code openedAtMillis}, while GC epoch {@code epoch} marks. */

@@ -12,9 +12,9 @@ import java.util.UUID;
  * The upload session requests of the catalog: open, renew, close, and a commit in a session.
  * Their byte format is in {@link CatalogMessages}, with every other request's.
  */
-final class SessionMessages {
+final class CatalogSessionMessages {
 
-    private SessionMessages() {}
+    private CatalogSessionMessages() {}
 
     /** The longest lease an upload session may ask for, when it opens or renews. */
     static final long MAX_LEASE_MILLIS = 24L * 60 * 60 * 1000;

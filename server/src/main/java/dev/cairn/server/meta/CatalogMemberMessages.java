@@ -23,9 +23,9 @@ import java.util.Objects;
  * of a member, in log entries and as stored in the catalog. The requests' own framing is in
  * {@link CatalogMessages}, with every other request's.
  */
-final class MemberMessages {
+final class CatalogMemberMessages {
 
-    private MemberMessages() {}
+    private CatalogMemberMessages() {}
 
     /** Most members a membership entry may list: far beyond a cluster's size, small enough for one entry. */
     static final int MAX_MEMBERS = 1024;

@@ -7,9 +7,9 @@ import dev.cairn.server.meta.CatalogMessages.Type;
  * The GC epoch requests of the catalog: begin an epoch, allow its sweep. Their byte format is in
  * {@link CatalogMessages}, with every other request's.
  */
-final class GcMessages {
+final class CatalogGcMessages {
 
-    private GcMessages() {}
+    private CatalogGcMessages() {}
 
     /** Starts GC epoch {@code epoch}, which must be the current epoch + 1. */
     record BeginGcEpoch(long epoch, long leaderMillis) implements Stamped {

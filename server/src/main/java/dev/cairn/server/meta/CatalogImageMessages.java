@@ -11,11 +11,11 @@ import java.util.regex.Pattern;
  * The image requests of the catalog: commit and delete (writes), get and list (queries).
  * Their byte format is in {@link CatalogMessages}, with every other request's.
  */
-final class ImageMessages {
+final class CatalogImageMessages {
 
     private static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9._/-]*");
 
-    private ImageMessages() {}
+    private CatalogImageMessages() {}
 
     record CommitImage(ImageName name, ImageRoot root) implements Request {
         CommitImage {
