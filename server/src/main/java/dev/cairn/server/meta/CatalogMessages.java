@@ -1,23 +1,48 @@
 package dev.cairn.server.meta;
 
-import dev.cairn.config.ConfigException;
-import dev.cairn.config.NodeAddress;
+import static dev.cairn.server.meta.CatalogBytes.MAX_STRING_BYTES;
+import static dev.cairn.server.meta.CatalogBytes.checkFullyRead;
+import static dev.cairn.server.meta.CatalogBytes.copyOut;
+import static dev.cairn.server.meta.CatalogBytes.getBytes;
+import static dev.cairn.server.meta.CatalogBytes.getString;
+import static dev.cairn.server.meta.CatalogBytes.getUuid;
+import static dev.cairn.server.meta.CatalogBytes.putBytes;
+import static dev.cairn.server.meta.CatalogBytes.putString;
+import static dev.cairn.server.meta.CatalogBytes.putUuid;
+import static dev.cairn.server.meta.CatalogMemberMessages.MAX_MEMBERS;
+import static dev.cairn.server.meta.CatalogMemberMessages.MAX_MEMBER_BYTES;
+import static dev.cairn.server.meta.CatalogMemberMessages.getMember;
+import static dev.cairn.server.meta.CatalogMemberMessages.putMember;
+
 import dev.cairn.engine.ImageName;
-import dev.cairn.protocol.MembershipMessages.Member;
-import dev.cairn.protocol.MembershipMessages.MemberState;
 import dev.cairn.engine.manifest.ImageInfo;
 import dev.cairn.engine.manifest.ImageRoot;
+import dev.cairn.protocol.MembershipMessages.Member;
+import dev.cairn.server.meta.CatalogGcMessages.BeginGcEpoch;
+import dev.cairn.server.meta.CatalogGcMessages.GcMaySweep;
+import dev.cairn.server.meta.CatalogImageMessages.CommitImage;
+import dev.cairn.server.meta.CatalogImageMessages.DeleteImage;
+import dev.cairn.server.meta.CatalogImageMessages.GetImage;
+import dev.cairn.server.meta.CatalogImageMessages.ListImages;
+import dev.cairn.server.meta.CatalogMemberMessages.AddMember;
+import dev.cairn.server.meta.CatalogMemberMessages.MarkLeaving;
+import dev.cairn.server.meta.CatalogMemberMessages.RemoveMember;
+import dev.cairn.server.meta.CatalogMemberMessages.SeedMembers;
+import dev.cairn.server.meta.CatalogSessionMessages.CloseSession;
+import dev.cairn.server.meta.CatalogSessionMessages.CommitInSession;
+import dev.cairn.server.meta.CatalogSessionMessages.OpenSession;
+import dev.cairn.server.meta.CatalogSessionMessages.RenewSession;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
-import java.util.regex.Pattern;
 
 /**
- * The byte format of catalog requests (Raft log entries and queries) and of their replies.
+ * The catalog requests and replies, and their byte format (Raft log entries and queries).
+ * The request types of each area are in {@link CatalogImageMessages}, {@link CatalogSessionMessages},
+ * {@link CatalogGcMessages} and {@link CatalogMemberMessages}; their bytes are written and read here.
  *
  * <p>Every message starts with a format version byte, so that a newer server can replay an
  * older log, and an older server refuses, loudly, an entry it cannot understand instead of
@@ -39,10 +64,8 @@ final class CatalogMessages {
     /** Upper bound of a {@code LIST_IMAGES} limit, so that a reply stays small. */
     static final int MAX_LIST_LIMIT = 1000;
 
-    private static final int MAX_STRING_BYTES = 0xffff;
     private static final int MAX_ROOT_BYTES = 0xffff;
     private static final int MAX_MESSAGE_CHARS = 1024;
-    private static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9._/-]*");
 
     private CatalogMessages() {}
 
@@ -115,105 +138,6 @@ final class CatalogMessages {
         Stamped stamped(long leaderMillis);
     }
 
-    /** The longest lease an upload session may ask for, when it opens or renews. */
-    static final long MAX_LEASE_MILLIS = 24L * 60 * 60 * 1000;
-
-    private static void checkLease(long leaseMillis) {
-        if (leaseMillis < 1 || leaseMillis > MAX_LEASE_MILLIS) {
-            throw new IllegalArgumentException("session lease " + leaseMillis + " ms is out of range 1.." + MAX_LEASE_MILLIS);
-        }
-    }
-
-    /** Opens upload session {@code sessionId} of {@code clientId} with a lease of {@code leaseMillis} of log time. */
-    record OpenSession(UUID sessionId, UUID clientId, long leaseMillis, long leaderMillis) implements Stamped {
-        OpenSession {
-            Objects.requireNonNull(sessionId, "sessionId");
-            Objects.requireNonNull(clientId, "clientId");
-            checkLease(leaseMillis);
-        }
-
-        @Override
-        public Type type() {
-            return Type.OPEN_SESSION;
-        }
-
-        @Override
-        public OpenSession stamped(long millis) {
-            return new OpenSession(sessionId, clientId, leaseMillis, millis);
-        }
-    }
-
-    /**
-     * Extends the lease of upload session {@code sessionId} to {@code leaseMillis} past the
-     * entry's log time. Refused unless the session is open and still leased at that time: a
-     * GC epoch that stopped waiting for an expired session must never see it come back.
-     */
-    record RenewSession(UUID sessionId, long leaseMillis, long leaderMillis) implements Stamped {
-        RenewSession {
-            Objects.requireNonNull(sessionId, "sessionId");
-            checkLease(leaseMillis);
-        }
-
-        @Override
-        public Type type() {
-            return Type.RENEW_SESSION;
-        }
-
-        @Override
-        public RenewSession stamped(long millis) {
-            return new RenewSession(sessionId, leaseMillis, millis);
-        }
-    }
-
-    record CloseSession(UUID sessionId) implements Request {
-        CloseSession {
-            Objects.requireNonNull(sessionId, "sessionId");
-        }
-
-        @Override
-        public Type type() {
-            return Type.CLOSE_SESSION;
-        }
-    }
-
-    /** Starts GC epoch {@code epoch}, which must be the current epoch + 1. */
-    record BeginGcEpoch(long epoch, long leaderMillis) implements Stamped {
-        BeginGcEpoch {
-            if (epoch < 1) {
-                throw new IllegalArgumentException("GC epoch " + epoch + " is not positive");
-            }
-        }
-
-        @Override
-        public Type type() {
-            return Type.BEGIN_GC_EPOCH;
-        }
-
-        @Override
-        public BeginGcEpoch stamped(long millis) {
-            return new BeginGcEpoch(epoch, millis);
-        }
-    }
-
-    /** Allows the nodes to sweep epoch {@code epoch}: applied only when no session from before it is still leased. */
-    record GcMaySweep(long epoch, long leaderMillis) implements Stamped {
-        GcMaySweep {
-            if (epoch < 1) {
-                throw new IllegalArgumentException("GC epoch " + epoch + " is not positive");
-            }
-        }
-
-        @Override
-        public Type type() {
-            return Type.GC_MAY_SWEEP;
-        }
-
-        @Override
-        public GcMaySweep stamped(long millis) {
-            return new GcMaySweep(epoch, millis);
-        }
-    }
-
     /**
      * A write on behalf of a Cairn client: {@code (clientId, callId)} names the call, and a retry
      * of it carries the same pair. The state machine records the reply of the first apply and
@@ -241,153 +165,6 @@ final class CatalogMessages {
         }
     }
 
-    /**
-     * Commits an image whose chunks were uploaded in session {@code sessionId}. Stamped, so that
-     * apply judges the lease by log time: a session that GC stopped waiting for cannot commit.
-     * With {@code closesSession} (type COMMIT_CLOSING_SESSION) a commit that succeeds also ends
-     * the session.
-     */
-    record CommitInSession(ImageName name, ImageRoot root, UUID sessionId, long leaderMillis, boolean closesSession)
-            implements Stamped {
-        CommitInSession {
-            Objects.requireNonNull(name, "name");
-            Objects.requireNonNull(root, "root");
-            Objects.requireNonNull(sessionId, "sessionId");
-        }
-
-        @Override
-        public Type type() {
-            return closesSession ? Type.COMMIT_CLOSING_SESSION : Type.COMMIT_IN_SESSION;
-        }
-
-        @Override
-        public CommitInSession stamped(long millis) {
-            return new CommitInSession(name, root, sessionId, millis, closesSession);
-        }
-    }
-
-    /** Most members a membership entry may list: far beyond a cluster's size, small enough for one entry. */
-    static final int MAX_MEMBERS = 1024;
-
-    /** Records the first membership (every node active); refused once one is recorded. */
-    record SeedMembers(List<Member> members) implements Request {
-        SeedMembers {
-            members = List.copyOf(members);
-            if (members.isEmpty() || members.size() > MAX_MEMBERS) {
-                throw new IllegalArgumentException("a seed lists 1.." + MAX_MEMBERS + " members, not " + members.size());
-            }
-        }
-
-        @Override
-        public Type type() {
-            return Type.SEED_MEMBERS;
-        }
-    }
-
-    /** Records {@code member} as an active member. */
-    record AddMember(Member member) implements Request {
-        AddMember {
-            Objects.requireNonNull(member, "member");
-        }
-
-        @Override
-        public Type type() {
-            return Type.ADD_MEMBER;
-        }
-    }
-
-    /**
-     * Marks member {@code id} leaving, unless fewer than {@code minActive} active members would
-     * remain. The bound travels in the entry so that every replica judges it alike.
-     */
-    record MarkLeaving(String id, int minActive) implements Request {
-        MarkLeaving {
-            Objects.requireNonNull(id, "id");
-            if (minActive < 1) {
-                throw new IllegalArgumentException("minActive " + minActive + " is not positive");
-            }
-        }
-
-        @Override
-        public Type type() {
-            return Type.MARK_LEAVING;
-        }
-    }
-
-    /** Forgets leaving member {@code id}. */
-    record RemoveMember(String id) implements Request {
-        RemoveMember {
-            Objects.requireNonNull(id, "id");
-        }
-
-        @Override
-        public Type type() {
-            return Type.REMOVE_MEMBER;
-        }
-    }
-
-    record CommitImage(ImageName name, ImageRoot root) implements Request {
-        CommitImage {
-            Objects.requireNonNull(name, "name");
-            Objects.requireNonNull(root, "root");
-        }
-
-        @Override
-        public Type type() {
-            return Type.COMMIT_IMAGE;
-        }
-    }
-
-    record DeleteImage(ImageName name) implements Request {
-        DeleteImage {
-            Objects.requireNonNull(name, "name");
-        }
-
-        @Override
-        public Type type() {
-            return Type.DELETE_IMAGE;
-        }
-    }
-
-    record GetImage(ImageName name) implements Request {
-        GetImage {
-            Objects.requireNonNull(name, "name");
-        }
-
-        @Override
-        public Type type() {
-            return Type.GET_IMAGE;
-        }
-    }
-
-    record ListImages(String prefix, int limit) implements Request {
-        ListImages {
-            String problem = listProblem(prefix, limit);
-            if (problem != null) {
-                throw new IllegalArgumentException(problem);
-            }
-        }
-
-        @Override
-        public Type type() {
-            return Type.LIST_IMAGES;
-        }
-    }
-
-    /** Why a list request is not acceptable, or null when it is. */
-    static String listProblem(String prefix, int limit) {
-        if (prefix == null) {
-            return "list prefix is null; use \"\" to list every image";
-        }
-        if (prefix.length() > ImageName.MAX_LENGTH || !PREFIX.matcher(prefix).matches()) {
-            return "list prefix '" + prefix + "' is not a possible start of an image name "
-                    + "(characters [A-Za-z0-9._-/], at most " + ImageName.MAX_LENGTH + ")";
-        }
-        if (limit < 1 || limit > MAX_LIST_LIMIT) {
-            return "list limit " + limit + " is out of range 1.." + MAX_LIST_LIMIT;
-        }
-        return null;
-    }
 
     /** Outcome of a request, carried as a result so that apply never throws for a refused write. */
     enum Status {
@@ -619,77 +396,6 @@ final class CatalogMessages {
         }
     }
 
-    // ---- members: in log entries (str id, str host, i32 port, i32 raftPort, i32 httpPort, str zone)
-    // and stored in the members column family (key id; u8 version, the same fields after id, u8 state)
-
-    /** Upper bound of one encoded member: id and zone at most 32 bytes, a host name at most 255. */
-    private static final int MAX_MEMBER_BYTES = 2 + 32 + 2 + 255 + 12 + 2 + 32 + 1;
-    private static final int MEMBER_VERSION = 1;
-
-    private static void putMember(ByteBuffer b, Member m) {
-        putString(b, m.id());
-        putString(b, m.host());
-        b.putInt(m.port()).putInt(m.raftPort()).putInt(m.httpPort());
-        putString(b, m.zone());
-    }
-
-    private static Member getMember(ByteBuffer b) {
-        String id = getString(b);
-        String host = getString(b);
-        int port = b.getInt();
-        int raftPort = b.getInt();
-        int httpPort = b.getInt();
-        return member(id, host, port, raftPort, httpPort, getString(b), MemberState.ACTIVE);
-    }
-
-    /** A member with every field checked as the config checks a node; refused as malformed otherwise. */
-    static Member member(String id, String host, int port, int raftPort, int httpPort, String zone, MemberState state) {
-        try {
-            NodeAddress checked = new NodeAddress(id, host, port, raftPort, httpPort, zone);
-            if (host.getBytes(StandardCharsets.UTF_8).length > 255) {
-                throw new MalformedMessageException("host of node " + id + " is longer than 255 bytes");
-            }
-            return new Member(checked.id(), checked.host(), checked.port(), checked.raftPort(), checked.httpPort(),
-                    checked.zone(), state);
-        } catch (ConfigException e) {
-            throw new MalformedMessageException(e.getMessage(), e);
-        }
-    }
-
-    static byte[] encodeStoredMember(Member m) {
-        ByteBuffer b = ByteBuffer.allocate(1 + MAX_MEMBER_BYTES);
-        b.put((byte) MEMBER_VERSION);
-        putString(b, m.host());
-        b.putInt(m.port()).putInt(m.raftPort()).putInt(m.httpPort());
-        putString(b, m.zone());
-        b.put((byte) m.state().ordinal());
-        return copyOut(b);
-    }
-
-    static Member decodeStoredMember(String id, byte[] value) {
-        ByteBuffer b = ByteBuffer.wrap(value);
-        try {
-            int version = b.get() & 0xff;
-            if (version != MEMBER_VERSION) {
-                throw new MalformedMessageException("member " + id + " is stored in version " + version
-                        + "; this build reads version " + MEMBER_VERSION);
-            }
-            String host = getString(b);
-            int port = b.getInt();
-            int raftPort = b.getInt();
-            int httpPort = b.getInt();
-            String zone = getString(b);
-            int state = b.get() & 0xff;
-            checkFullyRead(b);
-            if (state >= MemberState.values().length) {
-                throw new MalformedMessageException("member " + id + " has unknown state " + state);
-            }
-            return member(id, host, port, raftPort, httpPort, zone, MemberState.values()[state]);
-        } catch (BufferUnderflowException e) {
-            throw new MalformedMessageException("member " + id + " is truncated", e);
-        }
-    }
-
     // ---- helpers
 
     private static int checkVersion(ByteBuffer b) {
@@ -702,55 +408,10 @@ final class CatalogMessages {
         return version;
     }
 
-    private static void checkFullyRead(ByteBuffer b) {
-        if (b.hasRemaining()) {
-            throw new MalformedMessageException("catalog message has " + b.remaining() + " unexpected trailing bytes");
-        }
-    }
-
     private static ImageRoot decodeRoot(byte[] bytes) {
         ByteBuffer b = ByteBuffer.wrap(bytes);
         ImageRoot root = ImageRoot.decode(b);
         checkFullyRead(b);
         return root;
-    }
-
-    private static void putUuid(ByteBuffer b, UUID id) {
-        b.putLong(id.getMostSignificantBits()).putLong(id.getLeastSignificantBits());
-    }
-
-    private static UUID getUuid(ByteBuffer b) {
-        return new UUID(b.getLong(), b.getLong());
-    }
-
-    private static void putString(ByteBuffer b, String s) {
-        putBytes(b, s.getBytes(StandardCharsets.UTF_8));
-    }
-
-    private static void putBytes(ByteBuffer b, byte[] bytes) {
-        if (bytes.length > MAX_STRING_BYTES) {
-            throw new IllegalArgumentException("field of " + bytes.length + " bytes is longer than " + MAX_STRING_BYTES);
-        }
-        b.putShort((short) bytes.length).put(bytes);
-    }
-
-    private static String getString(ByteBuffer b) {
-        return new String(getBytes(b, MAX_STRING_BYTES), StandardCharsets.UTF_8);
-    }
-
-    private static byte[] getBytes(ByteBuffer b, int max) {
-        int length = b.getShort() & 0xffff;
-        if (length > max) {
-            throw new MalformedMessageException("field of " + length + " bytes is longer than " + max);
-        }
-        byte[] bytes = new byte[length];
-        b.get(bytes);
-        return bytes;
-    }
-
-    private static byte[] copyOut(ByteBuffer b) {
-        byte[] out = new byte[b.position()];
-        b.flip().get(out);
-        return out;
     }
 }

@@ -1,47 +1,28 @@
 package dev.cairn.server.meta;
 
-import dev.cairn.engine.ImageName;
-import dev.cairn.engine.manifest.ImageInfo;
-import dev.cairn.engine.manifest.ImageRoot;
-import dev.cairn.server.meta.CatalogMessages.BeginGcEpoch;
+import dev.cairn.engine.Clock;
 import dev.cairn.server.meta.CatalogMessages.Call;
-import dev.cairn.server.meta.CatalogMessages.CloseSession;
-import dev.cairn.server.meta.CatalogMessages.CommitInSession;
-import dev.cairn.server.meta.CatalogMessages.GcMaySweep;
-import dev.cairn.server.meta.CatalogMessages.OpenSession;
-import dev.cairn.server.meta.CatalogMessages.RenewSession;
-import dev.cairn.server.meta.CatalogMessages.Stamped;
-import dev.cairn.server.meta.CatalogMessages.CommitImage;
-import dev.cairn.server.meta.CatalogMessages.DeleteImage;
-import dev.cairn.server.meta.CatalogMessages.GetImage;
-import dev.cairn.server.meta.CatalogMessages.ListImages;
 import dev.cairn.server.meta.CatalogMessages.MalformedMessageException;
 import dev.cairn.server.meta.CatalogMessages.Reply;
 import dev.cairn.server.meta.CatalogMessages.Request;
+import dev.cairn.server.meta.CatalogMessages.Stamped;
 import dev.cairn.server.meta.CatalogMessages.Status;
-import dev.cairn.server.meta.CatalogMessages.AddMember;
-import dev.cairn.server.meta.CatalogMessages.MarkLeaving;
-import dev.cairn.server.meta.CatalogMessages.RemoveMember;
-import dev.cairn.server.meta.CatalogMessages.SeedMembers;
-import dev.cairn.protocol.MembershipMessages.Member;
-import dev.cairn.protocol.MembershipMessages.MemberState;
-import org.apache.ratis.proto.RaftProtos;
 import dev.cairn.server.meta.CatalogStore.Applied;
-import dev.cairn.server.meta.CatalogStore.GcPhase;
 import dev.cairn.server.meta.CatalogStore.GcState;
 import dev.cairn.server.meta.CatalogStore.Session;
-import dev.cairn.server.meta.CatalogStore.RecordedCall;
+import dev.cairn.server.meta.CatalogImageMessages.GetImage;
+import dev.cairn.server.meta.CatalogImageMessages.ListImages;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import java.util.function.LongSupplier;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.proto.RaftProtos;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
@@ -60,7 +41,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The Raft state machine of the image catalog: applies committed {@link CatalogMessages} to a
- * {@link CatalogStore} and answers read-only queries from it.
+ * {@link CatalogStore} (each entry type by its handler, picked in {@link CatalogApply}) and
+ * answers read-only queries from it.
  *
  * <p>Apply is deterministic: its result depends only on the catalog and the entry (the entry's
  * own log index becomes the image's commit index; no clock, no randomness). A refused write
@@ -72,41 +54,46 @@ import org.slf4j.LoggerFactory;
  * already in RocksDB and are skipped. When the snapshot is ahead of the catalog (a snapshot
  * installed from the leader, or RocksDB writes lost in a crash after the log was purged), the
  * catalog is replaced by the snapshot first.
+ *
+ * <p>Slightly over 400 lines on purpose: it is one Ratis interface whose overrides (apply,
+ * query, snapshot take and load, pause and reinitialize) all share the catalog handle and the
+ * lock that keeps RocksDB from being used after close; what can live apart already does
+ * (entry handlers, snapshot files, session-read waiters).
  */
 final class CatalogStateMachine extends BaseStateMachine {
 
-    /** Session reads waiting for this replica to apply an index, by that index. */
-    private final java.util.TreeMap<Long, java.util.List<CompletableFuture<Void>>> appliedWaiters = new java.util.TreeMap<>();
-
     private static final Logger LOG = LoggerFactory.getLogger(CatalogStateMachine.class);
 
-    /**
-     * How many recorded calls one apply may forget. Each call records one, so a small number
-     * drains any backlog while keeping the extra work per apply bounded.
-     */
-    private static final int MAX_CALLS_EXPIRED_PER_APPLY = 16;
-
     private final Path catalogDir;
-    /** A call's reply is kept until the log is this many entries past it; see {@link MetaService.Tuning}. */
-    private final long callWindowEntries;
-    /** Read only in {@link #startTransaction}, on the leader; apply reads time from the entry. */
-    private final LongSupplier leaderClockMillis;
+    /** The handlers of the entry types; apply reads time from the entry, never from a clock. */
+    private final CatalogApply entries;
+    /**
+     * Read for wall time only in {@link #startTransaction}, on the leader, to stamp entries;
+     * otherwise only to time snapshot work for the log.
+     */
+    private final Clock clock;
+    /** Session reads waiting for this replica to apply an index. */
+    private final AppliedIndexWaiters appliedWaiters = new AppliedIndexWaiters(() -> getLastAppliedTermIndex().getIndex());
     /** Queries take the read side, close takes the write side: RocksDB must not be used after close. */
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private final CatalogSnapshots snapshots = new CatalogSnapshots();
     private CatalogStore store;
     private boolean closed;
     private volatile long snapshotsLoaded;
-    private volatile long callsRepeated;
     // Written only by Ratis' apply thread; read by tests and status.
     private volatile long entriesApplied;
     private volatile long entriesSkipped;
     private volatile Runnable configurationListener;
 
-    CatalogStateMachine(Path catalogDir, long callWindowEntries, LongSupplier leaderClockMillis) {
+    /**
+     * @param callWindowEntries a call's reply is kept until the log is this many entries past it;
+     *     see {@link MetaService.Tuning}
+     * @param clock the leader's clock stamped into session and GC entries
+     */
+    CatalogStateMachine(Path catalogDir, long callWindowEntries, Clock clock) {
         this.catalogDir = catalogDir;
-        this.callWindowEntries = callWindowEntries;
-        this.leaderClockMillis = leaderClockMillis;
+        this.entries = new CatalogApply(callWindowEntries);
+        this.clock = clock;
     }
 
     @Override
@@ -172,7 +159,7 @@ final class CatalogStateMachine extends BaseStateMachine {
         if (snapshot == null || snapshot.getIndex() <= applied.index()) {
             return;
         }
-        long startNanos = System.nanoTime();
+        long startNanos = clock.nanoTime();
         store.close();
         store = null;
         CatalogSnapshots.installInto(snapshots.latestDir(), catalogDir);
@@ -184,7 +171,7 @@ final class CatalogStateMachine extends BaseStateMachine {
         }
         snapshotsLoaded++;
         LOG.info("catalog loaded from snapshot {} (was at index {}) in {} ms", snapshot.getTermIndex(),
-                applied.index(), (System.nanoTime() - startNanos) / 1_000_000);
+                applied.index(), (clock.nanoTime() - startNanos) / 1_000_000);
     }
 
     /**
@@ -197,7 +184,7 @@ final class CatalogStateMachine extends BaseStateMachine {
         if (at == null || at.getIndex() < 0) {
             return RaftLog.INVALID_LOG_INDEX;
         }
-        long startNanos = System.nanoTime();
+        long startNanos = clock.nanoTime();
         lifecycle.readLock().lock();
         try {
             checkOpen();
@@ -210,7 +197,7 @@ final class CatalogStateMachine extends BaseStateMachine {
         } finally {
             lifecycle.readLock().unlock();
         }
-        LOG.info("took catalog snapshot {} in {} ms", at, (System.nanoTime() - startNanos) / 1_000_000);
+        LOG.info("took catalog snapshot {} in {} ms", at, (clock.nanoTime() - startNanos) / 1_000_000);
         return at.getIndex();
     }
 
@@ -248,7 +235,7 @@ final class CatalogStateMachine extends BaseStateMachine {
 
     /** Calls applied again (a client retry) and answered with their recorded reply. */
     long callsRepeated() {
-        return callsRepeated;
+        return entries.callsRepeated();
     }
 
     /** Times this process replaced its catalog by a snapshot (at start or after an install). */
@@ -269,7 +256,7 @@ final class CatalogStateMachine extends BaseStateMachine {
                 trx.setException(new MalformedMessageException(decoded.type() + " is a query, not a write"));
                 return trx;
             }
-            Request stamped = stamp(decoded, leaderClockMillis.getAsLong());
+            Request stamped = stamp(decoded, clock.millis());
             if (stamped != decoded) {
                 return TransactionContext.newBuilder()
                         .setStateMachine(this)
@@ -327,138 +314,12 @@ final class CatalogStateMachine extends BaseStateMachine {
 
     private Reply apply(Request request, Applied applied) throws IOException {
         try (CatalogStore.Batch batch = store.batch()) {
-            Reply reply = apply(request, applied, batch);
+            Reply reply = entries.apply(request, new Applying(store, batch, applied.index()));
             store.write(batch, applied);
             return reply;
         } catch (RocksDBException e) {
             throw new IOException("cannot apply log entry " + applied.index() + ": " + e.getMessage(), e);
         }
-    }
-
-    private Reply apply(Request request, Applied applied, CatalogStore.Batch batch) throws IOException, RocksDBException {
-        if (request instanceof Call c) {
-            byte[] key = c.key();
-            Optional<RecordedCall> recorded = store.call(key);
-            // Forget calls older than the window; at most a few per apply so that apply stays short.
-            store.expireCalls(batch, applied.index() - callWindowEntries, MAX_CALLS_EXPIRED_PER_APPLY);
-            if (recorded.isPresent()) {
-                callsRepeated++;
-                return CatalogMessages.decodeReply(ByteBuffer.wrap(recorded.get().reply()));
-            }
-            Reply reply = apply(c.write(), applied, batch);
-            batch.putCall(key, applied.index(), CatalogMessages.encode(reply));
-            return reply;
-        }
-        if (request instanceof CommitImage c) {
-            // Without a session, a commit is safe only while no GC epoch has ever begun: before the
-            // first epoch nothing was swept. After it, its chunks may have been uploaded before a
-            // sweep that did not see them.
-            GcState gc = store.gcState();
-            if (gc.epoch() >= 1) {
-                return Reply.refused(Status.INVALID, "a commit without an upload session is refused once garbage"
-                        + " collection has run (epoch " + gc.epoch() + "); upgrade the client, it opens a session per put");
-            }
-            return commit(c.name(), c.root(), applied, batch);
-        }
-        if (request instanceof DeleteImage d) {
-            if (store.get(d.name()).isEmpty()) {
-                return Reply.refused(Status.NOT_FOUND, "image " + d.name() + " does not exist");
-            }
-            batch.deleteImage(d.name());
-            return Reply.ok(applied.index());
-        }
-        if (request instanceof Stamped st) {
-            // Log time: leader-stamped, never decreasing (a new leader's clock may be behind).
-            long now = Math.max(st.leaderMillis(), store.logTimeMillis());
-            batch.putLogTime(now);
-            return applyStamped(st, now, applied, batch);
-        }
-        if (request instanceof SeedMembers seed) {
-            if (!store.members().isEmpty()) {
-                return Reply.refused(Status.EXISTS, "the membership is already recorded (at index "
-                        + store.membershipIndex() + "); cairn admin nodes changes it");
-            }
-            for (Member m : seed.members()) {
-                batch.putMember(m, applied.index());
-            }
-            return Reply.ok(applied.index());
-        }
-        if (request instanceof AddMember a) {
-            return addMember(a.member(), applied, batch);
-        }
-        if (request instanceof MarkLeaving m) {
-            return markLeaving(m, applied, batch);
-        }
-        if (request instanceof RemoveMember r) {
-            Optional<Member> member = member(r.id());
-            if (member.isEmpty()) {
-                return Reply.refused(Status.NOT_FOUND, "node " + r.id() + " is not a member");
-            }
-            if (member.get().state() != MemberState.LEAVING) {
-                return Reply.refused(Status.INVALID, "node " + r.id() + " is " + member.get().state()
-                        + "; it must be marked leaving and its chunks re-replicated first (cairn admin nodes remove)");
-            }
-            batch.deleteMember(r.id(), applied.index());
-            return Reply.ok(applied.index());
-        }
-        if (request instanceof CloseSession c) {
-            if (store.session(c.sessionId()).isEmpty()) {
-                return Reply.refused(Status.NOT_FOUND, "upload session " + c.sessionId() + " is not open");
-            }
-            batch.deleteSession(c.sessionId());
-            return Reply.ok(applied.index());
-        }
-        // A query type in the log: startTransaction refuses it, but a log is applied as written.
-        return Reply.refused(Status.INVALID, request.type() + " is a query, not a write");
-    }
-
-    private Optional<Member> member(String id) {
-        return store.members().stream().filter(m -> m.id().equals(id)).findFirst();
-    }
-
-    private Reply addMember(Member add, Applied applied, CatalogStore.Batch batch) throws IOException, RocksDBException {
-        List<Member> members = store.members();
-        if (members.isEmpty()) {
-            return Reply.refused(Status.INVALID, "the membership is not recorded yet (the cluster is still starting); retry");
-        }
-        for (Member m : members) {
-            if (m.id().equals(add.id())) {
-                Member asActive = new Member(m.id(), m.host(), m.port(), m.raftPort(), m.httpPort(), m.zone(), MemberState.ACTIVE);
-                if (asActive.equals(add) && m.state() == MemberState.ACTIVE) {
-                    return Reply.ok(store.membershipIndex()); // a retry of the same add
-                }
-                return Reply.refused(Status.EXISTS, "node " + add.id() + " is already a member (" + m.endpoint() + ", "
-                        + m.state() + "); choose another id, or remove it first");
-            }
-            for (int port : new int[] {add.port(), add.raftPort(), add.httpPort()}) {
-                if (m.host().equals(add.host()) && (port == m.port() || port == m.raftPort() || port == m.httpPort())) {
-                    return Reply.refused(Status.INVALID, add.host() + ":" + port + " is already used by node " + m.id());
-                }
-            }
-        }
-        batch.putMember(add, applied.index());
-        return Reply.ok(applied.index());
-    }
-
-    private Reply markLeaving(MarkLeaving request, Applied applied, CatalogStore.Batch batch) throws IOException, RocksDBException {
-        List<Member> members = store.members();
-        Optional<Member> leaving = members.stream().filter(m -> m.id().equals(request.id())).findFirst();
-        if (leaving.isEmpty()) {
-            return Reply.refused(Status.NOT_FOUND, "node " + request.id() + " is not a member; cairn admin nodes lists them");
-        }
-        if (leaving.get().state() == MemberState.LEAVING) {
-            return Reply.ok(store.membershipIndex()); // already leaving: a retry, or a removal resumed
-        }
-        long remaining = members.stream().filter(m -> m.state() == MemberState.ACTIVE && !m.id().equals(request.id())).count();
-        if (remaining < request.minActive()) {
-            return Reply.refused(Status.INVALID, "removing node " + request.id() + " would leave " + remaining
-                    + " active nodes, fewer than the " + request.minActive() + " that N=" + request.minActive()
-                    + " replicas need; add a node first (cairn admin nodes replace " + request.id() + " --id NEW ...)");
-        }
-        Member m = leaving.get();
-        batch.putMember(new Member(m.id(), m.host(), m.port(), m.raftPort(), m.httpPort(), m.zone(), MemberState.LEAVING),
-                applied.index());
-        return Reply.ok(applied.index());
     }
 
     /** The membership this replica has applied: every member and the index of the last change. */
@@ -485,157 +346,26 @@ final class CatalogStateMachine extends BaseStateMachine {
         }
     }
 
-    private Reply commit(ImageName name, ImageRoot root, Applied applied, CatalogStore.Batch batch)
-            throws IOException, RocksDBException {
-        Optional<ImageInfo> existing = store.get(name);
-        if (existing.isPresent()) {
-            return Reply.refused(Status.EXISTS, "image " + name + " already exists (committed at index "
-                    + existing.get().commitIndex() + "); images are immutable, choose a new name");
-        }
-        batch.putImage(name, root, applied.index());
-        return Reply.ok(applied.index());
-    }
-
-    private Reply applyStamped(Stamped request, long now, Applied applied, CatalogStore.Batch batch)
-            throws IOException, RocksDBException {
-        if (request instanceof CommitInSession c) {
-            // Durability contract 4: a session that GC_MAY_SWEEP stopped waiting for (expired) or
-            // that was closed may hold chunks the epoch did not mark; its commit must not happen.
-            Optional<Session> session = store.session(c.sessionId());
-            if (session.isEmpty() || session.get().leaseExpiryMillis() <= now) {
-                return Reply.refused(Status.SESSION_EXPIRED, "upload session " + c.sessionId() + " is "
-                        + (session.isEmpty() ? "not open" : "expired (" + (now - session.get().leaseExpiryMillis())
-                        + " ms of log time ago)") + "; image " + c.name() + " was not committed, put it again");
-            }
-            Reply reply = commit(c.name(), c.root(), applied, batch);
-            if (c.closesSession() && reply.status() == Status.OK) {
-                batch.deleteSession(c.sessionId());
-            }
-            return reply;
-        }
-        if (request instanceof OpenSession o) {
-            Optional<Session> existing = store.session(o.sessionId());
-            if (existing.isPresent()) {
-                Session s = existing.get();
-                if (!s.clientId().equals(o.clientId())) {
-                    return Reply.refused(Status.EXISTS, "upload session " + o.sessionId() + " belongs to another client");
-                }
-                // An open applied again after the lease ended (a retry of one whose answer was lost,
-                // applied late) must not revive the session, for the reason a renewal must not.
-                if (s.leaseExpiryMillis() <= now) {
-                    return Reply.refused(Status.SESSION_EXPIRED, "upload session " + o.sessionId() + " is expired ("
-                            + (now - s.leaseExpiryMillis()) + " ms of log time ago) and cannot be opened again:"
-                            + " GC may have swept what it uploaded; put the image again");
-                }
-                // Reopening renews the lease; the session keeps its first index.
-                batch.putSession(new Session(s.sessionId(), s.clientId(), s.openedAtIndex(),
-                        Math.max(s.leaseExpiryMillis(), now + o.leaseMillis())));
-                return Reply.ok(s.openedAtIndex());
-            }
-            batch.putSession(new Session(o.sessionId(), o.clientId(), applied.index(), now + o.leaseMillis()));
-            return Reply.ok(applied.index());
-        }
-        if (request instanceof RenewSession r) {
-            // Only a session that is open and leased at this entry's log time is extended. Never
-            // re-create or revive one: a GC_MAY_SWEEP that stopped waiting for it (it had expired)
-            // may have swept chunks it uploaded, and an epoch that began after it was dropped
-            // would not wait for it again.
-            Optional<Session> session = store.session(r.sessionId());
-            if (session.isEmpty() || session.get().leaseExpiryMillis() <= now) {
-                return Reply.refused(Status.SESSION_EXPIRED, "upload session " + r.sessionId() + " is "
-                        + (session.isEmpty() ? "not open" : "expired (" + (now - session.get().leaseExpiryMillis())
-                        + " ms of log time ago)") + " and cannot be renewed: GC may have swept what it uploaded");
-            }
-            Session s = session.get();
-            // Never shortens a lease: a renewal with a shorter lease, or one applied late, keeps the longer expiry.
-            batch.putSession(new Session(s.sessionId(), s.clientId(), s.openedAtIndex(),
-                    Math.max(s.leaseExpiryMillis(), now + r.leaseMillis())));
-            return Reply.ok(applied.index());
-        }
-        GcState gc = store.gcState();
-        if (request instanceof BeginGcEpoch b) {
-            if (b.epoch() != gc.epoch() + 1) {
-                return Reply.refused(Status.INVALID, "GC epoch " + b.epoch() + " is not the next epoch; the current one is "
-                        + gc.epoch() + " (" + gc.phase() + ")");
-            }
-            batch.putGcState(new GcState(b.epoch(), GcPhase.MARKING, applied.index()));
-            return Reply.ok(applied.index());
-        }
-        GcMaySweep m = (GcMaySweep) request;
-        if (gc.epoch() != m.epoch() || gc.phase() == GcPhase.NONE) {
-            return Reply.refused(Status.INVALID, "GC epoch " + m.epoch() + " is not the current epoch (" + gc.epoch() + ")");
-        }
-        if (gc.phase() == GcPhase.SWEEPING) {
-            return Reply.ok(applied.index()); // already allowed
-        }
-        // Sessions opened before the epoch began may have written chunks the mark did not see;
-        // sweeping must wait until each has closed or its lease has ended. Expired ones go now.
-        long blocking = 0;
-        long firstExpiry = Long.MAX_VALUE;
-        for (Session s : store.sessions()) {
-            if (s.leaseExpiryMillis() <= now) {
-                batch.deleteSession(s.sessionId());
-            } else if (s.openedAtIndex() < gc.begunAtIndex()) {
-                blocking++;
-                firstExpiry = Math.min(firstExpiry, s.leaseExpiryMillis());
-            }
-        }
-        if (blocking > 0) {
-            return Reply.refused(Status.BUSY, blocking + " upload session(s) opened before GC epoch " + m.epoch()
-                    + " began are still leased; the first lease ends in " + (firstExpiry - now)
-                    + " ms of log time; retry after that or when they close");
-        }
-        batch.putGcState(new GcState(gc.epoch(), GcPhase.SWEEPING, gc.begunAtIndex()));
-        return Reply.ok(applied.index());
-    }
-
     /**
      * Completes once this replica has applied {@code index}, or fails with a TimeoutException
-     * after {@code timeout}: what a session read waits for. Each call waits on its own future,
-     * dropped when it times out, so requests for indexes this replica never reaches (a forged
-     * index, another cluster's) leave nothing behind. (BaseStateMachine's own stale-read wait does
-     * not complete its futures when the applied index moves on, in Ratis 3.3.0.)
+     * after {@code timeout}: what a session read waits for.
      */
-    CompletableFuture<Void> appliedAtLeast(long index, java.time.Duration timeout) {
-        CompletableFuture<Void> waiter = new CompletableFuture<>();
-        synchronized (appliedWaiters) {
-            if (getLastAppliedTermIndex().getIndex() >= index) {
-                return CompletableFuture.completedFuture(null);
-            }
-            appliedWaiters.computeIfAbsent(index, k -> new java.util.ArrayList<>()).add(waiter);
-        }
-        waiter.orTimeout(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS).whenComplete((v, e) -> {
-            if (e != null) {
-                synchronized (appliedWaiters) {
-                    java.util.List<CompletableFuture<Void>> same = appliedWaiters.get(index);
-                    if (same != null && same.remove(waiter) && same.isEmpty()) {
-                        appliedWaiters.remove(index);
-                    }
-                }
-            }
-        });
-        return waiter;
+    CompletableFuture<Void> appliedAtLeast(long index, Duration timeout) {
+        return appliedWaiters.await(index, timeout);
     }
 
     @Override
     protected boolean updateLastAppliedTermIndex(TermIndex applied) {
         boolean moved = super.updateLastAppliedTermIndex(applied);
-        java.util.List<CompletableFuture<Void>> released = new java.util.ArrayList<>();
-        synchronized (appliedWaiters) {
-            java.util.SortedMap<Long, java.util.List<CompletableFuture<Void>>> reached = appliedWaiters.headMap(applied.getIndex() + 1);
-            reached.values().forEach(released::addAll);
-            reached.clear();
-        }
-        released.forEach(f -> f.complete(null)); // outside the lock: completions run the reads
+        appliedWaiters.release(applied.getIndex());
         return moved;
     }
 
     /** How many session reads wait for an index this replica has not applied yet (for tests). */
     int waitingReads() {
-        synchronized (appliedWaiters) {
-            return appliedWaiters.values().stream().mapToInt(java.util.List::size).sum();
-        }
+        return appliedWaiters.size();
     }
+
 
     /** Entries without catalog content (configuration, the leader's first entry of a term). */
     @Override

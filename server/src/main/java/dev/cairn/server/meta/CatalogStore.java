@@ -29,9 +29,10 @@ import org.rocksdb.WriteOptions;
  * The catalog's durable state in RocksDB: column family {@code images} maps a name to its
  * encoded (commit index, root), column family {@code meta} holds the last applied Raft term and
  * index and the log time, column family {@code calls} the replies of recent client calls
- * (exactly-once), {@code sessions} the open upload sessions, {@code gc} the GC epoch and {@code members} the
- * cluster's membership (node id to address, zone and state). Every change writes both in one {@link WriteBatch}, so the catalog and the index it
- * reflects can never disagree, whatever the crash point.
+ * (exactly-once, {@link CallTable}), {@code sessions} the open upload sessions, {@code gc} the GC
+ * epoch and {@code members} the cluster's membership (node id to address, zone and state). The
+ * values' bytes are in {@link StoredValues}. Every change writes both in one {@link WriteBatch},
+ * so the catalog and the index it reflects can never disagree, whatever the crash point.
  *
  * <p>Writes go to RocksDB's WAL without fsync. That is safe because the Raft log, which is
  * fsync'd before an entry counts as committed, is the source of truth: a write lost in a crash
@@ -49,18 +50,9 @@ final class CatalogStore implements AutoCloseable {
     private static final byte[] GC = "gc".getBytes(StandardCharsets.UTF_8);
     private static final byte[] MEMBERS = "members".getBytes(StandardCharsets.UTF_8);
     private static final byte[] MEMBERSHIP_INDEX = "membership-index".getBytes(StandardCharsets.UTF_8);
-    private static final int MEMBERSHIP_INDEX_VERSION = 1;
     private static final byte[] GC_EPOCH = "epoch".getBytes(StandardCharsets.UTF_8);
     private static final byte[] LOG_TIME = "log-time".getBytes(StandardCharsets.UTF_8);
-    private static final int SESSION_VERSION = 1;
-    private static final int GC_VERSION = 1;
-    private static final int LOG_TIME_VERSION = 1;
-    /** {@code calls} keys: 'c' + call key -> (index, reply); 'x' + index + call key -> nothing, for expiry in index order. */
-    private static final byte CALL_PREFIX = 'c';
-    private static final byte EXPIRY_PREFIX = 'x';
-    private static final int CALL_VERSION = 1;
     private static final byte[] LAST_APPLIED = "last-applied".getBytes(StandardCharsets.UTF_8);
-    private static final int LAST_APPLIED_VERSION = 1;
 
     static {
         RocksDB.loadLibrary();
@@ -119,28 +111,24 @@ final class CatalogStore implements AutoCloseable {
 
         /** Records the reply of call {@code callKey}, first applied at {@code index}. */
         void putCall(byte[] callKey, long index, byte[] reply) throws RocksDBException {
-            batch.put(calls, callKey(callKey), ByteBuffer.allocate(9 + reply.length)
-                    .put((byte) CALL_VERSION).putLong(index).put(reply).array());
-            batch.put(calls, expiryKey(index, callKey), new byte[0]);
+            calls.put(batch, callKey, index, reply);
         }
 
         void putSession(Session s) throws RocksDBException {
-            batch.put(sessions, uuid(s.sessionId()), ByteBuffer.allocate(1 + 16 + 8 + 8).put((byte) SESSION_VERSION)
-                    .put(uuid(s.clientId())).putLong(s.openedAtIndex()).putLong(s.leaseExpiryMillis()).array());
+            batch.put(sessions, StoredValues.uuid(s.sessionId()), StoredValues.encodeSession(s));
         }
 
         void deleteSession(UUID sessionId) throws RocksDBException {
-            batch.delete(sessions, uuid(sessionId));
+            batch.delete(sessions, StoredValues.uuid(sessionId));
         }
 
         void putGcState(GcState g) throws RocksDBException {
-            batch.put(gc, GC_EPOCH, ByteBuffer.allocate(1 + 8 + 1 + 8).put((byte) GC_VERSION)
-                    .putLong(g.epoch()).put((byte) g.phase().code).putLong(g.begunAtIndex()).array());
+            batch.put(gc, GC_EPOCH, StoredValues.encodeGcState(g));
         }
 
         /** Records a member and, as the membership's version, the index of the entry that changed it. */
         void putMember(Member m, long index) throws RocksDBException {
-            batch.put(members, m.id().getBytes(StandardCharsets.UTF_8), CatalogMessages.encodeStoredMember(m));
+            batch.put(members, m.id().getBytes(StandardCharsets.UTF_8), CatalogMemberMessages.encodeStoredMember(m));
             putMembershipIndex(index);
         }
 
@@ -150,11 +138,11 @@ final class CatalogStore implements AutoCloseable {
         }
 
         private void putMembershipIndex(long index) throws RocksDBException {
-            batch.put(meta, MEMBERSHIP_INDEX, ByteBuffer.allocate(9).put((byte) MEMBERSHIP_INDEX_VERSION).putLong(index).array());
+            batch.put(meta, MEMBERSHIP_INDEX, StoredValues.encodeMembershipIndex(index));
         }
 
         void putLogTime(long millis) throws RocksDBException {
-            batch.put(meta, LOG_TIME, ByteBuffer.allocate(9).put((byte) LOG_TIME_VERSION).putLong(millis).array());
+            batch.put(meta, LOG_TIME, StoredValues.encodeLogTime(millis));
         }
 
         @Override
@@ -169,7 +157,7 @@ final class CatalogStore implements AutoCloseable {
     private final List<ColumnFamilyHandle> handles;
     private final ColumnFamilyHandle images;
     private final ColumnFamilyHandle meta;
-    private final ColumnFamilyHandle calls;
+    private final CallTable calls;
     private final ColumnFamilyHandle sessions;
     private final ColumnFamilyHandle gc;
     private final ColumnFamilyHandle members;
@@ -182,7 +170,7 @@ final class CatalogStore implements AutoCloseable {
         this.handles = handles;
         this.images = handles.get(1);
         this.meta = handles.get(2);
-        this.calls = handles.get(3);
+        this.calls = new CallTable(db, handles.get(3));
         this.sessions = handles.get(4);
         this.gc = handles.get(5);
         this.members = handles.get(6);
@@ -218,13 +206,7 @@ final class CatalogStore implements AutoCloseable {
             if (value == null) {
                 return new Applied(0, -1);
             }
-            ByteBuffer b = ByteBuffer.wrap(value);
-            int version = b.get() & 0xff;
-            if (version != LAST_APPLIED_VERSION || b.remaining() != 16) {
-                throw new IOException("catalog last-applied marker has version " + version + " and "
-                        + value.length + " bytes; this build writes version " + LAST_APPLIED_VERSION);
-            }
-            return new Applied(b.getLong(), b.getLong());
+            return StoredValues.decodeApplied(value);
         } catch (RocksDBException e) {
             throw new IOException("cannot read the catalog's last applied index: " + e.getMessage(), e);
         }
@@ -264,7 +246,7 @@ final class CatalogStore implements AutoCloseable {
     /** Writes {@code batch} and the applied position in one atomic RocksDB write. */
     void write(Batch batch, Applied applied) throws IOException {
         try {
-            batch.batch.put(meta, LAST_APPLIED, encode(applied));
+            batch.batch.put(meta, LAST_APPLIED, StoredValues.encodeApplied(applied));
             db.write(writeOptions, batch.batch);
         } catch (RocksDBException e) {
             throw new IOException("cannot write log entry " + applied.index() + " to the catalog: " + e.getMessage(), e);
@@ -293,8 +275,8 @@ final class CatalogStore implements AutoCloseable {
 
     Optional<Session> session(UUID sessionId) throws IOException {
         try {
-            byte[] value = db.get(sessions, uuid(sessionId));
-            return value == null ? Optional.empty() : Optional.of(decodeSession(sessionId, value));
+            byte[] value = db.get(sessions, StoredValues.uuid(sessionId));
+            return value == null ? Optional.empty() : Optional.of(StoredValues.decodeSession(sessionId, value));
         } catch (RocksDBException e) {
             throw new IOException("cannot read session " + sessionId + " from the catalog: " + e.getMessage(), e);
         }
@@ -306,20 +288,10 @@ final class CatalogStore implements AutoCloseable {
         try (ReadOptions options = new ReadOptions(); RocksIterator it = db.newIterator(sessions, options)) {
             for (it.seekToFirst(); it.isValid(); it.next()) {
                 ByteBuffer k = ByteBuffer.wrap(it.key());
-                out.add(decodeSession(new UUID(k.getLong(), k.getLong()), it.value()));
+                out.add(StoredValues.decodeSession(new UUID(k.getLong(), k.getLong()), it.value()));
             }
         }
         return out;
-    }
-
-    private static Session decodeSession(UUID sessionId, byte[] value) throws IOException {
-        ByteBuffer b = ByteBuffer.wrap(value);
-        int version = b.get() & 0xff;
-        if (version != SESSION_VERSION || b.remaining() != 32) {
-            throw new IOException("session " + sessionId + " has version " + version + " and " + value.length
-                    + " bytes; this build writes version " + SESSION_VERSION);
-        }
-        return new Session(sessionId, new UUID(b.getLong(), b.getLong()), b.getLong(), b.getLong());
     }
 
     /** Every recorded member, in id order; empty before the membership is seeded. */
@@ -327,7 +299,7 @@ final class CatalogStore implements AutoCloseable {
         List<Member> out = new ArrayList<>();
         try (ReadOptions options = new ReadOptions(); RocksIterator it = db.newIterator(members, options)) {
             for (it.seekToFirst(); it.isValid(); it.next()) {
-                out.add(CatalogMessages.decodeStoredMember(new String(it.key(), StandardCharsets.UTF_8), it.value()));
+                out.add(CatalogMemberMessages.decodeStoredMember(new String(it.key(), StandardCharsets.UTF_8), it.value()));
             }
         }
         return out;
@@ -340,13 +312,7 @@ final class CatalogStore implements AutoCloseable {
             if (value == null) {
                 return 0;
             }
-            ByteBuffer b = ByteBuffer.wrap(value);
-            int version = b.get() & 0xff;
-            if (version != MEMBERSHIP_INDEX_VERSION || b.remaining() != 8) {
-                throw new IOException("membership index has version " + version + "; this build writes version "
-                        + MEMBERSHIP_INDEX_VERSION);
-            }
-            return b.getLong();
+            return StoredValues.decodeMembershipIndex(value);
         } catch (RocksDBException e) {
             throw new IOException("cannot read the membership index from the catalog: " + e.getMessage(), e);
         }
@@ -358,14 +324,7 @@ final class CatalogStore implements AutoCloseable {
             if (value == null) {
                 return GcState.NONE;
             }
-            ByteBuffer b = ByteBuffer.wrap(value);
-            int version = b.get() & 0xff;
-            if (version != GC_VERSION || b.remaining() != 17) {
-                throw new IOException("GC state has version " + version + " and " + value.length
-                        + " bytes; this build writes version " + GC_VERSION);
-            }
-            long epoch = b.getLong();
-            return new GcState(epoch, GcPhase.of(b.get() & 0xff), b.getLong());
+            return StoredValues.decodeGcState(value);
         } catch (RocksDBException e) {
             throw new IOException("cannot read the GC state from the catalog: " + e.getMessage(), e);
         }
@@ -378,85 +337,29 @@ final class CatalogStore implements AutoCloseable {
             if (value == null) {
                 return 0;
             }
-            ByteBuffer b = ByteBuffer.wrap(value);
-            int version = b.get() & 0xff;
-            if (version != LOG_TIME_VERSION || b.remaining() != 8) {
-                throw new IOException("log time has version " + version + "; this build writes version " + LOG_TIME_VERSION);
-            }
-            return b.getLong();
+            return StoredValues.decodeLogTime(value);
         } catch (RocksDBException e) {
             throw new IOException("cannot read the log time from the catalog: " + e.getMessage(), e);
         }
     }
 
-    private static byte[] uuid(UUID id) {
-        return ByteBuffer.allocate(16).putLong(id.getMostSignificantBits()).putLong(id.getLeastSignificantBits()).array();
-    }
-
     /** The recorded reply of a call, if it was applied and has not expired. */
     Optional<RecordedCall> call(byte[] callKey) throws IOException {
-        try {
-            byte[] value = db.get(calls, callKey(callKey));
-            if (value == null) {
-                return Optional.empty();
-            }
-            ByteBuffer b = ByteBuffer.wrap(value);
-            int version = b.get() & 0xff;
-            if (version != CALL_VERSION || b.remaining() < 8) {
-                throw new IOException("recorded call has version " + version + " and " + value.length
-                        + " bytes; this build writes version " + CALL_VERSION);
-            }
-            long index = b.getLong();
-            byte[] reply = new byte[b.remaining()];
-            b.get(reply);
-            return Optional.of(new RecordedCall(index, reply));
-        } catch (RocksDBException e) {
-            throw new IOException("cannot read a recorded call from the catalog: " + e.getMessage(), e);
-        }
+        return calls.get(callKey);
     }
 
     /**
      * Adds to {@code batch} the removal of at most {@code max} recorded calls first applied below
-     * {@code belowIndex}, oldest first; returns how many. Deterministic: it depends only on the
-     * catalog, which is the same on every replica at the same log index.
+     * {@code belowIndex}, oldest first; returns how many (see {@link CallTable#expire}).
      */
     int expireCalls(Batch batch, long belowIndex, int max) throws IOException {
-        int expired = 0;
-        try (ReadOptions options = new ReadOptions(); RocksIterator it = db.newIterator(calls, options)) {
-            for (it.seek(new byte[] {EXPIRY_PREFIX}); it.isValid() && expired < max; it.next()) {
-                byte[] key = it.key();
-                if (key.length != 1 + 8 + 24 || key[0] != EXPIRY_PREFIX) {
-                    break;
-                }
-                ByteBuffer b = ByteBuffer.wrap(key, 1, 8 + 24);
-                long index = b.getLong();
-                if (index >= belowIndex) {
-                    break;
-                }
-                byte[] callKey = new byte[24];
-                b.get(callKey);
-                batch.batch.delete(calls, key);
-                batch.batch.delete(calls, callKey(callKey));
-                expired++;
-            }
-        } catch (RocksDBException e) {
-            throw new IOException("cannot expire recorded calls: " + e.getMessage(), e);
-        }
-        return expired;
-    }
-
-    private static byte[] callKey(byte[] key) {
-        return ByteBuffer.allocate(1 + key.length).put(CALL_PREFIX).put(key).array();
-    }
-
-    private static byte[] expiryKey(long index, byte[] key) {
-        return ByteBuffer.allocate(1 + 8 + key.length).put(EXPIRY_PREFIX).putLong(index).put(key).array();
+        return calls.expire(batch.batch, belowIndex, max);
     }
 
     /** Records the applied position of an entry that changed nothing in the catalog. */
     void markApplied(Applied applied) throws IOException {
         try {
-            db.put(meta, writeOptions, LAST_APPLIED, encode(applied));
+            db.put(meta, writeOptions, LAST_APPLIED, StoredValues.encodeApplied(applied));
         } catch (RocksDBException e) {
             throw new IOException("cannot record applied index " + applied.index() + ": " + e.getMessage(), e);
         }
@@ -488,11 +391,6 @@ final class CatalogStore implements AutoCloseable {
 
     private static byte[] key(ImageName name) {
         return name.value().getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static byte[] encode(Applied applied) {
-        return ByteBuffer.allocate(17).put((byte) LAST_APPLIED_VERSION)
-                .putLong(applied.term()).putLong(applied.index()).array();
     }
 
     private static boolean startsWith(byte[] key, byte[] prefix) {

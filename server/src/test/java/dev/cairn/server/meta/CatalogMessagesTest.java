@@ -9,23 +9,23 @@ import dev.cairn.engine.ChunkId;
 import dev.cairn.engine.ImageName;
 import dev.cairn.engine.manifest.ImageInfo;
 import dev.cairn.engine.manifest.ImageRoot;
-import dev.cairn.server.meta.CatalogMessages.BeginGcEpoch;
+import dev.cairn.protocol.MembershipMessages.Member;
+import dev.cairn.protocol.MembershipMessages.MemberState;
 import dev.cairn.server.meta.CatalogMessages.Call;
-import dev.cairn.server.meta.CatalogMessages.CloseSession;
-import dev.cairn.server.meta.CatalogMessages.GcMaySweep;
-import dev.cairn.server.meta.CatalogMessages.OpenSession;
-import dev.cairn.server.meta.CatalogMessages.CommitInSession;
-import dev.cairn.server.meta.CatalogMessages.RenewSession;
-import dev.cairn.server.meta.CatalogMessages.CommitImage;
-import dev.cairn.server.meta.CatalogMessages.DeleteImage;
-import dev.cairn.server.meta.CatalogMessages.GetImage;
-import dev.cairn.server.meta.CatalogMessages.ListImages;
 import dev.cairn.server.meta.CatalogMessages.MalformedMessageException;
 import dev.cairn.server.meta.CatalogMessages.Reply;
 import dev.cairn.server.meta.CatalogMessages.Request;
 import dev.cairn.server.meta.CatalogMessages.Status;
-import dev.cairn.protocol.MembershipMessages.Member;
-import dev.cairn.protocol.MembershipMessages.MemberState;
+import dev.cairn.server.meta.CatalogGcMessages.BeginGcEpoch;
+import dev.cairn.server.meta.CatalogGcMessages.GcMaySweep;
+import dev.cairn.server.meta.CatalogImageMessages.CommitImage;
+import dev.cairn.server.meta.CatalogImageMessages.DeleteImage;
+import dev.cairn.server.meta.CatalogImageMessages.GetImage;
+import dev.cairn.server.meta.CatalogImageMessages.ListImages;
+import dev.cairn.server.meta.CatalogSessionMessages.CloseSession;
+import dev.cairn.server.meta.CatalogSessionMessages.CommitInSession;
+import dev.cairn.server.meta.CatalogSessionMessages.OpenSession;
+import dev.cairn.server.meta.CatalogSessionMessages.RenewSession;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -52,10 +52,10 @@ class CatalogMessagesTest {
             new CommitInSession(NAME, root("t"), new UUID(3, 4), 1_700_000_000_790L, true),
             new BeginGcEpoch(1, 0),
             new GcMaySweep(Long.MAX_VALUE, 42),
-            new CatalogMessages.SeedMembers(List.of(member("n1", ""), member("n2", "rack-2"))),
-            new CatalogMessages.AddMember(member("n3", "rack-1")),
-            new CatalogMessages.MarkLeaving("n2", 3),
-            new CatalogMessages.RemoveMember("n2"));
+            new CatalogMemberMessages.SeedMembers(List.of(member("n1", ""), member("n2", "rack-2"))),
+            new CatalogMemberMessages.AddMember(member("n3", "rack-1")),
+            new CatalogMemberMessages.MarkLeaving("n2", 3),
+            new CatalogMemberMessages.RemoveMember("n2"));
 
     private static Member member(String id, String zone) {
         return new Member(id, "10.0.0." + id.length(), 7400, 7401, 7402, zone, MemberState.ACTIVE);
@@ -166,7 +166,7 @@ class CatalogMessagesTest {
 
     @Test
     void membershipTypesAreVersion4AndRefusedInsideAnOlderVersion() {
-        byte[] add = CatalogMessages.encode(new CatalogMessages.AddMember(member("n3", "")));
+        byte[] add = CatalogMessages.encode(new CatalogMemberMessages.AddMember(member("n3", "")));
         assertEquals(4, add[0]);
         add[0] = 3;
         MalformedMessageException e = assertThrows(MalformedMessageException.class,
@@ -203,7 +203,7 @@ class CatalogMessagesTest {
     void aRenewalOutsideTheLeaseRangeIsRefusedAsOpenSessionIs() {
         assertThrows(IllegalArgumentException.class, () -> new RenewSession(UUID.randomUUID(), 0, 0));
         assertThrows(IllegalArgumentException.class,
-                () -> new RenewSession(UUID.randomUUID(), CatalogMessages.MAX_LEASE_MILLIS + 1, 0));
+                () -> new RenewSession(UUID.randomUUID(), CatalogSessionMessages.MAX_LEASE_MILLIS + 1, 0));
         byte[] bytes = CatalogMessages.encode(new RenewSession(new UUID(1, 2), 1, 0));
         ByteBuffer.wrap(bytes).putLong(18, -5); // the lease field
         assertThrows(MalformedMessageException.class, () -> CatalogMessages.decodeRequest(ByteBuffer.wrap(bytes)));
@@ -232,13 +232,13 @@ class CatalogMessagesTest {
 
     @Test
     void aMemberWithAnInvalidIdOrPortIsRefusedAsMalformed() {
-        byte[] bytes = CatalogMessages.encode(new CatalogMessages.AddMember(member("n3", "")));
+        byte[] bytes = CatalogMessages.encode(new CatalogMemberMessages.AddMember(member("n3", "")));
         // Byte 2 is the high byte of the id's length: 0x0101 bytes cannot be a node id.
         bytes[2] = 1;
         assertThrows(MalformedMessageException.class, () -> CatalogMessages.decodeRequest(ByteBuffer.wrap(bytes)));
         Member stored = new Member("n4", "h", 7400, 7401, 7402, "", MemberState.LEAVING);
-        assertEquals(stored, CatalogMessages.decodeStoredMember("n4", CatalogMessages.encodeStoredMember(stored)));
-        byte[] badPort = CatalogMessages.encode(new CatalogMessages.AddMember(new Member("n5", "h", 0, 1, 2, "", MemberState.ACTIVE)));
+        assertEquals(stored, CatalogMemberMessages.decodeStoredMember("n4", CatalogMemberMessages.encodeStoredMember(stored)));
+        byte[] badPort = CatalogMessages.encode(new CatalogMemberMessages.AddMember(new Member("n5", "h", 0, 1, 2, "", MemberState.ACTIVE)));
         assertThrows(MalformedMessageException.class, () -> CatalogMessages.decodeRequest(ByteBuffer.wrap(badPort)));
     }
 }

@@ -6,6 +6,7 @@ import static dev.cairn.server.meta.MetaServiceTest.get;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cairn.engine.ManualClock;
 import dev.cairn.server.meta.CatalogStore.GcPhase;
 import dev.cairn.server.meta.CatalogStore.GcState;
 import dev.cairn.server.meta.CatalogStore.Session;
@@ -13,7 +14,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -29,12 +29,12 @@ class MetaServiceSessionsTest {
     @TempDir
     static Path dir;
 
-    private final AtomicLong clock = new AtomicLong(T0);
+    private final ManualClock clock = new ManualClock(T0);
     private MetaCluster cluster;
 
     @BeforeAll
     void startCluster() throws Exception {
-        cluster = new MetaCluster(dir, 3, MetaService.Tuning.DEFAULT, clock::get).startAll();
+        cluster = new MetaCluster(dir, 3, MetaService.Tuning.DEFAULT, clock).startAll();
     }
 
     @AfterAll
@@ -48,7 +48,7 @@ class MetaServiceSessionsTest {
     void anOpenSessionIsTheSameOnEveryReplicaWithALeaseInLeaderTime() throws Exception {
         UUID session = UUID.randomUUID();
         UUID client = UUID.randomUUID();
-        long now = clock.get();
+        long now = clock.millis();
         long index = get(cluster.node(1).openSession(session, client, Duration.ofSeconds(30)));
         Session expected = new Session(session, client, index, now + 30_000);
         for (int i = 0; i < cluster.size(); i++) {
@@ -57,7 +57,7 @@ class MetaServiceSessionsTest {
             assertEquals(Optional.of(expected), node.stateMachine().session(session), "node " + i);
         }
         // Reopening renews the lease and keeps the first index; another client cannot take it.
-        clock.addAndGet(10_000);
+        clock.advance(Duration.ofMillis(10_000));
         assertEquals(index, get(cluster.node(0).openSession(session, client, Duration.ofSeconds(30))));
         assertEquals(now + 40_000, leaderSession(session).orElseThrow().leaseExpiryMillis());
         assertCode(CatalogException.Code.EXISTS,
@@ -99,7 +99,7 @@ class MetaServiceSessionsTest {
         busy = assertCode(CatalogException.Code.BUSY, () -> get(cluster.node(2).gcMaySweep(epoch)));
         assertTrue(busy.getMessage().contains("1 upload session(s)"), busy.getMessage());
 
-        clock.addAndGet(Duration.ofMinutes(2).toMillis()); // the early session's lease ends in log time
+        clock.advance(Duration.ofMinutes(2)); // the early session's lease ends in log time
         long sweep = get(cluster.node(0).gcMaySweep(epoch));
         assertEquals(new GcState(epoch, GcPhase.SWEEPING, begun), leaderGc());
         assertTrue(sweep > begun);
@@ -113,12 +113,12 @@ class MetaServiceSessionsTest {
         expireEverySessionSoFar();
         UUID session = UUID.randomUUID();
         UUID client = UUID.randomUUID();
-        long t = clock.get();
+        long t = clock.millis();
         long opened = get(cluster.node(0).openSession(session, client, Duration.ofSeconds(10)));
         long epoch = leaderGc().epoch() + 1;
         get(cluster.node(0).beginGcEpoch(epoch));
 
-        clock.addAndGet(6_000);
+        clock.advance(Duration.ofMillis(6_000));
         long renewed = get(cluster.node(1).renewSession(session, Duration.ofSeconds(10)));
         assertTrue(renewed > opened);
         Session expected = new Session(session, client, opened, t + 16_000);
@@ -132,7 +132,7 @@ class MetaServiceSessionsTest {
         assertEquals(Optional.of(expected), leaderSession(session));
 
         // Past the first lease, the renewed session still holds the epoch back and may commit.
-        clock.addAndGet(8_000);
+        clock.advance(Duration.ofMillis(8_000));
         CatalogException busy = assertCode(CatalogException.Code.BUSY, () -> get(cluster.node(2).gcMaySweep(epoch)));
         assertTrue(busy.getMessage().contains("1 upload session(s)"), busy.getMessage());
         long committed = get(cluster.node(0).commitImage(new dev.cairn.engine.ImageName("renewed/" + session),
@@ -175,7 +175,7 @@ class MetaServiceSessionsTest {
         long t = leased.openedAtMillis();
         long epoch = leased.epoch();
 
-        clock.addAndGet(5_000); // the lease ends exactly now in log time: expired
+        clock.advance(Duration.ofMillis(5_000)); // the lease ends exactly now in log time: expired
         CatalogException refused = assertCode(CatalogException.Code.SESSION_EXPIRED,
                 () -> get(cluster.node(1).renewSession(session, Duration.ofSeconds(60))));
         assertTrue(refused.getMessage().contains("expired (0 ms of log time ago)"), refused.getMessage());
@@ -212,11 +212,11 @@ class MetaServiceSessionsTest {
         long epoch = leased.epoch();
 
         // While leased, opening again (a retry whose first answer was lost) renews it.
-        clock.addAndGet(1_000);
+        clock.advance(Duration.ofMillis(1_000));
         get(cluster.node(2).openSession(session, client, Duration.ofSeconds(5)));
         assertEquals(t + 6_000, leaderSession(session).orElseThrow().leaseExpiryMillis());
 
-        clock.addAndGet(5_000); // the lease ends exactly now in log time: expired
+        clock.advance(Duration.ofMillis(5_000)); // the lease ends exactly now in log time: expired
         CatalogException refused = assertCode(CatalogException.Code.SESSION_EXPIRED,
                 () -> get(cluster.node(1).openSession(session, client, Duration.ofSeconds(60))));
         assertTrue(refused.getMessage().contains("expired (0 ms of log time ago)"), refused.getMessage());
@@ -242,7 +242,7 @@ class MetaServiceSessionsTest {
      * (they share the cluster) no longer hold back this test's epoch.
      */
     private void expireEverySessionSoFar() {
-        clock.addAndGet(CatalogMessages.MAX_LEASE_MILLIS + 1);
+        clock.advance(Duration.ofMillis(CatalogSessionMessages.MAX_LEASE_MILLIS + 1));
     }
 
     /** A session opened with a 5 s lease at log time {@code openedAtMillis}, while GC epoch {@code epoch} marks. */
@@ -253,7 +253,7 @@ class MetaServiceSessionsTest {
         expireEverySessionSoFar();
         UUID session = UUID.randomUUID();
         UUID client = UUID.randomUUID();
-        long openedAt = clock.get();
+        long openedAt = clock.millis();
         get(cluster.node(0).openSession(session, client, Duration.ofSeconds(5)));
         long epoch = leaderGc().epoch() + 1;
         get(cluster.node(1).beginGcEpoch(epoch));

@@ -8,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cairn.engine.ImageName;
 import dev.cairn.engine.manifest.ImageInfo;
-import dev.cairn.server.meta.CatalogMessages.ListImages;
 import dev.cairn.server.meta.CatalogMessages.Reply;
+import dev.cairn.server.meta.CatalogImageMessages.ListImages;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

@@ -1,0 +1,52 @@
+package dev.cairn.server.meta;
+
+import dev.cairn.engine.ImageName;
+import dev.cairn.engine.manifest.ImageInfo;
+import dev.cairn.engine.manifest.ImageRoot;
+import dev.cairn.server.meta.CatalogMessages.Reply;
+import dev.cairn.server.meta.CatalogMessages.Status;
+import dev.cairn.server.meta.CatalogStore.GcState;
+import dev.cairn.server.meta.CatalogImageMessages.CommitImage;
+import dev.cairn.server.meta.CatalogImageMessages.DeleteImage;
+import java.io.IOException;
+import java.util.Optional;
+import org.rocksdb.RocksDBException;
+
+/** Applies the image entries: COMMIT_IMAGE and DELETE_IMAGE, and the commit step of a session's commit. */
+final class ImageEntries {
+
+    private ImageEntries() {}
+
+    /**
+     * Without a session, a commit is safe only while no GC epoch has ever begun: before the first
+     * epoch nothing was swept. After it, its chunks may have been uploaded before a sweep that did
+     * not see them.
+     */
+    static Reply commitWithoutSession(CommitImage c, Applying at) throws IOException, RocksDBException {
+        GcState gc = at.store().gcState();
+        if (gc.epoch() >= 1) {
+            return Reply.refused(Status.INVALID, "a commit without an upload session is refused once garbage"
+                    + " collection has run (epoch " + gc.epoch() + "); upgrade the client, it opens a session per put");
+        }
+        return commit(c.name(), c.root(), at);
+    }
+
+    /** Records a new image at this entry's index; images are immutable, so an existing name is refused. */
+    static Reply commit(ImageName name, ImageRoot root, Applying at) throws IOException, RocksDBException {
+        Optional<ImageInfo> existing = at.store().get(name);
+        if (existing.isPresent()) {
+            return Reply.refused(Status.EXISTS, "image " + name + " already exists (committed at index "
+                    + existing.get().commitIndex() + "); images are immutable, choose a new name");
+        }
+        at.batch().putImage(name, root, at.index());
+        return Reply.ok(at.index());
+    }
+
+    static Reply delete(DeleteImage d, Applying at) throws IOException, RocksDBException {
+        if (at.store().get(d.name()).isEmpty()) {
+            return Reply.refused(Status.NOT_FOUND, "image " + d.name() + " does not exist");
+        }
+        at.batch().deleteImage(d.name());
+        return Reply.ok(at.index());
+    }
+}
