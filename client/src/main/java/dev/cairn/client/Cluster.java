@@ -32,7 +32,7 @@ final class Cluster implements AutoCloseable {
 
     private volatile View view;
     /** When {@link #view} was taken, for {@link #refreshIfOlderThan}. */
-    private volatile long viewAtNanos = System.nanoTime();
+    private volatile long viewAtNanos;
     /**
      * Connections of nodes that left the membership: a call in flight on one may still finish,
      * so they are closed with the cluster, not when the view changes.
@@ -47,6 +47,8 @@ final class Cluster implements AutoCloseable {
     private final java.util.UUID clientId = java.util.UUID.randomUUID();
     private final java.util.concurrent.atomic.AtomicLong calls = new java.util.concurrent.atomic.AtomicLong();
     private final ReadLatency readLatency;
+    /** The source of time of hedging, view ages and commit times; {@link dev.cairn.engine.Clock#SYSTEM} but in tests. */
+    private final dev.cairn.engine.Clock clock;
     /**
      * Hedge timers, and requests that follow an answer or a timer: off the network threads, because
      * the first call to a node connects and blocks until connected.
@@ -70,13 +72,16 @@ final class Cluster implements AutoCloseable {
                 return t;
             });
 
-    private Cluster(ClientConfig config, Messages.ClusterInfo info, EventLoopGroup group, LocalChunks local) {
+    private Cluster(ClientConfig config, Messages.ClusterInfo info, EventLoopGroup group, LocalChunks local,
+                    dev.cairn.engine.Clock clock) {
         this.config = config;
+        this.clock = clock;
+        this.viewAtNanos = clock.nanoTime();
         this.local = local;
         this.group = group;
         this.view = view(info, Map.of());
         this.preferredNode = info.nodeId();
-        this.readLatency = new ReadLatency(config.readHedgeDelay());
+        this.readLatency = new ReadLatency(config.readHedgeDelay(), clock);
     }
 
     /**
@@ -120,7 +125,7 @@ final class Cluster implements AutoCloseable {
         Messages.ClusterInfo info = Messages.ClusterInfo.decode(reply.header());
         View fresh = view(info, old.connections());
         view = fresh;
-        viewAtNanos = System.nanoTime();
+        viewAtNanos = clock.nanoTime();
         old.connections().forEach((id, c) -> {
             if (fresh.connections().get(id) != c) {
                 retired.add(c);
@@ -134,13 +139,13 @@ final class Cluster implements AutoCloseable {
      * operation that follows then reports what is wrong.
      */
     void refreshIfOlderThan(java.time.Duration age) {
-        if (System.nanoTime() - viewAtNanos < age.toNanos()) {
+        if (clock.nanoTime() - viewAtNanos < age.toNanos()) {
             return;
         }
         try {
             refresh();
         } catch (CairnException e) {
-            viewAtNanos = System.nanoTime(); // not again for every call while the cluster is down
+            viewAtNanos = clock.nanoTime(); // not again for every call while the cluster is down
         }
     }
 
@@ -152,23 +157,19 @@ final class Cluster implements AutoCloseable {
             if (e.getCause() instanceof NodeConnection.RemoteError remote) {
                 throw translate(remote);
             }
-            throw new CairnException.ClusterUnreachable("node " + nodeId + " did not answer: " + rootMessage(e.getCause()), null);
+            throw new CairnException.ClusterUnreachable(Failures.describe(node(nodeId), e.getCause()), e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CairnException("interrupted");
         }
     }
 
-    /** Asks the given endpoints in order for the cluster's membership; fails if none answers. */
-    static Cluster connect(ClientConfig config) {
-        return connect(config, null);
-    }
-
     /**
-     * As {@link #connect(ClientConfig)}, for a client inside a node: {@code local} serves that
-     * node's chunk reads, HAS answers and stores in process.
+     * Asks the given endpoints in order for the cluster's membership; fails if none answers. For a
+     * client inside a node, {@code local} (else null) serves that node's chunk reads, HAS answers
+     * and stores in process.
      */
-    static Cluster connect(ClientConfig config, LocalChunks local) {
+    static Cluster connect(ClientConfig config, LocalChunks local, dev.cairn.engine.Clock clock) {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
         List<String> failures = new ArrayList<>();
         for (String endpoint : config.endpoints()) {
@@ -178,9 +179,9 @@ final class Cluster implements AutoCloseable {
             try {
                 NodeConnection.Reply reply = probe.call(MessageType.CLUSTER_INFO, ByteBuffer.allocate(0))
                         .get(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
-                return new Cluster(config, Messages.ClusterInfo.decode(reply.header()), group, local);
+                return new Cluster(config, Messages.ClusterInfo.decode(reply.header()), group, local, clock);
             } catch (ExecutionException e) {
-                failures.add(endpoint + " (" + rootMessage(e.getCause()) + ")");
+                failures.add(endpoint + " (" + Failures.cause(e.getCause()) + ")");
             } catch (TimeoutException e) {
                 failures.add(endpoint + " (no answer)");
             } catch (InterruptedException e) {
@@ -288,6 +289,11 @@ final class Cluster implements AutoCloseable {
         return local == null ? null : local.nodeId();
     }
 
+    /** The client's source of time. */
+    dev.cairn.engine.Clock clock() {
+        return clock;
+    }
+
     /** Round trips of recent chunk reads, which set the hedge delay. */
     ReadLatency readLatency() {
         return readLatency;
@@ -380,7 +386,7 @@ final class Cluster implements AutoCloseable {
                 if (e.getCause() instanceof NodeConnection.RemoteError remote) {
                     throw translate(remote);
                 }
-                failures.add(id + ": " + rootMessage(e.getCause()));
+                failures.add(Failures.describe(connections.get(id), e.getCause()));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new CairnException("interrupted");
@@ -400,8 +406,8 @@ final class Cluster implements AutoCloseable {
     }
 
     private static CairnException.ClusterUnreachable unreachable(List<String> failures) {
-        return new CairnException.ClusterUnreachable("cluster unreachable: no node answered (" + String.join("; ", failures)
-                + "); check that the nodes run", null);
+        return new CairnException.ClusterUnreachable("cluster unreachable: " + String.join("; ", failures)
+                + "; start the nodes or check --cluster", null);
     }
 
     /**
@@ -438,7 +444,7 @@ final class Cluster implements AutoCloseable {
                 result.completeExceptionally(translate(remote));
                 return;
             }
-            failures.add(id + ": " + rootMessage(cause));
+            failures.add(Failures.describe(connections.get(id), cause));
             try {
                 background.execute(() -> askInTurn(connections, order, next + 1, type, header, timeout, failures, result));
             } catch (java.util.concurrent.RejectedExecutionException closed) {
@@ -463,19 +469,7 @@ final class Cluster implements AutoCloseable {
 
     /** The failure inside the wrappers a future or an executor puts around it. */
     static Throwable unwrap(Throwable t) {
-        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
-            t = t.getCause();
-        }
-        return t;
-    }
-
-    static String rootMessage(Throwable t) {
-        t = unwrap(t);
-        String m = t.getMessage();
-        if (t instanceof IOException && m != null) {
-            return m;
-        }
-        return m == null ? t.getClass().getSimpleName() : t.getClass().getSimpleName() + ": " + m;
+        return Failures.unwrap(t);
     }
 
     @Override

@@ -313,7 +313,7 @@ final class ImageRestorer {
             if (e.getCause() instanceof CairnException c) {
                 throw c;
             }
-            throw new CairnException("read failed: " + Cluster.rootMessage(e.getCause()), e.getCause());
+            throw new CairnException("read failed: " + Failures.cause(e.getCause()), e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CairnException("interrupted while reading");

@@ -1,6 +1,7 @@
 package dev.cairn.client.cli;
 
-import dev.cairn.client.CairnClient;
+import dev.cairn.client.CairnAdmin;
+import dev.cairn.client.NodeStatus;
 import dev.cairn.config.ClientConfig;
 import dev.cairn.config.ConfigException;
 import dev.cairn.config.ConfigFiles;
@@ -8,7 +9,6 @@ import dev.cairn.config.Limits;
 import dev.cairn.config.NodeAddress;
 import dev.cairn.config.NodeConfig;
 import dev.cairn.config.Quorum;
-import dev.cairn.protocol.Messages;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -171,8 +171,8 @@ final class DevCommand implements Callable<Integer> {
                             + "): " + lastLine(log) + " (log: " + log + ")");
                 }
             }
-            try (CairnClient client = CairnClient.connect(ClientConfig.parse(cluster))) {
-                List<Messages.NodeStatus> statuses = client.nodeStatuses();
+            try (CairnAdmin admin = CairnAdmin.connect(ClientConfig.parse(cluster))) {
+                List<NodeStatus> statuses = admin.nodeStatuses();
                 Set<String> leaders = new HashSet<>();
                 statuses.forEach(s -> leaders.add(String.valueOf(s.leaderId())));
                 if (statuses.size() == processes.size() && leaders.size() == 1 && !leaders.contains("null")) {
