@@ -161,9 +161,10 @@ final class DevCommand implements Callable<Integer> {
     }
 
     private void awaitReady(List<Process> processes, List<NodeConfig> nodeConfigs, String cluster) throws Exception {
-        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        dev.cairn.engine.Clock clock = Invocation.current().clock();
+        long deadline = clock.nanoTime() + START_TIMEOUT.toNanos();
         String lastProblem = "no node answered yet";
-        while (System.nanoTime() < deadline) {
+        while (clock.nanoTime() - deadline < 0) {
             for (int i = 0; i < processes.size(); i++) {
                 if (!processes.get(i).isAlive()) {
                     Path log = nodeConfigs.get(i).dataDir().resolve("server.log");
