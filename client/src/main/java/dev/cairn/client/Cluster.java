@@ -3,7 +3,6 @@ package dev.cairn.client;
 import dev.cairn.protocol.LocalChunks;
 import dev.cairn.config.ClientConfig;
 import dev.cairn.config.Limits;
-import dev.cairn.protocol.ErrorCode;
 import dev.cairn.protocol.Messages;
 import dev.cairn.protocol.MessageType;
 import dev.cairn.engine.placement.Placement;
@@ -40,7 +39,8 @@ final class Cluster implements AutoCloseable {
     private final List<NodeConnection> retired = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final EventLoopGroup group;
     private final ClientConfig config;
-    private volatile String preferredNode;
+    /** Metadata calls over this cluster's current connections, to the node that answered last first. */
+    private final MetadataCalls metadata;
     /** The node this client runs inside, whose chunks it reads in process; null for other clients. */
     private final LocalChunks local;
     /** This client's identity for exactly-once commits and deletes. */
@@ -80,7 +80,7 @@ final class Cluster implements AutoCloseable {
         this.local = local;
         this.group = group;
         this.view = view(info, Map.of());
-        this.preferredNode = info.nodeId();
+        this.metadata = new MetadataCalls(() -> view.connections(), info.nodeId(), background);
         this.readLatency = new ReadLatency(config.readHedgeDelay(), clock);
     }
 
@@ -365,106 +365,26 @@ final class Cluster implements AutoCloseable {
     }
 
     /**
-     * A metadata call: any node can serve it (it forwards to the Raft leader). Nodes that cannot
-     * be reached are skipped; an answer, good or ERROR, ends the search.
+     * A metadata call: any node can serve it (it forwards to the Raft leader); see {@link MetadataCalls}.
      */
     NodeConnection.Reply metadataCall(MessageType type, ByteBuffer header) {
-        return metadataCall(type, header, null, config.requestTimeout());
+        return metadata.call(type, header, null, config.requestTimeout());
     }
 
     /** As {@link #metadataCall(MessageType, ByteBuffer)}, never through node {@code avoid}, with its own time limit. */
     NodeConnection.Reply metadataCall(MessageType type, ByteBuffer header, String avoid, java.time.Duration timeout) {
-        Map<String, NodeConnection> connections = view.connections();
-        List<String> order = metadataOrder(connections, avoid);
-        List<String> failures = new ArrayList<>();
-        for (String id : order) {
-            try {
-                NodeConnection.Reply reply = connections.get(id).call(type, header.duplicate(), List.of(), timeout).get();
-                preferredNode = id;
-                return reply;
-            } catch (ExecutionException e) {
-                if (e.getCause() instanceof NodeConnection.RemoteError remote) {
-                    throw translate(remote);
-                }
-                failures.add(Failures.describe(connections.get(id), e.getCause()));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new CairnException("interrupted");
-            }
-        }
-        throw unreachable(failures);
+        return metadata.call(type, header, avoid, timeout);
     }
 
-    /** The nodes a metadata call asks, in turn: the one that answered last first, never {@code avoid}. */
-    private List<String> metadataOrder(Map<String, NodeConnection> connections, String avoid) {
-        List<String> order = new ArrayList<>(connections.keySet());
-        if (order.remove(preferredNode)) {
-            order.add(0, preferredNode);
-        }
-        order.remove(avoid);
-        return order;
-    }
-
-    private static CairnException.ClusterUnreachable unreachable(List<String> failures) {
-        return new CairnException.ClusterUnreachable("cluster unreachable: " + String.join("; ", failures)
-                + "; start the nodes or check --cluster", null);
-    }
-
-    /**
-     * As {@link #metadataCall(MessageType, ByteBuffer, String, java.time.Duration)} without blocking
-     * the caller: the future fails with the translated ERROR answer of the first node that answers,
-     * or with {@link CairnException.ClusterUnreachable} when none does. The next node is asked from
-     * the background thread, never from a network thread (a first call to a node connects and
-     * blocks until connected).
-     */
+    /** As {@link #metadataCall(MessageType, ByteBuffer)} without blocking the caller. */
     java.util.concurrent.CompletableFuture<NodeConnection.Reply> metadataCallAsync(MessageType type, ByteBuffer header,
                                                                                   java.time.Duration timeout) {
-        Map<String, NodeConnection> connections = view.connections();
-        java.util.concurrent.CompletableFuture<NodeConnection.Reply> result = new java.util.concurrent.CompletableFuture<>();
-        askInTurn(connections, metadataOrder(connections, null), 0, type, header, timeout, new ArrayList<>(), result);
-        return result;
-    }
-
-    private void askInTurn(Map<String, NodeConnection> connections, List<String> order, int next, MessageType type,
-                           ByteBuffer header, java.time.Duration timeout, List<String> failures,
-                           java.util.concurrent.CompletableFuture<NodeConnection.Reply> result) {
-        if (next == order.size()) {
-            result.completeExceptionally(unreachable(failures));
-            return;
-        }
-        String id = order.get(next);
-        connections.get(id).call(type, header.duplicate(), List.of(), timeout).whenComplete((reply, error) -> {
-            if (error == null) {
-                preferredNode = id;
-                result.complete(reply);
-                return;
-            }
-            Throwable cause = unwrap(error);
-            if (cause instanceof NodeConnection.RemoteError remote) {
-                result.completeExceptionally(translate(remote));
-                return;
-            }
-            failures.add(Failures.describe(connections.get(id), cause));
-            try {
-                background.execute(() -> askInTurn(connections, order, next + 1, type, header, timeout, failures, result));
-            } catch (java.util.concurrent.RejectedExecutionException closed) {
-                result.completeExceptionally(new CairnException("the client is closed"));
-            }
-        });
+        return metadata.callAsync(type, header, timeout);
     }
 
     /** Maps a node's ERROR answer to the exception a caller handles. */
     static CairnException translate(NodeConnection.RemoteError e) {
-        ErrorCode code = e.code();
-        return switch (code) {
-            case NOT_FOUND -> new CairnException.ImageNotFound(e.getMessage());
-            case EXISTS -> new CairnException.ImageExists(e.getMessage());
-            case INVALID_NAME -> new CairnException.InvalidName(e.getMessage());
-            case UNAVAILABLE -> new CairnException.QuorumUnavailable(e.getMessage());
-            case SESSION_EXPIRED -> new CairnException.SessionExpired(e.getMessage());
-            case CORRUPT_CHUNK -> new CairnException.CorruptData("node " + e.nodeId() + ": " + e.getMessage());
-            default -> new CairnException("node " + e.nodeId() + " failed: " + e.getMessage());
-        };
+        return MetadataCalls.translate(e);
     }
 
     /** The failure inside the wrappers a future or an executor puts around it. */
