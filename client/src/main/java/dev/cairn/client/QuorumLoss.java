@@ -23,18 +23,20 @@ final class QuorumLoss {
     private QuorumLoss() {}
 
     /**
-     * {@code failure} retold with the nodes that do not answer, or {@code failure} itself when they
-     * all answer (then the cause is not one this client sees).
+     * {@code failure} retold with the nodes that do not answer, or {@code failure} itself when enough
+     * of them answer (then the cause is not one this client sees).
      */
     static CairnException.QuorumUnavailable explain(Cluster cluster, CairnException.QuorumUnavailable failure, String operation) {
         Map<String, String> unreachable = unreachableNodes(cluster);
-        if (unreachable.isEmpty()) {
-            return failure;
-        }
         int total = cluster.nodes().size();
         int answering = total - unreachable.size();
+        if (unreachable.isEmpty() || (answering >= cluster.writeQuorum() && answering > total / 2)) {
+            return failure; // enough nodes answer: what failed is in the failure's own message
+        }
         String nodes = unreachable.size() == 1 ? "the node" : "the nodes";
-        return new CairnException.QuorumUnavailable(String.join("; ", unreachable.values()) + ": metadata quorum unavailable, "
+        // Fewer than a majority answering is a catalog without a Raft leader; else the chunks' N_W is what is missed.
+        String missed = answering <= total / 2 ? "metadata quorum unavailable" : "write quorum not met";
+        return new CairnException.QuorumUnavailable(String.join("; ", unreachable.values()) + ": " + missed + ", "
                 + answering + " of " + total + " nodes answer; the " + operation + " needs " + cluster.writeQuorum() + " of "
                 + total + " nodes (N_W=" + cluster.writeQuorum() + ") and a Raft majority; start " + nodes
                 + " or check --cluster", failure);
