@@ -89,6 +89,23 @@ final class Failures {
         return null;
     }
 
+    /**
+     * What went wrong with a local file, in plain words and with the file: "permission denied
+     * (/dest/a)" where the exception's own message would be the bare path.
+     */
+    static String local(IOException e) {
+        if (e instanceof java.nio.file.FileSystemException f) {
+            String what = f instanceof java.nio.file.AccessDeniedException ? "permission denied"
+                    : f instanceof java.nio.file.NoSuchFileException ? "no such file or directory"
+                    : f instanceof java.nio.file.NotDirectoryException ? "not a directory"
+                    : f.getReason() != null ? f.getReason() : null;
+            if (what != null) {
+                return what + (f.getFile() == null ? "" : " (" + f.getFile() + ")");
+            }
+        }
+        return e.getMessage() == null || e.getMessage().isBlank() ? "an I/O error" : e.getMessage();
+    }
+
     /** The failure inside the wrappers a future or an executor puts around it. */
     static Throwable unwrap(Throwable t) {
         while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {

@@ -69,4 +69,13 @@ class FailuresTest {
         String unknown = Failures.cause(new NullPointerException());
         assertFalse(unknown.contains("NullPointerException"), unknown);
     }
+
+    @Test
+    void localFileFailuresSayWhatAndWhichFile() {
+        assertEquals("permission denied (/restore/a/b)", Failures.local(new java.nio.file.AccessDeniedException("/restore/a/b")));
+        assertEquals("no such file or directory (/restore)", Failures.local(new java.nio.file.NoSuchFileException("/restore")));
+        assertEquals("No space left on device (/restore/a)",
+                Failures.local(new java.nio.file.FileSystemException("/restore/a", null, "No space left on device")));
+        assertEquals("Broken pipe", Failures.local(new java.io.IOException("Broken pipe")));
+    }
 }
