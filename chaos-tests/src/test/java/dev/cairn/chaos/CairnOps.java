@@ -84,7 +84,7 @@ final class CairnOps {
     History.Type gc(java.time.Duration maxSessionWait) {
         history.invoke(process, "gc", null, null, 0);
         try {
-            dev.cairn.protocol.GcMessages.RunReport r = client.gc(maxSessionWait);
+            dev.cairn.client.GcReport r = dev.cairn.client.CairnAdmin.of(client).gc(maxSessionWait);
             if (r.completed()) {
                 history.add(process, History.Type.ok, "gc", null, null, r.freedChunks(), null);
                 return History.Type.ok;

@@ -56,6 +56,10 @@ public class CairnException extends RuntimeException {
         public QuorumUnavailable(String message) {
             super(message);
         }
+
+        public QuorumUnavailable(String message, Throwable cause) {
+            super(message, cause);
+        }
     }
 
     /** The image is a directory image and was asked for as one stream; ask for a directory or a tar. */

@@ -24,7 +24,7 @@ public final class ChunkPeers implements AutoCloseable {
     }
 
     public static ChunkPeers connect(ClientConfig config) {
-        return new ChunkPeers(Cluster.connect(config));
+        return new ChunkPeers(Cluster.connect(config, null, dev.cairn.engine.Clock.SYSTEM));
     }
 
     /** Asks the cluster for its membership again: placement and peers follow nodes added or removed. */

@@ -177,7 +177,7 @@ final class ChunkReader {
         private void send(Request request) {
             List<ChunkId> asked = new ArrayList<>(request.indexes.size());
             request.indexes.forEach(i -> asked.add(ids.get(i)));
-            long sentAt = System.nanoTime();
+            long sentAt = cluster.readLatency().now();
             synchronized (this) {
                 if (finished) {
                     request.indexes.forEach(i -> outstanding[i]--);
@@ -190,11 +190,7 @@ final class ChunkReader {
                 // Timed on the network thread, when the answer arrived; decoded on the client's decoders.
                 // A read in process is no round trip: it would shrink the hedge delay of network reads.
                 if (error == null) {
-                    long now = System.nanoTime();
-                    if (!cluster.isLocal(request.node)) {
-                        cluster.readLatency().record(now - sentAt);
-                    }
-                    cluster.readLatency().answeredBy(request.node, now);
+                    cluster.readLatency().answered(request.node, sentAt, !cluster.isLocal(request.node));
                 }
             }).whenCompleteAsync((fetched, error) -> answered(request, fetched, error), cluster.decoders());
         }
@@ -230,10 +226,9 @@ final class ChunkReader {
                     return;
                 }
                 long delay = hedgeDelayNanos(request.node);
-                long quietSince = Math.max(request.sentAtNanos, cluster.readLatency().lastAnswerFrom(request.node));
-                long quiet = System.nanoTime() - quietSince;
-                if (quiet < delay) {
-                    armHedge(request, delay - quiet);
+                long wait = cluster.readLatency().hedgeWaitNanos(request.node, request.sentAtNanos, delay);
+                if (wait > 0) {
+                    armHedge(request, wait);
                     return;
                 }
                 List<Integer> waiting = new ArrayList<>();
@@ -278,7 +273,7 @@ final class ChunkReader {
                         continue;
                     }
                     if (error != null) {
-                        note(i, node + ": " + Cluster.rootMessage(error));
+                        note(i, node + ": " + Failures.cause(error));
                         retry.add(i);
                         continue;
                     }

@@ -166,7 +166,7 @@ final class ChunkWriter implements AutoCloseable {
             throw c;
         }
         if (t != null) {
-            throw new CairnException("upload failed: " + Cluster.rootMessage(t), t);
+            throw new CairnException("upload failed: " + Failures.cause(t), t);
         }
     }
 
@@ -317,7 +317,7 @@ final class ChunkWriter implements AutoCloseable {
                 }
             } else {
                 synchronized (problems) {
-                    problems.put(node, Cluster.rootMessage(e));
+                    problems.put(node, Failures.cause(e));
                 }
             }
             return null;

@@ -5,7 +5,6 @@ import dev.cairn.protocol.ChunkMessages;
 import dev.cairn.protocol.LocalChunks;
 import dev.cairn.config.ClientConfig;
 import dev.cairn.config.Limits;
-import dev.cairn.protocol.ErrorCode;
 import dev.cairn.protocol.Messages;
 import dev.cairn.protocol.MessageType;
 import dev.cairn.engine.placement.Placement;
@@ -34,7 +33,7 @@ final class Cluster implements AutoCloseable {
 
     private volatile View view;
     /** When {@link #view} was taken, for {@link #refreshIfOlderThan}. */
-    private volatile long viewAtNanos = System.nanoTime();
+    private volatile long viewAtNanos;
     /**
      * Connections of nodes that left the membership: a call in flight on one may still finish,
      * so they are closed with the cluster, not when the view changes.
@@ -42,13 +41,16 @@ final class Cluster implements AutoCloseable {
     private final List<NodeConnection> retired = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final EventLoopGroup group;
     private final ClientConfig config;
-    private volatile String preferredNode;
+    /** Metadata calls over this cluster's current connections, to the node that answered last first. */
+    private final MetadataCalls metadata;
     /** The node this client runs inside, whose chunks it reads in process; null for other clients. */
     private final LocalChunks local;
     /** This client's identity for exactly-once commits and deletes. */
     private final java.util.UUID clientId = java.util.UUID.randomUUID();
     private final java.util.concurrent.atomic.AtomicLong calls = new java.util.concurrent.atomic.AtomicLong();
     private final ReadLatency readLatency;
+    /** The source of time of hedging, view ages and commit times; {@link dev.cairn.engine.Clock#SYSTEM} but in tests. */
+    private final dev.cairn.engine.Clock clock;
     /**
      * Hedge timers, and requests that follow an answer or a timer: off the network threads, because
      * the first call to a node connects and blocks until connected.
@@ -72,13 +74,16 @@ final class Cluster implements AutoCloseable {
                 return t;
             });
 
-    private Cluster(ClientConfig config, Messages.ClusterInfo info, EventLoopGroup group, LocalChunks local) {
+    private Cluster(ClientConfig config, Messages.ClusterInfo info, EventLoopGroup group, LocalChunks local,
+                    dev.cairn.engine.Clock clock) {
         this.config = config;
+        this.clock = clock;
+        this.viewAtNanos = clock.nanoTime();
         this.local = local;
         this.group = group;
         this.view = view(info, Map.of());
-        this.preferredNode = info.nodeId();
-        this.readLatency = new ReadLatency(config.readHedgeDelay());
+        this.metadata = new MetadataCalls(() -> view.connections(), info.nodeId(), background);
+        this.readLatency = new ReadLatency(config.readHedgeDelay(), clock);
     }
 
     /**
@@ -122,7 +127,7 @@ final class Cluster implements AutoCloseable {
         Messages.ClusterInfo info = Messages.ClusterInfo.decode(reply.header());
         View fresh = view(info, old.connections());
         view = fresh;
-        viewAtNanos = System.nanoTime();
+        viewAtNanos = clock.nanoTime();
         old.connections().forEach((id, c) -> {
             if (fresh.connections().get(id) != c) {
                 retired.add(c);
@@ -136,13 +141,13 @@ final class Cluster implements AutoCloseable {
      * operation that follows then reports what is wrong.
      */
     void refreshIfOlderThan(java.time.Duration age) {
-        if (System.nanoTime() - viewAtNanos < age.toNanos()) {
+        if (clock.nanoTime() - viewAtNanos < age.toNanos()) {
             return;
         }
         try {
             refresh();
         } catch (CairnException e) {
-            viewAtNanos = System.nanoTime(); // not again for every call while the cluster is down
+            viewAtNanos = clock.nanoTime(); // not again for every call while the cluster is down
         }
     }
 
@@ -154,23 +159,19 @@ final class Cluster implements AutoCloseable {
             if (e.getCause() instanceof NodeConnection.RemoteError remote) {
                 throw translate(remote);
             }
-            throw new CairnException.ClusterUnreachable("node " + nodeId + " did not answer: " + rootMessage(e.getCause()), null);
+            throw new CairnException.ClusterUnreachable(Failures.describe(node(nodeId), e.getCause()), e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CairnException("interrupted");
         }
     }
 
-    /** Asks the given endpoints in order for the cluster's membership; fails if none answers. */
-    static Cluster connect(ClientConfig config) {
-        return connect(config, null);
-    }
-
     /**
-     * As {@link #connect(ClientConfig)}, for a client inside a node: {@code local} serves that
-     * node's chunk reads, HAS answers and stores in process.
+     * Asks the given endpoints in order for the cluster's membership; fails if none answers. For a
+     * client inside a node, {@code local} (else null) serves that node's chunk reads, HAS answers
+     * and stores in process.
      */
-    static Cluster connect(ClientConfig config, LocalChunks local) {
+    static Cluster connect(ClientConfig config, LocalChunks local, dev.cairn.engine.Clock clock) {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
         List<String> failures = new ArrayList<>();
         for (String endpoint : config.endpoints()) {
@@ -180,9 +181,9 @@ final class Cluster implements AutoCloseable {
             try {
                 NodeConnection.Reply reply = probe.call(MessageType.CLUSTER_INFO, ByteBuffer.allocate(0))
                         .get(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
-                return new Cluster(config, Messages.ClusterInfo.decode(reply.header()), group, local);
+                return new Cluster(config, Messages.ClusterInfo.decode(reply.header()), group, local, clock);
             } catch (ExecutionException e) {
-                failures.add(endpoint + " (" + rootMessage(e.getCause()) + ")");
+                failures.add(endpoint + " (" + Failures.cause(e.getCause()) + ")");
             } catch (TimeoutException e) {
                 failures.add(endpoint + " (no answer)");
             } catch (InterruptedException e) {
@@ -290,6 +291,11 @@ final class Cluster implements AutoCloseable {
         return local == null ? null : local.nodeId();
     }
 
+    /** The client's source of time. */
+    dev.cairn.engine.Clock clock() {
+        return clock;
+    }
+
     /** Round trips of recent chunk reads, which set the hedge delay. */
     ReadLatency readLatency() {
         return readLatency;
@@ -361,123 +367,31 @@ final class Cluster implements AutoCloseable {
     }
 
     /**
-     * A metadata call: any node can serve it (it forwards to the Raft leader). Nodes that cannot
-     * be reached are skipped; an answer, good or ERROR, ends the search.
+     * A metadata call: any node can serve it (it forwards to the Raft leader); see {@link MetadataCalls}.
      */
     NodeConnection.Reply metadataCall(MessageType type, ByteBuffer header) {
-        return metadataCall(type, header, null, config.requestTimeout());
+        return metadata.call(type, header, null, config.requestTimeout());
     }
 
     /** As {@link #metadataCall(MessageType, ByteBuffer)}, never through node {@code avoid}, with its own time limit. */
     NodeConnection.Reply metadataCall(MessageType type, ByteBuffer header, String avoid, java.time.Duration timeout) {
-        Map<String, NodeConnection> connections = view.connections();
-        List<String> order = metadataOrder(connections, avoid);
-        List<String> failures = new ArrayList<>();
-        for (String id : order) {
-            try {
-                NodeConnection.Reply reply = connections.get(id).call(type, header.duplicate(), List.of(), timeout).get();
-                preferredNode = id;
-                return reply;
-            } catch (ExecutionException e) {
-                if (e.getCause() instanceof NodeConnection.RemoteError remote) {
-                    throw translate(remote);
-                }
-                failures.add(id + ": " + rootMessage(e.getCause()));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new CairnException("interrupted");
-            }
-        }
-        throw unreachable(failures);
+        return metadata.call(type, header, avoid, timeout);
     }
 
-    /** The nodes a metadata call asks, in turn: the one that answered last first, never {@code avoid}. */
-    private List<String> metadataOrder(Map<String, NodeConnection> connections, String avoid) {
-        List<String> order = new ArrayList<>(connections.keySet());
-        if (order.remove(preferredNode)) {
-            order.add(0, preferredNode);
-        }
-        order.remove(avoid);
-        return order;
-    }
-
-    private static CairnException.ClusterUnreachable unreachable(List<String> failures) {
-        return new CairnException.ClusterUnreachable("cluster unreachable: no node answered (" + String.join("; ", failures)
-                + "); check that the nodes run", null);
-    }
-
-    /**
-     * As {@link #metadataCall(MessageType, ByteBuffer, String, java.time.Duration)} without blocking
-     * the caller: the future fails with the translated ERROR answer of the first node that answers,
-     * or with {@link CairnException.ClusterUnreachable} when none does. The next node is asked from
-     * the background thread, never from a network thread (a first call to a node connects and
-     * blocks until connected).
-     */
+    /** As {@link #metadataCall(MessageType, ByteBuffer)} without blocking the caller. */
     java.util.concurrent.CompletableFuture<NodeConnection.Reply> metadataCallAsync(MessageType type, ByteBuffer header,
                                                                                   java.time.Duration timeout) {
-        Map<String, NodeConnection> connections = view.connections();
-        java.util.concurrent.CompletableFuture<NodeConnection.Reply> result = new java.util.concurrent.CompletableFuture<>();
-        askInTurn(connections, metadataOrder(connections, null), 0, type, header, timeout, new ArrayList<>(), result);
-        return result;
-    }
-
-    private void askInTurn(Map<String, NodeConnection> connections, List<String> order, int next, MessageType type,
-                           ByteBuffer header, java.time.Duration timeout, List<String> failures,
-                           java.util.concurrent.CompletableFuture<NodeConnection.Reply> result) {
-        if (next == order.size()) {
-            result.completeExceptionally(unreachable(failures));
-            return;
-        }
-        String id = order.get(next);
-        connections.get(id).call(type, header.duplicate(), List.of(), timeout).whenComplete((reply, error) -> {
-            if (error == null) {
-                preferredNode = id;
-                result.complete(reply);
-                return;
-            }
-            Throwable cause = unwrap(error);
-            if (cause instanceof NodeConnection.RemoteError remote) {
-                result.completeExceptionally(translate(remote));
-                return;
-            }
-            failures.add(id + ": " + rootMessage(cause));
-            try {
-                background.execute(() -> askInTurn(connections, order, next + 1, type, header, timeout, failures, result));
-            } catch (java.util.concurrent.RejectedExecutionException closed) {
-                result.completeExceptionally(new CairnException("the client is closed"));
-            }
-        });
+        return metadata.callAsync(type, header, timeout);
     }
 
     /** Maps a node's ERROR answer to the exception a caller handles. */
     static CairnException translate(NodeConnection.RemoteError e) {
-        ErrorCode code = e.code();
-        return switch (code) {
-            case NOT_FOUND -> new CairnException.ImageNotFound(e.getMessage());
-            case EXISTS -> new CairnException.ImageExists(e.getMessage());
-            case INVALID_NAME -> new CairnException.InvalidName(e.getMessage());
-            case UNAVAILABLE -> new CairnException.QuorumUnavailable(e.getMessage());
-            case SESSION_EXPIRED -> new CairnException.SessionExpired(e.getMessage());
-            case CORRUPT_CHUNK -> new CairnException.CorruptData("node " + e.nodeId() + ": " + e.getMessage());
-            default -> new CairnException("node " + e.nodeId() + " failed: " + e.getMessage());
-        };
+        return MetadataCalls.translate(e);
     }
 
     /** The failure inside the wrappers a future or an executor puts around it. */
     static Throwable unwrap(Throwable t) {
-        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
-            t = t.getCause();
-        }
-        return t;
-    }
-
-    static String rootMessage(Throwable t) {
-        t = unwrap(t);
-        String m = t.getMessage();
-        if (t instanceof IOException && m != null) {
-            return m;
-        }
-        return m == null ? t.getClass().getSimpleName() : t.getClass().getSimpleName() + ": " + m;
+        return Failures.unwrap(t);
     }
 
     @Override

@@ -119,7 +119,7 @@ final class ImageRestorer {
             });
             out.flush();
         } catch (IOException e) {
-            throw new CairnException.LocalIo("cannot write the output: " + e.getMessage(), e);
+            throw new CairnException.LocalIo("cannot write the output: " + Failures.local(e), e);
         }
         return new GetResult(info.name().value(), entry.size(), 1, entry.chunks().size());
     }
@@ -159,7 +159,7 @@ final class ImageRestorer {
             }
             tar.finish();
         } catch (IOException e) {
-            throw new CairnException.LocalIo("cannot write the tar output: " + e.getMessage(), e);
+            throw new CairnException.LocalIo("cannot write the tar output: " + Failures.local(e), e);
         }
         return new GetResult(info.name().value(), manifest.logicalBytes(), manifest.entries().size(), manifest.chunkCount());
     }
@@ -225,7 +225,7 @@ final class ImageRestorer {
         } catch (FileAlreadyExistsException e) {
             throw new CairnException.LocalIo("cannot restore: " + e.getFile() + " appeared in the destination while restoring", e);
         } catch (IOException e) {
-            throw new CairnException.LocalIo("cannot restore into " + dest + ": " + e.getMessage(), e);
+            throw new CairnException.LocalIo("cannot restore into " + dest + ": " + Failures.local(e), e);
         }
         return new GetResult(info.name().value(), manifest.logicalBytes(), manifest.entries().size(), manifest.chunkCount());
     }
@@ -292,7 +292,7 @@ final class ImageRestorer {
         } catch (DirectoryNotEmptyException e) {
             throw new CairnException.LocalIo("cannot restore into " + dest + ": the directory is not empty", e);
         } catch (IOException e) {
-            throw new CairnException.LocalIo("cannot create " + dest + ": " + e.getMessage(), e);
+            throw new CairnException.LocalIo("cannot create " + dest + ": " + Failures.local(e), e);
         }
     }
 
@@ -313,7 +313,7 @@ final class ImageRestorer {
             if (e.getCause() instanceof CairnException c) {
                 throw c;
             }
-            throw new CairnException("read failed: " + Cluster.rootMessage(e.getCause()), e.getCause());
+            throw new CairnException("read failed: " + Failures.cause(e.getCause()), e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CairnException("interrupted while reading");

@@ -36,13 +36,13 @@ final class ImageUploader {
     private final Cluster cluster;
     private final ProgressListener progress;
     private final java.time.Duration sessionLease;
-    private final CairnClient.SessionRenewals renewals;
+    private final SessionRenewals renewals;
     private final java.util.function.Consumer<java.util.UUID> beforeCommit;
     private long done;
     private long total = -1;
 
     ImageUploader(Cluster cluster, ProgressListener progress, java.time.Duration sessionLease,
-                  CairnClient.SessionRenewals renewals, java.util.function.Consumer<java.util.UUID> beforeCommit) {
+                  SessionRenewals renewals, java.util.function.Consumer<java.util.UUID> beforeCommit) {
         this.cluster = cluster;
         this.progress = progress;
         this.sessionLease = sessionLease;
@@ -193,7 +193,7 @@ final class ImageUploader {
         // Every chunk, data and manifest, is durable on N_W nodes before the commit is sent.
         writer.finish();
         ImageRoot root = new ImageRoot(tree.rootId(), manifest.logicalBytes(), writer.uniqueStoredBytes(),
-                manifest.entries().size(), manifest.chunkCount(), System.currentTimeMillis());
+                manifest.entries().size(), manifest.chunkCount(), cluster.clock().millis());
         beforeCommit.accept(session);
         renewer.check();
         // Refused (SessionExpired) if the session's lease ran out: GC may have swept what it uploaded.

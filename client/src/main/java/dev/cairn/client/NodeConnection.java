@@ -18,7 +18,6 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -104,11 +103,11 @@ final class NodeConnection implements AutoCloseable {
         inFlight.put(requestId, reply);
         ch.writeAndFlush(frame).addListener(f -> {
             if (!f.isSuccess()) {
-                fail(requestId, new IOException("cannot send to node " + nodeId + " at " + endpoint() + ": " + f.cause(), f.cause()));
+                fail(requestId, new Failures.NodeUnreachable(nodeId, endpoint(), Failures.cause(f.cause()), f.cause()));
             }
         });
-        var timer = ch.eventLoop().schedule(() -> fail(requestId, new IOException("node " + nodeId + " at " + endpoint()
-                + " did not answer within " + timeout.toSeconds() + " s")), timeout.toMillis(), TimeUnit.MILLISECONDS);
+        var timer = ch.eventLoop().schedule(() -> fail(requestId, new Failures.NodeUnreachable(nodeId, endpoint(),
+                "no answer within " + seconds(timeout), null)), timeout.toMillis(), TimeUnit.MILLISECONDS);
         // Answered requests drop their timer, so a long put does not keep thousands of them queued.
         reply.whenComplete((r, e) -> timer.cancel(false));
         return reply;
@@ -116,6 +115,11 @@ final class NodeConnection implements AutoCloseable {
 
     CompletableFuture<Reply> call(MessageType type, ByteBuffer header) {
         return call(type, header, List.of());
+    }
+
+    /** "30 s", or "500 ms" for a limit under a second. */
+    private static String seconds(Duration d) {
+        return d.toSeconds() > 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
     }
 
     private void fail(long requestId, Throwable cause) {
@@ -154,7 +158,7 @@ final class NodeConnection implements AutoCloseable {
             try {
                 ch = bootstrap.connect(host, port).syncUninterruptibly().channel();
             } catch (Exception e) {
-                throw new IOException("node " + nodeId + " at " + endpoint() + " is unreachable: " + e.getMessage(), e);
+                throw new Failures.NodeUnreachable(nodeId, endpoint(), Failures.cause(e), e);
             }
             Channel opened = ch;
             ch.closeFuture().addListener(f -> failAll(opened));
@@ -168,7 +172,7 @@ final class NodeConnection implements AutoCloseable {
             channel = null;
         }
         for (Long id : List.copyOf(inFlight.keySet())) {
-            fail(id, new ClosedChannelException());
+            fail(id, new Failures.NodeUnreachable(nodeId, endpoint(), "connection closed", null));
         }
     }
 

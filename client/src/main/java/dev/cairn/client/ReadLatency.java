@@ -33,10 +33,12 @@ final class ReadLatency {
     private int next;
     private int sinceRecompute;
     private long p95Nanos;
-    /** When each node last answered a chunk read ({@link System#nanoTime}). */
+    private final dev.cairn.engine.Clock clock;
+    /** When each node last answered a chunk read (the clock's {@code nanoTime}). */
     private final java.util.concurrent.ConcurrentHashMap<String, Long> lastAnswer = new java.util.concurrent.ConcurrentHashMap<>();
 
-    ReadLatency(Duration leastDelay) {
+    ReadLatency(Duration leastDelay, dev.cairn.engine.Clock clock) {
+        this.clock = clock;
         this.leastDelayNanos = leastDelay.toNanos();
         this.maxDelayNanos = Math.max(leastDelayNanos, MAX_HEDGE_DELAY.toNanos());
     }
@@ -53,8 +55,36 @@ final class ReadLatency {
         }
     }
 
+    /** Now, on this client's clock: when a chunk read is sent. */
+    long now() {
+        return clock.nanoTime();
+    }
+
+    /**
+     * {@code node} answered a chunk read sent at {@code sentAtNanos}; its round trip counts toward
+     * the hedge delay when {@code roundTrip} (not for a read in process).
+     */
+    void answered(String node, long sentAtNanos, boolean roundTrip) {
+        long now = clock.nanoTime();
+        if (roundTrip) {
+            record(now - sentAtNanos);
+        }
+        answeredBy(node, now);
+    }
+
     void answeredBy(String node, long nowNanos) {
         lastAnswer.merge(node, nowNanos, Math::max);
+    }
+
+    /**
+     * How much longer a read sent to {@code node} at {@code sentAtNanos} waits before the next
+     * replica is asked too; zero or less: ask it now. The node has been quiet since the later of
+     * the send and its last answer to any chunk read: a node answering other reads is working
+     * through its queue, not stalled.
+     */
+    long hedgeWaitNanos(String node, long sentAtNanos, long delayNanos) {
+        long quietSince = Math.max(sentAtNanos, lastAnswerFrom(node));
+        return delayNanos - (clock.nanoTime() - quietSince);
     }
 
     /** When {@code node} last answered a chunk read, or {@link Long#MIN_VALUE} if never. */

@@ -24,7 +24,7 @@ final class SessionRenewer implements AutoCloseable {
     private final Cluster cluster;
     private final UUID session;
     private final Duration lease;
-    private final CairnClient.SessionRenewals hook;
+    private final SessionRenewals hook;
     /** Per node asked: a renewal that has not answered by the next tick is of no more use than a new one. */
     private final Duration timeout;
     private volatile ScheduledFuture<?> timer;
@@ -34,7 +34,7 @@ final class SessionRenewer implements AutoCloseable {
     private volatile String refusal;
 
     /** A renewer of {@code session}, leased for {@code lease}; it renews nothing before {@link #start}. */
-    SessionRenewer(Cluster cluster, UUID session, Duration lease, CairnClient.SessionRenewals hook) {
+    SessionRenewer(Cluster cluster, UUID session, Duration lease, SessionRenewals hook) {
         this.cluster = cluster;
         this.session = session;
         this.lease = lease;
@@ -99,7 +99,7 @@ final class SessionRenewer implements AutoCloseable {
 
     private static CairnException asCairn(Throwable error) {
         Throwable cause = Cluster.unwrap(error);
-        return cause instanceof CairnException c ? c : new CairnException(Cluster.rootMessage(cause), cause);
+        return cause instanceof CairnException c ? c : new CairnException(Failures.cause(cause), cause);
     }
 
     /**

@@ -38,7 +38,7 @@ class ChunkPacksTest {
         }
         Messages.ClusterInfo info = new Messages.ClusterInfo("n0", replicas, writeQuorum, Math.min(2, replicas), peers);
         nodes.forEach(n -> n.serve(info));
-        cluster = Cluster.connect(new ClientConfig(List.of(nodes.get(0).endpoint()), Duration.ofSeconds(10), 3));
+        cluster = Cluster.connect(new ClientConfig(List.of(nodes.get(0).endpoint()), Duration.ofSeconds(10), 3), null, dev.cairn.engine.Clock.SYSTEM);
     }
 
     @AfterEach

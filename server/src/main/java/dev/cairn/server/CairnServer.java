@@ -106,7 +106,8 @@ public final class CairnServer implements AutoCloseable {
      */
     private synchronized CairnClient gatewayClient() {
         if (gatewayClient == null) {
-            gatewayClient = CairnClient.connect(ClientConfig.parse(config.self().endpoint()), handler.localChunks());
+            gatewayClient = CairnClient.builder(ClientConfig.parse(config.self().endpoint()))
+                    .localChunks(handler.localChunks()).build();
         }
         return gatewayClient;
     }

@@ -12,7 +12,6 @@ import dev.cairn.config.Limits;
 import dev.cairn.config.NodeAddress;
 import dev.cairn.config.NodeConfig;
 import dev.cairn.config.Quorum;
-import dev.cairn.protocol.Messages;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -170,7 +169,7 @@ class ClusterCrashTest {
             }
         }
         while (true) {
-            List<Messages.NodeStatus> statuses = client.nodeStatuses();
+            List<dev.cairn.client.NodeStatus> statuses = dev.cairn.client.CairnAdmin.of(client).nodeStatuses();
             String leader = statuses.isEmpty() ? null : statuses.get(0).leaderId();
             if (statuses.size() == NODES && leader != null
                     && statuses.stream().allMatch(s -> leader.equals(s.leaderId()))) {

@@ -4,7 +4,6 @@ import dev.cairn.client.CairnClient;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cairn.engine.image.Estimator;
-import dev.cairn.protocol.Messages;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -67,8 +66,8 @@ class CorpusSizeTest {
                 sent += client.put("corpus/" + d, corpus.resolve(d)).sentBytes();
             }
             long stored = 0;
-            List<Messages.NodeStatus> nodes = client.nodeStatuses();
-            for (Messages.NodeStatus s : nodes) {
+            List<dev.cairn.client.NodeStatus> nodes = dev.cairn.client.CairnAdmin.of(client).nodeStatuses();
+            for (dev.cairn.client.NodeStatus s : nodes) {
                 stored += s.storedBytes();
             }
             long perReplica = stored / cluster.config(0).quorum().replicas();

@@ -6,10 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cairn.client.CairnAdmin;
 import dev.cairn.client.CairnClient;
+import dev.cairn.client.ClientTestHooks;
+import dev.cairn.client.GcReport;
 import dev.cairn.client.CairnException;
 import dev.cairn.engine.ChunkId;
-import dev.cairn.protocol.GcMessages.RunReport;
 import dev.cairn.server.CairnServer;
 import dev.cairn.server.metrics.NodeMetrics;
 import java.io.ByteArrayInputStream;
@@ -47,14 +49,14 @@ class GcTest {
         try (TestCluster cluster = TestCluster.start(3, dir); CairnClient client = cluster.client()) {
             client.put("a", new ByteArrayInputStream(a));
             client.put("b", new ByteArrayInputStream(b));
-            Set<ChunkId> onlyA = new HashSet<>(client.referencedChunks(client.stat("a")));
-            Set<ChunkId> ofB = client.referencedChunks(client.stat("b"));
+            Set<ChunkId> onlyA = new HashSet<>(CairnAdmin.of(client).referencedChunks(client.stat("a")));
+            Set<ChunkId> ofB = CairnAdmin.of(client).referencedChunks(client.stat("b"));
             onlyA.removeAll(ofB);
             assertTrue(onlyA.size() > 5, "a and b differ in " + onlyA.size() + " chunks");
             long before = chunks(cluster);
 
             client.delete("a");
-            RunReport report = client.gc(WAIT);
+            GcReport report = CairnAdmin.of(client).gc(WAIT);
             assertTrue(report.completed(), report.abandonedBecause() + " " + report.log());
             long after = chunks(cluster);
             System.out.printf("gc: %d -> %d chunks on 3 nodes; freed %d chunks, %d bytes in %d ms%n", before, after,
@@ -90,7 +92,7 @@ class GcTest {
             Map<String, byte[]> kept = new ConcurrentHashMap<>();
             Map<String, byte[]> temporary = new ConcurrentHashMap<>();
             List<String> failures = new CopyOnWriteArrayList<>();
-            List<RunReport> epochs = new CopyOnWriteArrayList<>();
+            List<GcReport> epochs = new CopyOnWriteArrayList<>();
             AtomicLong gets = new AtomicLong();
             long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(runMillis);
             ExecutorService pool = Executors.newFixedThreadPool(4);
@@ -117,7 +119,7 @@ class GcTest {
             }
             jobs.add(pool.submit(() -> {
                 while (System.nanoTime() < end) {
-                    epochs.add(client.gc(WAIT));
+                    epochs.add(CairnAdmin.of(client).gc(WAIT));
                 }
                 return null;
             }));
@@ -146,12 +148,12 @@ class GcTest {
             }
             pool.shutdown();
 
-            RunReport last = client.gc(WAIT);
+            GcReport last = CairnAdmin.of(client).gc(WAIT);
             epochs.add(last);
             assertTrue(failures.isEmpty(), failures.toString());
-            long completed = epochs.stream().filter(RunReport::completed).count();
-            long freed = epochs.stream().mapToLong(RunReport::freedChunks).sum();
-            long freedBytes = epochs.stream().mapToLong(RunReport::freedBytes).sum();
+            long completed = epochs.stream().filter(GcReport::completed).count();
+            long freed = epochs.stream().mapToLong(GcReport::freedChunks).sum();
+            long freedBytes = epochs.stream().mapToLong(GcReport::freedBytes).sum();
             System.out.printf("concurrent: %d epochs (%d completed), freed %d chunks / %d bytes; %d kept + %d temporary"
                     + " images, %d gets%n", epochs.size(), completed, freed, freedBytes, kept.size(), temporary.size(), gets.get());
             epochs.stream().filter(r -> !r.completed()).forEach(r -> System.out.println("abandoned: " + r.abandonedBecause()));
@@ -169,9 +171,9 @@ class GcTest {
     @Test
     void aPutWhoseSessionExpiredBeforeTheSweepIsRefusedNotCommitted() throws Exception {
         byte[] data = TestImages.random(21, 1024 * 1024);
-        try (TestCluster cluster = TestCluster.start(3, dir); CairnClient client = cluster.client()) {
+        try (TestCluster cluster = TestCluster.start(3, dir); CairnClient client = cluster.client(Duration.ofSeconds(4))) {
             // A client cut off from the catalog after its upload: none of its renewals gets through.
-            client.sessionLease(Duration.ofSeconds(4)).sessionRenewals(new CairnClient.SessionRenewals() {
+            ClientTestHooks.sessionRenewals(client, new ClientTestHooks.Renewals() {
                 @Override
                 public void beforeRenewal(java.util.UUID session) {
                     throw new IllegalStateException("test: renewal lost");
@@ -181,7 +183,7 @@ class GcTest {
                 long before = chunks(cluster);
 
                 // The session was opened before the epoch: GC waits for its lease, then sweeps its chunks.
-                RunReport report = client.gc(WAIT);
+                GcReport report = CairnAdmin.of(client).gc(WAIT);
                 assertTrue(report.completed(), report.abandonedBecause());
                 System.out.printf("expired session: epoch took %d ms, freed %d chunks; %s%n", report.durationMillis(),
                         report.freedChunks(), report.log());
@@ -193,11 +195,11 @@ class GcTest {
                 assertThrows(CairnException.ImageNotFound.class, () -> client.stat("late"));
             }
 
-            // Put again: the chunks GC swept are uploaded again, and the image reads back.
-            client.sessionLease(CairnClient.DEFAULT_SESSION_LEASE).sessionRenewals(CairnClient.SessionRenewals.NONE)
-                    .beforeCommit(session -> {});
-            client.put("late", new ByteArrayInputStream(data));
-            assertArrayEquals(data, TestImages.read(client, "late"));
+            // Put again, with a client that renews: the chunks GC swept are uploaded again, and the image reads back.
+            try (CairnClient renewing = cluster.client()) {
+                renewing.put("late", new ByteArrayInputStream(data));
+                assertArrayEquals(data, TestImages.read(renewing, "late"));
+            }
         }
     }
 
@@ -207,14 +209,14 @@ class GcTest {
         try (TestCluster cluster = TestCluster.start(3, dir); CairnClient client = cluster.client()) {
             ExecutorService pool = Executors.newSingleThreadExecutor();
             try (HeldPut put = HeldPut.start(client, "straddles", data)) {
-                Future<RunReport> gc = pool.submit(() -> client.gc(WAIT));
+                Future<GcReport> gc = pool.submit(() -> CairnAdmin.of(client).gc(WAIT));
                 // The commit goes in only once the epoch has begun: GC must wait for this session.
                 while (cluster.server(0).meta().gcEpoch() < 1 && !gc.isDone()) {
                     Thread.onSpinWait();
                 }
                 put.release();
                 put.result().get(60, TimeUnit.SECONDS);
-                RunReport report = gc.get(60, TimeUnit.SECONDS);
+                GcReport report = gc.get(60, TimeUnit.SECONDS);
                 assertTrue(report.completed(), report.abandonedBecause());
                 assertEquals(0, report.freedChunks(), report.log().toString());
                 assertArrayEquals(data, TestImages.read(client, "straddles"));
@@ -231,7 +233,7 @@ class GcTest {
             try (HeldPut put = HeldPut.start(client, "held", TestImages.random(32, 256 * 1024))) {
                 // The epoch cannot end while the put's session is open, so any line seen now came while it ran.
                 List<String> progress = new CopyOnWriteArrayList<>();
-                Future<RunReport> gc = pool.submit(() -> client.gc(WAIT, progress::add));
+                Future<GcReport> gc = pool.submit(() -> CairnAdmin.of(client).gc(WAIT, progress::add));
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
                 while (progress.stream().noneMatch(l -> l.contains("waiting for upload sessions"))) {
                     assertTrue(System.nanoTime() < deadline, "no progress line while the epoch waits: " + progress);
@@ -243,7 +245,7 @@ class GcTest {
                         "node-1 coordinates (the first node that answers)");
                 put.release();
                 put.result().get(60, TimeUnit.SECONDS);
-                RunReport report = gc.get(60, TimeUnit.SECONDS);
+                GcReport report = gc.get(60, TimeUnit.SECONDS);
                 assertTrue(report.completed(), report.abandonedBecause());
                 // Every line of the report's log reached the listener once, in order.
                 assertEquals(report.log(), progress);
@@ -261,7 +263,7 @@ class GcTest {
             client.delete("x");
             long before = chunks(cluster);
             cluster.stopNode(2);
-            RunReport report = client.gc(WAIT);
+            GcReport report = CairnAdmin.of(client).gc(WAIT);
             assertFalse(report.completed());
             assertTrue(report.abandonedBecause().contains("GC_ARM") && report.abandonedBecause().contains("node-3"),
                     report.abandonedBecause());

@@ -3,6 +3,7 @@ package dev.cairn.it;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cairn.client.CairnClient;
+import dev.cairn.client.ClientTestHooks;
 import dev.cairn.client.PutResult;
 import java.io.ByteArrayInputStream;
 import java.util.concurrent.CountDownLatch;
@@ -24,7 +25,7 @@ final class HeldPut implements AutoCloseable {
     private final Future<PutResult> put;
 
     private HeldPut(CairnClient client, String name, byte[] data) {
-        client.beforeCommit(session -> {
+        ClientTestHooks.beforeCommit(client, session -> {
             uploaded.countDown();
             try {
                 if (!release.await(120, TimeUnit.SECONDS)) {

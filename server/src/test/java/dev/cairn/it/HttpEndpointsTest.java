@@ -96,7 +96,7 @@ class HttpEndpointsTest {
             client.put("dedup/second", new ByteArrayInputStream(image));
             cluster.server(0).replicator().repairNow();
             client.delete("dedup/first");
-            assertTrue(client.gc(java.time.Duration.ofSeconds(60)).completed());
+            assertTrue(dev.cairn.client.CairnAdmin.of(client).gc(java.time.Duration.ofSeconds(60)).completed());
 
             String text = scrape(cluster, 0);
             System.out.println(text.lines().filter(l -> l.startsWith("cairn_dedup") || l.startsWith("cairn_gc")

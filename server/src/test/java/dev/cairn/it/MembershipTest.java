@@ -6,13 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cairn.client.CairnAdmin;
 import dev.cairn.client.CairnClient;
 import dev.cairn.client.CairnException;
+import dev.cairn.client.Member;
 import dev.cairn.client.NodeChange;
 import dev.cairn.config.NodeAddress;
 import dev.cairn.engine.ChunkId;
 import dev.cairn.engine.placement.Placement;
-import dev.cairn.protocol.MembershipMessages;
 import dev.cairn.server.CairnServer;
 import java.io.ByteArrayInputStream;
 import java.nio.file.Files;
@@ -94,10 +95,10 @@ class MembershipTest {
         }
     }
 
-    private static MembershipMessages.Member member(TestCluster cluster, int index) {
+    private static Member member(TestCluster cluster, int index) {
         NodeAddress a = cluster.config(index).self();
-        return new MembershipMessages.Member(a.id(), a.host(), a.port(), a.raftPort(), a.httpPort(), a.zone(),
-                MembershipMessages.MemberState.ACTIVE);
+        return new Member(a.id(), a.host(), a.port(), a.raftPort(), a.httpPort(), a.zone(),
+                Member.State.ACTIVE);
     }
 
     /** Every chunk is on each of its placement nodes (by the given ids) and on at least N running nodes. */
@@ -134,7 +135,7 @@ class MembershipTest {
 
             int added = cluster.startJoiningNode("node-4");
             List<String> progress = new CopyOnWriteArrayList<>();
-            NodeChange change = client.addNode(member(cluster, added), progress::add);
+            NodeChange change = CairnAdmin.of(client).addNode(member(cluster, added), progress::add);
 
             await("every node sees a Raft group of 4 peers", () -> {
                 for (int i = 0; i < cluster.size(); i++) {
@@ -171,7 +172,7 @@ class MembershipTest {
             assertEquals(moved, change.copiesDropped(), change.toString());
             assertEveryChunkOnlyOnItsPlacement(cluster, chunks, four);
             try (CairnClient fresh = cluster.client()) {
-                assertEquals(4, fresh.clusterInfo().activeNodes().size());
+                assertEquals(4, CairnAdmin.of(fresh).clusterInfo().activeNodes().size());
                 assertImagesReadBack(fresh, source, "restored-after-add");
             }
 
@@ -185,7 +186,7 @@ class MembershipTest {
             assertEquals(4, cluster.server(restarted).meta().membership().active().size());
 
             // Remove node-2: every chunk must keep N copies among node-1, node-3, node-4.
-            NodeChange removed = client.removeNode("node-2", progress::add);
+            NodeChange removed = CairnAdmin.of(client).removeNode("node-2", progress::add);
             assertEquals(0, removed.chunksBelowReplicas(), removed.toString());
             await("the Raft group has dropped node-2", () -> !cluster.server(0).meta().raftPeers().contains("node-2"));
             assertEquals(List.of("node-1", "node-3", "node-4"), cluster.server(0).meta().raftPeers());
@@ -200,7 +201,7 @@ class MembershipTest {
             }
             try (CairnClient fresh = CairnClient.connect(dev.cairn.config.ClientConfig.parse(
                     cluster.config(0).self().endpoint()))) {
-                assertEquals(3, fresh.clusterInfo().nodes().size());
+                assertEquals(3, CairnAdmin.of(fresh).clusterInfo().nodes().size());
                 assertImagesReadBack(fresh, source, "restored-after-remove");
                 fresh.put("job/after-remove", new ByteArrayInputStream(TestImages.random(24, 300_000)));
                 assertArrayEquals(TestImages.random(24, 300_000), TestImages.read(fresh, "job/after-remove"));
@@ -259,22 +260,22 @@ class MembershipTest {
             client.put("kept", new ByteArrayInputStream(TestImages.random(25, 200_000)));
             await("the membership is recorded", () -> cluster.server(0).meta().membership().isSeeded());
 
-            CairnException belowN = assertThrows(CairnException.class, () -> client.removeNode("node-3", l -> {}));
+            CairnException belowN = assertThrows(CairnException.class, () -> CairnAdmin.of(client).removeNode("node-3", l -> {}));
             assertTrue(belowN.getMessage().contains("would leave 2 active nodes"), belowN.getMessage());
             assertEquals(3, cluster.server(0).meta().membership().active().size(), "nothing changed");
 
-            CairnException unknown = assertThrows(CairnException.class, () -> client.removeNode("node-7", l -> {}));
+            CairnException unknown = assertThrows(CairnException.class, () -> CairnAdmin.of(client).removeNode("node-7", l -> {}));
             assertTrue(unknown.getMessage().contains("node-7 is not a member"), unknown.getMessage());
 
-            MembershipMessages.Member clash = member(cluster, 1);
-            CairnException exists = assertThrows(CairnException.class, () -> client.addNode(new MembershipMessages.Member(
-                    "node-2", "127.0.0.1", 1, 2, 3, "", MembershipMessages.MemberState.ACTIVE), l -> {}));
+            Member clash = member(cluster, 1);
+            CairnException exists = assertThrows(CairnException.class, () -> CairnAdmin.of(client).addNode(new Member(
+                    "node-2", "127.0.0.1", 1, 2, 3, "", Member.State.ACTIVE), l -> {}));
             assertTrue(exists.getMessage().contains("already a member"), exists.getMessage());
 
             // A node that was never started cannot be added: the Raft group could not bring it up to date.
-            CairnException notRunning = assertThrows(CairnException.class, () -> client.addNode(new MembershipMessages.Member(
+            CairnException notRunning = assertThrows(CairnException.class, () -> CairnAdmin.of(client).addNode(new Member(
                     "node-5", "127.0.0.1", clash.port() + 20_000 > 65_000 ? 40_001 : clash.port() + 20_000, 40_002,
-                    40_003, "", MembershipMessages.MemberState.ACTIVE), l -> {}));
+                    40_003, "", Member.State.ACTIVE), l -> {}));
             assertTrue(notRunning.getMessage().contains("does not answer on its raft port"), notRunning.getMessage());
             assertEquals(3, cluster.server(0).meta().raftPeers().size());
 
@@ -301,7 +302,7 @@ class MembershipTest {
             int added = cluster.startJoiningNode("node-5");
 
             List<String> progress = new CopyOnWriteArrayList<>();
-            NodeChange change = client.replaceNode(deadId, member(cluster, added), progress::add);
+            NodeChange change = CairnAdmin.of(client).replaceNode(deadId, member(cluster, added), progress::add);
             assertEquals(0, change.chunksBelowReplicas(), change + " " + progress);
 
             List<String> rest = new ArrayList<>(List.of("node-1", "node-2", "node-3", "node-5"));
@@ -313,7 +314,7 @@ class MembershipTest {
             }
             try (CairnClient fresh = CairnClient.connect(dev.cairn.config.ClientConfig.parse(
                     cluster.config(added).self().endpoint()))) {
-                assertEquals(rest, fresh.clusterInfo().nodes().stream().map(p -> p.id()).sorted().toList());
+                assertEquals(rest, CairnAdmin.of(fresh).clusterInfo().nodes().stream().map(p -> p.id()).sorted().toList());
                 assertImagesReadBack(fresh, source, "restored-after-dead-replaced");
             }
         }
@@ -326,7 +327,7 @@ class MembershipTest {
             await("the membership with zones is recorded", () -> cluster.server(0).meta().membership().isSeeded());
             try (CairnClient client = cluster.client()) {
                 assertEquals(List.of("rack-a", "rack-a", "rack-b", "rack-c"),
-                        client.clusterInfo().nodes().stream().map(p -> p.zone()).toList());
+                        CairnAdmin.of(client).clusterInfo().nodes().stream().map(p -> p.zone()).toList());
                 putImages(client, source);
                 Set<ChunkId> chunks = allChunks(cluster);
                 for (ChunkId id : chunks) {

@@ -37,9 +37,20 @@ class ModuleGraphTest {
      */
     static final Set<String> CLIENT_API_FOR_NODES = Set.of(
             "dev.cairn.client.CairnClient",
+            "dev.cairn.client.CairnAdmin",
             "dev.cairn.client.CairnException",
             "dev.cairn.client.PutResult",
             "dev.cairn.client.GetResult",
+            "dev.cairn.client.ProgressListener",
+            "dev.cairn.client.NodeChange",
+            "dev.cairn.client.ClusterInfo",
+            "dev.cairn.client.Member",
+            "dev.cairn.client.Members",
+            "dev.cairn.client.NodeStatus",
+            "dev.cairn.client.GcReport",
+            "dev.cairn.client.RepairMode",
+            "dev.cairn.client.RepairReport",
+            "dev.cairn.client.ScrubReport",
             "dev.cairn.client.ChunkPeers");
 
     private static final Pattern CAIRN_NAME = Pattern.compile("\\bdev\\.cairn\\.[a-z]+(?:\\.[a-z]+)*(?:\\.[A-Z]\\w*)?");

@@ -6,9 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cairn.client.CairnClient;
+import dev.cairn.client.CairnAdmin;
+import dev.cairn.client.RepairMode;
+import dev.cairn.client.RepairReport;
+import dev.cairn.client.ScrubReport;
 import dev.cairn.protocol.ReplicationMessages;
-import dev.cairn.protocol.ReplicationMessages.RepairMode;
-import dev.cairn.protocol.ReplicationMessages.RepairReport;
 import java.io.ByteArrayInputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -37,14 +39,14 @@ class RepairTest {
             cluster.awaitLeader();
 
             // A pass counts what node-3 missed (before copying) and sends it the copies.
-            RepairReport first = cluster.server(0).replicator().repairNow();
-            RepairReport second = cluster.server(1).replicator().repairNow();
+            ReplicationMessages.RepairReport first = cluster.server(0).replicator().repairNow();
+            ReplicationMessages.RepairReport second = cluster.server(1).replicator().repairNow();
             assertTrue(first.belowReplicas() + second.belowReplicas() > 0, first + " " + second);
             assertEquals(0, first.belowWriteQuorum() + second.belowWriteQuorum(), "the put had its write quorum");
             assertEquals(first.belowReplicas() + second.belowReplicas(), first.copiesRepaired() + second.copiesRepaired());
 
             // Everything is on three nodes now, and a new census finds nothing below N.
-            CairnClient.NodeReports<RepairReport> after = client.repair(RepairMode.RUN, CairnClient.NodeListener.NONE);
+            CairnAdmin.NodeReports<RepairReport> after = CairnAdmin.of(client).repair(RepairMode.RUN, CairnAdmin.NodeListener.NONE);
             assertTrue(after.failures().isEmpty(), after.failures().toString());
             assertEquals(0, sum(after.reports().values(), true));
             assertEquals(cluster.server(0).store().chunkCount(), cluster.server(2).store().chunkCount());
@@ -165,13 +167,13 @@ class RepairTest {
                 ch.write(one.flip(), at);
             }
 
-            CairnClient.NodeReports<ReplicationMessages.ScrubReport> scrub = client.scrub(CairnClient.NodeListener.NONE);
-            ReplicationMessages.ScrubReport damaged = scrub.reports().get("node-2");
+            CairnAdmin.NodeReports<ScrubReport> scrub = CairnAdmin.of(client).scrub(CairnAdmin.NodeListener.NONE);
+            ScrubReport damaged = scrub.reports().get("node-2");
             assertEquals(1, damaged.corrupt(), damaged.toString());
             assertEquals(1, damaged.repaired(), damaged.toString());
             assertEquals(0, scrub.reports().get("node-1").corrupt());
 
-            ReplicationMessages.ScrubReport again = client.scrub(CairnClient.NodeListener.NONE).reports().get("node-2");
+            ScrubReport again = CairnAdmin.of(client).scrub(CairnAdmin.NodeListener.NONE).reports().get("node-2");
             assertEquals(0, again.corrupt(), again.toString());
             assertArrayEquals(data, TestImages.read(client, "to-corrupt"));
         }

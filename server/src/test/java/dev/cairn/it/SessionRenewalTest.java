@@ -7,9 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cairn.client.CairnAdmin;
 import dev.cairn.client.CairnClient;
+import dev.cairn.client.ClientTestHooks;
+import dev.cairn.client.GcReport;
 import dev.cairn.client.CairnException;
-import dev.cairn.protocol.GcMessages.RunReport;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -49,10 +51,10 @@ class SessionRenewalTest {
     @Test
     void aPutHeldPastTwoLeasesCommitsBecauseItsSessionIsRenewedAndHoldsTheEpochBack() throws Exception {
         byte[] data = TestImages.random(51, 1024 * 1024);
-        try (TestCluster cluster = TestCluster.start(3, dir); CairnClient client = cluster.client()) {
+        try (TestCluster cluster = TestCluster.start(3, dir); CairnClient client = cluster.client(RENEWED_LEASE)) {
             Semaphore renewed = new Semaphore(0);
             AtomicInteger lost = new AtomicInteger();
-            client.sessionLease(RENEWED_LEASE).sessionRenewals(new CairnClient.SessionRenewals() {
+            ClientTestHooks.sessionRenewals(client, new ClientTestHooks.Renewals() {
                 @Override
                 public void afterRenewal(UUID session, CairnException failure) {
                     if (failure == null) {
@@ -65,7 +67,7 @@ class SessionRenewalTest {
             ExecutorService pool = Executors.newSingleThreadExecutor();
             try (HeldPut put = HeldPut.start(client, "long", data)) {
                 // An epoch that begins now must wait for the put's session however long the put takes.
-                Future<RunReport> gc = pool.submit(() -> client.gc(GC_WAIT));
+                Future<GcReport> gc = pool.submit(() -> CairnAdmin.of(client).gc(GC_WAIT));
 
                 // Renewals run every third of the lease, at least that far apart: seven of them span
                 // more than two leases since the session was opened.
@@ -73,7 +75,7 @@ class SessionRenewalTest {
                 assertFalse(gc.isDone(), "the epoch ended while the renewed session was open");
                 put.release();
                 put.result().get(60, TimeUnit.SECONDS);
-                RunReport report = gc.get(60, TimeUnit.SECONDS);
+                GcReport report = gc.get(60, TimeUnit.SECONDS);
                 System.out.printf("renewed put: %d+ renewals, %d lost; epoch %s in %d ms%n", 7 + renewed.availablePermits(),
                         lost.get(), report.completed() ? "completed" : "abandoned", report.durationMillis());
                 assertTrue(report.completed(), report.abandonedBecause());
@@ -87,10 +89,10 @@ class SessionRenewalTest {
 
     @Test
     void aRefusedRenewalFailsThePutWithSessionExpiredInsteadOfUploadingOn() throws Exception {
-        try (TestCluster cluster = TestCluster.start(3, dir); CairnClient client = cluster.client()) {
+        try (TestCluster cluster = TestCluster.start(3, dir); CairnClient client = cluster.client(LEASE)) {
             AtomicBoolean cutOff = new AtomicBoolean(true);
             CountDownLatch refused = new CountDownLatch(1);
-            client.sessionLease(LEASE).sessionRenewals(new CairnClient.SessionRenewals() {
+            ClientTestHooks.sessionRenewals(client, new ClientTestHooks.Renewals() {
                 @Override
                 public void beforeRenewal(UUID session) {
                     if (cutOff.get()) {
@@ -139,7 +141,7 @@ class SessionRenewalTest {
             assertTrue(stalled.await(60, TimeUnit.SECONDS));
 
             // With no renewal getting through, the epoch stops waiting once the lease runs out.
-            RunReport report = client.gc(GC_WAIT);
+            GcReport report = CairnAdmin.of(client).gc(GC_WAIT);
             assertTrue(report.completed(), report.abandonedBecause());
             cutOff.set(false);
             assertTrue(refused.await(60, TimeUnit.SECONDS), "the next renewal was not refused");
@@ -159,9 +161,9 @@ class SessionRenewalTest {
     @Test
     void aSessionWhoseClientStoppedRenewingStopsBlockingGcWithinItsLease() throws Exception {
         try (TestCluster cluster = TestCluster.start(3, dir); CairnClient admin = cluster.client()) {
-            CairnClient dying = cluster.client();
+            CairnClient dying = cluster.client(LEASE);
             Semaphore renewed = new Semaphore(0);
-            dying.sessionLease(LEASE).sessionRenewals(new CairnClient.SessionRenewals() {
+            ClientTestHooks.sessionRenewals(dying, new ClientTestHooks.Renewals() {
                 @Override
                 public void afterRenewal(UUID session, CairnException failure) {
                     if (failure == null) {
@@ -174,7 +176,7 @@ class SessionRenewalTest {
 
                 // The client goes away mid-put without closing its session: nothing renews it any more.
                 dying.close();
-                RunReport report = admin.gc(Duration.ofSeconds(30));
+                GcReport report = CairnAdmin.of(admin).gc(Duration.ofSeconds(30));
                 System.out.printf("orphaned session: epoch %s in %d ms, freed %d chunks; %s%n",
                         report.completed() ? "completed" : "abandoned", report.durationMillis(), report.freedChunks(), report.log());
                 assertTrue(report.completed(), report.abandonedBecause());

@@ -129,6 +129,11 @@ public final class TestCluster implements AutoCloseable {
         return CairnClient.connect(ClientConfig.parse(endpoints()));
     }
 
+    /** A client whose puts lease their upload sessions for {@code sessionLease}. */
+    public CairnClient client(java.time.Duration sessionLease) {
+        return CairnClient.builder(ClientConfig.parse(endpoints())).sessionLease(sessionLease).build();
+    }
+
     NodeConfig config(int index) {
         return configs.get(index);
     }

@@ -1,9 +1,12 @@
 package dev.cairn.client.cli;
 
-import dev.cairn.client.CairnClient;
-import dev.cairn.protocol.GcMessages;
-import dev.cairn.protocol.Messages;
-import dev.cairn.protocol.ReplicationMessages;
+import dev.cairn.client.CairnAdmin;
+import dev.cairn.client.ClusterInfo;
+import dev.cairn.client.GcReport;
+import dev.cairn.client.NodeStatus;
+import dev.cairn.client.RepairMode;
+import dev.cairn.client.RepairReport;
+import dev.cairn.client.ScrubReport;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,32 +46,32 @@ final class AdminCommands implements Runnable {
 
         @Override
         public Integer call() {
-            CairnClient connected;
+            CairnAdmin connected;
             try {
-                connected = shared.connect();
+                connected = shared.admin();
             } catch (dev.cairn.client.CairnException.ClusterUnreachable e) {
                 System.out.println("status: unavailable (" + e.getMessage() + ")");
                 new AdminOutput(shared.json).field("status", "unavailable").field("leader", null).field("liveNodes", 0)
                         .field("nodes", List.of()).field("underReplicatedChunks", null).finish();
                 return UNAVAILABLE;
             }
-            try (CairnClient cairn = connected) {
-                Messages.ClusterInfo info = cairn.clusterInfo();
-                List<Messages.NodeStatus> statuses = cairn.nodeStatuses();
-                Map<String, Messages.NodeStatus> byId = new LinkedHashMap<>();
+            try (CairnAdmin cairn = connected) {
+                ClusterInfo info = cairn.clusterInfo();
+                List<NodeStatus> statuses = cairn.nodeStatuses();
+                Map<String, NodeStatus> byId = new LinkedHashMap<>();
                 statuses.forEach(s -> byId.put(s.nodeId(), s));
-                String leader = statuses.stream().filter(s -> "LEADER".equals(s.role())).map(Messages.NodeStatus::nodeId)
+                String leader = statuses.stream().filter(s -> "LEADER".equals(s.role())).map(NodeStatus::nodeId)
                         .findFirst().orElse(null);
                 long leaderCommit = statuses.stream().filter(s -> s.nodeId().equals(leaderOrEmpty(leader)))
-                        .mapToLong(Messages.NodeStatus::commitIndex).findFirst().orElse(-1);
+                        .mapToLong(NodeStatus::commitIndex).findFirst().orElse(-1);
                 int live = statuses.size();
                 int total = info.nodes().size();
-                CairnClient.NodeReports<ReplicationMessages.RepairReport> census =
-                        cairn.repair(ReplicationMessages.RepairMode.REPORT, CairnClient.NodeListener.NONE);
+                CairnAdmin.NodeReports<RepairReport> census =
+                        cairn.repair(RepairMode.REPORT, CairnAdmin.NodeListener.NONE);
                 long belowN = 0;
                 long belowW = 0;
                 boolean censusComplete = census.failures().isEmpty() && !census.reports().isEmpty();
-                for (ReplicationMessages.RepairReport r : census.reports().values()) {
+                for (RepairReport r : census.reports().values()) {
                     belowN += r.belowReplicas();
                     belowW += r.belowWriteQuorum();
                     censusComplete &= r.finishedAtMillis() >= 0;
@@ -88,8 +91,8 @@ final class AdminCommands implements Runnable {
                 System.out.printf("%-10s %-10s %-9s %6s %8s %8s %6s %10s %12s%n", "NODE", "REACHABLE", "ROLE", "TERM",
                         "COMMIT", "APPLIED", "LAG", "CHUNKS", "STORED");
                 List<Map<String, Object>> nodes = new ArrayList<>();
-                for (Messages.Peer peer : info.nodes()) {
-                    Messages.NodeStatus s = byId.get(peer.id());
+                for (ClusterInfo.Node peer : info.nodes()) {
+                    NodeStatus s = byId.get(peer.id());
                     Map<String, Object> n = new LinkedHashMap<>();
                     n.put("id", peer.id());
                     n.put("endpoint", peer.endpoint());
@@ -147,16 +150,16 @@ final class AdminCommands implements Runnable {
 
         @Override
         public Integer call() {
-            try (CairnClient cairn = shared.connect()) {
+            try (CairnAdmin cairn = shared.admin()) {
                 AdminOutput.progressLine("repair: running a pass on every node...");
-                CairnClient.NodeReports<ReplicationMessages.RepairReport> reports = cairn.repair(
-                        ReplicationMessages.RepairMode.RUN, AdminOutput.progress("repair"));
+                CairnAdmin.NodeReports<RepairReport> reports = cairn.repair(
+                        RepairMode.RUN, AdminOutput.progress("repair"));
                 AdminOutput out = new AdminOutput(shared.json);
                 long scanned = 0;
                 long copies = 0;
                 long bytes = 0;
                 long unreachable = 0;
-                for (ReplicationMessages.RepairReport r : reports.reports().values()) {
+                for (RepairReport r : reports.reports().values()) {
                     out.node(r.nodeId(), r.scannedChunks() + " chunks counted, " + r.copiesRepaired() + " copies sent ("
                             + Output.bytes(r.bytesRepaired()) + ") in " + r.durationMillis() + " ms"
                             + (r.unreachablePeers() > 0 ? ", " + r.unreachablePeers() + " peers unreachable" : ""));
@@ -167,9 +170,9 @@ final class AdminCommands implements Runnable {
                 }
                 reports.failures().forEach((node, why) -> out.node(node, "failed: " + why));
                 // What is left: a census pass after the copies, on the nodes that answered.
-                CairnClient.NodeReports<ReplicationMessages.RepairReport> after = cairn.repair(
-                        ReplicationMessages.RepairMode.RUN, CairnClient.NodeListener.NONE);
-                long leftBelowN = after.reports().values().stream().mapToLong(ReplicationMessages.RepairReport::belowReplicas).sum();
+                CairnAdmin.NodeReports<RepairReport> after = cairn.repair(
+                        RepairMode.RUN, CairnAdmin.NodeListener.NONE);
+                long leftBelowN = after.reports().values().stream().mapToLong(RepairReport::belowReplicas).sum();
                 out.summary(scanned + " chunks, " + copies + " copies restored (" + Output.bytes(bytes) + "), " + leftBelowN
                         + " chunks still below N" + (unreachable > 0 || !reports.failures().isEmpty()
                         ? " (some nodes were unreachable: repair again when they are back)" : ""));
@@ -190,15 +193,15 @@ final class AdminCommands implements Runnable {
 
         @Override
         public Integer call() {
-            try (CairnClient cairn = shared.connect()) {
+            try (CairnAdmin cairn = shared.admin()) {
                 AdminOutput.progressLine("scrub: re-hashing every chunk on every node...");
-                CairnClient.NodeReports<ReplicationMessages.ScrubReport> reports = cairn.scrub(AdminOutput.progress("scrub"));
+                CairnAdmin.NodeReports<ScrubReport> reports = cairn.scrub(AdminOutput.progress("scrub"));
                 AdminOutput out = new AdminOutput(shared.json);
                 long checked = 0;
                 long corrupt = 0;
                 long repaired = 0;
                 long unrepairable = 0;
-                for (ReplicationMessages.ScrubReport r : reports.reports().values()) {
+                for (ScrubReport r : reports.reports().values()) {
                     out.node(r.nodeId(), r.checked() + " chunks checked, " + r.corrupt() + " corrupt, " + r.repaired()
                             + " repaired, " + r.unrepairable() + " unrepairable, " + r.durationMillis() + " ms");
                     checked += r.checked();
@@ -235,14 +238,14 @@ final class AdminCommands implements Runnable {
 
         @Override
         public Integer call() {
-            try (CairnClient cairn = shared.connect()) {
+            try (CairnAdmin cairn = shared.admin()) {
                 AdminOutput.progressLine("gc: running one epoch (waits up to " + maxWaitSeconds + " s for older upload sessions)...");
                 // The coordinator's phases as they happen, not all at the end.
-                GcMessages.RunReport r = cairn.gc(java.time.Duration.ofSeconds(Math.max(0, maxWaitSeconds)),
+                GcReport r = cairn.gc(java.time.Duration.ofSeconds(Math.max(0, maxWaitSeconds)),
                         line -> AdminOutput.progressLine("gc: " + line));
                 AdminOutput out = new AdminOutput(shared.json);
                 Map<String, Object> nodes = new LinkedHashMap<>();
-                for (GcMessages.SweepReport s : r.sweeps().values()) {
+                for (GcReport.Sweep s : r.sweeps().values()) {
                     out.node(s.nodeId(), "freed " + s.freedChunks() + " chunks, " + Output.bytes(s.freedBytes()) + " ("
                             + s.freedBytes() + " bytes); kept " + s.keptChunks() + "; " + s.durationMillis() + " ms");
                     Map<String, Object> node = new LinkedHashMap<>(); // fixed key order for scripts

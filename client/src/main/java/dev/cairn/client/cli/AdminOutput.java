@@ -1,6 +1,6 @@
 package dev.cairn.client.cli;
 
-import dev.cairn.client.CairnClient;
+import dev.cairn.client.CairnAdmin;
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -48,11 +48,11 @@ final class AdminOutput {
      * keeps only the above. Only when stderr is a terminal (CLI.md): a script reading stderr for
      * the one-line error must not find progress there.
      */
-    static CairnClient.NodeListener progress(String command) {
-        return Output.stderrIsTerminal() ? progress(command, System.err) : CairnClient.NodeListener.NONE;
+    static CairnAdmin.NodeListener progress(String command) {
+        return Output.stderrIsTerminal() ? progress(command, System.err) : CairnAdmin.NodeListener.NONE;
     }
 
-    static CairnClient.NodeListener progress(String command, PrintStream err) {
+    static CairnAdmin.NodeListener progress(String command, PrintStream err) {
         return (node, done, total, error) -> err.println(
                 command + ": " + node + " " + (error == null ? "done" : "failed: " + error) + " (" + done + "/" + total + ")");
     }

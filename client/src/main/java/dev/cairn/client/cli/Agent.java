@@ -64,9 +64,12 @@ final class Agent implements AutoCloseable {
     private final Map<ClientConfig, CairnClient> clients = new ConcurrentHashMap<>();
     private final Thread acceptor;
     private volatile boolean closed;
+    /** Times the commands it runs, for its log, and is their invocations' clock. */
+    private final dev.cairn.engine.Clock clock;
 
-    private Agent(ServerSocket server, Path stateFile, byte[] token, PrintStream log) {
+    private Agent(ServerSocket server, Path stateFile, byte[] token, PrintStream log, dev.cairn.engine.Clock clock) {
         this.server = server;
+        this.clock = clock;
         this.stateFile = stateFile;
         this.token = token;
         this.log = log;
@@ -88,7 +91,8 @@ final class Agent implements AutoCloseable {
             server.close();
             throw e;
         }
-        Agent agent = new Agent(server, stateFile, HexFormat.of().formatHex(token).getBytes(StandardCharsets.US_ASCII), log);
+        Agent agent = new Agent(server, stateFile, HexFormat.of().formatHex(token).getBytes(StandardCharsets.US_ASCII), log,
+                dev.cairn.engine.Clock.SYSTEM);
         agent.acceptor.start();
         return agent;
     }
@@ -171,11 +175,11 @@ final class Agent implements AutoCloseable {
         PrintStream outPrint = new PrintStream(out, true, StandardCharsets.UTF_8);
         PrintStream errPrint = new PrintStream(err, true, StandardCharsets.UTF_8);
         Invocation invocation = new Invocation(outPrint, errPrint, workingDir, clusterEnv.isEmpty() ? null : clusterEnv,
-                false, sharedClients);
+                false, sharedClients, clock);
         String description = "'" + String.join(" ", args) + "' in " + cwd;
         CallerWatch watch = new CallerWatch(fromCaller, Thread.currentThread(), description, log);
         daemon("cairn-agent-caller").newThread(watch).start();
-        long startNs = System.nanoTime();
+        long startNs = clock.nanoTime();
         int code = 1;
         try {
             code = CairnCli.run(args.toArray(String[]::new), invocation);
@@ -183,7 +187,7 @@ final class Agent implements AutoCloseable {
             watch.commandEnded();
             Thread.interrupted(); // a caller that left at the very end must not interrupt the next command
             log.printf(java.util.Locale.ROOT, "cairn agent: %s: exit %d in %.2f s%n", description, code,
-                    (System.nanoTime() - startNs) / 1e9);
+                    (clock.nanoTime() - startNs) / 1e9);
         }
         outPrint.flush();
         errPrint.flush();

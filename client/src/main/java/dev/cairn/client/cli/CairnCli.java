@@ -105,8 +105,9 @@ public final class CairnCli implements Runnable {
         if (e instanceof CairnException || e instanceof ConfigException) {
             return e.getMessage();
         }
+        // Not one of ours: its message may still help, its class name would not.
         String m = e.getMessage();
-        return (m == null ? e.getClass().getSimpleName() : m) + " (run with --verbose for details)";
+        return (m == null || m.isBlank() ? "an unexpected error" : m) + " (run with --verbose for details)";
     }
 
     /** 1 for failures; 2 is picocli's code for usage errors; 3 for a missing image. */

@@ -1,6 +1,7 @@
 package dev.cairn.client.cli;
 
-import dev.cairn.client.CairnClient;
+import dev.cairn.client.CairnAdmin;
+import dev.cairn.client.NodeStatus;
 import dev.cairn.config.ClientConfig;
 import dev.cairn.config.ConfigException;
 import dev.cairn.config.ConfigFiles;
@@ -8,7 +9,6 @@ import dev.cairn.config.Limits;
 import dev.cairn.config.NodeAddress;
 import dev.cairn.config.NodeConfig;
 import dev.cairn.config.Quorum;
-import dev.cairn.protocol.Messages;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -161,9 +161,10 @@ final class DevCommand implements Callable<Integer> {
     }
 
     private void awaitReady(List<Process> processes, List<NodeConfig> nodeConfigs, String cluster) throws Exception {
-        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        dev.cairn.engine.Clock clock = Invocation.current().clock();
+        long deadline = clock.nanoTime() + START_TIMEOUT.toNanos();
         String lastProblem = "no node answered yet";
-        while (System.nanoTime() < deadline) {
+        while (clock.nanoTime() - deadline < 0) {
             for (int i = 0; i < processes.size(); i++) {
                 if (!processes.get(i).isAlive()) {
                     Path log = nodeConfigs.get(i).dataDir().resolve("server.log");
@@ -171,8 +172,8 @@ final class DevCommand implements Callable<Integer> {
                             + "): " + lastLine(log) + " (log: " + log + ")");
                 }
             }
-            try (CairnClient client = CairnClient.connect(ClientConfig.parse(cluster))) {
-                List<Messages.NodeStatus> statuses = client.nodeStatuses();
+            try (CairnAdmin admin = CairnAdmin.connect(ClientConfig.parse(cluster))) {
+                List<NodeStatus> statuses = admin.nodeStatuses();
                 Set<String> leaders = new HashSet<>();
                 statuses.forEach(s -> leaders.add(String.valueOf(s.leaderId())));
                 if (statuses.size() == processes.size() && leaders.size() == 1 && !leaders.contains("null")) {

@@ -35,9 +35,9 @@ final class ImageCommands {
         @Option(names = "--verbose", description = "print stack traces of errors")
         boolean verbose;
 
-        /** A client of its own, for the admin commands, which always run in their own process. */
-        CairnClient connect() {
-            return CairnClient.connect(config());
+        /** An admin client of its own, for the admin commands, which always run in their own process. */
+        dev.cairn.client.CairnAdmin admin() {
+            return dev.cairn.client.CairnAdmin.connect(config());
         }
 
         /** The client of an image command: the process's own, or the agent's for that cluster. */

@@ -2,17 +2,18 @@ package dev.cairn.client.cli;
 
 import dev.cairn.client.CairnClient;
 import dev.cairn.config.ClientConfig;
+import dev.cairn.engine.Clock;
 import java.io.PrintStream;
 import java.nio.file.Path;
 
 /**
  * What one run of a command works with: where it prints, what its relative paths are relative
  * to, the cluster its environment names, whether it may draw progress, and where its client comes
- * from. A CLI process runs one command with the process's own ({@link #ofProcess}); the agent
+ * from, and its clock (progress rates, start-up deadlines). A CLI process runs one command with the process's own ({@link #ofProcess}); the agent
  * ({@link Agent}) runs each request with the caller's, on the thread that serves it.
  */
 record Invocation(PrintStream out, PrintStream err, Path workingDir, String clusterEnv, boolean progress,
-                  Clients clients) {
+                  Clients clients, Clock clock) {
 
     /** Where commands get a client, and give it back when they are done with it. */
     interface Clients {
@@ -38,7 +39,7 @@ record Invocation(PrintStream out, PrintStream err, Path workingDir, String clus
 
     static Invocation ofProcess() {
         return new Invocation(System.out, System.err, Path.of("").toAbsolutePath(), System.getenv("CAIRN_CLUSTER"),
-                Output.stderrIsTerminal(), CONNECT_PER_COMMAND);
+                Output.stderrIsTerminal(), CONNECT_PER_COMMAND, Clock.SYSTEM);
     }
 
     /** The invocation the calling thread runs. */

@@ -1,9 +1,10 @@
 package dev.cairn.client.cli;
 
-import dev.cairn.client.CairnClient;
+import dev.cairn.client.CairnAdmin;
+import dev.cairn.client.Member;
+import dev.cairn.client.Members;
 import dev.cairn.client.NodeChange;
-import dev.cairn.protocol.MembershipMessages;
-import dev.cairn.protocol.Messages;
+import dev.cairn.client.NodeStatus;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,15 +35,15 @@ final class NodesCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try (CairnClient cairn = shared.connect()) {
-            MembershipMessages.MemberList list = cairn.members();
-            Map<String, Messages.NodeStatus> statuses = new LinkedHashMap<>();
+        try (CairnAdmin cairn = shared.admin()) {
+            Members list = cairn.members();
+            Map<String, NodeStatus> statuses = new LinkedHashMap<>();
             cairn.nodeStatuses().forEach(s -> statuses.put(s.nodeId(), s));
             System.out.printf("%-12s %-22s %-10s %-8s %s%n", "NODE", "ENDPOINT", "ZONE", "STATE", "RAFT");
             List<Map<String, Object>> nodes = new ArrayList<>();
             boolean allAnswer = true;
-            for (MembershipMessages.Member m : list.members()) {
-                Messages.NodeStatus s = statuses.get(m.id());
+            for (Member m : list.members()) {
+                NodeStatus s = statuses.get(m.id());
                 boolean inGroup = list.raftPeers().contains(m.id());
                 String role = s == null ? "unreachable" : inGroup ? s.role() : "not in the Raft group";
                 allAnswer &= s != null;
@@ -94,11 +95,11 @@ final class NodesCommand implements Callable<Integer> {
         @Option(names = "--zone", paramLabel = "ZONE", description = "its zone (rack, room, availability zone); default none")
         String zone;
 
-        MembershipMessages.Member member() {
+        Member member() {
             try {
                 dev.cairn.config.NodeAddress checked = new dev.cairn.config.NodeAddress(id, host, port, raftPort, httpPort, zone);
-                return new MembershipMessages.Member(checked.id(), checked.host(), checked.port(), checked.raftPort(),
-                        checked.httpPort(), checked.zone(), MembershipMessages.MemberState.ACTIVE);
+                return new Member(checked.id(), checked.host(), checked.port(), checked.raftPort(),
+                        checked.httpPort(), checked.zone(), Member.State.ACTIVE);
             } catch (dev.cairn.config.ConfigException e) {
                 throw new dev.cairn.client.CairnException(e.getMessage() + "; check the --id/--host/--port options");
             }
@@ -148,8 +149,8 @@ final class NodesCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            try (CairnClient cairn = shared.connect()) {
-                MembershipMessages.Member member = node.member();
+            try (CairnAdmin cairn = shared.admin()) {
+                Member member = node.member();
                 NodeChange change = cairn.addNode(member, progress());
                 return report(change, member.id() + " added", shared);
             }
@@ -172,7 +173,7 @@ final class NodesCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            try (CairnClient cairn = shared.connect()) {
+            try (CairnAdmin cairn = shared.admin()) {
                 NodeChange change = cairn.removeNode(id, progress());
                 return report(change, id + " removed", shared);
             }
@@ -198,8 +199,8 @@ final class NodesCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            try (CairnClient cairn = shared.connect()) {
-                MembershipMessages.Member member = node.member();
+            try (CairnAdmin cairn = shared.admin()) {
+                Member member = node.member();
                 NodeChange change = cairn.replaceNode(oldId, member, progress());
                 return report(change, oldId + " replaced by " + member.id(), shared);
             }

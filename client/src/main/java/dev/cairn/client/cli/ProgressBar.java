@@ -1,6 +1,7 @@
 package dev.cairn.client.cli;
 
 import dev.cairn.client.ProgressListener;
+import dev.cairn.engine.Clock;
 import java.io.PrintStream;
 import java.util.Locale;
 
@@ -9,27 +10,34 @@ final class ProgressBar implements ProgressListener {
 
     private final PrintStream err;
     private final String label;
-    private final long startNs = System.nanoTime();
+    private final Clock clock;
+    private final long startNs;
     private long lastDrawNs;
     private boolean drawn;
 
-    ProgressBar(PrintStream err, String label) {
+    ProgressBar(PrintStream err, String label, Clock clock) {
         this.err = err;
         this.label = label;
+        this.clock = clock;
+        this.startNs = clock.nanoTime();
+        this.lastDrawNs = startNs - REDRAW_NANOS;
     }
+
+    /** At most ten redraws a second. */
+    private static final long REDRAW_NANOS = 100_000_000L;
 
     /**
      * A bar when the invocation may draw one (its stderr is a terminal), nothing otherwise: scripts,
      * CI and the agent's callers see no control characters.
      */
     static ProgressListener of(Invocation invocation, String label) {
-        return invocation.progress() ? new ProgressBar(invocation.err(), label) : ProgressListener.NONE;
+        return invocation.progress() ? new ProgressBar(invocation.err(), label, invocation.clock()) : ProgressListener.NONE;
     }
 
     @Override
     public void onProgress(long doneBytes, long totalBytes) {
-        long now = System.nanoTime();
-        if (now - lastDrawNs < 100_000_000L && doneBytes != totalBytes) {
+        long now = clock.nanoTime();
+        if (now - lastDrawNs < REDRAW_NANOS && doneBytes != totalBytes) {
             return;
         }
         lastDrawNs = now;

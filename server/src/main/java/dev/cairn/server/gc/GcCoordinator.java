@@ -1,5 +1,6 @@
 package dev.cairn.server.gc;
 
+import dev.cairn.client.CairnAdmin;
 import dev.cairn.client.CairnClient;
 import dev.cairn.client.ChunkPeers;
 import dev.cairn.config.NodeConfig;
@@ -236,7 +237,7 @@ public final class GcCoordinator implements AutoCloseable {
                 read++;
                 Set<ChunkId> ids;
                 try {
-                    ids = client.get().referencedChunks(info);
+                    ids = CairnAdmin.of(client.get()).referencedChunks(info);
                 } catch (RuntimeException e) {
                     if (stillExists(info)) {
                         throw new Abandon("cannot read the manifest of image " + info.name() + ": " + e.getMessage());
