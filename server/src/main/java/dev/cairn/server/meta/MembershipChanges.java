@@ -53,10 +53,10 @@ final class MembershipChanges implements AutoCloseable {
 
     private final NodeConfig config;
     private final RaftNode raft;
-    private final CatalogRequests requests;
+    private final CatalogCalls requests;
     /** Seed attempts; shared with the catalog requests, never blocks. */
     private final ScheduledExecutorService scheduler;
-    /** Measures the wait for the seed against {@link CatalogRequests#OPERATION_TIMEOUT}. */
+    /** Measures the wait for the seed against {@link CatalogCalls#OPERATION_TIMEOUT}. */
     private final Clock clock;
     private final AtomicBoolean seeding = new AtomicBoolean();
     /** Raft configuration changes, one at a time; they block on Ratis' admin call. */
@@ -67,7 +67,7 @@ final class MembershipChanges implements AutoCloseable {
     });
     private volatile boolean closed;
 
-    MembershipChanges(NodeConfig config, RaftNode raft, CatalogRequests requests, ScheduledExecutorService scheduler,
+    MembershipChanges(NodeConfig config, RaftNode raft, CatalogCalls requests, ScheduledExecutorService scheduler,
                       Clock clock) {
         this.config = config;
         this.raft = raft;
@@ -156,7 +156,7 @@ final class MembershipChanges implements AutoCloseable {
                 peers.add(RaftNode.peer(node.id(), node.host(), node.raftPort()));
                 setConfiguration(peers, "add node " + node.id());
             }
-            return CatalogRequests.join(requests.submit(new AddMember(add)).thenApply(Reply::index));
+            return CatalogCalls.join(requests.submit(new AddMember(add)).thenApply(Reply::index));
         }, admin);
     }
 
@@ -164,7 +164,7 @@ final class MembershipChanges implements AutoCloseable {
     CompletableFuture<Long> markLeaving(String id) {
         return CompletableFuture.supplyAsync(() -> {
             requireSeeded();
-            return CatalogRequests.join(requests.submit(new MarkLeaving(id, config.quorum().replicas())).thenApply(Reply::index));
+            return CatalogCalls.join(requests.submit(new MarkLeaving(id, config.quorum().replicas())).thenApply(Reply::index));
         }, admin);
     }
 
@@ -186,7 +186,7 @@ final class MembershipChanges implements AutoCloseable {
             if (member.isEmpty()) {
                 return membership().index();
             }
-            return CatalogRequests.join(requests.submit(new RemoveMember(id)).thenApply(Reply::index));
+            return CatalogCalls.join(requests.submit(new RemoveMember(id)).thenApply(Reply::index));
         }, admin);
     }
 
@@ -220,17 +220,17 @@ final class MembershipChanges implements AutoCloseable {
                     + " holds no membership yet; send the request to another node");
         }
         try {
-            CatalogRequests.join(requests.submit(new SeedMembers(config.nodes().stream().map(MembershipChanges::member).toList())));
+            CatalogCalls.join(requests.submit(new SeedMembers(config.nodes().stream().map(MembershipChanges::member).toList())));
         } catch (CatalogException e) {
             if (e.code() != Code.EXISTS) {
                 throw e; // EXISTS: another node's seed was applied first, which is as good
             }
         }
-        long deadline = clock.nanoTime() + CatalogRequests.OPERATION_TIMEOUT.toNanos();
+        long deadline = clock.nanoTime() + CatalogCalls.OPERATION_TIMEOUT.toNanos();
         while (!(current = membership()).isSeeded()) {
             if (clock.nanoTime() - deadline > 0) {
                 throw new CatalogException(Code.UNAVAILABLE, "node " + config.nodeId() + " has not applied the membership"
-                        + " within " + CatalogRequests.OPERATION_TIMEOUT.toSeconds() + "s; check cairn admin health and retry");
+                        + " within " + CatalogCalls.OPERATION_TIMEOUT.toSeconds() + "s; check cairn admin health and retry");
             }
             try {
                 Thread.sleep(SEED_POLL_MS); // this replica applies the seed entry shortly after the leader
@@ -255,13 +255,13 @@ final class MembershipChanges implements AutoCloseable {
             RaftClientReply reply = adminClient.admin().setConfiguration(peers);
             if (!reply.isSuccess()) {
                 throw new CatalogException(Code.UNAVAILABLE, "the metadata group refused to " + what + ": "
-                        + CatalogRequests.rootMessage(reply.getException())
+                        + CatalogCalls.rootMessage(reply.getException())
                         + "; check that every node runs, then run the command again");
             }
             LOG.info("Raft configuration changed ({}): {}", what, peers);
         } catch (IOException e) {
             throw new CatalogException(Code.UNAVAILABLE, "the metadata group could not " + what + ": "
-                    + CatalogRequests.rootMessage(e)
+                    + CatalogCalls.rootMessage(e)
                     + "; check that every node runs (a new node with join: true), then run the command again", e);
         }
     }

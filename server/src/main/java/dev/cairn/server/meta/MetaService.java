@@ -38,10 +38,10 @@ import org.apache.ratis.util.SizeInBytes;
  *
  * <p>Writes go through the Raft log and complete only after a majority has fsync'd the entry
  * and it has been applied. Reads are linearizable (Ratis read index). Every operation fails,
- * within {@link CatalogRequests#OPERATION_TIMEOUT}, with a {@link CatalogException}.
+ * within {@link CatalogCalls#OPERATION_TIMEOUT}, with a {@link CatalogException}.
  *
  * <p>The work is done by {@link RaftNode} (the Ratis server: bootstrap, properties, clients),
- * {@link CatalogRequests} (sending requests and mapping failures) and {@link MembershipChanges};
+ * {@link CatalogCalls} (sending requests and mapping failures) and {@link MembershipChanges};
  * this class holds the catalog calls, this node's Raft status and gauges, and the lifecycle.
  */
 public final class MetaService implements AutoCloseable {
@@ -49,7 +49,7 @@ public final class MetaService implements AutoCloseable {
     private static final long AWAIT_LEADER_POLL_MS = 50;
 
     private final RaftNode raft;
-    private final CatalogRequests requests;
+    private final CatalogCalls requests;
     private final MembershipChanges membership;
     /** Times leader waits; the same clock times requests and stamps entries on the leader. */
     private final Clock clock;
@@ -65,7 +65,7 @@ public final class MetaService implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        this.requests = new CatalogRequests(config, raft, scheduler, clock);
+        this.requests = new CatalogCalls(config, raft, scheduler, clock);
         this.membership = new MembershipChanges(config, raft, requests, scheduler, clock);
         this.gauges = new RaftGauges(config.nodeId(), raft);
     }

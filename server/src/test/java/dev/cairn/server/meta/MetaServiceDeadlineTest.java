@@ -33,7 +33,7 @@ class MetaServiceDeadlineTest {
 
             CompletableFuture<Optional<?>> read = node.getImage(new ImageName("deadline/a")).thenApply(o -> o);
             // Until the clock moves, the read keeps retrying (every 200 ms of real time) and stays pending.
-            clock.advance(CatalogRequests.OPERATION_TIMEOUT.minusMillis(1));
+            clock.advance(CatalogCalls.OPERATION_TIMEOUT.minusMillis(1));
             assertFalse(read.isDone(), "a read fails only once its whole operation timeout has passed");
 
             clock.advance(Duration.ofMillis(1));

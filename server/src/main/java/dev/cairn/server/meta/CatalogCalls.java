@@ -31,9 +31,9 @@ import org.slf4j.LoggerFactory;
  * at the leader, session reads at this node's replica; maps every failure, within
  * {@link #OPERATION_TIMEOUT}, to a {@link CatalogException}.
  */
-final class CatalogRequests implements AutoCloseable {
+final class CatalogCalls implements AutoCloseable {
 
-    private static final Logger LOG = LoggerFactory.getLogger(CatalogRequests.class);
+    private static final Logger LOG = LoggerFactory.getLogger(CatalogCalls.class);
 
     /** Upper bound of any catalog operation, leader elections and client retries included. */
     static final Duration OPERATION_TIMEOUT = Duration.ofSeconds(15);
@@ -57,7 +57,7 @@ final class CatalogRequests implements AutoCloseable {
     private volatile RaftClient readClient;
     private volatile boolean closed;
 
-    CatalogRequests(NodeConfig config, RaftNode raft, ScheduledExecutorService scheduler, Clock clock) {
+    CatalogCalls(NodeConfig config, RaftNode raft, ScheduledExecutorService scheduler, Clock clock) {
         this.config = config;
         this.raft = raft;
         this.scheduler = scheduler;
