@@ -244,20 +244,7 @@ final class ChunkReader {
         }
 
         private void answered(Request request, List<ChunkMessages.Fetched> fetched, Throwable error) {
-            // Decode and verify outside the lock, so answers from several nodes are checked in parallel.
-            // An unsynchronized glance at what is still missing: a stale view only costs a decode,
-            // and a finished fetch has let go of its array (length 0), so nothing is decoded for it.
-            ByteBuffer[] decoded = new ByteBuffer[request.indexes.size()];
-            ByteBuffer[] missing = raw;
-            if (error == null) {
-                for (int k = 0; k < decoded.length; k++) {
-                    int i = request.indexes.get(k);
-                    ChunkMessages.Fetched f = fetched.get(k);
-                    if (f.status() == ChunkMessages.ChunkStatus.OK && i < missing.length && missing[i] == null) {
-                        decoded[k] = decodeVerified(f.data());
-                    }
-                }
-            }
+            ByteBuffer[] decoded = error == null ? decodeOutsideLock(request, fetched) : null;
             List<Integer> retry = new ArrayList<>();
             List<Request> more;
             synchronized (this) {
@@ -265,7 +252,6 @@ final class ChunkReader {
                 if (request.hedge != null) {
                     request.hedge.cancel(false);
                 }
-                String node = request.node;
                 for (int k = 0; k < request.indexes.size(); k++) {
                     int i = request.indexes.get(k);
                     outstanding[i]--;
@@ -273,29 +259,10 @@ final class ChunkReader {
                         continue;
                     }
                     if (error != null) {
-                        note(i, node + ": " + Failures.cause(error));
+                        note(i, request.node + ": " + Failures.cause(error));
                         retry.add(i);
-                        continue;
-                    }
-                    ChunkMessages.Fetched f = fetched.get(k);
-                    if (f.status() != ChunkMessages.ChunkStatus.OK) {
-                        note(i, node + " " + f.status().name().toLowerCase());
-                        toRepair.computeIfAbsent(node, x -> new ArrayList<>()).add(i);
+                    } else if (!take(request.node, i, fetched.get(k), decoded[k])) {
                         retry.add(i);
-                        continue;
-                    }
-                    if (raw[i] != null) {
-                        continue; // another replica answered first
-                    }
-                    // Decoded above, unless another replica's answer looked like it would win then.
-                    ByteBuffer bytes = decoded[k] != null ? decoded[k] : decodeVerified(f.data());
-                    if (bytes == null) {
-                        note(i, node + " sent bytes that do not decode to the id's bytes");
-                        retry.add(i);
-                    } else {
-                        raw[i] = bytes;
-                        copies[i] = f.data();
-                        unresolved--;
                     }
                 }
                 if (finished) {
@@ -307,12 +274,57 @@ final class ChunkReader {
                 }
             }
             settle();
-            if (!more.isEmpty()) {
-                try {
-                    cluster.background().execute(() -> more.forEach(this::send));
-                } catch (RejectedExecutionException e) {
-                    result.completeExceptionally(new CairnException("the client was closed during a read"));
+            sendLater(more);
+        }
+
+        /**
+         * Decodes and verifies outside the lock, so answers from several nodes are checked in
+         * parallel. An unsynchronized glance at what is still missing: a stale view only costs a
+         * decode, and a finished fetch has let go of its array (length 0), so nothing is decoded for it.
+         */
+        private ByteBuffer[] decodeOutsideLock(Request request, List<ChunkMessages.Fetched> fetched) {
+            ByteBuffer[] decoded = new ByteBuffer[request.indexes.size()];
+            ByteBuffer[] missing = raw;
+            for (int k = 0; k < decoded.length; k++) {
+                int i = request.indexes.get(k);
+                ChunkMessages.Fetched f = fetched.get(k);
+                if (f.status() == ChunkMessages.ChunkStatus.OK && i < missing.length && missing[i] == null) {
+                    decoded[k] = decodeVerified(f.data());
                 }
+            }
+            return decoded;
+        }
+
+        /** Takes {@code node}'s answer for chunk {@code i} (under the lock); false when another replica must be asked. */
+        private boolean take(String node, int i, ChunkMessages.Fetched f, ByteBuffer decodedEarlier) {
+            if (f.status() != ChunkMessages.ChunkStatus.OK) {
+                note(i, node + " " + f.status().name().toLowerCase());
+                toRepair.computeIfAbsent(node, x -> new ArrayList<>()).add(i);
+                return false;
+            }
+            if (raw[i] != null) {
+                return true; // another replica answered first
+            }
+            // Decoded outside the lock, unless another replica's answer looked like it would win then.
+            ByteBuffer bytes = decodedEarlier != null ? decodedEarlier : decodeVerified(f.data());
+            if (bytes == null) {
+                note(i, node + " sent bytes that do not decode to the id's bytes");
+                return false;
+            }
+            raw[i] = bytes;
+            copies[i] = f.data();
+            unresolved--;
+            return true;
+        }
+
+        private void sendLater(List<Request> more) {
+            if (more.isEmpty()) {
+                return;
+            }
+            try {
+                cluster.background().execute(() -> more.forEach(this::send));
+            } catch (RejectedExecutionException e) {
+                result.completeExceptionally(new CairnException("the client was closed during a read"));
             }
         }
 

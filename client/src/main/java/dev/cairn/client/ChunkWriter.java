@@ -195,111 +195,157 @@ final class ChunkWriter implements AutoCloseable {
 
     private CompletableFuture<Void> send(List<ChunkData> chunks, List<List<String>> placements,
                                          Map<String, List<Integer>> byNode, Map<String, CompletableFuture<int[]>> presence) {
-        int n = chunks.size();
-        int[] durable = new int[n];
-        int[] storedLength = new int[n];
-        Arrays.fill(storedLength, ChunkMessages.ABSENT);
-        Map<String, String> problems = new HashMap<>();
-        Map<String, int[]> has = new HashMap<>();
-        presence.forEach((node, f) -> {
-            int[] lengths = f.join();
-            if (lengths == null) {
-                problems.put(node, "unreachable");
-                return;
-            }
-            has.put(node, lengths);
-            List<Integer> indexes = byNode.get(node);
-            for (int k = 0; k < lengths.length; k++) {
-                if (lengths[k] != ChunkMessages.ABSENT) {
-                    durable[indexes.get(k)]++;
-                    storedLength[indexes.get(k)] = lengths[k];
-                }
-            }
-        });
         int w = cluster.writeQuorum();
-        // Durable copies as the HAS answers counted them: which nodes get a chunk is decided on
-        // these, not on durable[], which the first PUT answers raise while later PUTs are formed.
-        int[] held = durable.clone();
-        // Each chunk some reachable node must receive is compressed once, whatever the number of copies sent.
-        Set<Integer> needed = new java.util.TreeSet<>();
-        byNode.forEach((node, indexes) -> {
-            int[] lengths = has.get(node);
-            if (lengths == null) {
-                return; // unreachable: its copies come from repair later
-            }
-            for (int k = 0; k < indexes.size(); k++) {
-                if (lengths[k] == ChunkMessages.ABSENT && held[indexes.get(k)] < w) {
-                    needed.add(indexes.get(k));
-                }
-            }
-        });
-        // A needed chunk travels alone (toSend[i]) or as member slot[i] of packs[packOf[i]].
-        ChunkData[] toSend = new ChunkData[n];
-        int[] packOf = new int[n];
-        int[] slot = new int[n];
-        Arrays.fill(packOf, -1);
-        List<ChunkPack> packs = new ArrayList<>();
+        Tally tally = Tally.of(chunks.size(), byNode, presence);
+        Set<Integer> needed = tally.needed(byNode, w);
+        Encoded encoded = new Encoded(chunks.size());
         if (!needed.isEmpty()) { // a batch the cluster holds already borrows (and opens) no encoder
-            withEncoder(encoder -> encodeNeeded(encoder, chunks, placements, needed, toSend, packs, packOf, slot));
+            withEncoder(encoder -> encodeNeeded(encoder, chunks, placements, needed, encoded.toSend, encoded.packs,
+                    encoded.packOf, encoded.slot));
         }
         long stored = 0;
-        for (int i = 0; i < n; i++) {
-            stored += packOf[i] >= 0 ? packs.get(packOf[i]).storedShare(slot[i])
-                    : toSend[i] != null ? toSend[i].storedLength()
-                    : storedLength[i] != ChunkMessages.ABSENT ? storedLength[i] : chunks.get(i).storedLength();
+        for (int i = 0; i < chunks.size(); i++) {
+            stored += encoded.isSent(i) ? encoded.storedShare(i)
+                    : tally.storedLength[i] != ChunkMessages.ABSENT ? tally.storedLength[i] : chunks.get(i).storedLength();
         }
         uniqueStoredBytes.addAndGet(stored);
         List<CompletableFuture<Void>> puts = new ArrayList<>();
         Set<Integer> sent = new HashSet<>();
-        byNode.forEach((node, indexes) -> {
-            int[] lengths = has.get(node);
-            if (lengths == null) {
-                return;
-            }
-            List<ChunkData> singles = new ArrayList<>();
-            List<Integer> singleIndexes = new ArrayList<>();
-            // A pack goes whole to a node that lacks any of its members; only those members count as new there.
-            Set<Integer> nodePacks = new java.util.TreeSet<>();
-            List<Integer> packedIndexes = new ArrayList<>();
-            for (int k = 0; k < indexes.size(); k++) {
-                int i = indexes.get(k);
-                if (lengths[k] == ChunkMessages.ABSENT && held[i] < w) {
-                    if (packOf[i] >= 0) {
-                        nodePacks.add(packOf[i]);
-                        packedIndexes.add(i);
-                    } else {
-                        singles.add(toSend[i]);
-                        singleIndexes.add(i);
-                    }
-                }
-            }
-            if (!singles.isEmpty()) {
-                long frameBytes = singles.stream().mapToLong(ChunkData::storedLength).sum();
-                sent.addAll(singleIndexes);
-                puts.add(counted(cluster.putChunks(node, singles), node, frameBytes, singleIndexes, durable, problems));
-            }
-            if (!nodePacks.isEmpty()) {
-                List<ChunkPack> frames = new ArrayList<>(nodePacks.size());
-                nodePacks.forEach(p -> frames.add(packs.get(p)));
-                long frameBytes = frames.stream().mapToLong(ChunkPack::storedLength).sum();
-                sent.addAll(packedIndexes);
-                puts.add(counted(cluster.putPacks(node, frames), node, frameBytes, packedIndexes, durable, problems));
-            }
-        });
+        byNode.forEach((node, indexes) -> sendTo(node, indexes, tally, encoded, w, sent, puts));
         newChunks.addAndGet(sent.size());
-        sent.forEach(i -> newStoredBytes.addAndGet(packOf[i] >= 0 ? packs.get(packOf[i]).storedShare(slot[i])
-                : toSend[i].storedLength()));
+        sent.forEach(i -> newStoredBytes.addAndGet(encoded.storedShare(i)));
+        int[] durable = tally.durable;
         return CompletableFuture.allOf(puts.toArray(CompletableFuture[]::new)).thenRun(() -> {
             synchronized (durable) {
-                for (int i = 0; i < n; i++) {
+                for (int i = 0; i < durable.length; i++) {
                     if (durable[i] < w) {
                         throw new CairnException.QuorumUnavailable("quorum not met: " + durable[i] + " of "
                                 + cluster.replicas() + " replicas acknowledged chunk " + chunks.get(i).id().shortHex()
-                                + "… (need N_W=" + w + ")" + describe(problems));
+                                + "… (need N_W=" + w + ")" + describe(tally.problems));
                     }
                 }
             }
         });
+    }
+
+    /** Sends {@code node} the batch's chunks it lacks that are still below N_W: singles in one frame, packs in another. */
+    private void sendTo(String node, List<Integer> indexes, Tally tally, Encoded encoded, int w, Set<Integer> sent,
+                        List<CompletableFuture<Void>> puts) {
+        int[] lengths = tally.has.get(node);
+        if (lengths == null) {
+            return; // unreachable: its copies come from repair later
+        }
+        List<ChunkData> singles = new ArrayList<>();
+        List<Integer> singleIndexes = new ArrayList<>();
+        // A pack goes whole to a node that lacks any of its members; only those members count as new there.
+        Set<Integer> nodePacks = new java.util.TreeSet<>();
+        List<Integer> packedIndexes = new ArrayList<>();
+        for (int k = 0; k < indexes.size(); k++) {
+            int i = indexes.get(k);
+            if (lengths[k] == ChunkMessages.ABSENT && tally.held[i] < w) {
+                if (encoded.packOf[i] >= 0) {
+                    nodePacks.add(encoded.packOf[i]);
+                    packedIndexes.add(i);
+                } else {
+                    singles.add(encoded.toSend[i]);
+                    singleIndexes.add(i);
+                }
+            }
+        }
+        if (!singles.isEmpty()) {
+            long frameBytes = singles.stream().mapToLong(ChunkData::storedLength).sum();
+            sent.addAll(singleIndexes);
+            puts.add(counted(cluster.putChunks(node, singles), node, frameBytes, singleIndexes, tally.durable, tally.problems));
+        }
+        if (!nodePacks.isEmpty()) {
+            List<ChunkPack> frames = new ArrayList<>(nodePacks.size());
+            nodePacks.forEach(p -> frames.add(encoded.packs.get(p)));
+            long frameBytes = frames.stream().mapToLong(ChunkPack::storedLength).sum();
+            sent.addAll(packedIndexes);
+            puts.add(counted(cluster.putPacks(node, frames), node, frameBytes, packedIndexes, tally.durable, tally.problems));
+        }
+    }
+
+    /** What the HAS answers of one batch say: durable copies per chunk, their stored lengths, who did not answer. */
+    private static final class Tally {
+        /** Durable copies per chunk; the PUT answers raise it while later PUTs are formed (guarded by itself). */
+        final int[] durable;
+        /**
+         * Durable copies as the HAS answers counted them: which nodes get a chunk is decided on
+         * these, not on {@link #durable}.
+         */
+        final int[] held;
+        final int[] storedLength;
+        final Map<String, int[]> has = new HashMap<>();
+        final Map<String, String> problems = new HashMap<>();
+
+        private Tally(int n) {
+            durable = new int[n];
+            held = new int[n];
+            storedLength = new int[n];
+            Arrays.fill(storedLength, ChunkMessages.ABSENT);
+        }
+
+        static Tally of(int n, Map<String, List<Integer>> byNode, Map<String, CompletableFuture<int[]>> presence) {
+            Tally tally = new Tally(n);
+            presence.forEach((node, f) -> {
+                int[] lengths = f.join();
+                if (lengths == null) {
+                    tally.problems.put(node, "unreachable");
+                    return;
+                }
+                tally.has.put(node, lengths);
+                List<Integer> indexes = byNode.get(node);
+                for (int k = 0; k < lengths.length; k++) {
+                    if (lengths[k] != ChunkMessages.ABSENT) {
+                        tally.durable[indexes.get(k)]++;
+                        tally.storedLength[indexes.get(k)] = lengths[k];
+                    }
+                }
+            });
+            System.arraycopy(tally.durable, 0, tally.held, 0, n);
+            return tally;
+        }
+
+        /** The chunks some reachable node must receive: each is compressed once, whatever the number of copies sent. */
+        Set<Integer> needed(Map<String, List<Integer>> byNode, int w) {
+            Set<Integer> needed = new java.util.TreeSet<>();
+            byNode.forEach((node, indexes) -> {
+                int[] lengths = has.get(node);
+                if (lengths == null) {
+                    return; // unreachable: its copies come from repair later
+                }
+                for (int k = 0; k < indexes.size(); k++) {
+                    if (lengths[k] == ChunkMessages.ABSENT && held[indexes.get(k)] < w) {
+                        needed.add(indexes.get(k));
+                    }
+                }
+            });
+            return needed;
+        }
+    }
+
+    /** The batch's needed chunks, encoded: chunk i travels alone ({@code toSend[i]}) or as member {@code slot[i]} of {@code packs[packOf[i]]}. */
+    private static final class Encoded {
+        final ChunkData[] toSend;
+        final int[] packOf;
+        final int[] slot;
+        final List<ChunkPack> packs = new ArrayList<>();
+
+        Encoded(int n) {
+            toSend = new ChunkData[n];
+            packOf = new int[n];
+            slot = new int[n];
+            Arrays.fill(packOf, -1);
+        }
+
+        boolean isSent(int i) {
+            return packOf[i] >= 0 || toSend[i] != null;
+        }
+
+        long storedShare(int i) {
+            return packOf[i] >= 0 ? packs.get(packOf[i]).storedShare(slot[i]) : toSend[i].storedLength();
+        }
     }
 
     /**

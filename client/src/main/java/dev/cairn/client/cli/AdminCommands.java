@@ -88,31 +88,7 @@ final class AdminCommands implements Runnable {
                     status = "healthy";
                     code = HEALTHY;
                 }
-                System.out.printf("%-10s %-10s %-9s %6s %8s %8s %6s %10s %12s%n", "NODE", "REACHABLE", "ROLE", "TERM",
-                        "COMMIT", "APPLIED", "LAG", "CHUNKS", "STORED");
-                List<Map<String, Object>> nodes = new ArrayList<>();
-                for (ClusterInfo.Node peer : info.nodes()) {
-                    NodeStatus s = byId.get(peer.id());
-                    Map<String, Object> n = new LinkedHashMap<>();
-                    n.put("id", peer.id());
-                    n.put("endpoint", peer.endpoint());
-                    n.put("reachable", s != null);
-                    if (s == null) {
-                        System.out.printf("%-10s %-10s%n", peer.id(), "no");
-                    } else {
-                        long lag = leaderCommit < 0 ? 0 : Math.max(0, leaderCommit - s.appliedIndex());
-                        System.out.printf("%-10s %-10s %-9s %6d %8d %8d %6d %10d %12s%n", peer.id(), "yes", s.role(), s.term(),
-                                s.commitIndex(), s.appliedIndex(), lag, s.chunkCount(), Output.bytes(s.storedBytes()));
-                        n.put("role", s.role());
-                        n.put("term", s.term());
-                        n.put("commitIndex", s.commitIndex());
-                        n.put("appliedIndex", s.appliedIndex());
-                        n.put("lag", lag);
-                        n.put("chunks", s.chunkCount());
-                        n.put("storedBytes", s.storedBytes());
-                    }
-                    nodes.add(n);
-                }
+                List<Map<String, Object>> nodes = printNodes(info, byId, leaderCommit);
                 System.out.println();
                 boolean counted = census.reports().values().stream().anyMatch(r -> r.finishedAtMillis() >= 0);
                 if (counted) {
@@ -132,6 +108,36 @@ final class AdminCommands implements Runnable {
                         .field("belowWriteQuorumChunks", counted ? belowW : null).finish();
                 return code;
             }
+        }
+
+        /** Prints one line per member (reachable or not) and returns the same facts for --json. */
+        private static List<Map<String, Object>> printNodes(ClusterInfo info, Map<String, NodeStatus> byId, long leaderCommit) {
+            System.out.printf("%-10s %-10s %-9s %6s %8s %8s %6s %10s %12s%n", "NODE", "REACHABLE", "ROLE", "TERM",
+                    "COMMIT", "APPLIED", "LAG", "CHUNKS", "STORED");
+            List<Map<String, Object>> nodes = new ArrayList<>();
+            for (ClusterInfo.Node peer : info.nodes()) {
+                NodeStatus s = byId.get(peer.id());
+                Map<String, Object> n = new LinkedHashMap<>();
+                n.put("id", peer.id());
+                n.put("endpoint", peer.endpoint());
+                n.put("reachable", s != null);
+                if (s == null) {
+                    System.out.printf("%-10s %-10s%n", peer.id(), "no");
+                } else {
+                    long lag = leaderCommit < 0 ? 0 : Math.max(0, leaderCommit - s.appliedIndex());
+                    System.out.printf("%-10s %-10s %-9s %6d %8d %8d %6d %10d %12s%n", peer.id(), "yes", s.role(), s.term(),
+                            s.commitIndex(), s.appliedIndex(), lag, s.chunkCount(), Output.bytes(s.storedBytes()));
+                    n.put("role", s.role());
+                    n.put("term", s.term());
+                    n.put("commitIndex", s.commitIndex());
+                    n.put("appliedIndex", s.appliedIndex());
+                    n.put("lag", lag);
+                    n.put("chunks", s.chunkCount());
+                    n.put("storedBytes", s.storedBytes());
+                }
+                nodes.add(n);
+            }
+            return nodes;
         }
 
         private static String leaderOrEmpty(String leader) {

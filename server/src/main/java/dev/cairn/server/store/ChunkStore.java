@@ -24,7 +24,10 @@ import java.util.function.Supplier;
  *
  * <p>This class is the store's face: it checks what comes in and keeps the store open while a
  * call runs. The work is done by {@link GroupCommit} (appends), {@link ChunkReads} (reads),
- * {@link Compactor} (compaction) and {@link Recovery} (open after a crash).
+ * {@link Compactor} (compaction) and {@link Recovery} (open after a crash). It is a little over
+ * 400 lines because every public method carries its part of the durability contract in its
+ * javadoc (what is durable when a future completes, what a failed store answers); the code
+ * behind each is a few lines of delegation.
  */
 public final class ChunkStore implements AutoCloseable {
 
