@@ -154,10 +154,16 @@ public final class ImageBuilder {
      * {@link SourceException} naming the entry: absolute paths, {@code ..}, an entry below a
      * symlink or a file (it would be written through it on restore), the same path twice, hard
      * links, devices, sparse files and oversized or corrupt headers. Directories that the archive
-     * implies but does not list are added with mode 0755.
+     * implies but does not list are added with mode 0755. An archive that ends without its
+     * end-of-archive blocks is refused too (it was cut off).
      */
     public Manifest fromTar(InputStream in) throws SourceException {
-        TarReader tar = new TarReader(in);
+        return fromTar(in, TarOptions.STRICT);
+    }
+
+    /** A tar archive as {@link #fromTar(InputStream)}, read as {@code options} say. */
+    public Manifest fromTar(InputStream in, TarOptions options) throws SourceException {
+        TarReader tar = new TarReader(in, options);
         java.util.Map<String, TarEntry> byPath = new java.util.HashMap<>();
         try {
             TarReader.Header h;

@@ -17,13 +17,21 @@ final class TarReader {
     record Header(String path, byte type, int mode, long size, String linkTarget) {}
 
     private final InputStream in;
+    private final boolean allowTruncated;
     private final byte[] block = new byte[Tar.BLOCK];
+    /** The path of the last entry returned, for the message of an archive that was cut off after it. */
+    private String lastPath;
     private long offset;
     private long dataLeft;
     private long dataSize;
 
     TarReader(InputStream in) {
+        this(in, TarOptions.STRICT);
+    }
+
+    TarReader(InputStream in, TarOptions options) {
         this.in = in;
+        this.allowTruncated = options.allowTruncated();
     }
 
     /** The next entry, or null at the end of the archive; the previous entry's data is skipped. */
@@ -33,10 +41,10 @@ final class TarReader {
         while (true) {
             long headerAt = offset;
             if (!readBlock(true)) {
-                return null; // end of input without the two zero blocks: tolerated, as GNU tar does
+                return cutOff(); // GNU tar tolerates this; a store must not take half an upload for a whole one
             }
             if (Tar.isZero(block)) {
-                return null;
+                return endOfArchive(headerAt);
             }
             long stored = Tar.number(block, 148, 8);
             if (stored != Tar.checksum(block)) {
@@ -62,6 +70,36 @@ final class TarReader {
         }
     }
 
+    /**
+     * The input ended at a block boundary before the end-of-archive blocks: the archive was cut
+     * off, and what arrived is taken only when the reader was asked to.
+     */
+    private Header cutOff() throws SourceException {
+        if (allowTruncated) {
+            return null;
+        }
+        if (lastPath == null) {
+            throw new SourceException("tar: the archive is empty (no entries and no end-of-archive blocks); it was cut off"
+                    + " or is not a tar archive (add --allow-truncated-tar to store what arrived)");
+        }
+        throw new SourceException("tar: the archive ends without its end-of-archive blocks after entry '" + lastPath
+                + "'; it was cut off (add --allow-truncated-tar to store what arrived)");
+    }
+
+    /**
+     * The first zero block has been read: the second must follow. What comes after the second
+     * (GNU tar pads to a 10 KiB record with zeros) is not read.
+     */
+    private Header endOfArchive(long firstAt) throws IOException {
+        int n = in.readNBytes(block, 0, Tar.BLOCK);
+        offset += n;
+        if (!Tar.isZero(block, n)) {
+            throw new SourceException("tar: the zero block at byte " + firstAt + " is followed by more data; "
+                    + "the archive is corrupt (or several archives were joined: unpack and archive them again)");
+        }
+        return n < Tar.BLOCK ? cutOff() : null;
+    }
+
     /** The entry whose ustar header is in {@link #block}, with what extended headers before it said. */
     private Header entry(byte headerType, long headerSize, Extensions ext) throws SourceException {
         String name = Tar.string(block, 0, 100);
@@ -80,7 +118,8 @@ final class TarReader {
         // Data of a directory or symlink header (size should be 0) is skipped, never used.
         dataLeft = size;
         dataSize = size;
-        return new Header(withoutDotSlashes(path), type, mode, type == Tar.REGULAR ? size : 0, link);
+        lastPath = withoutDotSlashes(path);
+        return new Header(lastPath, type, mode, type == Tar.REGULAR ? size : 0, link);
     }
 
     /** The type an image holds for a header's type, or a refusal of what images cannot hold. */
