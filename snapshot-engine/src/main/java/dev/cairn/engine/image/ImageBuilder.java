@@ -169,6 +169,10 @@ public final class ImageBuilder {
             TarReader.Header h;
             while ((h = tar.next()) != null) {
                 if (h.path().isEmpty() || h.path().equals(".")) {
+                    if (h.type() != Tar.DIRECTORY) {
+                        throw new SourceException("tar: entry '" + h.path() + "' names the archive's root but is not a "
+                                + "directory; its data would be lost");
+                    }
                     continue; // the archive's own root directory
                 }
                 String problem = EntryPaths.problem(h.path());
@@ -187,6 +191,12 @@ public final class ImageBuilder {
                     case Tar.SYMLINK -> {
                         if (h.linkTarget().isEmpty() || h.linkTarget().indexOf('\0') >= 0) {
                             throw new SourceException("tar: symlink '" + h.path() + "' has an empty or invalid target");
+                        }
+                        int targetBytes = h.linkTarget().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+                        if (targetBytes > dev.cairn.engine.manifest.ManifestCodec.MAX_PATH_BYTES) {
+                            throw new SourceException("tar: symlink '" + h.path() + "' has a target of " + targetBytes
+                                    + " bytes; images hold targets of at most "
+                                    + dev.cairn.engine.manifest.ManifestCodec.MAX_PATH_BYTES + " bytes");
                         }
                         yield new TarEntry(FileType.SYMLINK, 0777, h.linkTarget(), List.of());
                     }

@@ -41,9 +41,11 @@ final class TarReader {
         while (true) {
             long headerAt = offset;
             if (!readBlock(true)) {
+                ext.mustBeEmpty(headerAt);
                 return cutOff(); // GNU tar tolerates this; a store must not take half an upload for a whole one
             }
             if (Tar.isZero(block)) {
+                ext.mustBeEmpty(headerAt);
                 return endOfArchive(headerAt);
             }
             long stored = Tar.number(block, 148, 8);
@@ -55,6 +57,10 @@ final class TarReader {
             long size = Tar.number(block, 124, 12);
             if (size < 0) {
                 throw new SourceException("tar: malformed size field in the header at byte " + headerAt);
+            }
+            if (Tar.number(block, 100, 8) < 0) {
+                throw new SourceException("tar: malformed mode field in the header at byte " + headerAt
+                        + "; the archive is corrupt");
             }
             if (type == Tar.GNU_LONG_NAME || type == Tar.GNU_LONG_LINK || type == Tar.PAX_EXTENDED || type == Tar.PAX_GLOBAL) {
                 if (size > Tar.MAX_META_BYTES) {
@@ -155,8 +161,21 @@ final class TarReader {
         String paxPath;
         String paxLink;
         long paxSize = -1;
+        /** Where the first extension header of the coming entry is, or -1 when none has been read. */
+        long firstAt = -1;
+
+        /** Refuses extension headers that the end of the archive follows: they describe no entry. */
+        void mustBeEmpty(long endAt) throws SourceException {
+            if (firstAt >= 0) {
+                throw new SourceException("tar: the extended header at byte " + firstAt + " describes no entry: the archive "
+                        + "ends at byte " + endAt + " after it; it was cut off or is corrupt");
+            }
+        }
 
         void absorb(byte type, byte[] meta, long headerAt) throws SourceException {
+            if (firstAt < 0) {
+                firstAt = headerAt;
+            }
             if (type == Tar.GNU_LONG_NAME) {
                 longName = Tar.string(meta, 0, meta.length);
             } else if (type == Tar.GNU_LONG_LINK) {
@@ -273,7 +292,8 @@ final class TarReader {
             } catch (NumberFormatException e) {
                 throw new SourceException("tar: malformed PAX record at byte " + at);
             }
-            if (length <= space - i + 1 || i + length > meta.length || meta[i + length - 1] != '\n') {
+            // In longs: a length near Integer.MAX_VALUE after an earlier record would wrap around.
+            if (length <= space - i + 1 || (long) i + length > meta.length || meta[i + length - 1] != '\n') {
                 throw new SourceException("tar: malformed PAX record at byte " + at);
             }
             String record = new String(meta, space + 1, i + length - space - 2, StandardCharsets.UTF_8);

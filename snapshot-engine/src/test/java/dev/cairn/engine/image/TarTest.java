@@ -263,6 +263,21 @@ class TarTest {
         assertRefused(joined, "is followed by more data");
     }
 
+    /** What TarFuzzTest found: each was accepted (or failed with an index error) before. */
+    @Test
+    void theFuzzTestsFindingsAreRefusedWithTheReadersOwnError() throws Exception {
+        byte[] badMode = new FuzzTar(new Random(1)).file("m", 0644, new byte[0]).finish();
+        badMode[102] = 'x';
+        FuzzTar.checksum(badMode, 0);
+        assertRefused(badMode, "malformed mode field");
+        assertRefused(new FuzzTar(new Random(1)).file("a", 0644, new byte[0]).pax("path", "b").finish(), "describes no entry");
+        assertRefused(new FuzzTar(new Random(1)).file(".", 0644, new byte[3]).finish(), "names the archive's root");
+        String overflow = FuzzTar.record("path", "p") + "2147483647 path=x\n";
+        assertRefused(new FuzzTar(new Random(1)).extension(Tar.PAX_EXTENDED, overflow.getBytes(StandardCharsets.UTF_8))
+                .file("f", 0644, new byte[0]).finish(), "malformed PAX record");
+        assertRefused(new FuzzTar(new Random(1)).symlink("l", "t".repeat(5000)).finish(), "at most 4096 bytes");
+    }
+
     /** One hand-made header block (no data follows) and the end-of-archive blocks. */
     private static byte[] header(String name, byte type, long size, String link) {
         byte[] b = new byte[Tar.BLOCK * 3];
