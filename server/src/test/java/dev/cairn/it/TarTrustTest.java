@@ -159,6 +159,10 @@ class TarTrustTest {
         CliTest.Run cli = CliTest.cairn("put", "--cluster", cluster.endpoints(), "--tar", "--allow-truncated-tar",
                 "cut/allowed-cli", file.toString());
         assertEquals(0, cli.code(), cli.err());
+        CliTest.Run withoutTar = CliTest.cairn("put", "--cluster", cluster.endpoints(), "--allow-truncated-tar",
+                "cut/not-a-tar", file.toString());
+        assertEquals(1, withoutTar.code());
+        assertTrue(withoutTar.err().contains("add --tar"), withoutTar.err());
         Path restored = dir.resolve("cut-allowed-restored");
         client.get("cut/allowed-cli", restored);
         assertEquals(java.util.List.of("first"), Files.list(restored).map(p -> p.getFileName().toString()).toList());

@@ -101,6 +101,9 @@ final class ImageCommands {
 
         @Override
         public Integer call() {
+            if (allowTruncatedTar && !tar) {
+                throw new CairnException("--allow-truncated-tar is about tar archives; add --tar, or leave it out");
+            }
             try (ClientUse use = shared.client(zstdLevel)) {
                 CairnClient cairn = use.client();
                 Invocation invocation = Invocation.current();
