@@ -173,7 +173,7 @@ final class TarReader {
         }
 
         void absorb(byte type, byte[] meta, long headerAt) throws SourceException {
-            if (firstAt < 0) {
+            if (firstAt < 0 && type != Tar.PAX_GLOBAL) { // a global header (git archive writes one) needs no entry
                 firstAt = headerAt;
             }
             if (type == Tar.GNU_LONG_NAME) {

@@ -28,6 +28,8 @@ final class TarCases {
                 return new Case(k, Arrays.copyOf(tar, (tar.length / 10240 + 1) * 10240), TarOptions.STRICT, Expect.ACCEPT);
             }),
             new Kind("valid-allow-truncated", (r, k) -> new Case(k, archive(r, t -> { }), TarOptions.ALLOW_TRUNCATED, Expect.ACCEPT)),
+            new Kind("valid-global-header", (r, k) -> new Case(k, archive(r, t -> t.extension(Tar.PAX_GLOBAL,
+                    FuzzTar.utf8(FuzzTar.record("comment", "x".repeat(r.nextInt(700)))))), TarOptions.STRICT, Expect.ACCEPT)),
             new Kind("symlink-escaping-target", (r, k) -> new Case(k, archive(r, t -> t.symlink("hlink",
                     pick(r, "../../etc", "/etc/passwd", "../" + "x".repeat(150)))), TarOptions.STRICT, Expect.ACCEPT)),
             new Kind("directory-twice", (r, k) -> new Case(k, archive(r, t -> t.directory("hdir", 0755).directory("hdir", 0700)),

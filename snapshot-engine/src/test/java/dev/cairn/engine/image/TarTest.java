@@ -271,6 +271,9 @@ class TarTest {
         FuzzTar.checksum(badMode, 0);
         assertRefused(badMode, "malformed mode field");
         assertRefused(new FuzzTar(new Random(1)).file("a", 0644, new byte[0]).pax("path", "b").finish(), "describes no entry");
+        assertEquals(1, fromTar(new FuzzTar(new Random(1)).file("a", 0644, new byte[0])
+                .extension(Tar.PAX_GLOBAL, FuzzTar.utf8(FuzzTar.record("comment", "git"))).finish()).manifest.entries().size(),
+                "a global header applies to what follows; none may follow it");
         assertRefused(new FuzzTar(new Random(1)).file(".", 0644, new byte[3]).finish(), "names the archive's root");
         String overflow = FuzzTar.record("path", "p") + "2147483647 path=x\n";
         assertRefused(new FuzzTar(new Random(1)).extension(Tar.PAX_EXTENDED, overflow.getBytes(StandardCharsets.UTF_8))
