@@ -160,7 +160,16 @@ public final class CairnClient implements AutoCloseable {
      * {@link CairnException.LocalIo} before anything is committed. The stream is not closed.
      */
     public PutResult putTar(String name, InputStream tar, ProgressListener progress) {
-        return put(() -> uploader(progress).putTar(name(name), tar));
+        return putTar(name, tar, PutOptions.DEFAULT, progress);
+    }
+
+    /**
+     * Stores a tar archive as {@link #putTar(String, InputStream, ProgressListener)} does, read as
+     * {@code options} say. An archive that ends without its end-of-archive blocks (it was cut
+     * off) is refused unless {@link PutOptions#allowTruncatedTar()}.
+     */
+    public PutResult putTar(String name, InputStream tar, PutOptions options, ProgressListener progress) {
+        return put(() -> uploader(progress).putTar(name(name), tar, options.allowTruncatedTar()));
     }
 
     public PutResult putTar(String name, InputStream tar) {
@@ -183,18 +192,31 @@ public final class CairnClient implements AutoCloseable {
 
     /** Writes image {@code name} to {@code out} as a tar archive (a stream image becomes one file, {@code stream}). */
     public GetResult getTar(String name, OutputStream out, ProgressListener progress) {
+        return getTar(name, out, RestoreOptions.DEFAULT, progress);
+    }
+
+    /** Writes image {@code name} as a tar archive; setuid and setgid bits only with {@link RestoreOptions#keepSetId()}. */
+    public GetResult getTar(String name, OutputStream out, RestoreOptions options, ProgressListener progress) {
         cluster.refreshIfOlderThan(MEMBERSHIP_MAX_AGE);
-        return new ImageRestorer(cluster, progress).toTar(stat(name), out);
+        return new ImageRestorer(cluster, progress, options).toTar(stat(name), out);
     }
 
     public GetResult getTar(String name, OutputStream out) {
         return getTar(name, out, ProgressListener.NONE);
     }
 
-    /** Restores image {@code name} into {@code destination}, a new or empty directory; fsync'd on return. */
+    /**
+     * Restores image {@code name} into {@code destination}, a new or empty directory; fsync'd on
+     * return. Setuid and setgid bits are stripped ({@link RestoreOptions}).
+     */
     public GetResult get(String name, Path destination, ProgressListener progress) {
+        return get(name, destination, RestoreOptions.DEFAULT, progress);
+    }
+
+    /** Restores image {@code name} into {@code destination}, giving modes as {@code options} say. */
+    public GetResult get(String name, Path destination, RestoreOptions options, ProgressListener progress) {
         cluster.refreshIfOlderThan(MEMBERSHIP_MAX_AGE);
-        return new ImageRestorer(cluster, progress).toDirectory(stat(name), destination);
+        return new ImageRestorer(cluster, progress, options).toDirectory(stat(name), destination);
     }
 
     public GetResult get(String name, Path destination) {

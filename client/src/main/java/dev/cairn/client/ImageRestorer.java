@@ -44,12 +44,19 @@ final class ImageRestorer {
 
     private final ChunkReader reader;
     private final ProgressListener progress;
+    private final RestoreOptions options;
     private long done;
     private long total;
 
     ImageRestorer(Cluster cluster, ProgressListener progress) {
+        this(cluster, progress, RestoreOptions.DEFAULT);
+    }
+
+    /** A restorer that gives entries their modes as {@code options} say (setuid and setgid stripped by default). */
+    ImageRestorer(Cluster cluster, ProgressListener progress, RestoreOptions options) {
         this.reader = new ChunkReader(cluster);
         this.progress = progress;
+        this.options = options;
     }
 
     Manifest manifest(ImageInfo info) {
@@ -127,7 +134,9 @@ final class ImageRestorer {
     /**
      * Writes the image as a tar archive to {@code out}: a directory image as its entries, a
      * stream image as one file named {@code stream}. The same checks as a directory restore
-     * apply, so a hostile manifest cannot produce an archive that escapes where it is unpacked.
+     * apply, so a hostile manifest cannot produce an archive that escapes where it is unpacked,
+     * and the modes are those a directory restore gives (setuid and setgid stripped unless asked):
+     * {@code tar -x} as root keeps them, so the archive must not carry what the restore would not.
      */
     GetResult toTar(ImageInfo info, OutputStream out) {
         Manifest manifest = manifest(info);
@@ -139,12 +148,12 @@ final class ImageRestorer {
                 String path = checkedPath(info, e, directories);
                 switch (e.type()) {
                     case DIRECTORY -> {
-                        tar.directory(path, e.mode());
+                        tar.directory(path, options.restoredMode(e.mode()));
                         directories.add(path);
                     }
                     case SYMLINK -> tar.symlink(path, e.linkTarget());
                     case REGULAR, STREAM -> {
-                        tar.file(path, e.type() == FileType.STREAM ? 0644 : e.mode(), e.size());
+                        tar.file(path, e.type() == FileType.STREAM ? 0644 : options.restoredMode(e.mode()), e.size());
                         copyChunks(e.chunks(), b -> {
                             if (b.hasArray()) {
                                 tar.write(b.array(), b.arrayOffset() + b.position(), b.remaining());
@@ -296,8 +305,9 @@ final class ImageRestorer {
         }
     }
 
-    private static void setMode(Path p, int mode) throws IOException {
-        Files.setAttribute(p, "unix:mode", mode & 07777, LinkOption.NOFOLLOW_LINKS);
+    /** Gives {@code p} the image's {@code mode}, without setuid and setgid unless the options keep them. */
+    private void setMode(Path p, int mode) throws IOException {
+        Files.setAttribute(p, "unix:mode", options.restoredMode(mode), LinkOption.NOFOLLOW_LINKS);
     }
 
     private static void fsyncDirectory(Path dir) throws IOException {

@@ -70,9 +70,11 @@ final class ImageUploader {
         return put(name, builder -> builder.fromStream(in));
     }
 
-    /** A tar archive, stored as a directory image of its entries. */
-    PutResult putTar(ImageName name, InputStream in) {
-        return put(name, builder -> builder.fromTar(in));
+    /** A tar archive, stored as a directory image of its entries; one cut off is refused unless {@code allowTruncated}. */
+    PutResult putTar(ImageName name, InputStream in, boolean allowTruncated) {
+        dev.cairn.engine.image.TarOptions options = allowTruncated
+                ? dev.cairn.engine.image.TarOptions.ALLOW_TRUNCATED : dev.cairn.engine.image.TarOptions.STRICT;
+        return put(name, builder -> builder.fromTar(in, options));
     }
 
     private interface Source {

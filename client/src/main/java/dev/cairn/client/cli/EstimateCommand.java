@@ -34,6 +34,10 @@ final class EstimateCommand implements Callable<Integer> {
     @Option(names = "--tar", description = "each PATH is a tar archive (as put --tar takes)")
     boolean tar;
 
+    @Option(names = "--allow-truncated-tar", description = "with --tar: take an archive that ends without its "
+            + "end-of-archive blocks as far as it goes (as put --tar --allow-truncated-tar does)")
+    boolean allowTruncatedTar;
+
     @Option(names = "--zstd-level", paramLabel = "N", description = "zstd level to estimate with (default: ${DEFAULT-VALUE}, what put uses)")
     int level = ChunkEncoder.DEFAULT_LEVEL;
 
@@ -44,7 +48,8 @@ final class EstimateCommand implements Callable<Integer> {
             for (Path p : paths) {
                 if (tar) {
                     try (java.io.InputStream in = new java.io.BufferedInputStream(java.nio.file.Files.newInputStream(p), 1 << 20)) {
-                        estimator.addTar(in);
+                        estimator.addTar(in, allowTruncatedTar ? dev.cairn.engine.image.TarOptions.ALLOW_TRUNCATED
+                                : dev.cairn.engine.image.TarOptions.STRICT);
                     } catch (java.io.IOException e) {
                         throw new CairnException.LocalIo("cannot read " + p + ": " + e.getMessage(), e);
                     }

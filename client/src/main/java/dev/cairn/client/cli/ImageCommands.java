@@ -76,6 +76,10 @@ final class ImageCommands {
         @Option(names = "--tar", description = "PATH (or - for stdin) is a tar archive; store its entries as a directory image")
         boolean tar;
 
+        @Option(names = "--allow-truncated-tar", description = "with --tar: store an archive that ends without its "
+                + "end-of-archive blocks (cut off at an entry's end) as far as it arrived; refused by default")
+        boolean allowTruncatedTar;
+
         @Parameters(index = "0", paramLabel = "NAME", description = "image name: segments of [A-Za-z0-9._-] separated by /")
         String name;
 
@@ -87,11 +91,19 @@ final class ImageCommands {
         int zstdLevel;
 
         private PutResult putTarFile(CairnClient cairn, ProgressListener progress) {
-            return putTarFileImpl(cairn, name, Invocation.current().path(path), progress);
+            return putTarFileImpl(cairn, name, Invocation.current().path(path), putOptions(), progress);
+        }
+
+        private dev.cairn.client.PutOptions putOptions() {
+            return allowTruncatedTar ? dev.cairn.client.PutOptions.DEFAULT.withAllowTruncatedTar()
+                    : dev.cairn.client.PutOptions.DEFAULT;
         }
 
         @Override
         public Integer call() {
+            if (allowTruncatedTar && !tar) {
+                throw new CairnException("--allow-truncated-tar is about tar archives; add --tar, or leave it out");
+            }
             try (ClientUse use = shared.client(zstdLevel)) {
                 CairnClient cairn = use.client();
                 Invocation invocation = Invocation.current();
@@ -99,7 +111,8 @@ final class ImageCommands {
                 PutResult r;
                 try {
                     if (tar) {
-                        r = path.equals("-") ? cairn.putTar(name, System.in, progress) : putTarFile(cairn, progress);
+                        r = path.equals("-") ? cairn.putTar(name, System.in, putOptions(), progress)
+                                : putTarFile(cairn, progress);
                     } else {
                         r = path.equals("-") ? cairn.put(name, System.in, progress) : cairn.put(name, invocation.path(path), progress);
                     }
@@ -127,9 +140,10 @@ final class ImageCommands {
         }
     }
 
-    private static PutResult putTarFileImpl(CairnClient cairn, String name, Path path, ProgressListener progress) {
+    private static PutResult putTarFileImpl(CairnClient cairn, String name, Path path, dev.cairn.client.PutOptions options,
+                                            ProgressListener progress) {
         try (java.io.InputStream in = new java.io.BufferedInputStream(interruptibleInput(path), 1 << 20)) {
-            return cairn.putTar(name, in, progress);
+            return cairn.putTar(name, in, options, progress);
         } catch (java.io.IOException e) {
             throw new CairnException.LocalIo("cannot read " + path + ": " + e.getMessage(), e);
         }
@@ -165,6 +179,15 @@ final class ImageCommands {
         @Option(names = "--tar", description = "write the image as a tar archive to DEST (a file, created; or - for stdout)")
         boolean tar;
 
+        @Option(names = "--keep-setid", description = "keep the setuid and setgid bits of the image's files and "
+                + "directories (stripped by default: an image from another host or tenant could plant a setuid binary); "
+                + "also in --tar output")
+        boolean keepSetId;
+
+        private dev.cairn.client.RestoreOptions restoreOptions() {
+            return keepSetId ? dev.cairn.client.RestoreOptions.DEFAULT.withKeepSetId() : dev.cairn.client.RestoreOptions.DEFAULT;
+        }
+
         @Parameters(index = "0", paramLabel = "NAME", description = "image name")
         String name;
 
@@ -181,7 +204,7 @@ final class ImageCommands {
             }
             try (java.io.FileOutputStream fileOut = new java.io.FileOutputStream(file.toFile());
                  OutputStream out = new BufferedOutputStream(fileOut, IO_BUFFER_BYTES)) {
-                GetResult r = cairn.getTar(name, out, progress);
+                GetResult r = cairn.getTar(name, out, restoreOptions(), progress);
                 out.flush();
                 // The archive is on disk before success is reported.
                 fileOut.getFD().sync();
@@ -199,7 +222,7 @@ final class ImageCommands {
                 try {
                     if (tar && dest.equals("-")) {
                         OutputStream out = new BufferedOutputStream(invocation.out(), IO_BUFFER_BYTES);
-                        r = cairn.getTar(name, out, progress);
+                        r = cairn.getTar(name, out, restoreOptions(), progress);
                         out.flush();
                     } else if (tar) {
                         r = getTarFile(cairn, progress);
@@ -208,7 +231,7 @@ final class ImageCommands {
                         r = cairn.get(name, out, progress);
                         out.flush();
                     } else {
-                        r = cairn.get(name, invocation.path(dest), progress);
+                        r = cairn.get(name, invocation.path(dest), restoreOptions(), progress);
                     }
                 } finally {
                     if (progress instanceof ProgressBar bar) {

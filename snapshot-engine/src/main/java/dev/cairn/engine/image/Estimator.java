@@ -245,7 +245,12 @@ public final class Estimator implements AutoCloseable {
 
     /** Adds one image read from a tar archive. */
     public void addTar(java.io.InputStream tar) throws SourceException {
-        addManifest(new ImageBuilder(pipeline).fromTar(tar));
+        addTar(tar, TarOptions.STRICT);
+    }
+
+    /** Adds one image read from a tar archive as {@code options} say (as put reads it). */
+    public void addTar(java.io.InputStream tar, TarOptions options) throws SourceException {
+        addManifest(new ImageBuilder(pipeline).fromTar(tar, options));
     }
 
     private void addManifest(Manifest manifest) {

@@ -6,6 +6,7 @@ import dev.cairn.engine.manifest.EntryPaths;
 import dev.cairn.engine.manifest.FileEntry;
 import dev.cairn.engine.manifest.FileType;
 import dev.cairn.engine.manifest.Manifest;
+import dev.cairn.engine.manifest.ManifestCodec;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.FileVisitResult;
@@ -154,36 +155,27 @@ public final class ImageBuilder {
      * {@link SourceException} naming the entry: absolute paths, {@code ..}, an entry below a
      * symlink or a file (it would be written through it on restore), the same path twice, hard
      * links, devices, sparse files and oversized or corrupt headers. Directories that the archive
-     * implies but does not list are added with mode 0755.
+     * implies but does not list are added with mode 0755. An archive that ends without its
+     * end-of-archive blocks is refused too (it was cut off).
      */
     public Manifest fromTar(InputStream in) throws SourceException {
-        TarReader tar = new TarReader(in);
+        return fromTar(in, TarOptions.STRICT);
+    }
+
+    /** A tar archive as {@link #fromTar(InputStream)}, read as {@code options} say. */
+    public Manifest fromTar(InputStream in, TarOptions options) throws SourceException {
+        TarReader tar = new TarReader(in, options);
         java.util.Map<String, TarEntry> byPath = new java.util.HashMap<>();
         try {
             TarReader.Header h;
             while ((h = tar.next()) != null) {
-                if (h.path().isEmpty() || h.path().equals(".")) {
+                if (isRoot(h)) {
                     continue; // the archive's own root directory
                 }
-                String problem = EntryPaths.problem(h.path());
-                if (problem != null) {
-                    throw new SourceException("tar: refusing entry '" + h.path() + "': " + problem);
-                }
-                if (byPath.size() >= dev.cairn.engine.manifest.ManifestCodec.MAX_ENTRIES) {
-                    throw new SourceException("tar: more than " + dev.cairn.engine.manifest.ManifestCodec.MAX_ENTRIES + " entries");
-                }
-                TarEntry previous = byPath.get(h.path());
-                if (previous != null && !(previous.type == FileType.DIRECTORY && h.type() == Tar.DIRECTORY)) {
-                    throw new SourceException("tar: entry '" + h.path() + "' appears twice in the archive");
-                }
+                checkTarPath(h, byPath);
                 TarEntry e = switch (h.type()) {
                     case Tar.DIRECTORY -> new TarEntry(FileType.DIRECTORY, h.mode(), "", List.of());
-                    case Tar.SYMLINK -> {
-                        if (h.linkTarget().isEmpty() || h.linkTarget().indexOf('\0') >= 0) {
-                            throw new SourceException("tar: symlink '" + h.path() + "' has an empty or invalid target");
-                        }
-                        yield new TarEntry(FileType.SYMLINK, 0777, h.linkTarget(), List.of());
-                    }
+                    case Tar.SYMLINK -> new TarEntry(FileType.SYMLINK, 0777, symlinkTarget(h), List.of());
                     default -> {
                         List<ChunkRef> refs = new ArrayList<>();
                         pipeline.add(h.path(), tar.data(), refs);
@@ -211,6 +203,46 @@ public final class ImageBuilder {
             });
         }
         return new Manifest(out);
+    }
+
+    /** Whether {@code h} is the archive's own root directory; a file or symlink in its place is refused. */
+    private static boolean isRoot(TarReader.Header h) throws SourceException {
+        if (!h.path().isEmpty() && !h.path().equals(".")) {
+            return false;
+        }
+        if (h.type() != Tar.DIRECTORY) {
+            throw new SourceException("tar: entry '" + h.path() + "' names the archive's root but is not a "
+                    + "directory; its data would be lost");
+        }
+        return true;
+    }
+
+    /** Refuses an entry whose path is unsafe, one too many, or already taken (a directory may repeat). */
+    private static void checkTarPath(TarReader.Header h, java.util.Map<String, TarEntry> byPath) throws SourceException {
+        String problem = EntryPaths.problem(h.path());
+        if (problem != null) {
+            throw new SourceException("tar: refusing entry '" + h.path() + "': " + problem);
+        }
+        if (byPath.size() >= ManifestCodec.MAX_ENTRIES) {
+            throw new SourceException("tar: more than " + ManifestCodec.MAX_ENTRIES + " entries");
+        }
+        TarEntry previous = byPath.get(h.path());
+        if (previous != null && !(previous.type == FileType.DIRECTORY && h.type() == Tar.DIRECTORY)) {
+            throw new SourceException("tar: entry '" + h.path() + "' appears twice in the archive");
+        }
+    }
+
+    /** The symlink's target, if an image can hold it (not empty, no NUL, within the manifest's limit). */
+    private static String symlinkTarget(TarReader.Header h) throws SourceException {
+        if (h.linkTarget().isEmpty() || h.linkTarget().indexOf('\0') >= 0) {
+            throw new SourceException("tar: symlink '" + h.path() + "' has an empty or invalid target");
+        }
+        int targetBytes = h.linkTarget().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        if (targetBytes > ManifestCodec.MAX_PATH_BYTES) {
+            throw new SourceException("tar: symlink '" + h.path() + "' has a target of " + targetBytes
+                    + " bytes; images hold targets of at most " + ManifestCodec.MAX_PATH_BYTES + " bytes");
+        }
+        return h.linkTarget();
     }
 
     /**

@@ -78,8 +78,13 @@ final class Tar {
     }
 
     static boolean isZero(byte[] block) {
-        for (byte b : block) {
-            if (b != 0) {
+        return isZero(block, block.length);
+    }
+
+    /** Whether the first {@code length} bytes of {@code block} are all zero. */
+    static boolean isZero(byte[] block, int length) {
+        for (int i = 0; i < length; i++) {
+            if (block[i] != 0) {
                 return false;
             }
         }

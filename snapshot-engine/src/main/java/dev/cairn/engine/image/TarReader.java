@@ -17,13 +17,21 @@ final class TarReader {
     record Header(String path, byte type, int mode, long size, String linkTarget) {}
 
     private final InputStream in;
+    private final boolean allowTruncated;
     private final byte[] block = new byte[Tar.BLOCK];
+    /** The path of the last entry returned, for the message of an archive that was cut off after it. */
+    private String lastPath;
     private long offset;
     private long dataLeft;
     private long dataSize;
 
     TarReader(InputStream in) {
+        this(in, TarOptions.STRICT);
+    }
+
+    TarReader(InputStream in, TarOptions options) {
         this.in = in;
+        this.allowTruncated = options.allowTruncated();
     }
 
     /** The next entry, or null at the end of the archive; the previous entry's data is skipped. */
@@ -33,10 +41,12 @@ final class TarReader {
         while (true) {
             long headerAt = offset;
             if (!readBlock(true)) {
-                return null; // end of input without the two zero blocks: tolerated, as GNU tar does
+                ext.mustBeEmpty(headerAt);
+                return cutOff(); // GNU tar tolerates this; a store must not take half an upload for a whole one
             }
             if (Tar.isZero(block)) {
-                return null;
+                ext.mustBeEmpty(headerAt);
+                return endOfArchive(headerAt);
             }
             long stored = Tar.number(block, 148, 8);
             if (stored != Tar.checksum(block)) {
@@ -47,6 +57,10 @@ final class TarReader {
             long size = Tar.number(block, 124, 12);
             if (size < 0) {
                 throw new SourceException("tar: malformed size field in the header at byte " + headerAt);
+            }
+            if (Tar.number(block, 100, 8) < 0) {
+                throw new SourceException("tar: malformed mode field in the header at byte " + headerAt
+                        + "; the archive is corrupt");
             }
             if (type == Tar.GNU_LONG_NAME || type == Tar.GNU_LONG_LINK || type == Tar.PAX_EXTENDED || type == Tar.PAX_GLOBAL) {
                 if (size > Tar.MAX_META_BYTES) {
@@ -60,6 +74,36 @@ final class TarReader {
             }
             return entry(type, size, ext);
         }
+    }
+
+    /**
+     * The input ended at a block boundary before the end-of-archive blocks: the archive was cut
+     * off, and what arrived is taken only when the reader was asked to.
+     */
+    private Header cutOff() throws SourceException {
+        if (allowTruncated) {
+            return null;
+        }
+        if (lastPath == null) {
+            throw new SourceException("tar: the archive is empty (no entries and no end-of-archive blocks); it was cut off"
+                    + " or is not a tar archive (add --allow-truncated-tar to store what arrived)");
+        }
+        throw new SourceException("tar: the archive ends without its end-of-archive blocks after entry '" + lastPath
+                + "'; it was cut off (add --allow-truncated-tar to store what arrived)");
+    }
+
+    /**
+     * The first zero block has been read: the second must follow. What comes after the second
+     * (GNU tar pads to a 10 KiB record with zeros) is not read.
+     */
+    private Header endOfArchive(long firstAt) throws IOException {
+        int n = in.readNBytes(block, 0, Tar.BLOCK);
+        offset += n;
+        if (!Tar.isZero(block, n)) {
+            throw new SourceException("tar: the zero block at byte " + firstAt + " is followed by more data; "
+                    + "the archive is corrupt (or several archives were joined: unpack and archive them again)");
+        }
+        return n < Tar.BLOCK ? cutOff() : null;
     }
 
     /** The entry whose ustar header is in {@link #block}, with what extended headers before it said. */
@@ -80,7 +124,8 @@ final class TarReader {
         // Data of a directory or symlink header (size should be 0) is skipped, never used.
         dataLeft = size;
         dataSize = size;
-        return new Header(withoutDotSlashes(path), type, mode, type == Tar.REGULAR ? size : 0, link);
+        lastPath = withoutDotSlashes(path);
+        return new Header(lastPath, type, mode, type == Tar.REGULAR ? size : 0, link);
     }
 
     /** The type an image holds for a header's type, or a refusal of what images cannot hold. */
@@ -116,8 +161,21 @@ final class TarReader {
         String paxPath;
         String paxLink;
         long paxSize = -1;
+        /** Where the first extension header of the coming entry is, or -1 when none has been read. */
+        long firstAt = -1;
+
+        /** Refuses extension headers that the end of the archive follows: they describe no entry. */
+        void mustBeEmpty(long endAt) throws SourceException {
+            if (firstAt >= 0) {
+                throw new SourceException("tar: the extended header at byte " + firstAt + " describes no entry: the archive "
+                        + "ends at byte " + endAt + " after it; it was cut off or is corrupt");
+            }
+        }
 
         void absorb(byte type, byte[] meta, long headerAt) throws SourceException {
+            if (firstAt < 0 && type != Tar.PAX_GLOBAL) { // a global header (git archive writes one) needs no entry
+                firstAt = headerAt;
+            }
             if (type == Tar.GNU_LONG_NAME) {
                 longName = Tar.string(meta, 0, meta.length);
             } else if (type == Tar.GNU_LONG_LINK) {
@@ -234,7 +292,8 @@ final class TarReader {
             } catch (NumberFormatException e) {
                 throw new SourceException("tar: malformed PAX record at byte " + at);
             }
-            if (length <= space - i + 1 || i + length > meta.length || meta[i + length - 1] != '\n') {
+            // In longs: a length near Integer.MAX_VALUE after an earlier record would wrap around.
+            if (length <= space - i + 1 || (long) i + length > meta.length || meta[i + length - 1] != '\n') {
                 throw new SourceException("tar: malformed PAX record at byte " + at);
             }
             String record = new String(meta, space + 1, i + length - space - 2, StandardCharsets.UTF_8);

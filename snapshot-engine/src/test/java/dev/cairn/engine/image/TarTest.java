@@ -43,6 +43,10 @@ class TarTest {
     }
 
     static Built fromTar(byte[] tar) throws SourceException {
+        return fromTar(tar, TarOptions.STRICT);
+    }
+
+    static Built fromTar(byte[] tar, TarOptions options) throws SourceException {
         Built built = new Built();
         try (ChunkPipeline p = new ChunkPipeline(ChunkingPolicy.DEFAULT, 3, 2, 4, c -> {
             if (c.data() != null) {
@@ -53,7 +57,7 @@ class TarTest {
                 built.chunks.put(d.id(), b);
             }
         })) {
-            built.manifest = new ImageBuilder(p).fromTar(new ByteArrayInputStream(tar));
+            built.manifest = new ImageBuilder(p).fromTar(new ByteArrayInputStream(tar), options);
         }
         return built;
     }
@@ -214,6 +218,67 @@ class TarTest {
         assertRefused(java.util.Arrays.copyOf(good, 700), "truncated");
         assertRefused(java.util.Arrays.copyOf(good, 300), "truncated");
         assertRefused("this is not a tar archive at all".repeat(20).getBytes(StandardCharsets.US_ASCII), "checksum");
+    }
+
+    @Test
+    void anArchiveCutOffAtABlockBoundaryIsRefusedNamingTheLastEntry() throws Exception {
+        byte[] good = tarOf(w -> {
+            w.file("first", 0644, 1000);
+            w.write(new byte[1000], 0, 1000);
+            w.file("second", 0644, 10);
+            w.write(new byte[10], 0, 10);
+        });
+        int afterFirst = 3 * Tar.BLOCK; // header and two data blocks
+        for (int cut : new int[] {afterFirst, good.length - 2 * Tar.BLOCK, good.length - Tar.BLOCK}) {
+            String last = cut == afterFirst ? "first" : "second";
+            assertRefused(java.util.Arrays.copyOf(good, cut),
+                    "the archive ends without its end-of-archive blocks after entry '" + last + "'; it was cut off");
+            assertRefused(java.util.Arrays.copyOf(good, cut), "--allow-truncated-tar");
+        }
+        assertRefused(new byte[0], "the archive is empty");
+    }
+
+    @Test
+    void aCutOffArchiveIsStoredAsItArrivedOnlyWhenAllowed() throws Exception {
+        byte[] good = tarOf(w -> {
+            w.file("first", 0644, 3);
+            w.write(new byte[] {1, 2, 3}, 0, 3);
+            w.file("second", 0644, 0);
+        });
+        Built cut = fromTar(java.util.Arrays.copyOf(good, 2 * Tar.BLOCK), TarOptions.ALLOW_TRUNCATED);
+        assertEquals(List.of("first"), cut.manifest.entries().stream().map(FileEntry::path).toList());
+        assertEquals(0, fromTar(new byte[0], TarOptions.ALLOW_TRUNCATED).manifest.entries().size());
+        // A cut inside a header or a file's data is refused whatever the option: that entry is broken.
+        SourceException inData = assertThrows(SourceException.class,
+                () -> fromTar(java.util.Arrays.copyOf(good, Tar.BLOCK + 2), TarOptions.ALLOW_TRUNCATED));
+        assertTrue(inData.getMessage().contains("truncated"), inData.getMessage());
+    }
+
+    @Test
+    void aLoneZeroBlockFollowedByAHeaderIsRefused() throws Exception {
+        byte[] one = tarOf(w -> w.file("a", 0644, 0));
+        byte[] joined = new byte[Tar.BLOCK * 2 + one.length];
+        System.arraycopy(one, 0, joined, 0, Tar.BLOCK); // a's header, one zero block, then the next header
+        System.arraycopy(one, 0, joined, 2 * Tar.BLOCK, one.length);
+        assertRefused(joined, "is followed by more data");
+    }
+
+    /** What TarFuzzTest found: each was accepted (or failed with an index error) before. */
+    @Test
+    void theFuzzTestsFindingsAreRefusedWithTheReadersOwnError() throws Exception {
+        byte[] badMode = new FuzzTar(new Random(1)).file("m", 0644, new byte[0]).finish();
+        badMode[102] = 'x';
+        FuzzTar.checksum(badMode, 0);
+        assertRefused(badMode, "malformed mode field");
+        assertRefused(new FuzzTar(new Random(1)).file("a", 0644, new byte[0]).pax("path", "b").finish(), "describes no entry");
+        assertEquals(1, fromTar(new FuzzTar(new Random(1)).file("a", 0644, new byte[0])
+                .extension(Tar.PAX_GLOBAL, FuzzTar.utf8(FuzzTar.record("comment", "git"))).finish()).manifest.entries().size(),
+                "a global header applies to what follows; none may follow it");
+        assertRefused(new FuzzTar(new Random(1)).file(".", 0644, new byte[3]).finish(), "names the archive's root");
+        String overflow = FuzzTar.record("path", "p") + "2147483647 path=x\n";
+        assertRefused(new FuzzTar(new Random(1)).extension(Tar.PAX_EXTENDED, overflow.getBytes(StandardCharsets.UTF_8))
+                .file("f", 0644, new byte[0]).finish(), "malformed PAX record");
+        assertRefused(new FuzzTar(new Random(1)).symlink("l", "t".repeat(5000)).finish(), "at most 4096 bytes");
     }
 
     /** One hand-made header block (no data follows) and the end-of-archive blocks. */
