@@ -195,8 +195,10 @@ public final class GcNode implements AppendMarker, AutoCloseable {
                     : "it restarted since it was armed, so its marks may be incomplete"));
         }
         if (sweptThisRun.getAndSet(epoch) == epoch) {
-            throw new IllegalStateException("node " + nodeId + " refuses a second sweep of GC epoch " + epoch
-                    + ": the catalog cleared the epoch for one sweep, which has run; run gc again for a new epoch");
+            String why = "node " + nodeId + " refuses a second sweep of GC epoch " + epoch
+                    + ": the catalog cleared the epoch for one sweep, which has run; run gc again for a new epoch";
+            LOG.warn("{}", why);
+            throw new IllegalStateException(why);
         }
         long start = clock.nanoTime();
         SweepTally tally = new SweepTally();
