@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.StampedLock;
 import org.rocksdb.Options;
 import org.rocksdb.RocksDB;
@@ -34,6 +35,9 @@ import org.slf4j.LoggerFactory;
  * releases the hold), a sweep holds it exclusively while it re-reads the marks of a page of chunks
  * and tombstones the old ones, so a chunk is never confirmed to a client and swept on the
  * strength of a mark read before the confirmation.
+ *
+ * <p>Whether to arm or sweep at all is not decided here but by the catalog ({@link EpochGuard},
+ * before a request reaches this class); this class sweeps an epoch at most once after arming it.
  *
  * <p>Marks are written without fsync. A node sweeps epoch E only if it was armed for E in this
  * process's lifetime: after any restart its marks may have lost their last writes, so it skips
@@ -62,6 +66,8 @@ public final class GcNode implements AppendMarker, AutoCloseable {
     private volatile long markingEpoch;
     /** The epoch armed since this process started, or 0: only that epoch's marks are complete here. */
     private volatile long armedThisRun;
+    /** The epoch swept since it was armed, or 0: an epoch's sweep runs once (docs/gc.md, "Who decides"). */
+    private final AtomicLong sweptThisRun = new AtomicLong();
 
     private GcNode(String nodeId, ChunkStore store, NodeMetrics metrics, Clock clock, Options options, RocksDB db,
                    long markingEpoch) {
@@ -187,6 +193,12 @@ public final class GcNode implements AppendMarker, AutoCloseable {
             throw new IllegalStateException("node " + nodeId + " skips the sweep of GC epoch " + epoch + ": "
                     + (epoch != markingEpoch ? "it marks with epoch " + markingEpoch
                     : "it restarted since it was armed, so its marks may be incomplete"));
+        }
+        if (sweptThisRun.getAndSet(epoch) == epoch) {
+            String why = "node " + nodeId + " refuses a second sweep of GC epoch " + epoch
+                    + ": the catalog cleared the epoch for one sweep, which has run; run gc again for a new epoch";
+            LOG.warn("{}", why);
+            throw new IllegalStateException(why);
         }
         long start = clock.nanoTime();
         SweepTally tally = new SweepTally();

@@ -186,8 +186,20 @@ public final class MetaService implements AutoCloseable {
      * uses it to choose the next epoch, and BEGIN_GC_EPOCH refuses a stale choice.
      */
     public long gcEpoch() {
+        return localGcState().epoch();
+    }
+
+    /** The GC epoch a catalog replica has applied, and whether GC_MAY_SWEEP of that epoch is applied too. */
+    public record LocalGcState(long epoch, boolean maySweep) {}
+
+    /**
+     * The GC state this node's own catalog replica has applied. Not linearizable: a node checks
+     * the GC requests it gets against it (docs/gc.md, "Who decides"), waiting for it to catch up.
+     */
+    public LocalGcState localGcState() {
         try {
-            return stateMachine().gcState().epoch();
+            CatalogStore.GcState gc = stateMachine().gcState();
+            return new LocalGcState(gc.epoch(), gc.phase() == CatalogStore.GcPhase.SWEEPING);
         } catch (IOException e) {
             throw new CatalogException(Code.UNAVAILABLE, "cannot read the GC epoch: " + e.getMessage(), e);
         }

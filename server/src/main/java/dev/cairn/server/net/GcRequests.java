@@ -6,6 +6,7 @@ import static dev.cairn.server.net.Answers.io;
 import dev.cairn.protocol.Frame;
 import dev.cairn.protocol.GcMessages;
 import dev.cairn.protocol.MessageType;
+import dev.cairn.server.gc.EpochGuard;
 import dev.cairn.server.gc.GcCoordinator;
 import dev.cairn.server.gc.GcNode;
 import dev.cairn.server.net.RequestHandler.Response;
@@ -18,17 +19,20 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
 /**
- * The GC requests: arm, mark and sweep answered by this node's GC state (docs/gc.md), and a run
- * or its status answered by this node as the coordinator.
+ * The GC requests: arm, mark and sweep answered by this node's GC state once its catalog replica
+ * shows the catalog decided them (docs/gc.md), and a run or its status answered by this node as
+ * the coordinator.
  */
 final class GcRequests {
 
     private final GcNode gc;
     private final GcCoordinator coordinator;
+    private final EpochGuard guard;
 
-    GcRequests(GcNode gc, GcCoordinator coordinator) {
+    GcRequests(GcNode gc, GcCoordinator coordinator, EpochGuard guard) {
         this.gc = gc;
         this.coordinator = coordinator;
+        this.guard = guard;
     }
 
     Map<MessageType, Responder> responders() {
@@ -42,13 +46,17 @@ final class GcRequests {
     }
 
     private CompletableFuture<Response> arm(Frame request) {
-        // Answered only after the epoch is fsync'd: the coordinator begins the epoch on it.
+        // Only the epoch the catalog begins next; answered only after the epoch is fsync'd: the
+        // coordinator begins the epoch on it.
+        MessageType type = request.type();
         long epoch = GcMessages.decodeEpoch(request.header());
-        io(() -> {
-            gc.arm(epoch);
-            return null;
+        return guard.mayArm(epoch).thenApply(allowed -> {
+            io(() -> {
+                gc.arm(epoch);
+                return null;
+            });
+            return Response.of(type, ByteBuffer.allocate(0));
         });
-        return done(Response.of(request.type(), ByteBuffer.allocate(0)));
     }
 
     private CompletableFuture<Response> mark(Frame request) {
@@ -60,7 +68,8 @@ final class GcRequests {
     private CompletableFuture<Response> sweep(Frame request) {
         MessageType type = request.type();
         long epoch = GcMessages.decodeEpoch(request.header());
-        return CompletableFuture.supplyAsync(() -> {
+        // Only an epoch this node's catalog replica shows as begun and cleared to sweep.
+        return guard.maySweep(epoch).thenApplyAsync(allowed -> {
             try {
                 return Response.of(type, gc.sweep(epoch).encode());
             } catch (IOException e) {

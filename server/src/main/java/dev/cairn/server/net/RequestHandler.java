@@ -8,6 +8,7 @@ import dev.cairn.protocol.LocalChunks;
 import dev.cairn.protocol.MessageType;
 import dev.cairn.protocol.Messages;
 import dev.cairn.protocol.ProtocolException;
+import dev.cairn.server.gc.EpochGuard;
 import dev.cairn.server.gc.GcCoordinator;
 import dev.cairn.server.gc.GcNode;
 import dev.cairn.server.meta.CatalogException;
@@ -62,7 +63,7 @@ public final class RequestHandler {
         register(all, chunks.responders());
         register(all, new CatalogRequests(meta, metrics).responders());
         register(all, new MembershipRequests(config, meta).responders());
-        register(all, new GcRequests(gc, coordinator).responders());
+        register(all, new GcRequests(gc, coordinator, EpochGuard.of(config.nodeId(), meta)).responders());
         register(all, new NodeRequests(meta, store, replicator).responders());
         this.responders = Collections.unmodifiableMap(all);
     }

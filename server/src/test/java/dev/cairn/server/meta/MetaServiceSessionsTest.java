@@ -87,6 +87,8 @@ class MetaServiceSessionsTest {
         long epoch = leaderGc().epoch() + 1;
         long begun = get(cluster.node(1).beginGcEpoch(epoch));
         assertEquals(new GcState(epoch, GcPhase.MARKING, begun), leaderGc());
+        // What a node checks GC requests against: begun, not cleared to sweep.
+        assertEquals(new MetaService.LocalGcState(epoch, false), cluster.node(cluster.leader()).localGcState());
         assertCode(CatalogException.Code.INVALID, () -> get(cluster.node(1).beginGcEpoch(epoch)));
         assertCode(CatalogException.Code.INVALID, () -> get(cluster.node(1).beginGcEpoch(epoch + 2)));
 
@@ -102,6 +104,7 @@ class MetaServiceSessionsTest {
         clock.advance(Duration.ofMinutes(2)); // the early session's lease ends in log time
         long sweep = get(cluster.node(0).gcMaySweep(epoch));
         assertEquals(new GcState(epoch, GcPhase.SWEEPING, begun), leaderGc());
+        assertEquals(new MetaService.LocalGcState(epoch, true), cluster.node(cluster.leader()).localGcState());
         assertTrue(sweep > begun);
         assertEquals(Optional.empty(), leaderSession(early), "an expired session is dropped when the sweep is allowed");
         assertCode(CatalogException.Code.INVALID, () -> get(cluster.node(0).gcMaySweep(epoch + 1)));
