@@ -2,10 +2,15 @@ package dev.cairn.config;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.type.LogicalType;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import java.io.IOException;
@@ -16,7 +21,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Collectors;
 
 /** Reads and writes node configuration files (YAML). */
 public final class ConfigFiles {
@@ -29,11 +33,31 @@ public final class ConfigFiles {
 
     record LimitsFile(Integer maxFrameBytes, Integer maxChunkBytes) {}
 
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
-            .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
-            .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES))
+    /**
+     * Strict on purpose: a number written as text ({@code "7400"}) or with a fraction ({@code 7400.9})
+     * and a key written twice (of which Jackson would keep the last) are refused, not guessed at; a
+     * config that means something other than it says is worse than one that does not start.
+     */
+    private static final ObjectMapper YAML = strict(JsonMapper.builder(YAMLFactory.builder()
+                    .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+                    .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
+                    .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                    .build())
+            .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .build());
+
+    private static ObjectMapper strict(ObjectMapper mapper) {
+        for (LogicalType type : new LogicalType[] {LogicalType.Integer, LogicalType.Boolean, LogicalType.Float}) {
+            mapper.coercionConfigFor(type)
+                    .setCoercion(CoercionInputShape.String, CoercionAction.Fail)
+                    .setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail);
+        }
+        mapper.coercionConfigFor(LogicalType.Integer).setCoercion(CoercionInputShape.Float, CoercionAction.Fail);
+        return mapper;
+    }
 
     private ConfigFiles() {}
 
@@ -47,18 +71,12 @@ public final class ConfigFiles {
             // An empty or comment-only file has no token at all; readValue would call that a bad
             // value for '' instead of saying the file is empty.
             try (JsonParser parser = YAML.createParser(Files.readString(file))) {
-                raw = parser.nextToken() == null ? null : YAML.readValue(parser, NodeFile.class);
+                raw = isEmptyDocument(parser) ? null : YAML.readValue(parser, NodeFile.class);
             }
         } catch (NoSuchFileException e) {
             throw new ConfigException(file + ": no such file; pass the node's cairn.yaml with --config");
-        } catch (UnrecognizedPropertyException e) {
-            throw new ConfigException(file + ": unknown field '" + e.getPropertyName() + "'" + where(e)
-                    + "; known fields: " + e.getKnownPropertyIds().stream().map(String::valueOf).sorted()
-                    .collect(Collectors.joining(", ")));
-        } catch (JsonMappingException e) {
-            throw new ConfigException(file + ": bad value for '" + path(e) + "'" + where(e) + ": " + e.getOriginalMessage());
         } catch (JsonProcessingException e) {
-            throw new ConfigException(file + ": not valid YAML" + where(e) + ": " + e.getOriginalMessage());
+            throw new ConfigException(file + ": " + YamlErrors.describe(e));
         } catch (IOException e) {
             throw new ConfigException(file + ": cannot read: " + e.getMessage(), e);
         }
@@ -131,17 +149,14 @@ public final class ConfigFiles {
         Files.writeString(file, YAML.writeValueAsString(out));
     }
 
+    /** No token, or only a document marker (read as an empty scalar): the file says nothing. */
+    private static boolean isEmptyDocument(JsonParser parser) throws IOException {
+        JsonToken first = parser.nextToken();
+        return first == null || first == JsonToken.VALUE_NULL
+                || (first == JsonToken.VALUE_STRING && parser.getText().isEmpty() && parser.nextToken() == null);
+    }
+
     private static int orDefault(Integer value, int fallback) {
         return value == null ? fallback : value;
-    }
-
-    private static String path(JsonMappingException e) {
-        return e.getPath().stream()
-                .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
-                .collect(Collectors.joining(".")).replace(".[", "[");
-    }
-
-    private static String where(JsonProcessingException e) {
-        return e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")";
     }
 }
