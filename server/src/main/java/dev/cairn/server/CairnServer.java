@@ -62,7 +62,10 @@ public final class CairnServer implements AutoCloseable {
 
     private void open() throws IOException {
         Files.createDirectories(config.dataDir());
-        store = ChunkStore.open(config.dataDir().resolve("chunks"), ChunkStoreOptions.defaults());
+        // The configured chunk limit bounds the store itself, not only the protocol's decoding, so
+        // every writer (client puts, repair copies, the HTTP gateway in process) meets the same limit.
+        store = ChunkStore.open(config.dataDir().resolve("chunks"),
+                ChunkStoreOptions.defaults().withMaxChunkBytes(config.limits().maxChunkBytes()));
         ChunkStore openedStore = store;
         metrics.gauge("cairn_store_chunks", openedStore::chunkCount);
         metrics.gauge("cairn_store_stored_bytes", openedStore::storedBytes);
