@@ -15,6 +15,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -59,6 +60,13 @@ public final class ConfigFiles {
         return mapper;
     }
 
+    /**
+     * The largest config file read: 256 KiB. A node line is about 100 bytes, so this holds thousands
+     * of nodes; and the YAML reader's time grows with the square of a long value's length (a 4 MB
+     * string took 15 s in ConfigFuzzTest), so the cap also bounds how long a start can hang on a bad file.
+     */
+    static final int MAX_FILE_BYTES = 256 * 1024;
+
     private ConfigFiles() {}
 
     /**
@@ -66,15 +74,33 @@ public final class ConfigFiles {
      * so a config and its data can be moved together.
      */
     public static NodeConfig loadNode(Path file) {
-        NodeFile raw;
+        String text;
         try {
-            // An empty or comment-only file has no token at all; readValue would call that a bad
-            // value for '' instead of saying the file is empty.
-            try (JsonParser parser = YAML.createParser(Files.readString(file))) {
-                raw = isEmptyDocument(parser) ? null : YAML.readValue(parser, NodeFile.class);
+            long size = Files.size(file);
+            if (size > MAX_FILE_BYTES) {
+                throw new ConfigException(file + ": the file is " + size + " bytes, more than the " + MAX_FILE_BYTES
+                        + " a node config may have; is it the right file?");
             }
+            text = Files.readString(file);
         } catch (NoSuchFileException e) {
             throw new ConfigException(file + ": no such file; pass the node's cairn.yaml with --config");
+        } catch (IOException e) {
+            throw new ConfigException(file + ": cannot read: " + e.getMessage(), e);
+        }
+        return parseNode(text, file);
+    }
+
+    /** Reads the text of {@code file} (named in every message; a relative dataDir resolves against its folder). */
+    static NodeConfig parseNode(String text, Path file) {
+        if (text.length() > MAX_FILE_BYTES) {
+            throw new ConfigException(file + ": the file is " + text.length() + " characters, more than the "
+                    + MAX_FILE_BYTES + " a node config may have; is it the right file?");
+        }
+        NodeFile raw;
+        // An empty or comment-only file has no token at all; readValue would call that a bad value
+        // for the whole file instead of saying the file is empty.
+        try (JsonParser parser = YAML.createParser(text)) {
+            raw = isEmptyDocument(parser) ? null : YAML.readValue(parser, NodeFile.class);
         } catch (JsonProcessingException e) {
             throw new ConfigException(file + ": " + YamlErrors.describe(e));
         } catch (IOException e) {
@@ -115,7 +141,12 @@ public final class ConfigFiles {
         Limits limits = raw.limits() == null ? Limits.defaults() : new Limits(
                 orDefault(raw.limits().maxFrameBytes(), Limits.DEFAULT_MAX_FRAME_BYTES),
                 orDefault(raw.limits().maxChunkBytes(), Limits.DEFAULT_MAX_CHUNK_BYTES));
-        Path dataDir = base.resolve(raw.dataDir()).normalize();
+        Path dataDir;
+        try {
+            dataDir = base.resolve(raw.dataDir()).normalize();
+        } catch (InvalidPathException e) {
+            throw new ConfigException("dataDir '" + ConfigException.shown(raw.dataDir()) + "' is not a usable path: " + e.getReason());
+        }
         return new NodeConfig(raw.nodeId(), dataDir, quorum, nodes, limits, Boolean.TRUE.equals(raw.join()));
     }
 

@@ -24,7 +24,7 @@ final class YamlErrors {
     /** Longest piece of a found value quoted back: a huge string must not become a huge message. */
     private static final int MAX_QUOTED_CHARS = 40;
     private static final Pattern FOUND_TEXT = Pattern.compile("String value \\(\"(.*?)\"\\)", Pattern.DOTALL);
-    private static final Pattern FOUND_FRACTION = Pattern.compile("Floating-point value \\(([^)]*)\\)");
+    private static final Pattern FOUND_FRACTION = Pattern.compile("Floating-point value \\(([^)`]*)\\)");
     private static final Pattern FOUND_SHAPE = Pattern.compile(
             "(?:token `JsonToken\\.(\\w+)`|from (Array|Object|Integer|Floating-point|Boolean|String|Null) value)");
     private static final Pattern OUT_OF_RANGE = Pattern.compile("value \\(([^)]*)\\) out of range");
@@ -34,7 +34,7 @@ final class YamlErrors {
     /** The message (without the file name) for an exception thrown while reading a config file. */
     static String describe(JsonProcessingException e) {
         if (e instanceof UnrecognizedPropertyException u) {
-            return "unknown field '" + u.getPropertyName() + "'" + where(e) + "; known fields: "
+            return "unknown field '" + ConfigException.shown(u.getPropertyName()) + "'" + where(e) + "; known fields: "
                     + u.getKnownPropertyIds().stream().map(String::valueOf).sorted().collect(Collectors.joining(", "));
         }
         if (e instanceof InvalidFormatException f && f.getTargetType() != null) {
@@ -121,10 +121,12 @@ final class YamlErrors {
         return line.length() > 200 ? line.substring(0, 200) + "…" : line;
     }
 
+    /** The field the exception is about, from the root: {@code nodes[1].port}; "the file" for the root itself. */
     static String path(JsonMappingException e) {
-        return e.getPath().stream()
+        String path = e.getPath().stream()
                 .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
                 .collect(Collectors.joining(".")).replace(".[", "[");
+        return path.isEmpty() ? "the file" : ConfigException.shown(path);
     }
 
     /** The field the parser stands on, from the root: {@code nodes[1].port}. */

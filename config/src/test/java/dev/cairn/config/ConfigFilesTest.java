@@ -257,6 +257,30 @@ class ConfigFilesTest {
         assertTrue(chunk.getMessage().contains("limits.maxChunkBytes must be at most " + Limits.MAX_CHUNK_BYTES), chunk.getMessage());
     }
 
+    @Test
+    void aHostThatIsNoHostNameIsRefusedByName() throws IOException {
+        ConfigException e = refused("nodeId: a\ndataDir: d\nnodes:\n  - {id: a, host: \"user@h\", port: 1, raftPort: 2, httpPort: 3}\n");
+        assertTrue(e.getMessage().contains("host 'user@h' is not a host name or IP address"), e.getMessage());
+    }
+
+    @Test
+    void aDataDirThatIsNoPathIsRefusedInPlainWords() throws IOException {
+        ConfigException e = refused("nodeId: a\ndataDir: \"a\\0b\"\n" + THREE_NODES);
+        assertTrue(e.getMessage().contains("dataDir") && e.getMessage().contains("is not a usable path"), e.getMessage());
+    }
+
+    @Test
+    void aHugeValueIsQuotedBackCut() throws IOException {
+        ConfigException e = refused("nodeId: " + "x".repeat(100_000) + "\ndataDir: d\n" + THREE_NODES);
+        assertTrue(e.getMessage().contains("(100000 characters)") && e.getMessage().length() < 500, e.getMessage());
+    }
+
+    @Test
+    void aFileLargerThanAConfigCanBeIsRefusedBeforeItIsParsed() throws IOException {
+        ConfigException e = refused("nodeId: a\ndataDir: d\n" + THREE_NODES + "# " + "x".repeat(ConfigFiles.MAX_FILE_BYTES) + "\n");
+        assertTrue(e.getMessage().contains("more than the " + ConfigFiles.MAX_FILE_BYTES), e.getMessage());
+    }
+
     /** A message for an operator: no Java type names, no Jackson advice. */
     private static void assertPlainWords(ConfigException e) {
         for (String java : new String[] {"java.", "`", "Integer", "CoercionConfig", "MismatchedInput", "Cannot deserialize"}) {
