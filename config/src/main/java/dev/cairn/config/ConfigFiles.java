@@ -32,7 +32,8 @@ public final class ConfigFiles {
 
     record AddressFile(String id, String host, Integer port, Integer raftPort, Integer httpPort, String zone) {}
 
-    record LimitsFile(Integer maxFrameBytes, Integer maxChunkBytes) {}
+    record LimitsFile(Integer maxFrameBytes, Integer maxChunkBytes, Integer maxConnections,
+                      Long maxInFlightBytesPerConnection, Long maxInFlightBytes) {}
 
     /**
      * Strict on purpose: a number written as text ({@code "7400"}) or with a fraction ({@code 7400.9})
@@ -138,9 +139,14 @@ public final class ConfigFiles {
                 orDefault(raw.replicas(), defaults.replicas()),
                 orDefault(raw.writeQuorum(), defaults.writeQuorum()),
                 orDefault(raw.readQuorum(), defaults.readQuorum()));
-        Limits limits = raw.limits() == null ? Limits.defaults() : new Limits(
-                orDefault(raw.limits().maxFrameBytes(), Limits.DEFAULT_MAX_FRAME_BYTES),
-                orDefault(raw.limits().maxChunkBytes(), Limits.DEFAULT_MAX_CHUNK_BYTES));
+        LimitsFile l = raw.limits();
+        Limits limits = l == null ? Limits.defaults() : new Limits(
+                orDefault(l.maxFrameBytes(), Limits.DEFAULT_MAX_FRAME_BYTES),
+                orDefault(l.maxChunkBytes(), Limits.DEFAULT_MAX_CHUNK_BYTES),
+                orDefault(l.maxConnections(), Limits.DEFAULT_MAX_CONNECTIONS),
+                l.maxInFlightBytesPerConnection() == null ? Limits.DEFAULT_MAX_IN_FLIGHT_BYTES_PER_CONNECTION
+                        : l.maxInFlightBytesPerConnection(),
+                l.maxInFlightBytes() == null ? Limits.DEFAULT_MAX_IN_FLIGHT_BYTES : l.maxInFlightBytes());
         Path dataDir;
         try {
             dataDir = base.resolve(raw.dataDir()).normalize();
@@ -175,8 +181,13 @@ public final class ConfigFiles {
         if (config.join()) {
             out.put("join", true);
         }
-        out.put("limits", Map.of("maxFrameBytes", config.limits().maxFrameBytes(),
-                "maxChunkBytes", config.limits().maxChunkBytes()));
+        Map<String, Object> limits = new LinkedHashMap<>();
+        limits.put("maxFrameBytes", config.limits().maxFrameBytes());
+        limits.put("maxChunkBytes", config.limits().maxChunkBytes());
+        limits.put("maxConnections", config.limits().maxConnections());
+        limits.put("maxInFlightBytesPerConnection", config.limits().maxInFlightBytesPerConnection());
+        limits.put("maxInFlightBytes", config.limits().maxInFlightBytes());
+        out.put("limits", limits);
         Files.writeString(file, YAML.writeValueAsString(out));
     }
 

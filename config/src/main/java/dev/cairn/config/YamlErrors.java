@@ -54,7 +54,7 @@ final class YamlErrors {
         if (find(e, InputCoercionException.class) != null && range.find()) {
             String field = e instanceof JsonMappingException m && !m.getPath().isEmpty() ? path(m) : path(e.getProcessor());
             return "bad value for '" + field + "'" + where(e) + ": " + quote(range.group(1))
-                    + " is outside the whole numbers this field takes (" + Integer.MIN_VALUE + ".." + Integer.MAX_VALUE + ")";
+                    + " is too large or too small for this field";
         }
         if (original.startsWith("Duplicate field")) {
             String field = e.getProcessor() instanceof JsonParser p ? path(p) : "?";

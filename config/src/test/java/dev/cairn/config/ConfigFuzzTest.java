@@ -143,6 +143,9 @@ class ConfigFuzzTest {
         Map<String, String> limits = new LinkedHashMap<>();
         limits.put("maxFrameBytes", String.valueOf(Limits.DEFAULT_MAX_FRAME_BYTES));
         limits.put("maxChunkBytes", String.valueOf(Limits.DEFAULT_MAX_CHUNK_BYTES));
+        limits.put("maxConnections", String.valueOf(Limits.DEFAULT_MAX_CONNECTIONS));
+        limits.put("maxInFlightBytesPerConnection", String.valueOf(Limits.DEFAULT_MAX_IN_FLIGHT_BYTES_PER_CONNECTION));
+        limits.put("maxInFlightBytes", String.valueOf(Limits.DEFAULT_MAX_IN_FLIGHT_BYTES));
         top.put("limits", limits);
         top.put("nodeId", "node-3");
         List<Map<String, String>> nodes = new ArrayList<>();
@@ -205,6 +208,10 @@ class ConfigFuzzTest {
             case 0 -> top.put(pick(r, INT_FIELDS), pick(r, BAD_NUMBERS));
             case 1 -> node.put(pick(r, NODE_INT_FIELDS), pick(r, concat(BAD_NUMBERS, List.of("65536", "70000", "100000"))));
             case 2 -> {
+                if (r.nextInt(3) == 0) {
+                    badNetworkLimit(r, limits);
+                    return render(top);
+                }
                 boolean frame = r.nextBoolean();
                 limits.put(frame ? "maxFrameBytes" : "maxChunkBytes", pick(r, concat(BAD_NUMBERS, frame
                         ? List.of("65536", String.valueOf(Limits.MAX_FRAME_BYTES + 1), "2147483647")
@@ -229,6 +236,16 @@ class ConfigFuzzTest {
             default -> hugeString(r, top, node);
         }
         return render(top);
+    }
+
+    private static void badNetworkLimit(Random r, Map<String, String> limits) {
+        switch (r.nextInt(3)) {
+            case 0 -> limits.put("maxConnections", pick(r, concat(BAD_NUMBERS, List.of("65537", "2147483647"))));
+            case 1 -> limits.put("maxInFlightBytesPerConnection", pick(r, concat(BAD_NUMBERS,
+                    List.of("1024", String.valueOf(Limits.DEFAULT_MAX_FRAME_BYTES - 1), "99999999999999999999"))));
+            default -> limits.put("maxInFlightBytes", pick(r, concat(BAD_NUMBERS,
+                    List.of(String.valueOf(Limits.DEFAULT_MAX_IN_FLIGHT_BYTES_PER_CONNECTION - 1), "68719476737"))));
+        }
     }
 
     private static void badQuorum(Random r, Map<String, Object> top) {
