@@ -82,7 +82,7 @@ public final class CairnServer implements AutoCloseable {
         gc = GcNode.open(config.nodeId(), config.dataDir().resolve("gc"), store, metrics);
         gcCoordinator = new GcCoordinator(config, meta, this::peers, this::gatewayClient, metrics);
         handler = new RequestHandler(config, store, meta, replicator, gc, gcCoordinator, metrics, clientTraffic);
-        protocol = new ProtocolServer(handler, config.limits().maxFrameBytes(), metrics);
+        protocol = new ProtocolServer(handler, config.limits(), metrics);
         protocol.start(self.host(), self.port());
         replicator.startBackground(REPAIR_FIRST_SECONDS, REPAIR_PERIOD_SECONDS);
         Replicator r = replicator;
