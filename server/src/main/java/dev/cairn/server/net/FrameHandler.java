@@ -143,11 +143,15 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** A chunk read may be answered with up to a whole frame: that room is held from the start. */
+    /**
+     * A chunk read may be answered with up to a whole frame: that room is held from the start, a
+     * frame in all (its small request is released as its answer is made), so a budget of four
+     * frames holds a get's four batches of chunk reads.
+     */
     private Charge chargeOf(ByteBuf buf) {
         long requestBytes = Frame.LENGTH_FIELD_BYTES + buf.readableBytes();
         boolean chunkRead = buf.isReadable() && buf.getUnsignedByte(buf.readerIndex()) == MessageType.GET_CHUNKS.code();
-        return new Charge(requestBytes, chunkRead ? maxFrameBytes : 0);
+        return new Charge(requestBytes, chunkRead ? Math.max(0, maxFrameBytes - requestBytes) : 0);
     }
 
     /** Gives the charge back once the answer (of {@code answerBytes}) has left for the socket, or failed to. */
