@@ -132,7 +132,9 @@ public final class ConfigFiles {
             if (a == null || a.port() == null || a.raftPort() == null || a.httpPort() == null) {
                 throw new ConfigException("nodes: every node needs id, host, port, raftPort and httpPort");
             }
-            nodes.add(new NodeAddress(a.id(), a.host(), a.port(), a.raftPort(), a.httpPort(), a.zone()));
+            NodeAddress node = new NodeAddress(a.id(), a.host(), a.port(), a.raftPort(), a.httpPort(), a.zone());
+            NodeAddress.checkHost(node.id(), node.host());
+            nodes.add(node);
         }
         Quorum defaults = Quorum.defaultFor(nodes.size());
         Quorum quorum = new Quorum(

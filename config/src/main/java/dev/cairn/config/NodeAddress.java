@@ -34,18 +34,26 @@ public record NodeAddress(String id, String host, int port, int raftPort, int ht
         if (host == null || host.isBlank()) {
             throw new ConfigException("node " + id + ": host is missing");
         }
-        if (!isValidHost(host)) {
-            throw new ConfigException("node " + id + ": host '" + ConfigException.shown(host) + "' is not a host name or"
-                    + " IP address: use at most 253 letters, digits, '.', '-', ':' (IPv6 in brackets or not)");
-        }
         checkPort(id, "port", port);
         checkPort(id, "raftPort", raftPort);
         checkPort(id, "httpPort", httpPort);
     }
 
-    /** True for a DNS name, an IPv4 or an IPv6 address as the config and {@code --cluster} take them. */
+    /**
+     * True for a DNS name, an IPv4 or an IPv6 address as the config file and {@code --cluster} take
+     * them. Not checked by the constructor: members already in a cluster's Raft catalog are decoded
+     * through it, and one added before this rule must not stop a replica from applying its log.
+     */
     public static boolean isValidHost(String host) {
         return host != null && HOST.matcher(host).matches();
+    }
+
+    /** Refuses a host that {@link #isValidHost} does not take, naming the node. */
+    static void checkHost(String id, String host) {
+        if (!isValidHost(host)) {
+            throw new ConfigException("node " + id + ": host '" + ConfigException.shown(host) + "' is not a host name or"
+                    + " IP address: use at most 253 letters, digits, '.', '-', ':' (IPv6 in brackets or not)");
+        }
     }
 
     private static void checkPort(String id, String field, int value) {
