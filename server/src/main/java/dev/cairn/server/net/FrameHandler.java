@@ -19,6 +19,7 @@ import java.util.ArrayDeque;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -124,15 +125,24 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
             if (!node.tryReserve(charge.total())) {
                 if (!awaitingNodeRoom) {
                     awaitingNodeRoom = true;
-                    node.awaitRoom(charge.total(), () -> ctx.executor().execute(() -> {
-                        awaitingNodeRoom = false;
-                        admitWhatFits(ctx);
-                    }));
+                    node.awaitRoom(charge.total(), () -> wakeOnEventLoop(ctx));
                 }
                 break;
             }
             connectionBytes += charge.total();
             admit(ctx, waiting.poll(), charge);
+        }
+    }
+
+    /** Called by whichever connection released room: the waiting one goes on on its own event loop. */
+    private void wakeOnEventLoop(ChannelHandlerContext ctx) {
+        try {
+            ctx.executor().execute(() -> {
+                awaitingNodeRoom = false;
+                admitWhatFits(ctx);
+            });
+        } catch (RejectedExecutionException e) {
+            // The port is shutting down: nothing waits for this connection any more.
         }
     }
 
