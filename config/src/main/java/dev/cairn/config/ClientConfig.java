@@ -98,21 +98,25 @@ public record ClientConfig(List<String> endpoints, Duration requestTimeout, int 
 
     /** Splits {@code host:port} into its host and port, refusing anything else. */
     public static HostPort parseEndpoint(String endpoint) {
+        String shown = ConfigException.shown(endpoint);
         int colon = endpoint.lastIndexOf(':');
         if (colon <= 0 || colon == endpoint.length() - 1) {
-            throw new ConfigException("cluster endpoint '" + endpoint + "' is not host:port");
+            throw new ConfigException("cluster endpoint '" + shown + "' is not host:port");
         }
         String host = endpoint.substring(0, colon);
-        int port;
-        try {
-            port = Integer.parseInt(endpoint.substring(colon + 1));
-        } catch (NumberFormatException e) {
-            throw new ConfigException("cluster endpoint '" + endpoint + "' has a port that is not a number");
+        if (!NodeAddress.isValidHost(host)) {
+            throw new ConfigException("cluster endpoint '" + shown + "' has a host that is not a host name or IP address");
         }
+        String digits = endpoint.substring(colon + 1);
+        // Digits only: Integer.parseInt would also take "+7400".
+        if (!digits.matches("-?[0-9]{1,10}")) {
+            throw new ConfigException("cluster endpoint '" + shown + "' has a port that is not a number");
+        }
+        long port = Long.parseLong(digits);
         if (port < 1 || port > 65535) {
-            throw new ConfigException("cluster endpoint '" + endpoint + "' has a port outside 1-65535");
+            throw new ConfigException("cluster endpoint '" + shown + "' has a port outside 1-65535");
         }
-        return new HostPort(host, port);
+        return new HostPort(host, (int) port);
     }
 
     /** A parsed endpoint. */

@@ -2,21 +2,26 @@ package dev.cairn.config;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.type.LogicalType;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Collectors;
 
 /** Reads and writes node configuration files (YAML). */
 public final class ConfigFiles {
@@ -27,13 +32,41 @@ public final class ConfigFiles {
 
     record AddressFile(String id, String host, Integer port, Integer raftPort, Integer httpPort, String zone) {}
 
-    record LimitsFile(Integer maxFrameBytes, Integer maxChunkBytes) {}
+    record LimitsFile(Integer maxFrameBytes, Integer maxChunkBytes, Integer maxConnections,
+                      Long maxInFlightBytesPerConnection, Long maxInFlightBytes) {}
 
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
-            .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
-            .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES))
+    /**
+     * Strict on purpose: a number written as text ({@code "7400"}) or with a fraction ({@code 7400.9})
+     * and a key written twice (of which Jackson would keep the last) are refused, not guessed at; a
+     * config that means something other than it says is worse than one that does not start.
+     */
+    private static final ObjectMapper YAML = strict(JsonMapper.builder(YAMLFactory.builder()
+                    .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+                    .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
+                    .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                    .build())
+            .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .build());
+
+    private static ObjectMapper strict(ObjectMapper mapper) {
+        for (LogicalType type : new LogicalType[] {LogicalType.Integer, LogicalType.Boolean, LogicalType.Float}) {
+            mapper.coercionConfigFor(type)
+                    .setCoercion(CoercionInputShape.String, CoercionAction.Fail)
+                    .setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail);
+        }
+        mapper.coercionConfigFor(LogicalType.Integer).setCoercion(CoercionInputShape.Float, CoercionAction.Fail);
+        return mapper;
+    }
+
+    /**
+     * The largest config file read: 256 KiB. A node line is about 100 bytes, so this holds thousands
+     * of nodes; and the YAML reader's time grows with the square of a long value's length (a 4 MB
+     * string took 15 s in ConfigFuzzTest), so the cap also bounds how long a start can hang on a bad file.
+     */
+    static final int MAX_FILE_BYTES = 256 * 1024;
 
     private ConfigFiles() {}
 
@@ -42,23 +75,35 @@ public final class ConfigFiles {
      * so a config and its data can be moved together.
      */
     public static NodeConfig loadNode(Path file) {
-        NodeFile raw;
+        String text;
         try {
-            // An empty or comment-only file has no token at all; readValue would call that a bad
-            // value for '' instead of saying the file is empty.
-            try (JsonParser parser = YAML.createParser(Files.readString(file))) {
-                raw = parser.nextToken() == null ? null : YAML.readValue(parser, NodeFile.class);
+            long size = Files.size(file);
+            if (size > MAX_FILE_BYTES) {
+                throw new ConfigException(file + ": the file is " + size + " bytes, more than the " + MAX_FILE_BYTES
+                        + " a node config may have; is it the right file?");
             }
+            text = Files.readString(file);
         } catch (NoSuchFileException e) {
             throw new ConfigException(file + ": no such file; pass the node's cairn.yaml with --config");
-        } catch (UnrecognizedPropertyException e) {
-            throw new ConfigException(file + ": unknown field '" + e.getPropertyName() + "'" + where(e)
-                    + "; known fields: " + e.getKnownPropertyIds().stream().map(String::valueOf).sorted()
-                    .collect(Collectors.joining(", ")));
-        } catch (JsonMappingException e) {
-            throw new ConfigException(file + ": bad value for '" + path(e) + "'" + where(e) + ": " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new ConfigException(file + ": cannot read: " + e.getMessage(), e);
+        }
+        return parseNode(text, file);
+    }
+
+    /** Reads the text of {@code file} (named in every message; a relative dataDir resolves against its folder). */
+    static NodeConfig parseNode(String text, Path file) {
+        if (text.length() > MAX_FILE_BYTES) {
+            throw new ConfigException(file + ": the file is " + text.length() + " characters, more than the "
+                    + MAX_FILE_BYTES + " a node config may have; is it the right file?");
+        }
+        NodeFile raw;
+        // An empty or comment-only file has no token at all; readValue would call that a bad value
+        // for the whole file instead of saying the file is empty.
+        try (JsonParser parser = YAML.createParser(text)) {
+            raw = isEmptyDocument(parser) ? null : YAML.readValue(parser, NodeFile.class);
         } catch (JsonProcessingException e) {
-            throw new ConfigException(file + ": not valid YAML" + where(e) + ": " + e.getOriginalMessage());
+            throw new ConfigException(file + ": " + YamlErrors.describe(e));
         } catch (IOException e) {
             throw new ConfigException(file + ": cannot read: " + e.getMessage(), e);
         }
@@ -87,17 +132,29 @@ public final class ConfigFiles {
             if (a == null || a.port() == null || a.raftPort() == null || a.httpPort() == null) {
                 throw new ConfigException("nodes: every node needs id, host, port, raftPort and httpPort");
             }
-            nodes.add(new NodeAddress(a.id(), a.host(), a.port(), a.raftPort(), a.httpPort(), a.zone()));
+            NodeAddress node = new NodeAddress(a.id(), a.host(), a.port(), a.raftPort(), a.httpPort(), a.zone());
+            NodeAddress.checkHost(node.id(), node.host());
+            nodes.add(node);
         }
         Quorum defaults = Quorum.defaultFor(nodes.size());
         Quorum quorum = new Quorum(
                 orDefault(raw.replicas(), defaults.replicas()),
                 orDefault(raw.writeQuorum(), defaults.writeQuorum()),
                 orDefault(raw.readQuorum(), defaults.readQuorum()));
-        Limits limits = raw.limits() == null ? Limits.defaults() : new Limits(
-                orDefault(raw.limits().maxFrameBytes(), Limits.DEFAULT_MAX_FRAME_BYTES),
-                orDefault(raw.limits().maxChunkBytes(), Limits.DEFAULT_MAX_CHUNK_BYTES));
-        Path dataDir = base.resolve(raw.dataDir()).normalize();
+        LimitsFile l = raw.limits();
+        Limits limits = l == null ? Limits.defaults() : new Limits(
+                orDefault(l.maxFrameBytes(), Limits.DEFAULT_MAX_FRAME_BYTES),
+                orDefault(l.maxChunkBytes(), Limits.DEFAULT_MAX_CHUNK_BYTES),
+                orDefault(l.maxConnections(), Limits.DEFAULT_MAX_CONNECTIONS),
+                l.maxInFlightBytesPerConnection() == null ? Limits.DEFAULT_MAX_IN_FLIGHT_BYTES_PER_CONNECTION
+                        : l.maxInFlightBytesPerConnection(),
+                l.maxInFlightBytes() == null ? Limits.DEFAULT_MAX_IN_FLIGHT_BYTES : l.maxInFlightBytes());
+        Path dataDir;
+        try {
+            dataDir = base.resolve(raw.dataDir()).normalize();
+        } catch (InvalidPathException e) {
+            throw new ConfigException("dataDir '" + ConfigException.shown(raw.dataDir()) + "' is not a usable path: " + e.getReason());
+        }
         return new NodeConfig(raw.nodeId(), dataDir, quorum, nodes, limits, Boolean.TRUE.equals(raw.join()));
     }
 
@@ -126,22 +183,24 @@ public final class ConfigFiles {
         if (config.join()) {
             out.put("join", true);
         }
-        out.put("limits", Map.of("maxFrameBytes", config.limits().maxFrameBytes(),
-                "maxChunkBytes", config.limits().maxChunkBytes()));
+        Map<String, Object> limits = new LinkedHashMap<>();
+        limits.put("maxFrameBytes", config.limits().maxFrameBytes());
+        limits.put("maxChunkBytes", config.limits().maxChunkBytes());
+        limits.put("maxConnections", config.limits().maxConnections());
+        limits.put("maxInFlightBytesPerConnection", config.limits().maxInFlightBytesPerConnection());
+        limits.put("maxInFlightBytes", config.limits().maxInFlightBytes());
+        out.put("limits", limits);
         Files.writeString(file, YAML.writeValueAsString(out));
+    }
+
+    /** No token, or only a document marker (read as an empty scalar): the file says nothing. */
+    private static boolean isEmptyDocument(JsonParser parser) throws IOException {
+        JsonToken first = parser.nextToken();
+        return first == null || first == JsonToken.VALUE_NULL
+                || (first == JsonToken.VALUE_STRING && parser.getText().isEmpty() && parser.nextToken() == null);
     }
 
     private static int orDefault(Integer value, int fallback) {
         return value == null ? fallback : value;
-    }
-
-    private static String path(JsonMappingException e) {
-        return e.getPath().stream()
-                .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
-                .collect(Collectors.joining(".")).replace(".[", "[");
-    }
-
-    private static String where(JsonProcessingException e) {
-        return e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")";
     }
 }

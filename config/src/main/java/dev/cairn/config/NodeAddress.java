@@ -9,6 +9,11 @@ import java.util.regex.Pattern;
 public record NodeAddress(String id, String host, int port, int raftPort, int httpPort, String zone) {
 
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,31}");
+    /**
+     * A DNS name (at most 253 characters, RFC 1035), an IPv4 address or an IPv6 one, bracketed or
+     * not; nothing a URL or a shell would read differently (spaces, '/', '@', control characters).
+     */
+    private static final Pattern HOST = Pattern.compile("[A-Za-z0-9._:\\[\\]-]{1,253}");
 
     /** The zone of a node that has none; nodes without a zone count as one zone in placement. */
     public static final String NO_ZONE = "";
@@ -19,11 +24,12 @@ public record NodeAddress(String id, String host, int port, int raftPort, int ht
 
     public NodeAddress {
         if (id == null || !ID.matcher(id).matches()) {
-            throw new ConfigException("node id '" + id + "' is invalid: use 1-32 letters, digits, '_' or '-'");
+            throw new ConfigException("node id '" + ConfigException.shown(id) + "' is invalid: use 1-32 letters, digits, '_' or '-'");
         }
         zone = zone == null ? NO_ZONE : zone;
         if (!zone.isEmpty() && !ID.matcher(zone).matches()) {
-            throw new ConfigException("node " + id + ": zone '" + zone + "' is invalid: use 1-32 letters, digits, '_' or '-'");
+            throw new ConfigException("node " + id + ": zone '" + ConfigException.shown(zone)
+                    + "' is invalid: use 1-32 letters, digits, '_' or '-'");
         }
         if (host == null || host.isBlank()) {
             throw new ConfigException("node " + id + ": host is missing");
@@ -31,6 +37,23 @@ public record NodeAddress(String id, String host, int port, int raftPort, int ht
         checkPort(id, "port", port);
         checkPort(id, "raftPort", raftPort);
         checkPort(id, "httpPort", httpPort);
+    }
+
+    /**
+     * True for a DNS name, an IPv4 or an IPv6 address as the config file and {@code --cluster} take
+     * them. Not checked by the constructor: members already in a cluster's Raft catalog are decoded
+     * through it, and one added before this rule must not stop a replica from applying its log.
+     */
+    public static boolean isValidHost(String host) {
+        return host != null && HOST.matcher(host).matches();
+    }
+
+    /** Refuses a host that {@link #isValidHost} does not take, naming the node. */
+    static void checkHost(String id, String host) {
+        if (!isValidHost(host)) {
+            throw new ConfigException("node " + id + ": host '" + ConfigException.shown(host) + "' is not a host name or"
+                    + " IP address: use at most 253 letters, digits, '.', '-', ':' (IPv6 in brackets or not)");
+        }
     }
 
     private static void checkPort(String id, String field, int value) {

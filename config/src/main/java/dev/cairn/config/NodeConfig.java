@@ -44,7 +44,7 @@ public record NodeConfig(String nodeId, Path dataDir, Quorum quorum, List<NodeAd
             }
         }
         if (!ids.contains(nodeId)) {
-            throw new ConfigException("nodeId '" + nodeId + "' is not one of the nodes " + ids);
+            throw new ConfigException("nodeId '" + ConfigException.shown(nodeId) + "' is not one of the nodes " + ids);
         }
         if (quorum.replicas() > nodes.size()) {
             throw new ConfigException("replicas (N=" + quorum.replicas() + ") is larger than the number of nodes ("

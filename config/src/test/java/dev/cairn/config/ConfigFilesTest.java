@@ -40,7 +40,7 @@ class ConfigFilesTest {
                 List.of(new NodeAddress("a", "10.0.0.1", 7400, 7500, 7600),
                         new NodeAddress("b", "10.0.0.2", 7400, 7500, 7600),
                         new NodeAddress("c", "node-c.example", 7400, 7500, 7600)),
-                new Limits(32 << 20, 8 << 20));
+                new Limits(8 << 20, 1 << 20));
         Path file = dir.resolve("written.yaml");
         ConfigFiles.writeNode(config, file);
         assertEquals(config, ConfigFiles.loadNode(file));
@@ -207,5 +207,84 @@ class ConfigFilesTest {
                   - {id: a, host: 127.0.0.1, port: 7400, raftPort: 7500, httpPort: 7600, zone: "rack 1"}
                 """);
         assertTrue(e.getMessage().contains("zone 'rack 1' is invalid"), e.getMessage());
+    }
+
+    @Test
+    void aQuotedNumberForAPortIsRefusedNamingTheField() throws IOException {
+        ConfigException e = refused("nodeId: a\ndataDir: d\nnodes:\n  - {id: a, host: h, port: \"7400\", raftPort: 2, httpPort: 3}\n");
+        assertTrue(e.getMessage().contains("bad value for 'nodes[0].port'"), e.getMessage());
+        assertTrue(e.getMessage().contains("whole number"), "says what to write: " + e.getMessage());
+        assertPlainWords(e);
+    }
+
+    @Test
+    void aFractionForAPortIsRefusedNamingTheField() throws IOException {
+        ConfigException e = refused("nodeId: a\ndataDir: d\nnodes:\n  - {id: a, host: h, port: 7400.9, raftPort: 2, httpPort: 3}\n");
+        assertTrue(e.getMessage().contains("bad value for 'nodes[0].port'"), e.getMessage());
+        assertTrue(e.getMessage().contains("7400.9"), "names the value: " + e.getMessage());
+        assertPlainWords(e);
+    }
+
+    @Test
+    void aQuotedNumberOrAFractionForALimitIsRefusedNamingTheField() throws IOException {
+        ConfigException quoted = refused("nodeId: a\ndataDir: d\nlimits: {maxChunkBytes: \"65536\"}\n" + THREE_NODES);
+        assertTrue(quoted.getMessage().contains("bad value for 'limits.maxChunkBytes'"), quoted.getMessage());
+        ConfigException fraction = refused("nodeId: a\ndataDir: d\nreplicas: 2.5\n" + THREE_NODES);
+        assertTrue(fraction.getMessage().contains("bad value for 'replicas'"), fraction.getMessage());
+    }
+
+    @Test
+    void aDuplicateKeyIsRefusedNamingTheField() throws IOException {
+        ConfigException top = refused("nodeId: a\ndataDir: d\nreplicas: 3\nreplicas: 1\n" + THREE_NODES);
+        assertTrue(top.getMessage().contains("'replicas'") && top.getMessage().contains("twice"), top.getMessage());
+        ConfigException inner = refused("nodeId: a\ndataDir: d\nnodes:\n  - {id: a, host: h, port: 1, port: 9, raftPort: 2, httpPort: 3}\n");
+        assertTrue(inner.getMessage().contains("'nodes[0].port'") && inner.getMessage().contains("twice"), inner.getMessage());
+        assertPlainWords(top);
+    }
+
+    @Test
+    void aNumberTooLargeForItsFieldIsRefusedNamingTheField() throws IOException {
+        ConfigException e = refused("nodeId: a\ndataDir: d\nlimits: {maxFrameBytes: 99999999999}\n" + THREE_NODES);
+        assertTrue(e.getMessage().contains("limits.maxFrameBytes"), e.getMessage());
+        assertPlainWords(e);
+    }
+
+    @Test
+    void aFrameLimitAboveTheMaximumIsRefusedAtLoadNamingTheField() throws IOException {
+        ConfigException frame = refused("nodeId: a\ndataDir: d\nlimits: {maxFrameBytes: 1073741824}\n" + THREE_NODES);
+        assertTrue(frame.getMessage().contains("limits.maxFrameBytes must be at most " + Limits.MAX_FRAME_BYTES), frame.getMessage());
+        ConfigException chunk = refused("nodeId: a\ndataDir: d\nlimits: {maxChunkBytes: 67108864}\n" + THREE_NODES);
+        assertTrue(chunk.getMessage().contains("limits.maxChunkBytes must be at most " + Limits.MAX_CHUNK_BYTES), chunk.getMessage());
+    }
+
+    @Test
+    void aHostThatIsNoHostNameIsRefusedByName() throws IOException {
+        ConfigException e = refused("nodeId: a\ndataDir: d\nnodes:\n  - {id: a, host: \"user@h\", port: 1, raftPort: 2, httpPort: 3}\n");
+        assertTrue(e.getMessage().contains("host 'user@h' is not a host name or IP address"), e.getMessage());
+    }
+
+    @Test
+    void aDataDirThatIsNoPathIsRefusedInPlainWords() throws IOException {
+        ConfigException e = refused("nodeId: a\ndataDir: \"a\\0b\"\n" + THREE_NODES);
+        assertTrue(e.getMessage().contains("dataDir") && e.getMessage().contains("is not a usable path"), e.getMessage());
+    }
+
+    @Test
+    void aHugeValueIsQuotedBackCut() throws IOException {
+        ConfigException e = refused("nodeId: " + "x".repeat(100_000) + "\ndataDir: d\n" + THREE_NODES);
+        assertTrue(e.getMessage().contains("(100000 characters)") && e.getMessage().length() < 500, e.getMessage());
+    }
+
+    @Test
+    void aFileLargerThanAConfigCanBeIsRefusedBeforeItIsParsed() throws IOException {
+        ConfigException e = refused("nodeId: a\ndataDir: d\n" + THREE_NODES + "# " + "x".repeat(ConfigFiles.MAX_FILE_BYTES) + "\n");
+        assertTrue(e.getMessage().contains("more than the " + ConfigFiles.MAX_FILE_BYTES), e.getMessage());
+    }
+
+    /** A message for an operator: no Java type names, no Jackson advice. */
+    private static void assertPlainWords(ConfigException e) {
+        for (String java : new String[] {"java.", "`", "Integer", "CoercionConfig", "MismatchedInput", "Cannot deserialize"}) {
+            assertTrue(!e.getMessage().contains(java), "no '" + java + "' in: " + e.getMessage());
+        }
     }
 }

@@ -55,4 +55,18 @@ class NodeConfigTest {
         assertTrue(assertThrows(ConfigException.class, () -> new Limits(1 << 20, 1 << 20))
                 .getMessage().contains("maxFrameBytes must be at least maxChunkBytes + 65536"));
     }
+
+    @Test
+    void refusesNetworkLimitsThatCannotHoldOneRequestOrBoundNothing() {
+        int frame = Limits.DEFAULT_MAX_FRAME_BYTES;
+        int chunk = Limits.DEFAULT_MAX_CHUNK_BYTES;
+        assertTrue(assertThrows(ConfigException.class, () -> new Limits(frame, chunk, 0, 1L << 26, 1L << 29))
+                .getMessage().contains("limits.maxConnections must be 1-65536, got 0"));
+        assertTrue(assertThrows(ConfigException.class, () -> new Limits(frame, chunk, 10, frame - 1, 1L << 29))
+                .getMessage().contains("limits.maxInFlightBytesPerConnection must be at least maxFrameBytes"));
+        assertTrue(assertThrows(ConfigException.class, () -> new Limits(frame, chunk, 10, 1L << 26, 1L << 25))
+                .getMessage().contains("limits.maxInFlightBytes must be at least maxInFlightBytesPerConnection"));
+        assertTrue(assertThrows(ConfigException.class, () -> new Limits(frame, chunk, 10, 1L << 26, 1L << 40))
+                .getMessage().contains("limits.maxInFlightBytes must be at least"));
+    }
 }

@@ -62,7 +62,10 @@ public final class CairnServer implements AutoCloseable {
 
     private void open() throws IOException {
         Files.createDirectories(config.dataDir());
-        store = ChunkStore.open(config.dataDir().resolve("chunks"), ChunkStoreOptions.defaults());
+        // The configured chunk limit bounds the store itself, not only the protocol's decoding, so
+        // every writer (client puts, repair copies, the HTTP gateway in process) meets the same limit.
+        store = ChunkStore.open(config.dataDir().resolve("chunks"),
+                ChunkStoreOptions.defaults().withMaxChunkBytes(config.limits().maxChunkBytes()));
         ChunkStore openedStore = store;
         metrics.gauge("cairn_store_chunks", openedStore::chunkCount);
         metrics.gauge("cairn_store_stored_bytes", openedStore::storedBytes);
@@ -79,7 +82,7 @@ public final class CairnServer implements AutoCloseable {
         gc = GcNode.open(config.nodeId(), config.dataDir().resolve("gc"), store, metrics);
         gcCoordinator = new GcCoordinator(config, meta, this::peers, this::gatewayClient, metrics);
         handler = new RequestHandler(config, store, meta, replicator, gc, gcCoordinator, metrics, clientTraffic);
-        protocol = new ProtocolServer(handler, config.limits().maxFrameBytes(), metrics);
+        protocol = new ProtocolServer(handler, config.limits(), metrics);
         protocol.start(self.host(), self.port());
         replicator.startBackground(REPAIR_FIRST_SECONDS, REPAIR_PERIOD_SECONDS);
         Replicator r = replicator;

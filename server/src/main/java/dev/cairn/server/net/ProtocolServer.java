@@ -1,5 +1,6 @@
 package dev.cairn.server.net;
 
+import dev.cairn.config.Limits;
 import dev.cairn.protocol.transport.WireAllocator;
 import dev.cairn.server.metrics.NodeMetrics;
 import io.netty.bootstrap.ServerBootstrap;
@@ -7,6 +8,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
@@ -18,6 +20,9 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The node's Cairn protocol port. Netty splits the byte stream at the length field and enforces
@@ -26,21 +31,29 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class ProtocolServer implements AutoCloseable {
 
+    private static final Logger LOG = LoggerFactory.getLogger(ProtocolServer.class);
+
     /** A connection that sends nothing for this long is closed. */
     static final int IDLE_SECONDS = 300;
 
     private final RequestHandler handler;
-    private final int maxFrameBytes;
+    private final Limits limits;
     private final NodeMetrics metrics;
+    private final InFlightBudget budget;
+    private final ConnectionCap connections;
     private final EventLoopGroup bossGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final EventLoopGroup workerGroup = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
     private final ThreadPoolExecutor workers;
     private Channel serverChannel;
 
-    public ProtocolServer(RequestHandler handler, int maxFrameBytes, NodeMetrics metrics) {
+    public ProtocolServer(RequestHandler handler, Limits limits, NodeMetrics metrics) {
         this.handler = handler;
-        this.maxFrameBytes = maxFrameBytes;
+        this.limits = limits;
         this.metrics = metrics;
+        this.budget = new InFlightBudget(limits.maxInFlightBytes());
+        this.connections = new ConnectionCap(limits.maxConnections());
+        metrics.gauge("cairn_net_in_flight_bytes", budget::usedBytes);
+        metrics.gauge("cairn_net_connections", connections::open);
         AtomicInteger n = new AtomicInteger();
         // Bounded queue; when it is full the event loop runs the request itself, which stops it
         // reading more from the sockets: back-pressure instead of unbounded memory.
@@ -60,16 +73,36 @@ public final class ProtocolServer implements AutoCloseable {
                 // Pooled buffers that hold a whole frame: the decoder gathers each request in one,
                 // and each answer is copied into one (WireAllocator says why).
                 .childOption(ChannelOption.ALLOCATOR, WireAllocator.INSTANCE)
+                // A connection turns unwritable once a frame's worth of answers waits for the
+                // client; FrameHandler then stops reading it until the client takes them.
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
+                        new WriteBufferWaterMark(limits.maxFrameBytes() / 2, limits.maxFrameBytes()))
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (!connections.admit(ch)) {
+                            ch.close();
+                            return;
+                        }
+                        int maxFrameBytes = limits.maxFrameBytes();
                         ch.pipeline().addLast(new IdleStateHandler(IDLE_SECONDS, 0, 0));
                         ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(maxFrameBytes, 0, 4, 0, 4));
-                        ch.pipeline().addLast(new FrameHandler(handler, maxFrameBytes, metrics, workers));
+                        ch.pipeline().addLast(new FrameHandler(handler, maxFrameBytes,
+                                limits.maxInFlightBytesPerConnection(), budget, metrics, workers));
                     }
                 })
                 .bind(host, port).syncUninterruptibly().channel();
         return (InetSocketAddress) serverChannel.localAddress();
+    }
+
+    /** Request and answer bytes the port holds now, all connections together. */
+    public long inFlightBytes() {
+        return budget.usedBytes();
+    }
+
+    /** Protocol connections open now. */
+    public int openConnections() {
+        return connections.open();
     }
 
     @Override
@@ -80,5 +113,41 @@ public final class ProtocolServer implements AutoCloseable {
         workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         workers.shutdown();
+    }
+
+    /**
+     * Counts open connections and closes those beyond {@code limits.maxConnections} as they arrive.
+     * Logs once when it starts refusing and once when it accepts again, not once per refusal, so a
+     * flood of connections cannot flood the log.
+     */
+    static final class ConnectionCap {
+        private final int max;
+        private final AtomicInteger open = new AtomicInteger();
+        private final AtomicLong refusedSinceLog = new AtomicLong();
+
+        ConnectionCap(int max) {
+            this.max = max;
+        }
+
+        boolean admit(Channel ch) {
+            if (open.incrementAndGet() > max) {
+                open.decrementAndGet();
+                if (refusedSinceLog.getAndIncrement() == 0) {
+                    LOG.warn("protocol port: {} connections open, the limit (limits.maxConnections); closing new"
+                            + " connections, from {} on, until one closes", max, ch.remoteAddress());
+                }
+                return false;
+            }
+            long refused = refusedSinceLog.getAndSet(0);
+            if (refused > 0) {
+                LOG.info("protocol port: accepting connections again; closed {} while at the limit of {}", refused, max);
+            }
+            ch.closeFuture().addListener(f -> open.decrementAndGet());
+            return true;
+        }
+
+        int open() {
+            return open.get();
+        }
     }
 }

@@ -62,7 +62,7 @@ class FrameHandlerTest {
         store = ChunkStore.open(dir.resolve("chunks"), ChunkStoreOptions.defaults());
         gc = GcNode.open("node-1", dir.resolve("gc"), store);
         handler = new RequestHandler(config, store, null, null, gc, null, new NodeMetrics(), new ClientTraffic());
-        channel = new EmbeddedChannel(new FrameHandler(handler, MAX, new NodeMetrics(), workers::add));
+        channel = connection(new InFlightBudget(Limits.DEFAULT_MAX_IN_FLIGHT_BYTES), Limits.DEFAULT_MAX_IN_FLIGHT_BYTES_PER_CONNECTION);
     }
 
     @AfterEach
@@ -161,6 +161,95 @@ class FrameHandlerTest {
         assertFalse(channel.isOpen());
     }
 
+    @Test
+    void aConnectionWhoseBudgetIsFullIsNotReadUntilItsAnswerIsWritten() {
+        ChunkData chunk = storedChunk();
+        channel.close();
+        // A budget of one frame holds one chunk read at a time: each is counted at the largest answer.
+        channel = connection(new InFlightBudget(4L * MAX), MAX);
+        ByteBuf first = getChunks(1, chunk);
+        ByteBuf second = getChunks(2, chunk);
+        channel.writeInbound(first, second);
+        assertEquals(1, workers.size(), "only the first request runs");
+        assertFalse(channel.config().isAutoRead(), "a request waits for room: the connection is not read");
+        assertEquals(1, second.refCnt(), "the waiting request is held, not dropped");
+
+        workers.poll().run();
+        assertEquals(1, readAnswer().requestId());
+        assertEquals(1, workers.size(), "the first answer written, the second request runs");
+        workers.poll().run();
+        assertEquals(2, readAnswer().requestId());
+        assertTrue(channel.config().isAutoRead(), "nothing waits: reading again");
+        assertEquals(0, first.refCnt());
+        assertEquals(0, second.refCnt());
+    }
+
+    @Test
+    void aConnectionWaitingForTheNodesBudgetIsWokenWhenAnotherReleasesIt() {
+        ChunkData chunk = storedChunk();
+        channel.close();
+        InFlightBudget node = new InFlightBudget(MAX + 1024);
+        channel = connection(node, MAX);
+        EmbeddedChannel other = connection(node, MAX);
+        try {
+            channel.writeInbound(getChunks(1, chunk));
+            other.writeInbound(getChunks(2, chunk));
+            assertEquals(1, workers.size(), "the node's budget holds one chunk read");
+            assertFalse(other.config().isAutoRead());
+
+            runWorkers();
+            assertEquals(1, readAnswer().requestId());
+            assertEquals(0, node.usedBytes(), "the first connection's bytes are given back");
+            other.runPendingTasks(); // the wake-up runs on the waiting connection's event loop
+            assertEquals(1, workers.size(), "the other connection's request runs now");
+            runWorkers();
+            Frame answer = read(other);
+            assertEquals(2, answer.requestId());
+            assertEquals(0, node.usedBytes(), "every byte given back once both answers are written");
+            assertTrue(other.config().isAutoRead());
+        } finally {
+            other.finishAndReleaseAll();
+        }
+    }
+
+    @Test
+    void aConnectionWhoseClientDoesNotTakeItsAnswersIsNotRead() {
+        channel.unsafe().outboundBuffer().setUserDefinedWritability(1, false);
+        channel.runPendingTasks(); // Netty tells the pipeline on the event loop
+        assertFalse(channel.config().isAutoRead(), "unwritable: stop reading requests whose answers would pile up");
+        channel.unsafe().outboundBuffer().setUserDefinedWritability(1, true);
+        channel.runPendingTasks();
+        assertTrue(channel.config().isAutoRead());
+    }
+
+    @Test
+    void requestsStillWaitingWhenTheConnectionClosesAreReleased() {
+        ChunkData chunk = storedChunk();
+        channel.close();
+        channel = connection(new InFlightBudget(4L * MAX), MAX);
+        ByteBuf first = getChunks(1, chunk);
+        ByteBuf second = getChunks(2, chunk);
+        channel.writeInbound(first, second);
+        channel.close();
+        assertEquals(0, second.refCnt(), "the waiting request is released with the connection");
+        runWorkers(); // the running one is answered into a closed channel and released
+        assertEquals(0, first.refCnt());
+    }
+
+    private EmbeddedChannel connection(InFlightBudget node, long connectionBytes) {
+        return new EmbeddedChannel(new FrameHandler(handler, MAX, connectionBytes, node, new NodeMetrics(), workers::add));
+    }
+
+    private ChunkData storedChunk() {
+        ChunkData chunk = ChunkData.raw("a page of a checkpoint".getBytes(StandardCharsets.UTF_8));
+        handler.localChunks().put(List.of(chunk)).join();
+        return chunk;
+    }
+
+    private static ByteBuf getChunks(long requestId, ChunkData chunk) {
+        return body(Frame.request(MessageType.GET_CHUNKS, requestId, ChunkMessages.encodeIds(List.of(chunk.id())), null));
+    }
+
     private void runWorkers() {
         for (Runnable r = workers.poll(); r != null; r = workers.poll()) {
             r.run();
@@ -175,7 +264,11 @@ class FrameHandlerTest {
     }
 
     private Frame readAnswer() {
-        ByteBuf out = channel.readOutbound();
+        return read(channel);
+    }
+
+    private static Frame read(EmbeddedChannel from) {
+        ByteBuf out = from.readOutbound();
         try {
             ByteBuffer copy = ByteBuffer.allocate(out.readableBytes());
             out.getBytes(out.readerIndex(), copy);
