@@ -73,6 +73,9 @@ public final class HttpApiServer implements AutoCloseable {
                 // The chunk protocol's pool: Netty's default one fell back to fresh memory for many
                 // of a large upload's socket reads (WireAllocator).
                 .childOption(ChannelOption.ALLOCATOR, WireAllocator.INSTANCE)
+                // A client that ends its side early still gets an answer: the decoder marks the cut
+                // body failed instead of the channel closing under the request.
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {

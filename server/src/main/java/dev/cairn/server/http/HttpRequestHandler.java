@@ -14,6 +14,7 @@ import dev.cairn.server.store.ChunkStore;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
@@ -60,13 +61,19 @@ final class HttpRequestHandler extends ChannelInboundHandlerAdapter {
             if (msg instanceof HttpRequest request) {
                 onRequest(ctx, request);
             }
-            if (msg instanceof HttpContent content) {
-                if (body != null) {
-                    body.offer(content.content().retain());
-                    if (content instanceof LastHttpContent) {
-                        body.end();
-                        body = null;
-                    }
+            if (msg instanceof HttpContent content && body != null) {
+                if (content.decoderResult().isFailure()) {
+                    // The decoder gives up on a bad chunk-size line or a connection that ends early
+                    // with a last piece marked failed: the body is cut, so the put must fail, not
+                    // commit what came before (its worker answers once it has closed the session).
+                    body.fail(new IOException(BodyFaults.describe(content.decoderResult().cause())));
+                    body = null;
+                    return;
+                }
+                body.offer(content.content().retain());
+                if (content instanceof LastHttpContent) {
+                    body.end();
+                    body = null;
                 }
             }
         } finally {
@@ -138,6 +145,15 @@ final class HttpRequestHandler extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof IdleStateEvent) {
             ctx.close();
+        } else if (evt instanceof ChannelInputShutdownEvent) {
+            // The client has sent all it will: a body still open is cut (its worker answers), and
+            // a connection that brought no request is done.
+            if (body != null) {
+                body.fail(new IOException(BodyFaults.ENDED_EARLY));
+                body = null;
+            } else if (!answered) {
+                ctx.close();
+            }
         }
     }
 
