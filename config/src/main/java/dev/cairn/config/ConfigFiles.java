@@ -23,7 +23,7 @@ public final class ConfigFiles {
 
     /** The file as written: every field optional here so that defaults and messages are ours. */
     record NodeFile(String nodeId, String dataDir, Integer replicas, Integer writeQuorum, Integer readQuorum,
-                    List<AddressFile> nodes, LimitsFile limits, Boolean join) {}
+                    List<AddressFile> nodes, LimitsFile limits, Boolean join, HttpLimits.File http) {}
 
     record AddressFile(String id, String host, Integer port, Integer raftPort, Integer httpPort, String zone) {}
 
@@ -98,7 +98,8 @@ public final class ConfigFiles {
                 orDefault(raw.limits().maxFrameBytes(), Limits.DEFAULT_MAX_FRAME_BYTES),
                 orDefault(raw.limits().maxChunkBytes(), Limits.DEFAULT_MAX_CHUNK_BYTES));
         Path dataDir = base.resolve(raw.dataDir()).normalize();
-        return new NodeConfig(raw.nodeId(), dataDir, quorum, nodes, limits, Boolean.TRUE.equals(raw.join()));
+        return new NodeConfig(raw.nodeId(), dataDir, quorum, nodes, limits, Boolean.TRUE.equals(raw.join()),
+                HttpLimits.File.toLimits(raw.http()));
     }
 
     /** Writes a node configuration; {@link #loadNode} reads it back to an equal value. */
@@ -128,6 +129,7 @@ public final class ConfigFiles {
         }
         out.put("limits", Map.of("maxFrameBytes", config.limits().maxFrameBytes(),
                 "maxChunkBytes", config.limits().maxChunkBytes()));
+        out.put("http", HttpLimits.File.of(config.http()));
         Files.writeString(file, YAML.writeValueAsString(out));
     }
 

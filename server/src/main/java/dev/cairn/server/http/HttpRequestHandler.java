@@ -143,7 +143,9 @@ final class HttpRequestHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof IdleStateEvent) {
+        if (evt instanceof IdleStateEvent && !answered) {
+            // No request head came in time. Once one has, the transfer's own limits apply
+            // (SlowClientGuard): a long GET reads nothing from its client and is not idle.
             ctx.close();
         } else if (evt instanceof ChannelInputShutdownEvent) {
             // The client has sent all it will: a body still open is cut (its worker answers), and

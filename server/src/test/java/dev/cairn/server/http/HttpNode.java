@@ -1,5 +1,6 @@
 package dev.cairn.server.http;
 
+import dev.cairn.config.HttpLimits;
 import dev.cairn.config.Limits;
 import dev.cairn.config.NodeAddress;
 import dev.cairn.config.NodeConfig;
@@ -27,8 +28,12 @@ final class HttpNode implements AutoCloseable {
     }
 
     static HttpNode start(Path dir) throws Exception {
+        return start(dir, HttpLimits.defaults());
+    }
+
+    static HttpNode start(Path dir, HttpLimits http) throws Exception {
         NodeAddress self = new NodeAddress("node-1", "127.0.0.1", freePort(), freePort(), freePort());
-        NodeConfig config = new NodeConfig("node-1", dir, Quorum.defaultFor(1), List.of(self), Limits.defaults());
+        NodeConfig config = new NodeConfig("node-1", dir, Quorum.defaultFor(1), List.of(self), Limits.defaults(), false, http);
         CairnServer server = CairnServer.start(config);
         if (!server.meta().awaitLeader(Duration.ofSeconds(60))) {
             server.close();
