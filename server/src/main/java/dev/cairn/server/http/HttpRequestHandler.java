@@ -92,14 +92,23 @@ final class HttpRequestHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         QueryStringDecoder uri = new QueryStringDecoder(request.uri());
-        String path = uri.path();
+        String path;
+        Map<String, List<String>> parameters;
+        try {
+            path = uri.path();
+            parameters = uri.parameters();
+        } catch (IllegalArgumentException e) { // a % not followed by two hex digits, or not UTF-8
+            sendJson(ctx.channel(), HttpResponseStatus.BAD_REQUEST, error("bad percent-encoding in the request target ("
+                    + e.getMessage() + "); write each escaped byte as % and two hex digits"));
+            return;
+        }
         HttpMethod method = request.method();
         if (path.equals("/metrics") && method.equals(HttpMethod.GET)) {
             sendMetrics(ctx.channel());
         } else if (path.equals("/v1/admin/health") && method.equals(HttpMethod.GET)) {
             health(ctx.channel());
         } else if (path.equals(IMAGES) && method.equals(HttpMethod.GET)) {
-            list(ctx.channel(), uri.parameters().getOrDefault("prefix", List.of("")).get(0));
+            list(ctx.channel(), parameters.getOrDefault("prefix", List.of("")).get(0));
         } else if (path.startsWith(IMAGES + "/")) {
             image(ctx, request, path.substring(IMAGES.length() + 1));
         } else {

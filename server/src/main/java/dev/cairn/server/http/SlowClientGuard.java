@@ -5,6 +5,7 @@ import dev.cairn.engine.Clock;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
@@ -76,6 +77,15 @@ final class SlowClientGuard extends ChannelDuplexHandler {
         }
         update(ctx, now);
         ctx.fireChannelRead(msg);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            bodyExpected = false; // the client can send nothing more: what is left is the node's answer
+            update(ctx, clock.nanoTime());
+        }
+        ctx.fireUserEventTriggered(evt);
     }
 
     @Override
