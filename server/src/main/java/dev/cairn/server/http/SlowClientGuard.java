@@ -4,6 +4,7 @@ import dev.cairn.config.HttpLimits;
 import dev.cairn.engine.Clock;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.http.HttpContent;
@@ -140,6 +141,10 @@ final class SlowClientGuard extends ChannelDuplexHandler {
         if (!responseStarted && verdict != TransferPace.Verdict.WRITE_IDLE) {
             // Written past this handler, on the event loop: the flush puts it in the socket now.
             ctx.writeAndFlush(HttpResponses.json(HttpResponseStatus.REQUEST_TIMEOUT, HttpResponses.error(reason(verdict))));
+        } else {
+            // A reset, not a graceful close: the kernel would otherwise go on feeding the slow
+            // reader the megabytes already in its send buffer, at the reader's pace.
+            ctx.channel().config().setOption(ChannelOption.SO_LINGER, 0);
         }
         tripped = true;
         ticks.cancel(false);

@@ -80,6 +80,38 @@ class HttpSlowClientTest {
         }
     }
 
+    @Test
+    void aGetWhoseClientReadsTooSlowlyIsCutAndItsWorkerServesTheNextRequest() throws Exception {
+        HttpLimits limits = limits(Duration.ofSeconds(60), 1 << 20, Duration.ofSeconds(60)); // 1 MiB/s over 300 ms
+        byte[] image = new byte[24 << 20];
+        new Random(6).nextBytes(image);
+        try (HttpNode node = HttpNode.start(dir, limits)) {
+            try (CairnClient client = CairnClient.connect(ClientConfig.parse(node.endpoint()))) {
+                client.put("big/one", new ByteArrayInputStream(image));
+                client.put("small/one", new ByteArrayInputStream(new byte[10]));
+            }
+            long read = 0;
+            boolean cut = false;
+            long deadline = System.nanoTime() + Duration.ofMillis(ANSWER_WAIT_MILLIS).toNanos();
+            try (RawHttp trickle = new RawHttp(node.httpPort(), ANSWER_WAIT_MILLIS, 4096)) {
+                trickle.send("GET /v1/images/big/one HTTP/1.1\r\nHost: node\r\n\r\n");
+                byte[] sip = new byte[1024];
+                // The client's own pace, about 50 KiB/s: a slow reader, not a wait for the node.
+                while (!cut && System.nanoTime() < deadline) {
+                    int n = trickle.input().read(sip);
+                    cut = n < 0;
+                    read += Math.max(n, 0);
+                    Thread.sleep(20);
+                }
+            } catch (java.io.IOException reset) {
+                cut = true; // the node reset the connection
+            }
+            assertTrue(cut, "the node kept serving a reader at 50 KiB/s for " + ANSWER_WAIT_MILLIS + " ms");
+            assertTrue(read < image.length / 2, "the slow reader was served " + read + " bytes");
+            assertEquals(200, served(node, "GET /v1/images/small/one HTTP/1.1\r\nHost: node\r\n\r\n").status());
+        }
+    }
+
     /** PUTs {@code bytes} zero bytes as {@code name} once the node has a free worker. */
     private static RawHttp.Answer putServed(HttpNode node, String name, int bytes) throws Exception {
         return served(node, "PUT /v1/images/" + name + " HTTP/1.1\r\nHost: node\r\nContent-Length: " + bytes + "\r\n\r\n"
