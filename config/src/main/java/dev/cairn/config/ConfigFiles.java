@@ -28,7 +28,7 @@ public final class ConfigFiles {
 
     /** The file as written: every field optional here so that defaults and messages are ours. */
     record NodeFile(String nodeId, String dataDir, Integer replicas, Integer writeQuorum, Integer readQuorum,
-                    List<AddressFile> nodes, LimitsFile limits, Boolean join) {}
+                    List<AddressFile> nodes, LimitsFile limits, Boolean join, HttpLimits.File http) {}
 
     record AddressFile(String id, String host, Integer port, Integer raftPort, Integer httpPort, String zone) {}
 
@@ -155,7 +155,8 @@ public final class ConfigFiles {
         } catch (InvalidPathException e) {
             throw new ConfigException("dataDir '" + ConfigException.shown(raw.dataDir()) + "' is not a usable path: " + e.getReason());
         }
-        return new NodeConfig(raw.nodeId(), dataDir, quorum, nodes, limits, Boolean.TRUE.equals(raw.join()));
+        return new NodeConfig(raw.nodeId(), dataDir, quorum, nodes, limits, Boolean.TRUE.equals(raw.join()),
+                HttpLimits.File.toLimits(raw.http()));
     }
 
     /** Writes a node configuration; {@link #loadNode} reads it back to an equal value. */
@@ -190,6 +191,7 @@ public final class ConfigFiles {
         limits.put("maxInFlightBytesPerConnection", config.limits().maxInFlightBytesPerConnection());
         limits.put("maxInFlightBytes", config.limits().maxInFlightBytes());
         out.put("limits", limits);
+        out.put("http", HttpLimits.File.of(config.http()));
         Files.writeString(file, YAML.writeValueAsString(out));
     }
 

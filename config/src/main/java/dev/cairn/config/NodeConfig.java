@@ -16,8 +16,14 @@ import java.util.Set;
  * @param limits named limits
  * @param join true for a node added to a running cluster: on its first start it seeds nothing and
  *     waits until the cluster adds it ({@code cairn admin nodes add}); ignored once it has Raft storage
+ * @param http the HTTP port's limits
  */
-public record NodeConfig(String nodeId, Path dataDir, Quorum quorum, List<NodeAddress> nodes, Limits limits, boolean join) {
+public record NodeConfig(String nodeId, Path dataDir, Quorum quorum, List<NodeAddress> nodes, Limits limits, boolean join,
+                         HttpLimits http) {
+
+    public NodeConfig(String nodeId, Path dataDir, Quorum quorum, List<NodeAddress> nodes, Limits limits, boolean join) {
+        this(nodeId, dataDir, quorum, nodes, limits, join, HttpLimits.defaults());
+    }
 
     public NodeConfig(String nodeId, Path dataDir, Quorum quorum, List<NodeAddress> nodes, Limits limits) {
         this(nodeId, dataDir, quorum, nodes, limits, false);
@@ -27,6 +33,7 @@ public record NodeConfig(String nodeId, Path dataDir, Quorum quorum, List<NodeAd
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(quorum, "quorum");
         Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(http, "http");
         nodes = List.copyOf(nodes);
         if (nodes.isEmpty()) {
             throw new ConfigException("nodes is empty: list every node of the cluster, this one included");

@@ -91,7 +91,7 @@ public final class CairnServer implements AutoCloseable {
         metrics.gauge("cairn_repair_chunks_below_replicas", () -> r.lastReport().belowReplicas());
         metrics.gauge("cairn_repair_chunks_below_write_quorum", () -> r.lastReport().belowWriteQuorum());
         metrics.gauge("cairn_repair_last_pass_finished_millis", () -> r.lastReport().finishedAtMillis());
-        http = new HttpApiServer(meta, store, metrics, this::gatewayClient);
+        http = new HttpApiServer(meta, store, metrics, this::gatewayClient, config.http(), dev.cairn.engine.Clock.SYSTEM);
         http.start(self.host(), self.httpPort());
     }
 

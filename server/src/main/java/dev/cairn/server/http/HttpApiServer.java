@@ -1,6 +1,8 @@
 package dev.cairn.server.http;
 
 import dev.cairn.client.CairnClient;
+import dev.cairn.config.HttpLimits;
+import dev.cairn.engine.Clock;
 import dev.cairn.protocol.transport.WireAllocator;
 import dev.cairn.server.meta.MetaService;
 import dev.cairn.server.metrics.NodeMetrics;
@@ -30,19 +32,21 @@ import java.util.function.Supplier;
  * Java client does it, because this node <em>is</em> a Java client of its cluster for that work.
  *
  * <p>One request per connection (the answer carries {@code Connection: close}): simple, and
- * enough for checkpoint agents, which move a few large bodies rather than many small ones.
+ * enough for checkpoint agents, which move a few large bodies rather than many small ones. A
+ * client that holds its transfer too long or too slowly is cut off ({@link SlowClientGuard},
+ * {@link HttpLimits}), so a stalled client cannot keep one of the few transfer workers.
  */
 public final class HttpApiServer implements AutoCloseable {
 
     static final int MAX_INITIAL_LINE_BYTES = 8192;
     static final int MAX_HEADER_BYTES = 16 * 1024;
-    static final int IDLE_SECONDS = 120;
-    static final int MAX_CONCURRENT_TRANSFERS = 8;
 
     private final MetaService meta;
     private final ChunkStore store;
     private final NodeMetrics metrics;
     private final ImageTransfers transfers;
+    private final HttpLimits limits;
+    private final Clock clock;
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final ThreadPoolExecutor workers;
     private Channel serverChannel;
@@ -51,19 +55,23 @@ public final class HttpApiServer implements AutoCloseable {
      * @param client the client this node uses for image transfers (created on first use, after
      *     the node's own protocol port is up)
      */
-    public HttpApiServer(MetaService meta, ChunkStore store, NodeMetrics metrics, Supplier<CairnClient> client) {
+    public HttpApiServer(MetaService meta, ChunkStore store, NodeMetrics metrics, Supplier<CairnClient> client,
+                         HttpLimits limits, Clock clock) {
+        this.limits = limits;
+        this.clock = clock;
         this.meta = meta;
         this.store = store;
         this.metrics = metrics;
         AtomicInteger n = new AtomicInteger();
         // No queue: a transfer either gets a thread now or the caller is told to come back (503).
-        this.workers = new ThreadPoolExecutor(MAX_CONCURRENT_TRANSFERS, MAX_CONCURRENT_TRANSFERS, 60, TimeUnit.SECONDS,
+        int maxTransfers = limits.maxConcurrentTransfers();
+        this.workers = new ThreadPoolExecutor(maxTransfers, maxTransfers, 60, TimeUnit.SECONDS,
                 new SynchronousQueue<>(), r -> {
                     Thread t = new Thread(r, "cairn-http-" + n.incrementAndGet());
                     t.setDaemon(true);
                     return t;
                 });
-        this.transfers = new ImageTransfers(client, metrics, workers, MAX_CONCURRENT_TRANSFERS);
+        this.transfers = new ImageTransfers(client, metrics, workers, maxTransfers);
     }
 
     public InetSocketAddress start(String host, int port) {
@@ -73,12 +81,16 @@ public final class HttpApiServer implements AutoCloseable {
                 // The chunk protocol's pool: Netty's default one fell back to fresh memory for many
                 // of a large upload's socket reads (WireAllocator).
                 .childOption(ChannelOption.ALLOCATOR, WireAllocator.INSTANCE)
+                // A client that ends its side early still gets an answer: the decoder marks the cut
+                // body failed instead of the channel closing under the request.
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(new IdleStateHandler(IDLE_SECONDS, 0, 0));
+                        ch.pipeline().addLast(new IdleStateHandler(limits.idle().toNanos(), 0, 0, TimeUnit.NANOSECONDS));
                         ch.pipeline().addLast(new HttpServerCodec(MAX_INITIAL_LINE_BYTES, MAX_HEADER_BYTES, 64 * 1024));
                         ch.pipeline().addLast(new HttpServerExpectContinueHandler());
+                        ch.pipeline().addLast(new SlowClientGuard(limits, clock));
                         ch.pipeline().addLast(new HttpRequestHandler(meta, store, metrics, transfers));
                     }
                 })

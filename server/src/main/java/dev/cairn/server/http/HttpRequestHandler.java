@@ -14,6 +14,7 @@ import dev.cairn.server.store.ChunkStore;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
@@ -60,13 +61,19 @@ final class HttpRequestHandler extends ChannelInboundHandlerAdapter {
             if (msg instanceof HttpRequest request) {
                 onRequest(ctx, request);
             }
-            if (msg instanceof HttpContent content) {
-                if (body != null) {
-                    body.offer(content.content().retain());
-                    if (content instanceof LastHttpContent) {
-                        body.end();
-                        body = null;
-                    }
+            if (msg instanceof HttpContent content && body != null) {
+                if (content.decoderResult().isFailure()) {
+                    // The decoder gives up on a bad chunk-size line or a connection that ends early
+                    // with a last piece marked failed: the body is cut, so the put must fail, not
+                    // commit what came before (its worker answers once it has closed the session).
+                    body.fail(new IOException(BodyFaults.describe(content.decoderResult().cause())));
+                    body = null;
+                    return;
+                }
+                body.offer(content.content().retain());
+                if (content instanceof LastHttpContent) {
+                    body.end();
+                    body = null;
                 }
             }
         } finally {
@@ -85,14 +92,23 @@ final class HttpRequestHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         QueryStringDecoder uri = new QueryStringDecoder(request.uri());
-        String path = uri.path();
+        String path;
+        Map<String, List<String>> parameters;
+        try {
+            path = uri.path();
+            parameters = uri.parameters();
+        } catch (IllegalArgumentException e) { // a % not followed by two hex digits, or not UTF-8
+            sendJson(ctx.channel(), HttpResponseStatus.BAD_REQUEST, error("bad percent-encoding in the request target ("
+                    + e.getMessage() + "); write each escaped byte as % and two hex digits"));
+            return;
+        }
         HttpMethod method = request.method();
         if (path.equals("/metrics") && method.equals(HttpMethod.GET)) {
             sendMetrics(ctx.channel());
         } else if (path.equals("/v1/admin/health") && method.equals(HttpMethod.GET)) {
             health(ctx.channel());
         } else if (path.equals(IMAGES) && method.equals(HttpMethod.GET)) {
-            list(ctx.channel(), uri.parameters().getOrDefault("prefix", List.of("")).get(0));
+            list(ctx.channel(), parameters.getOrDefault("prefix", List.of("")).get(0));
         } else if (path.startsWith(IMAGES + "/")) {
             image(ctx, request, path.substring(IMAGES.length() + 1));
         } else {
@@ -136,8 +152,19 @@ final class HttpRequestHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof IdleStateEvent) {
+        if (evt instanceof IdleStateEvent && !answered) {
+            // No request head came in time. Once one has, the transfer's own limits apply
+            // (SlowClientGuard): a long GET reads nothing from its client and is not idle.
             ctx.close();
+        } else if (evt instanceof ChannelInputShutdownEvent) {
+            // The client has sent all it will: a body still open is cut (its worker answers), and
+            // a connection that brought no request is done.
+            if (body != null) {
+                body.fail(new IOException(BodyFaults.ENDED_EARLY));
+                body = null;
+            } else if (!answered) {
+                ctx.close();
+            }
         }
     }
 

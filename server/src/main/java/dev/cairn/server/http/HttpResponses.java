@@ -47,20 +47,29 @@ final class HttpResponses {
     }
 
     static void sendJson(Channel ch, HttpResponseStatus status, Object body) {
+        ch.writeAndFlush(json(status, body)).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /** A whole JSON answer that closes its connection. */
+    static FullHttpResponse json(HttpResponseStatus status, Object body) {
         byte[] bytes;
         try {
             bytes = JSON.writeValueAsBytes(body);
         } catch (IOException e) {
             bytes = "{\"error\":\"cannot encode the answer\"}".getBytes(StandardCharsets.UTF_8);
         }
-        send(ch, status, "application/json", bytes);
+        return response(status, "application/json", bytes);
     }
 
     static void send(Channel ch, HttpResponseStatus status, String contentType, byte[] body) {
+        ch.writeAndFlush(response(status, contentType, body)).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private static FullHttpResponse response(HttpResponseStatus status, String contentType, byte[] body) {
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
         response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        ch.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        return response;
     }
 }

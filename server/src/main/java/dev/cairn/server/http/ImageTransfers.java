@@ -91,7 +91,12 @@ final class ImageTransfers {
             out.put("commitIndex", r.commitIndex());
             sendJson(ch, HttpResponseStatus.CREATED, out);
         } catch (RuntimeException e) {
-            sendJson(ch, failed(e), error(e.getMessage()));
+            IOException cut = body.failure();
+            if (cut != null) {
+                sendJson(ch, HttpResponseStatus.BAD_REQUEST, error(cut.getMessage())); // the body's fault, not the cluster's
+            } else {
+                sendJson(ch, failed(e), error(e.getMessage()));
+            }
         }
     }
 

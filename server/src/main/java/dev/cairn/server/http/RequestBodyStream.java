@@ -46,7 +46,12 @@ final class RequestBodyStream extends InputStream {
         notifyAll();
     }
 
-    /** The connection broke before the body ended. */
+    /** The reason the body broke off, or null while it is whole. */
+    synchronized IOException failure() {
+        return failure;
+    }
+
+    /** The connection broke, or the body's framing did, before the body ended. */
     synchronized void fail(IOException cause) {
         failure = cause;
         ended = true;

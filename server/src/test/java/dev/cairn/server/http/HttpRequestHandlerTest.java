@@ -99,6 +99,18 @@ class HttpRequestHandlerTest {
     }
 
     @Test
+    void aTargetWithABrokenPercentEscapeIsABadRequest() throws Exception {
+        // Found by HttpFuzzTest: the decoder's exception closed the connection without an answer.
+        for (String target : new String[] {"/v1/images/%zz", "/v1/images?prefix=%"}) {
+            EmbeddedChannel ch = channel();
+            ch.writeInbound(request(HttpMethod.GET, target));
+            assertTrue(error(ch, HttpResponseStatus.BAD_REQUEST).startsWith("bad percent-encoding in the request target"), target);
+            ch.finishAndReleaseAll();
+        }
+        assertTrue(workers.isEmpty());
+    }
+
+    @Test
     void aMethodImagesDoNotServeIsNotAllowed() throws Exception {
         EmbeddedChannel ch = channel();
         ch.writeInbound(request(HttpMethod.POST, "/v1/images/job-1"));

@@ -1,0 +1,85 @@
+package dev.cairn.config;
+
+import java.time.Duration;
+
+/**
+ * Named limits of a node's HTTP port: how long and how slowly one client may hold a transfer
+ * worker, and how many workers there are. Each limit exists because a client that stalls (or
+ * trickles on purpose) would otherwise keep a worker, and with it a put's session, forever.
+ *
+ * @param requestDeadline the longest a request may take from its first byte to the end of its
+ *     answer, the node's own work (writing a received body to the cluster) not counted
+ * @param minBytesPerSecond the slowest a client may send a request body or read an answer's body,
+ *     measured over {@code rateWindow} of the time the node waits on the client; 0 turns it off
+ * @param rateWindow how long a client may go below {@code minBytesPerSecond} before it is cut off
+ * @param writeIdle the longest an answer may wait on a client that reads none of it
+ * @param idle the longest a connection may stay open before its request head has arrived
+ * @param maxConcurrentTransfers image transfers run at once; the next one is told to retry (503)
+ */
+public record HttpLimits(Duration requestDeadline, long minBytesPerSecond, Duration rateWindow, Duration writeIdle,
+                         Duration idle, int maxConcurrentTransfers) {
+
+    /** An hour moves a 100 GiB image at 30 MiB/s; larger images over slower links need more. */
+    public static final Duration DEFAULT_REQUEST_DEADLINE = Duration.ofHours(1);
+    /** Slower than an old modem for a whole window: stalled or hostile, not a checkpoint agent. */
+    public static final long DEFAULT_MIN_BYTES_PER_SECOND = 64 * 1024;
+    /** Long enough to ride out TCP retransmission back-off and a client's GC pause. */
+    public static final Duration DEFAULT_RATE_WINDOW = Duration.ofSeconds(30);
+    /** A client that reads nothing of an answer for a minute has stopped reading. */
+    public static final Duration DEFAULT_WRITE_IDLE = Duration.ofSeconds(60);
+    /** A client that opens a connection and sends no request head for two minutes has none to send. */
+    public static final Duration DEFAULT_IDLE = Duration.ofSeconds(120);
+    /** Each transfer holds a worker and up to 8 MiB of body; 8 keep a node's memory and disk shared. */
+    public static final int DEFAULT_MAX_CONCURRENT_TRANSFERS = 8;
+
+    public HttpLimits {
+        positive("http.requestDeadlineSeconds", requestDeadline);
+        positive("http.rateWindowSeconds", rateWindow);
+        positive("http.writeIdleSeconds", writeIdle);
+        positive("http.idleSeconds", idle);
+        if (minBytesPerSecond < 0) {
+            throw new ConfigException("http.minBytesPerSecond must be 0 (off) or more, got " + minBytesPerSecond);
+        }
+        if (maxConcurrentTransfers < 1 || maxConcurrentTransfers > 1024) {
+            throw new ConfigException("http.maxConcurrentTransfers must be 1 to 1024 (each is a thread), got "
+                    + maxConcurrentTransfers);
+        }
+    }
+
+    public static HttpLimits defaults() {
+        return new HttpLimits(DEFAULT_REQUEST_DEADLINE, DEFAULT_MIN_BYTES_PER_SECOND, DEFAULT_RATE_WINDOW,
+                DEFAULT_WRITE_IDLE, DEFAULT_IDLE, DEFAULT_MAX_CONCURRENT_TRANSFERS);
+    }
+
+    private static void positive(String field, Duration d) {
+        if (d == null || d.isNegative() || d.isZero()) {
+            throw new ConfigException(field + " must be at least 1 second, got " + (d == null ? "nothing" : d.toSeconds()));
+        }
+    }
+
+    /** The {@code http} section as written in a node's YAML file, in whole seconds; a missing field takes its default. */
+    record File(Long requestDeadlineSeconds, Long minBytesPerSecond, Long rateWindowSeconds, Long writeIdleSeconds,
+                Long idleSeconds, Integer maxConcurrentTransfers) {
+
+        static HttpLimits toLimits(File f) {
+            HttpLimits d = defaults();
+            if (f == null) {
+                return d;
+            }
+            return new HttpLimits(seconds(f.requestDeadlineSeconds, d.requestDeadline()),
+                    f.minBytesPerSecond == null ? d.minBytesPerSecond() : f.minBytesPerSecond,
+                    seconds(f.rateWindowSeconds, d.rateWindow()), seconds(f.writeIdleSeconds, d.writeIdle()),
+                    seconds(f.idleSeconds, d.idle()),
+                    f.maxConcurrentTransfers == null ? d.maxConcurrentTransfers() : f.maxConcurrentTransfers);
+        }
+
+        static File of(HttpLimits l) {
+            return new File(l.requestDeadline().toSeconds(), l.minBytesPerSecond(), l.rateWindow().toSeconds(),
+                    l.writeIdle().toSeconds(), l.idle().toSeconds(), l.maxConcurrentTransfers());
+        }
+
+        private static Duration seconds(Long value, Duration fallback) {
+            return value == null ? fallback : Duration.ofSeconds(value);
+        }
+    }
+}
