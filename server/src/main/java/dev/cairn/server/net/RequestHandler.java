@@ -64,6 +64,7 @@ public final class RequestHandler {
         register(all, new MembershipRequests(config, meta).responders());
         register(all, new GcRequests(gc, coordinator).responders());
         register(all, new NodeRequests(meta, store, replicator).responders());
+        register(all, new TokenRequests(meta).responders());
         this.responders = Collections.unmodifiableMap(all);
     }
 
