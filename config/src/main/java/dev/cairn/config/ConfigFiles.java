@@ -23,7 +23,9 @@ public final class ConfigFiles {
 
     /** The file as written: every field optional here so that defaults and messages are ours. */
     record NodeFile(String nodeId, String dataDir, Integer replicas, Integer writeQuorum, Integer readQuorum,
-                    List<AddressFile> nodes, LimitsFile limits, Boolean join) {}
+                    List<AddressFile> nodes, LimitsFile limits, Boolean join, AuthFile auth) {}
+
+    record AuthFile(Boolean required, String clusterSecretFile) {}
 
     record AddressFile(String id, String host, Integer port, Integer raftPort, Integer httpPort, String zone) {}
 
@@ -98,7 +100,9 @@ public final class ConfigFiles {
                 orDefault(raw.limits().maxFrameBytes(), Limits.DEFAULT_MAX_FRAME_BYTES),
                 orDefault(raw.limits().maxChunkBytes(), Limits.DEFAULT_MAX_CHUNK_BYTES));
         Path dataDir = base.resolve(raw.dataDir()).normalize();
-        return new NodeConfig(raw.nodeId(), dataDir, quorum, nodes, limits, Boolean.TRUE.equals(raw.join()));
+        AuthConfig auth = raw.auth() == null ? AuthConfig.OFF : new AuthConfig(Boolean.TRUE.equals(raw.auth().required()),
+                raw.auth().clusterSecretFile() == null ? null : base.resolve(raw.auth().clusterSecretFile()).normalize());
+        return new NodeConfig(raw.nodeId(), dataDir, quorum, nodes, limits, Boolean.TRUE.equals(raw.join()), auth);
     }
 
     /** Writes a node configuration; {@link #loadNode} reads it back to an equal value. */
@@ -125,6 +129,14 @@ public final class ConfigFiles {
         out.put("nodes", nodes);
         if (config.join()) {
             out.put("join", true);
+        }
+        if (!config.auth().equals(AuthConfig.OFF)) {
+            Map<String, Object> auth = new LinkedHashMap<>();
+            auth.put("required", config.auth().required());
+            if (config.auth().clusterSecretFile() != null) {
+                auth.put("clusterSecretFile", config.auth().clusterSecretFile().toString());
+            }
+            out.put("auth", auth);
         }
         out.put("limits", Map.of("maxFrameBytes", config.limits().maxFrameBytes(),
                 "maxChunkBytes", config.limits().maxChunkBytes()));

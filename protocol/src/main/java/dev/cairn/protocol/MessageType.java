@@ -57,6 +57,8 @@ public enum MessageType {
     TOKEN_LIST(25),
     /** Revoke a token: every node refuses it once its catalog replica has applied the revocation. */
     TOKEN_REVOKE(26),
+    /** Authenticate this connection: every later request on it runs as the token's principal. */
+    AUTH(27),
     /** A failed request: an error code and a message. Only in responses. */
     ERROR(127);
 

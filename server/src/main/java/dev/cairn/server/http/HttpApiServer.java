@@ -43,6 +43,7 @@ public final class HttpApiServer implements AutoCloseable {
     private final ChunkStore store;
     private final NodeMetrics metrics;
     private final ImageTransfers transfers;
+    private final dev.cairn.server.auth.Authenticator authenticator;
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final ThreadPoolExecutor workers;
     private Channel serverChannel;
@@ -51,7 +52,9 @@ public final class HttpApiServer implements AutoCloseable {
      * @param client the client this node uses for image transfers (created on first use, after
      *     the node's own protocol port is up)
      */
-    public HttpApiServer(MetaService meta, ChunkStore store, NodeMetrics metrics, Supplier<CairnClient> client) {
+    public HttpApiServer(MetaService meta, ChunkStore store, NodeMetrics metrics, Supplier<CairnClient> client,
+                         dev.cairn.server.auth.Authenticator authenticator) {
+        this.authenticator = authenticator;
         this.meta = meta;
         this.store = store;
         this.metrics = metrics;
@@ -79,7 +82,7 @@ public final class HttpApiServer implements AutoCloseable {
                         ch.pipeline().addLast(new IdleStateHandler(IDLE_SECONDS, 0, 0));
                         ch.pipeline().addLast(new HttpServerCodec(MAX_INITIAL_LINE_BYTES, MAX_HEADER_BYTES, 64 * 1024));
                         ch.pipeline().addLast(new HttpServerExpectContinueHandler());
-                        ch.pipeline().addLast(new HttpRequestHandler(meta, store, metrics, transfers));
+                        ch.pipeline().addLast(new HttpRequestHandler(meta, store, metrics, transfers, authenticator));
                     }
                 })
                 .bind(host, port).syncUninterruptibly().channel();

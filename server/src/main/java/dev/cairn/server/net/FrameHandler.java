@@ -18,6 +18,8 @@ import java.nio.ByteBuffer;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicReference;
+import dev.cairn.server.auth.Principal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,6 +37,8 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
     private final int maxFrameBytes;
     private final NodeMetrics metrics;
     private final Executor workers;
+    /** This connection's principal, set by its AUTH frame; null until then. */
+    private final AtomicReference<Principal> principal = new AtomicReference<>();
 
     /** @param workers where requests run: the store and the catalog may block, the event loop must not */
     FrameHandler(RequestHandler handler, int maxFrameBytes, NodeMetrics metrics, Executor workers) {
@@ -77,7 +81,7 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
         workers.execute(() -> {
             CompletableFuture<RequestHandler.Response> response;
             try {
-                response = handler.handle(frame);
+                response = handler.handle(frame, principal);
             } catch (RuntimeException e) {
                 response = CompletableFuture.completedFuture(RequestHandler.toError(e));
             }
