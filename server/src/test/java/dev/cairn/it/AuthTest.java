@@ -184,6 +184,47 @@ class AuthTest {
         return java.net.http.HttpClient.newHttpClient().send(request.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
     }
 
+    /**
+     * Chunks are shared across tenants (dedup), which is safe only because every node re-hashes
+     * what it stores: a tenant that sends other bytes under the id of another tenant's chunk is
+     * refused by every node, and the other tenant's image reads back byte-exact.
+     */
+    @Test
+    void aTenantCannotPoisonAnotherTenantsChunkBySendingOtherBytesUnderItsId() throws Exception {
+        byte[] content = new byte[12_000];
+        new java.util.Random(23).nextBytes(content);
+        Path src = Files.createDirectories(dir.resolve("src-victim"));
+        Files.write(src.resolve("data.bin"), content);
+        Path victim = token("victim", "write", "victim/");
+        String attacker = Files.readString(token("attacker", "write", "attacker/")).strip();
+        assertEquals(0, cli(victim, "put", "victim/img", src.toString()).code());
+
+        dev.cairn.engine.ChunkId id = dev.cairn.engine.ChunkData.raw(content).id();
+        byte[] forged = new byte[content.length];
+        java.util.Arrays.fill(forged, (byte) 0x5a);
+        dev.cairn.engine.ChunkData poison = new dev.cairn.engine.ChunkData(id, dev.cairn.engine.ChunkCodec.RAW,
+                forged.length, ByteBuffer.wrap(forged));
+        for (int i = 0; i < 3; i++) {
+            assertTrue(cluster.server(i).store().contains(id), "node " + i + " holds the victim's chunk");
+            try (RawConnection raw = new RawConnection(cluster.config(i).self())) {
+                raw.send(Frame.request(MessageType.AUTH, 1, AuthMessages.encodeString(attacker), null));
+                assertEquals(MessageType.AUTH, raw.read().type());
+                raw.send(Frame.request(MessageType.PUT_CHUNKS, 2, dev.cairn.protocol.ChunkMessages.encodeChunkHeader(
+                        List.of(poison)), ByteBuffer.wrap(forged)));
+                Frame answer = raw.read();
+                assertEquals(MessageType.ERROR, answer.type(), "node " + i + " stored bytes that do not hash to their id");
+                assertEquals(ErrorCode.CORRUPT_CHUNK, Messages.Error.decode(answer.header()).code());
+            }
+            ByteBuffer stored = cluster.server(i).store().read(id).orElseThrow().rawBytes();
+            byte[] kept = new byte[stored.remaining()];
+            stored.get(kept);
+            assertTrue(java.util.Arrays.equals(content, kept), "node " + i + "'s copy changed");
+        }
+        Path out = dir.resolve("victim-out");
+        assertEquals(0, cli(victim, "get", "victim/img", out.toString()).code());
+        assertTrue(java.util.Arrays.equals(content, Files.readAllBytes(out.resolve("data.bin"))));
+    }
+
     @Test
     void noClientTokenCanArmOrSweepGcWhateverItsRole() throws Exception {
         String admin = Files.readString(adminFile).strip();
