@@ -7,7 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
-/** The access token a command presents: the first line of the file $CAIRN_TOKEN_FILE names, or none. */
+/** The access token a command presents: the first line of --token-file or of the file $CAIRN_TOKEN_FILE names, or none. */
 final class TokenFile {
 
     /** A token is one short line; a file much larger than that is not a token file. */
@@ -24,18 +24,18 @@ final class TokenFile {
     static String read(Path file) {
         try {
             if (Files.size(file) > MAX_BYTES) {
-                throw new ConfigException("CAIRN_TOKEN_FILE " + file + " is larger than " + MAX_BYTES
+                throw new ConfigException("token file " + file + " is larger than " + MAX_BYTES
                         + " bytes; it should hold the one line cairn admin token create printed");
             }
             String token = Files.readString(file, StandardCharsets.UTF_8).lines().findFirst().orElse("").strip();
             if (token.isEmpty()) {
-                throw new ConfigException("CAIRN_TOKEN_FILE " + file + " is empty; put the line cairn admin token create printed in it");
+                throw new ConfigException("token file " + file + " is empty; put the line cairn admin token create printed in it");
             }
             return token;
         } catch (NoSuchFileException e) {
-            throw new ConfigException("CAIRN_TOKEN_FILE names " + file + ", which does not exist; unset it or fix the path");
+            throw new ConfigException("token file " + file + " does not exist; fix CAIRN_TOKEN_FILE or --token-file");
         } catch (IOException e) {
-            throw new ConfigException("cannot read CAIRN_TOKEN_FILE " + file + ": " + e.getMessage());
+            throw new ConfigException("cannot read token file " + file + ": " + e.getMessage());
         }
     }
 }
