@@ -57,7 +57,7 @@ class TokenCatalogTest {
 
         for (int i = 0; i < 3; i++) {
             int node = i;
-            StoredToken stored = await(() -> cluster.server(node).meta().token(id), Optional::isPresent).orElseThrow();
+            StoredToken stored = await(() -> cluster.server(node).meta().tokens().get(id), Optional::isPresent).orElseThrow();
             assertEquals("team-a", stored.info().tenant());
             assertTrue(stored.info().createdMillis() > 0, "the leader stamps the creation time");
         }
@@ -84,7 +84,7 @@ class TokenCatalogTest {
         assertEquals("revoked " + id, revoke.out().strip());
         for (int i = 0; i < 3; i++) {
             int node = i;
-            assertTrue(await(() -> cluster.server(node).meta().token(id), Optional::isEmpty).isEmpty());
+            assertTrue(await(() -> cluster.server(node).meta().tokens().get(id), Optional::isEmpty).isEmpty());
         }
         CliTest.Run again = CliTest.cairn("admin", "token", "revoke", "--cluster", c, id);
         assertEquals(1, again.code());

@@ -78,7 +78,7 @@ public final class Authenticator {
                     + "same auth.clusterSecretFile");
         }
         byte[] hash = sha256(presented.substring(dot + 1));
-        Optional<StoredToken> stored = validId(id) ? meta.token(id) : Optional.empty();
+        Optional<StoredToken> stored = validId(id) ? meta.tokens().get(id) : Optional.empty();
         if (stored.isEmpty() || !stored.get().matches(hash)) {
             throw AuthException.unauthenticated("the access token is not known to this cluster (mistyped, revoked, or not "
                     + "applied on this node yet); check CAIRN_TOKEN_FILE or ask an admin for a token");
@@ -102,7 +102,7 @@ public final class Authenticator {
         if (connection.kind() != Principal.Kind.TOKEN) {
             return connection;
         }
-        Optional<StoredToken> stored = meta.token(connection.token().id());
+        Optional<StoredToken> stored = meta.tokens().get(connection.token().id());
         if (stored.isEmpty() || !stored.get().matches(connection.secretHash())) {
             throw AuthException.unauthenticated("access token " + connection.token().id() + " was revoked; ask an admin "
                     + "for a new one");

@@ -51,6 +51,7 @@ public final class MetaService implements AutoCloseable {
     private final RaftNode raft;
     private final CatalogCalls requests;
     private final MembershipChanges membership;
+    private final CatalogTokens tokens;
     /** Times leader waits; the same clock times requests and stamps entries on the leader. */
     private final Clock clock;
     private final RaftGauges gauges;
@@ -67,6 +68,7 @@ public final class MetaService implements AutoCloseable {
         });
         this.requests = new CatalogCalls(config, raft, scheduler, clock);
         this.membership = new MembershipChanges(config, raft, requests, scheduler, clock);
+        this.tokens = new CatalogTokens(requests, raft::stateMachine);
         this.gauges = new RaftGauges(config.nodeId(), raft);
     }
 
@@ -340,40 +342,9 @@ public final class MetaService implements AutoCloseable {
 
     // ---- access tokens
 
-    /**
-     * Records an access token (with the SHA-256 of its secret, never the secret); completes with
-     * its log index once this node's replica has applied it too, so it counts here on return.
-     */
-    public CompletableFuture<Long> createToken(StoredToken token) {
-        return appliedHere(requests.submit(new CatalogTokenMessages.CreateToken(token, 0)));
-    }
-
-    /** Revokes token {@code id} (NOT_FOUND when there is none); completes as {@link #createToken}. */
-    public CompletableFuture<Long> revokeToken(String id) {
-        return appliedHere(requests.submit(new CatalogTokenMessages.RevokeToken(id)));
-    }
-
-    private CompletableFuture<Long> appliedHere(CompletableFuture<Reply> write) {
-        return write.thenCompose(r -> stateMachine().appliedAtLeast(r.index(), CatalogCalls.OPERATION_TIMEOUT)
-                .thenApply(v -> r.index()));
-    }
-
-    /** Token {@code id} as this node's replica has applied it (so a create or revoke counts once applied here). */
-    public Optional<StoredToken> token(String id) {
-        try {
-            return stateMachine().token(id);
-        } catch (IOException e) {
-            throw new CatalogException(Code.UNAVAILABLE, "cannot read the access tokens: " + e.getMessage(), e);
-        }
-    }
-
-    /** Every token this node's replica has applied. */
-    public List<StoredToken> tokens() {
-        try {
-            return stateMachine().tokens();
-        } catch (IOException e) {
-            throw new CatalogException(Code.UNAVAILABLE, "cannot read the access tokens: " + e.getMessage(), e);
-        }
+    /** The access tokens: created and revoked through the log, read from this node's replica. */
+    public CatalogTokens tokens() {
+        return tokens;
     }
 
     // ---- this node's Raft status

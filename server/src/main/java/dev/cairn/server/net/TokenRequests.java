@@ -26,8 +26,8 @@ final class TokenRequests {
         Map<MessageType, Responder> r = new EnumMap<>(MessageType.class);
         r.put(MessageType.TOKEN_CREATE, this::create);
         r.put(MessageType.TOKEN_LIST, request -> done(Response.of(request.type(),
-                new AuthMessages.TokenList(meta.tokens().stream().map(StoredToken::info).toList()).encode())));
-        r.put(MessageType.TOKEN_REVOKE, request -> meta.revokeToken(AuthMessages.decodeString(request.header(), "token id"))
+                new AuthMessages.TokenList(meta.tokens().all().stream().map(StoredToken::info).toList()).encode())));
+        r.put(MessageType.TOKEN_REVOKE, request -> meta.tokens().revoke(AuthMessages.decodeString(request.header(), "token id"))
                 .thenApply(i -> Response.of(request.type(), Messages.encodeLong(i))));
         return r;
     }
@@ -39,7 +39,7 @@ final class TokenRequests {
                 throw new IllegalArgumentException("a token prefix is 1-256 characters, not '" + prefix + "'");
             }
         }
-        return meta.createToken(new StoredToken(create.token(), create.secretHash()))
+        return meta.tokens().create(new StoredToken(create.token(), create.secretHash()))
                 .thenApply(i -> Response.of(request.type(), Messages.encodeLong(i)));
     }
 }
