@@ -37,16 +37,17 @@ final class DevAuth {
     }
 
     /**
-     * {@code dataDir/admin.token}: created on the running cluster {@code cluster} with the cluster
-     * secret the first time, kept after that.
+     * {@code dataDir/admin.token}: created on the running cluster {@code cluster} the first time,
+     * as a node with {@code nodeToken} (the cluster secret; null for nodes configured without one,
+     * a data directory from before tokens, whose nodes take a connection without a token as an
+     * admin), kept after that.
      */
-    static Path adminToken(Path dataDir, String cluster) throws IOException {
+    static Path adminToken(Path dataDir, String cluster, String nodeToken) throws IOException {
         Path file = dataDir.resolve(ADMIN_TOKEN);
         if (Files.exists(file)) {
             return file;
         }
-        String secret = TokenFile.read(clusterSecret(dataDir));
-        try (CairnAdmin admin = CairnAdmin.connect(ClientConfig.parse(cluster).withToken(secret))) {
+        try (CairnAdmin admin = CairnAdmin.connect(ClientConfig.parse(cluster).withToken(nodeToken))) {
             writePrivate(file, admin.createToken("dev", "admin", List.of()).token());
         }
         return file;

@@ -93,8 +93,7 @@ final class DevCommand implements Callable<Integer> {
             throw new ConfigException("a dev cluster already runs on " + data + " (pids " + running
                     + "); stop it with: cairn dev stop --data " + data);
         }
-        Path secret = DevAuth.clusterSecret(dataDir);
-        List<Path> configs = writeConfigs(dataDir, quorum, new AuthConfig(auth, secret));
+        List<Path> configs = writeConfigs(dataDir, quorum, new AuthConfig(auth, DevAuth.clusterSecret(dataDir)));
         List<NodeConfig> nodeConfigs = new ArrayList<>();
         for (Path c : configs) {
             nodeConfigs.add(ConfigFiles.loadNode(c));
@@ -116,8 +115,11 @@ final class DevCommand implements Callable<Integer> {
             Files.writeString(dir.resolve("server.pid"), p.pid() + "\n");
         }
         String cluster = nodeConfigs.get(0).nodes().stream().map(NodeAddress::endpoint).collect(Collectors.joining(","));
-        awaitReady(processes, nodeConfigs, cluster, TokenFile.read(secret));
-        Path adminToken = DevAuth.adminToken(dataDir, cluster);
+        // A data directory from before tokens keeps its configs, whose nodes know no cluster secret.
+        Path nodeSecret = nodeConfigs.get(0).auth().clusterSecretFile();
+        String nodeToken = nodeSecret == null ? null : TokenFile.read(nodeSecret);
+        awaitReady(processes, nodeConfigs, cluster, nodeToken);
+        Path adminToken = DevAuth.adminToken(dataDir, cluster, nodeToken);
         NodeAddress first = nodeConfigs.get(0).nodes().get(0);
         System.out.println("export CAIRN_CLUSTER=" + cluster);
         System.out.println("export CAIRN_TOKEN_FILE=" + adminToken);

@@ -29,10 +29,10 @@ class DevAuthTest {
         try (TestCluster cluster = TestCluster.startWithAuth(3, dir.resolve("cluster"))) {
             Path data = Files.createDirectories(dir.resolve("data"));
             Files.writeString(data.resolve(DevAuth.CLUSTER_SECRET), cluster.nodeToken());
-            Path token = DevAuth.adminToken(data, cluster.endpoints());
+            Path token = DevAuth.adminToken(data, cluster.endpoints(), cluster.nodeToken());
             assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(token)));
             String first = Files.readString(token);
-            assertEquals(token, DevAuth.adminToken(data, cluster.endpoints()));
+            assertEquals(token, DevAuth.adminToken(data, cluster.endpoints(), cluster.nodeToken()));
             assertEquals(first, Files.readString(token), "a restarted dev cluster keeps its admin token");
 
             ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -48,6 +48,17 @@ class DevAuthTest {
             assertEquals(0, code);
             String ls = out.toString(StandardCharsets.UTF_8);
             assertTrue(ls.contains(first.strip().split("\\.")[0]) && ls.contains("dev") && ls.contains("admin"), ls);
+        }
+    }
+
+    /** A dev data directory from before tokens: its nodes have no cluster secret and take a connection without a token. */
+    @Test
+    void onNodesWithoutAClusterSecretTheAdminTokenIsMadeWithoutOne() throws Exception {
+        try (TestCluster cluster = TestCluster.start(3, dir.resolve("old"))) {
+            Path data = Files.createDirectories(dir.resolve("old-data"));
+            Path token = DevAuth.adminToken(data, cluster.endpoints(), null);
+            String id = Files.readString(token).strip().split("\\.")[0];
+            assertTrue(cluster.server(0).meta().tokens().get(id).isPresent(), "the token is in the catalog");
         }
     }
 }
