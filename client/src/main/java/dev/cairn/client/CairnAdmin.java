@@ -3,6 +3,7 @@ package dev.cairn.client;
 import dev.cairn.config.ClientConfig;
 import dev.cairn.engine.ChunkId;
 import dev.cairn.engine.manifest.ImageInfo;
+import dev.cairn.protocol.AuthMessages;
 import dev.cairn.protocol.GcMessages;
 import dev.cairn.protocol.MembershipMessages;
 import dev.cairn.protocol.MessageType;
@@ -234,6 +235,45 @@ public final class CairnAdmin implements AutoCloseable {
             return p.lines().size();
         } catch (ExecutionException | TimeoutException e) {
             return 0; // the run's own answer says whether the node is gone
+        }
+    }
+
+    // ---- access tokens
+
+    /** A token just created, with the one copy of its secret there will ever be: {@code token()} is what clients present. */
+    public record CreatedToken(AccessToken info, String token) {}
+
+    /**
+     * Creates a token for {@code tenant} with {@code role} ({@code read}, {@code write} or
+     * {@code admin}) limited to names under {@code prefixes} (none: every name). The secret is drawn
+     * here; the cluster records only its SHA-256.
+     */
+    public CreatedToken createToken(String tenant, String role, List<String> prefixes) {
+        String token = TokenSecrets.newToken();
+        AuthMessages.TokenInfo info;
+        try {
+            info = new AuthMessages.TokenInfo(TokenSecrets.idOf(token), tenant, AuthMessages.Role.parse(role), prefixes, 0);
+        } catch (IllegalArgumentException e) {
+            throw new CairnException(e.getMessage());
+        }
+        cluster.metadataCall(MessageType.TOKEN_CREATE, new AuthMessages.CreateToken(info, TokenSecrets.secretHash(token)).encode());
+        AccessToken created = tokens().stream().filter(t -> t.id().equals(info.id())).findFirst()
+                .orElse(AccessToken.of(info));
+        return new CreatedToken(created, token);
+    }
+
+    /** Every token the cluster records, in id order (never a secret). */
+    public List<AccessToken> tokens() {
+        return AuthMessages.TokenList.decode(cluster.metadataCall(MessageType.TOKEN_LIST, ByteBuffer.allocate(0)).header())
+                .tokens().stream().map(AccessToken::of).toList();
+    }
+
+    /** Revokes token {@code id}: every node refuses it once its catalog replica applied the revocation. */
+    public void revokeToken(String id) {
+        try {
+            cluster.metadataCall(MessageType.TOKEN_REVOKE, AuthMessages.encodeString(id));
+        } catch (CairnException.ImageNotFound e) {
+            throw new CairnException(e.getMessage()); // a missing token is not a missing image (exit 3)
         }
     }
 

@@ -13,6 +13,20 @@ public class CairnException extends RuntimeException {
         super(message, cause);
     }
 
+    /** The node refused the connection's token: none, unknown or revoked. Exit 4 on the CLI. */
+    public static final class NotAuthenticated extends CairnException {
+        public NotAuthenticated(String message) {
+            super(message);
+        }
+    }
+
+    /** The token is valid, but its role or its name prefixes do not allow the request. Exit 4 on the CLI. */
+    public static final class NotAllowed extends CairnException {
+        public NotAllowed(String message) {
+            super(message);
+        }
+    }
+
     /** The image does not exist. */
     public static final class ImageNotFound extends CairnException {
         public ImageNotFound(String message) {

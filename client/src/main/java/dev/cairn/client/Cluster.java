@@ -6,6 +6,7 @@ import dev.cairn.protocol.LocalChunks;
 import dev.cairn.config.ClientConfig;
 import dev.cairn.config.Limits;
 import dev.cairn.protocol.Messages;
+import dev.cairn.protocol.ErrorCode;
 import dev.cairn.protocol.MessageType;
 import dev.cairn.engine.placement.Placement;
 import io.netty.channel.EventLoopGroup;
@@ -97,7 +98,7 @@ final class Cluster implements AutoCloseable {
             NodeConnection old = previous.get(peer.id());
             byId.put(peer.id(), old != null && old.endpoint().equals(peer.endpoint()) ? old
                     : new NodeConnection(peer.id(), peer.host(), peer.port(), Limits.DEFAULT_MAX_FRAME_BYTES,
-                    config.requestTimeout(), group));
+                    config.requestTimeout(), group, config.token()));
             if (peer.active()) {
                 zones.put(peer.id(), peer.zone());
             }
@@ -177,12 +178,17 @@ final class Cluster implements AutoCloseable {
         for (String endpoint : config.endpoints()) {
             ClientConfig.HostPort hp = ClientConfig.parseEndpoint(endpoint);
             NodeConnection probe = new NodeConnection("?", hp.host(), hp.port(), Limits.DEFAULT_MAX_FRAME_BYTES,
-                    config.requestTimeout(), group);
+                    config.requestTimeout(), group, config.token());
             try {
                 NodeConnection.Reply reply = probe.call(MessageType.CLUSTER_INFO, ByteBuffer.allocate(0))
                         .get(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
                 return new Cluster(config, Messages.ClusterInfo.decode(reply.header()), group, local, clock);
             } catch (ExecutionException e) {
+                if (e.getCause() instanceof NodeConnection.RemoteError remote && (remote.code() == ErrorCode.UNAUTHENTICATED
+                        || remote.code() == ErrorCode.FORBIDDEN)) {
+                    group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+                    throw translate(remote); // another node would refuse the same token
+                }
                 failures.add(endpoint + " (" + Failures.cause(e.getCause()) + ")");
             } catch (TimeoutException e) {
                 failures.add(endpoint + " (no answer)");

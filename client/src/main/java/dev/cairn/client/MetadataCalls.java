@@ -123,6 +123,8 @@ final class MetadataCalls {
             case INVALID_NAME -> new CairnException.InvalidName(e.getMessage());
             case UNAVAILABLE -> new CairnException.QuorumUnavailable(e.getMessage());
             case SESSION_EXPIRED -> new CairnException.SessionExpired(e.getMessage());
+            case UNAUTHENTICATED -> new CairnException.NotAuthenticated(e.getMessage());
+            case FORBIDDEN -> new CairnException.NotAllowed(e.getMessage());
             case CORRUPT_CHUNK -> new CairnException.CorruptData("node " + e.nodeId() + ": " + e.getMessage());
             default -> new CairnException("node " + e.nodeId() + " failed: " + e.getMessage());
         };

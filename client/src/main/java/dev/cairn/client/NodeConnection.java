@@ -2,6 +2,7 @@ package dev.cairn.client;
 
 import dev.cairn.protocol.transport.FrameAssembler;
 import dev.cairn.protocol.transport.WireAllocator;
+import dev.cairn.protocol.AuthMessages;
 import dev.cairn.protocol.ErrorCode;
 import dev.cairn.protocol.Frame;
 import dev.cairn.protocol.Messages;
@@ -41,6 +42,8 @@ final class NodeConnection implements AutoCloseable {
     private final int maxFrameBytes;
     private final Duration timeout;
     private final EventLoopGroup group;
+    /** Presented in an AUTH frame right after each connect, before any other request; null for none. */
+    private final String token;
     private final AtomicLong nextRequestId = new AtomicLong(1);
     private final Map<Long, CompletableFuture<Reply>> inFlight = new ConcurrentHashMap<>();
     private final Object connectLock = new Object();
@@ -48,6 +51,12 @@ final class NodeConnection implements AutoCloseable {
     private volatile boolean closed;
 
     NodeConnection(String nodeId, String host, int port, int maxFrameBytes, Duration timeout, EventLoopGroup group) {
+        this(nodeId, host, port, maxFrameBytes, timeout, group, null);
+    }
+
+    NodeConnection(String nodeId, String host, int port, int maxFrameBytes, Duration timeout, EventLoopGroup group,
+                   String token) {
+        this.token = token;
         this.nodeId = nodeId;
         this.host = host;
         this.port = port;
@@ -78,7 +87,7 @@ final class NodeConnection implements AutoCloseable {
         Channel ch;
         try {
             ch = connected();
-        } catch (IOException e) {
+        } catch (IOException | RemoteError e) {
             return CompletableFuture.failedFuture(e);
         }
         long requestId = nextRequestId.getAndIncrement();
@@ -129,7 +138,7 @@ final class NodeConnection implements AutoCloseable {
         }
     }
 
-    private Channel connected() throws IOException {
+    private Channel connected() throws IOException, RemoteError {
         Channel ch = channel;
         if (ch != null && ch.isActive()) {
             return ch;
@@ -162,8 +171,43 @@ final class NodeConnection implements AutoCloseable {
             }
             Channel opened = ch;
             ch.closeFuture().addListener(f -> failAll(opened));
+            if (token != null) {
+                authenticate(ch);
+            }
             channel = ch;
             return ch;
+        }
+    }
+
+    /**
+     * Sends the token in an AUTH frame and waits for the answer, so that no request of this
+     * connection reaches the node's workers before the connection is authenticated (the node
+     * runs a connection's requests concurrently). A refusal closes the connection.
+     */
+    private void authenticate(Channel ch) throws IOException, RemoteError {
+        long requestId = nextRequestId.getAndIncrement();
+        CompletableFuture<Reply> reply = new CompletableFuture<>();
+        inFlight.put(requestId, reply);
+        ByteBuffer header = AuthMessages.encodeString(token);
+        ByteBuffer prefix = Frame.prefix(MessageType.AUTH, false, requestId, header, 0, maxFrameBytes);
+        ch.writeAndFlush(ch.alloc().directBuffer(prefix.remaining()).writeBytes(prefix));
+        try {
+            reply.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            ch.close();
+            if (e.getCause() instanceof RemoteError refused) {
+                throw refused;
+            }
+            throw new Failures.NodeUnreachable(nodeId, endpoint(), Failures.cause(e.getCause()), e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
+            ch.close();
+            throw new Failures.NodeUnreachable(nodeId, endpoint(), "no answer to authentication within " + seconds(timeout), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            ch.close();
+            throw new IOException("interrupted while authenticating to node " + nodeId, e);
+        } finally {
+            inFlight.remove(requestId);
         }
     }
 

@@ -18,9 +18,11 @@ import java.util.List;
  *     linearizable, through the Raft leader; true: the node the client talks to answers from its
  *     own replica once it has applied the highest index this client has seen (read-your-writes
  *     and monotonic reads, possibly behind other clients' latest writes; docs/consistency.md)
+ * @param token the access token ({@code ID.SECRET}) this client presents once per connection, or
+ *     null for none (a node with {@code auth.required: false} serves it; docs/security.md)
  */
 public record ClientConfig(List<String> endpoints, Duration requestTimeout, int zstdLevel, Duration readHedgeDelay,
-                           boolean sessionReads) {
+                           boolean sessionReads, String token) {
 
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
     public static final int DEFAULT_ZSTD_LEVEL = 3;
@@ -45,6 +47,11 @@ public record ClientConfig(List<String> endpoints, Duration requestTimeout, int 
         this(endpoints, requestTimeout, zstdLevel, readHedgeDelay, false);
     }
 
+    public ClientConfig(List<String> endpoints, Duration requestTimeout, int zstdLevel, Duration readHedgeDelay,
+                        boolean sessionReads) {
+        this(endpoints, requestTimeout, zstdLevel, readHedgeDelay, sessionReads, null);
+    }
+
     public ClientConfig {
         if (readHedgeDelay == null || readHedgeDelay.isNegative()) {
             throw new ConfigException("read hedge delay " + readHedgeDelay + " is not a duration of zero or more; "
@@ -53,6 +60,10 @@ public record ClientConfig(List<String> endpoints, Duration requestTimeout, int 
         if (zstdLevel < MIN_ZSTD_LEVEL || zstdLevel > MAX_ZSTD_LEVEL) {
             throw new ConfigException("zstd level " + zstdLevel + " is outside " + MIN_ZSTD_LEVEL + ".." + MAX_ZSTD_LEVEL
                     + "; 3 is the default, lower is faster, higher is smaller");
+        }
+        if (token != null && (token.isBlank() || token.length() > 512 || token.chars().anyMatch(c -> c <= ' ' || c > '~'))) {
+            throw new ConfigException("the access token is not one line of printable characters (at most 512); "
+                    + "check CAIRN_TOKEN_FILE: it holds what cairn admin token create printed");
         }
         endpoints = List.copyOf(endpoints);
         if (endpoints.isEmpty()) {
@@ -65,7 +76,7 @@ public record ClientConfig(List<String> endpoints, Duration requestTimeout, int 
 
     /** The same, compressing at {@code level}. */
     public ClientConfig withZstdLevel(int level) {
-        return new ClientConfig(endpoints, requestTimeout, level, readHedgeDelay, sessionReads);
+        return new ClientConfig(endpoints, requestTimeout, level, readHedgeDelay, sessionReads, token);
     }
 
     /**
@@ -74,12 +85,25 @@ public record ClientConfig(List<String> endpoints, Duration requestTimeout, int 
      * then asked only when the one before it failed).
      */
     public ClientConfig withReadHedgeDelay(Duration delay) {
-        return new ClientConfig(endpoints, requestTimeout, zstdLevel, delay, sessionReads);
+        return new ClientConfig(endpoints, requestTimeout, zstdLevel, delay, sessionReads, token);
     }
 
     /** The same, with session reads of the catalog on or off (see {@code sessionReads} above). */
     public ClientConfig withSessionReads(boolean on) {
-        return new ClientConfig(endpoints, requestTimeout, zstdLevel, readHedgeDelay, on);
+        return new ClientConfig(endpoints, requestTimeout, zstdLevel, readHedgeDelay, on, token);
+    }
+
+    /** Never the token itself: configs end up in logs and error messages. */
+    @Override
+    public String toString() {
+        return "ClientConfig[endpoints=" + endpoints + ", requestTimeout=" + requestTimeout + ", zstdLevel=" + zstdLevel
+                + ", readHedgeDelay=" + readHedgeDelay + ", sessionReads=" + sessionReads + ", token="
+                + (token == null ? "none" : "(set)") + "]";
+    }
+
+    /** The same, presenting {@code token} ({@code ID.SECRET}, or null for none) on every connection. */
+    public ClientConfig withToken(String token) {
+        return new ClientConfig(endpoints, requestTimeout, zstdLevel, readHedgeDelay, sessionReads, token);
     }
 
     /** Parses {@code host:port,host:port}. */

@@ -28,7 +28,9 @@ public final class ConfigFiles {
 
     /** The file as written: every field optional here so that defaults and messages are ours. */
     record NodeFile(String nodeId, String dataDir, Integer replicas, Integer writeQuorum, Integer readQuorum,
-                    List<AddressFile> nodes, LimitsFile limits, Boolean join, HttpLimits.File http) {}
+                    List<AddressFile> nodes, LimitsFile limits, Boolean join, HttpLimits.File http, AuthFile auth) {}
+
+    record AuthFile(Boolean required, String clusterSecretFile) {}
 
     record AddressFile(String id, String host, Integer port, Integer raftPort, Integer httpPort, String zone) {}
 
@@ -155,8 +157,10 @@ public final class ConfigFiles {
         } catch (InvalidPathException e) {
             throw new ConfigException("dataDir '" + ConfigException.shown(raw.dataDir()) + "' is not a usable path: " + e.getReason());
         }
+        AuthConfig auth = raw.auth() == null ? AuthConfig.OFF : new AuthConfig(Boolean.TRUE.equals(raw.auth().required()),
+                raw.auth().clusterSecretFile() == null ? null : base.resolve(raw.auth().clusterSecretFile()).normalize());
         return new NodeConfig(raw.nodeId(), dataDir, quorum, nodes, limits, Boolean.TRUE.equals(raw.join()),
-                HttpLimits.File.toLimits(raw.http()));
+                HttpLimits.File.toLimits(raw.http()), auth);
     }
 
     /** Writes a node configuration; {@link #loadNode} reads it back to an equal value. */
@@ -183,6 +187,14 @@ public final class ConfigFiles {
         out.put("nodes", nodes);
         if (config.join()) {
             out.put("join", true);
+        }
+        if (!config.auth().equals(AuthConfig.OFF)) {
+            Map<String, Object> auth = new LinkedHashMap<>();
+            auth.put("required", config.auth().required());
+            if (config.auth().clusterSecretFile() != null) {
+                auth.put("clusterSecretFile", config.auth().clusterSecretFile().toString());
+            }
+            out.put("auth", auth);
         }
         Map<String, Object> limits = new LinkedHashMap<>();
         limits.put("maxFrameBytes", config.limits().maxFrameBytes());

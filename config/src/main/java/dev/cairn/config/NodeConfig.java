@@ -17,12 +17,23 @@ import java.util.Set;
  * @param join true for a node added to a running cluster: on its first start it seeds nothing and
  *     waits until the cluster adds it ({@code cairn admin nodes add}); ignored once it has Raft storage
  * @param http the HTTP port's limits
+ * @param auth whether requests must be authenticated, and the cluster secret ({@link AuthConfig})
  */
 public record NodeConfig(String nodeId, Path dataDir, Quorum quorum, List<NodeAddress> nodes, Limits limits, boolean join,
-                         HttpLimits http) {
+                         HttpLimits http, AuthConfig auth) {
 
     public NodeConfig(String nodeId, Path dataDir, Quorum quorum, List<NodeAddress> nodes, Limits limits, boolean join) {
-        this(nodeId, dataDir, quorum, nodes, limits, join, HttpLimits.defaults());
+        this(nodeId, dataDir, quorum, nodes, limits, join, HttpLimits.defaults(), AuthConfig.OFF);
+    }
+
+    public NodeConfig(String nodeId, Path dataDir, Quorum quorum, List<NodeAddress> nodes, Limits limits, boolean join,
+                      HttpLimits http) {
+        this(nodeId, dataDir, quorum, nodes, limits, join, http, AuthConfig.OFF);
+    }
+
+    public NodeConfig(String nodeId, Path dataDir, Quorum quorum, List<NodeAddress> nodes, Limits limits, boolean join,
+                      AuthConfig auth) {
+        this(nodeId, dataDir, quorum, nodes, limits, join, HttpLimits.defaults(), auth);
     }
 
     public NodeConfig(String nodeId, Path dataDir, Quorum quorum, List<NodeAddress> nodes, Limits limits) {
@@ -34,6 +45,7 @@ public record NodeConfig(String nodeId, Path dataDir, Quorum quorum, List<NodeAd
         Objects.requireNonNull(quorum, "quorum");
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(http, "http");
+        Objects.requireNonNull(auth, "auth");
         nodes = List.copyOf(nodes);
         if (nodes.isEmpty()) {
             throw new ConfigException("nodes is empty: list every node of the cluster, this one included");
@@ -57,6 +69,11 @@ public record NodeConfig(String nodeId, Path dataDir, Quorum quorum, List<NodeAd
             throw new ConfigException("replicas (N=" + quorum.replicas() + ") is larger than the number of nodes ("
                     + nodes.size() + "); lower replicas or add nodes");
         }
+    }
+
+    /** The same config with {@code auth}. */
+    public NodeConfig withAuth(AuthConfig auth) {
+        return new NodeConfig(nodeId, dataDir, quorum, nodes, limits, join, auth);
     }
 
     /** This node's own address. */

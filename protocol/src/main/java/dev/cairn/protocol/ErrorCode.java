@@ -19,7 +19,11 @@ public enum ErrorCode {
     /** A bug or an unexpected failure on the node. */
     INTERNAL(8),
     /** The upload session a commit names is not open (closed, or its lease ran out): put the image again. */
-    SESSION_EXPIRED(9);
+    SESSION_EXPIRED(9),
+    /** The connection carries no valid token (none, unknown, revoked): authenticate first. */
+    UNAUTHENTICATED(10),
+    /** The token is valid but its role or its prefixes do not allow this request. */
+    FORBIDDEN(11);
 
     private final int code;
 

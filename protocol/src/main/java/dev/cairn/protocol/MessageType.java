@@ -51,6 +51,14 @@ public enum MessageType {
     RENEW_SESSION(22),
     /** Store these packs; the reply comes after the fdatasync that covers them. */
     PUT_PACKS(23),
+    /** Record an access token in the catalog: id, tenant, role, prefixes and the SHA-256 of its secret. */
+    TOKEN_CREATE(24),
+    /** The tokens recorded in the catalog (never their secrets). */
+    TOKEN_LIST(25),
+    /** Revoke a token: every node refuses it once its catalog replica has applied the revocation. */
+    TOKEN_REVOKE(26),
+    /** Authenticate this connection: every later request on it runs as the token's principal. */
+    AUTH(27),
     /** A failed request: an error code and a message. Only in responses. */
     ERROR(127);
 

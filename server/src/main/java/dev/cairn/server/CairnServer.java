@@ -91,14 +91,16 @@ public final class CairnServer implements AutoCloseable {
         metrics.gauge("cairn_repair_chunks_below_replicas", () -> r.lastReport().belowReplicas());
         metrics.gauge("cairn_repair_chunks_below_write_quorum", () -> r.lastReport().belowWriteQuorum());
         metrics.gauge("cairn_repair_last_pass_finished_millis", () -> r.lastReport().finishedAtMillis());
-        http = new HttpApiServer(meta, store, metrics, this::gatewayClient, config.http(), dev.cairn.engine.Clock.SYSTEM);
+        http = new HttpApiServer(meta, store, metrics, this::gatewayClient, config.http(), dev.cairn.engine.Clock.SYSTEM,
+                handler.authenticator());
         http.start(self.host(), self.httpPort());
     }
 
     /** This node's chunk-level view of its peers: connected to itself, created on first use. */
     private synchronized ChunkPeers peers() {
         if (peers == null) {
-            peers = ChunkPeers.connect(ClientConfig.parse(config.self().endpoint()));
+            peers = ChunkPeers.connect(ClientConfig.parse(config.self().endpoint())
+                    .withToken(handler.authenticator().nodeToken()));
         }
         return peers;
     }
@@ -109,7 +111,8 @@ public final class CairnServer implements AutoCloseable {
      */
     private synchronized CairnClient gatewayClient() {
         if (gatewayClient == null) {
-            gatewayClient = CairnClient.builder(ClientConfig.parse(config.self().endpoint()))
+            gatewayClient = CairnClient.builder(ClientConfig.parse(config.self().endpoint())
+                    .withToken(handler.authenticator().nodeToken()))
                     .localChunks(handler.localChunks()).build();
         }
         return gatewayClient;

@@ -65,6 +65,30 @@ public final class TestCluster implements AutoCloseable {
         return cluster;
     }
 
+    /**
+     * Starts {@code nodes} nodes with {@code auth.required: true} and one cluster secret, in
+     * {@code dir/cluster.secret}; {@link #nodeToken()} is that secret, which acts as a node.
+     */
+    public static TestCluster startWithAuth(int nodes, Path dir) throws Exception {
+        TestCluster cluster = new TestCluster(nodes, Quorum.defaultFor(nodes), dir);
+        java.nio.file.Files.createDirectories(dir);
+        Path secret = dir.resolve("cluster.secret");
+        java.nio.file.Files.writeString(secret, "node." + "s3cr3t-".repeat(6) + System.nanoTime());
+        for (int i = 0; i < nodes; i++) {
+            cluster.configs.set(i, cluster.configs.get(i).withAuth(new dev.cairn.config.AuthConfig(true, secret)));
+        }
+        for (int i = 0; i < nodes; i++) {
+            cluster.startNode(i);
+        }
+        cluster.awaitLeader();
+        return cluster;
+    }
+
+    /** The cluster secret of a cluster started {@link #startWithAuth with auth}: it authenticates as a node. */
+    public String nodeToken() throws IOException {
+        return java.nio.file.Files.readString(configs.get(0).auth().clusterSecretFile()).strip();
+    }
+
     public static TestCluster start(int nodes, Path dir) throws Exception {
         TestCluster cluster = new TestCluster(nodes, Quorum.defaultFor(nodes), dir);
         for (int i = 0; i < nodes; i++) {

@@ -17,9 +17,9 @@ import picocli.CommandLine.Mixin;
 
 /** {@code cairn admin …}: what operators use to see and keep the cluster healthy. */
 @Command(name = "admin", mixinStandardHelpOptions = true,
-        description = "Cluster administration: health, nodes, repair, scrub, gc.",
+        description = "Cluster administration: health, nodes, repair, scrub, gc, token.",
         subcommands = {AdminCommands.Health.class, NodesCommand.class, AdminCommands.Repair.class, AdminCommands.Scrub.class,
-                AdminCommands.Gc.class})
+                AdminCommands.Gc.class, TokenCommands.class})
 final class AdminCommands implements Runnable {
 
     @picocli.CommandLine.Spec

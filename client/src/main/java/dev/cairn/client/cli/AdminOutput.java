@@ -36,6 +36,12 @@ final class AdminOutput {
         return this;
     }
 
+    /** Several fields at once, in their order. */
+    AdminOutput fields(Map<String, Object> more) {
+        fields.putAll(more);
+        return this;
+    }
+
     /** Prints the JSON object when {@code --json} asked for it; the command prints nothing after this. */
     void finish() {
         if (json) {

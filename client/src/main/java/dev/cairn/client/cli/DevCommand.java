@@ -2,6 +2,7 @@ package dev.cairn.client.cli;
 
 import dev.cairn.client.CairnAdmin;
 import dev.cairn.client.NodeStatus;
+import dev.cairn.config.AuthConfig;
 import dev.cairn.config.ClientConfig;
 import dev.cairn.config.ConfigException;
 import dev.cairn.config.ConfigFiles;
@@ -38,7 +39,8 @@ import picocli.CommandLine.Option;
                 + "Ctrl-C or SIGTERM stops all nodes cleanly. Started again on the same DIR, the nodes keep their data."},
         subcommands = DevCommand.Stop.class,
         footer = {"", "Example:", "  cairn dev --data ./cairn-data &", "  # then, in the shell that runs the commands:",
-            "  export CAIRN_CLUSTER=127.0.0.1:7400,127.0.0.1:7410,127.0.0.1:7420"})
+            "  export CAIRN_CLUSTER=127.0.0.1:7400,127.0.0.1:7410,127.0.0.1:7420",
+            "  export CAIRN_TOKEN_FILE=$PWD/cairn-data/admin.token"})
 final class DevCommand implements Callable<Integer> {
 
     static final Duration START_TIMEOUT = Duration.ofSeconds(90);
@@ -66,6 +68,11 @@ final class DevCommand implements Callable<Integer> {
     @Option(names = "--verbose", description = "print stack traces of errors")
     boolean verbose;
 
+    @Option(names = "--auth", description = "require an access token on every request (auth.required: true in the "
+            + "configs it writes). Either way it makes DIR/cluster.secret and an admin token, DIR/admin.token, and prints "
+            + "export CAIRN_TOKEN_FILE")
+    boolean auth;
+
     @Override
     public Integer call() throws Exception {
         if (nodes < 1 || nodes > 9) {
@@ -86,7 +93,7 @@ final class DevCommand implements Callable<Integer> {
             throw new ConfigException("a dev cluster already runs on " + data + " (pids " + running
                     + "); stop it with: cairn dev stop --data " + data);
         }
-        List<Path> configs = writeConfigs(dataDir, quorum);
+        List<Path> configs = writeConfigs(dataDir, quorum, new AuthConfig(auth, DevAuth.clusterSecret(dataDir)));
         List<NodeConfig> nodeConfigs = new ArrayList<>();
         for (Path c : configs) {
             nodeConfigs.add(ConfigFiles.loadNode(c));
@@ -108,9 +115,14 @@ final class DevCommand implements Callable<Integer> {
             Files.writeString(dir.resolve("server.pid"), p.pid() + "\n");
         }
         String cluster = nodeConfigs.get(0).nodes().stream().map(NodeAddress::endpoint).collect(Collectors.joining(","));
-        awaitReady(processes, nodeConfigs, cluster);
+        // A data directory from before tokens keeps its configs, whose nodes know no cluster secret.
+        Path nodeSecret = nodeConfigs.get(0).auth().clusterSecretFile();
+        String nodeToken = nodeSecret == null ? null : TokenFile.read(nodeSecret);
+        awaitReady(processes, nodeConfigs, cluster, nodeToken);
+        Path adminToken = DevAuth.adminToken(dataDir, cluster, nodeToken);
         NodeAddress first = nodeConfigs.get(0).nodes().get(0);
         System.out.println("export CAIRN_CLUSTER=" + cluster);
+        System.out.println("export CAIRN_TOKEN_FILE=" + adminToken);
         System.out.println("export CAIRN_HTTP=http://" + first.host() + ":" + first.httpPort());
         System.out.println("ready");
         System.out.flush();
@@ -122,7 +134,7 @@ final class DevCommand implements Callable<Integer> {
         return 0;
     }
 
-    private List<Path> writeConfigs(Path dataDir, Quorum quorum) throws IOException {
+    private List<Path> writeConfigs(Path dataDir, Quorum quorum, AuthConfig authConfig) throws IOException {
         List<NodeAddress> addresses = new ArrayList<>();
         for (int i = 1; i <= nodes; i++) {
             int base = basePort + 10 * (i - 1);
@@ -142,7 +154,7 @@ final class DevCommand implements Callable<Integer> {
                 continue; // a restart keeps the node's ports and data
             }
             Files.createDirectories(dir);
-            ConfigFiles.writeNode(new NodeConfig("node-" + i, dir, quorum, addresses, Limits.defaults()), file);
+            ConfigFiles.writeNode(new NodeConfig("node-" + i, dir, quorum, addresses, Limits.defaults(), false, authConfig), file);
         }
         return configs;
     }
@@ -160,7 +172,9 @@ final class DevCommand implements Callable<Integer> {
         }
     }
 
-    private void awaitReady(List<Process> processes, List<NodeConfig> nodeConfigs, String cluster) throws Exception {
+    /** Waits for every node and one leader, asking as a node (the cluster secret): no token exists yet. */
+    private void awaitReady(List<Process> processes, List<NodeConfig> nodeConfigs, String cluster, String nodeToken)
+            throws Exception {
         dev.cairn.engine.Clock clock = Invocation.current().clock();
         long deadline = clock.nanoTime() + START_TIMEOUT.toNanos();
         String lastProblem = "no node answered yet";
@@ -172,7 +186,7 @@ final class DevCommand implements Callable<Integer> {
                             + "): " + lastLine(log) + " (log: " + log + ")");
                 }
             }
-            try (CairnAdmin admin = CairnAdmin.connect(ClientConfig.parse(cluster))) {
+            try (CairnAdmin admin = CairnAdmin.connect(ClientConfig.parse(cluster).withToken(nodeToken))) {
                 List<NodeStatus> statuses = admin.nodeStatuses();
                 Set<String> leaders = new HashSet<>();
                 statuses.forEach(s -> leaders.add(String.valueOf(s.leaderId())));

@@ -35,6 +35,10 @@ final class ImageCommands {
         @Option(names = "--verbose", description = "print stack traces of errors")
         boolean verbose;
 
+        @Option(names = "--token-file", paramLabel = "FILE", description = "the access token to present "
+                + "(default: $CAIRN_TOKEN_FILE; none when unset)")
+        java.nio.file.Path tokenFile;
+
         /** An admin client of its own, for the admin commands, which always run in their own process. */
         dev.cairn.client.CairnAdmin admin() {
             return dev.cairn.client.CairnAdmin.connect(config());
@@ -52,7 +56,8 @@ final class ImageCommands {
 
         /** --cluster, or else the CAIRN_CLUSTER of whoever runs the command (this process, or the agent's caller). */
         private dev.cairn.config.ClientConfig config() {
-            return dev.cairn.config.ClientConfig.parse(cluster != null ? cluster : Invocation.current().clusterEnv());
+            return dev.cairn.config.ClientConfig.parse(cluster != null ? cluster : Invocation.current().clusterEnv())
+                    .withToken(tokenFile != null ? TokenFile.read(tokenFile) : TokenFile.fromEnvironment());
         }
     }
 

@@ -47,6 +47,7 @@ public final class HttpApiServer implements AutoCloseable {
     private final ImageTransfers transfers;
     private final HttpLimits limits;
     private final Clock clock;
+    private final dev.cairn.server.auth.Authenticator authenticator;
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final ThreadPoolExecutor workers;
     private Channel serverChannel;
@@ -56,9 +57,10 @@ public final class HttpApiServer implements AutoCloseable {
      *     the node's own protocol port is up)
      */
     public HttpApiServer(MetaService meta, ChunkStore store, NodeMetrics metrics, Supplier<CairnClient> client,
-                         HttpLimits limits, Clock clock) {
+                         HttpLimits limits, Clock clock, dev.cairn.server.auth.Authenticator authenticator) {
         this.limits = limits;
         this.clock = clock;
+        this.authenticator = authenticator;
         this.meta = meta;
         this.store = store;
         this.metrics = metrics;
@@ -91,7 +93,7 @@ public final class HttpApiServer implements AutoCloseable {
                         ch.pipeline().addLast(new HttpServerCodec(MAX_INITIAL_LINE_BYTES, MAX_HEADER_BYTES, 64 * 1024));
                         ch.pipeline().addLast(new HttpServerExpectContinueHandler());
                         ch.pipeline().addLast(new SlowClientGuard(limits, clock));
-                        ch.pipeline().addLast(new HttpRequestHandler(meta, store, metrics, transfers));
+                        ch.pipeline().addLast(new HttpRequestHandler(meta, store, metrics, transfers, authenticator));
                     }
                 })
                 .bind(host, port).syncUninterruptibly().channel();

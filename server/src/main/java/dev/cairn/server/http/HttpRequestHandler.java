@@ -6,6 +6,7 @@ import static dev.cairn.server.http.HttpResponses.sendJson;
 
 import dev.cairn.client.CairnClient;
 import dev.cairn.engine.ImageName;
+import dev.cairn.server.auth.Authenticator;
 import dev.cairn.engine.manifest.ImageInfo;
 import dev.cairn.server.meta.MetaService;
 import dev.cairn.server.meta.MetaStatus;
@@ -45,10 +46,13 @@ final class HttpRequestHandler extends ChannelInboundHandlerAdapter {
     private final ChunkStore store;
     private final NodeMetrics metrics;
     private final ImageTransfers transfers;
+    private final Authenticator authenticator;
     private RequestBodyStream body;
     private boolean answered;
 
-    HttpRequestHandler(MetaService meta, ChunkStore store, NodeMetrics metrics, ImageTransfers transfers) {
+    HttpRequestHandler(MetaService meta, ChunkStore store, NodeMetrics metrics, ImageTransfers transfers,
+                       Authenticator authenticator) {
+        this.authenticator = authenticator;
         this.meta = meta;
         this.store = store;
         this.metrics = metrics;
@@ -103,12 +107,17 @@ final class HttpRequestHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         HttpMethod method = request.method();
+        String listPrefix = HttpAuth.admit(authenticator, ctx.channel(), request, path,
+                parameters.getOrDefault("prefix", List.of("")).get(0));
+        if (listPrefix == null) {
+            return; // refused: 401 or 403 answered
+        }
         if (path.equals("/metrics") && method.equals(HttpMethod.GET)) {
             sendMetrics(ctx.channel());
         } else if (path.equals("/v1/admin/health") && method.equals(HttpMethod.GET)) {
             health(ctx.channel());
         } else if (path.equals(IMAGES) && method.equals(HttpMethod.GET)) {
-            list(ctx.channel(), parameters.getOrDefault("prefix", List.of("")).get(0));
+            list(ctx.channel(), listPrefix);
         } else if (path.startsWith(IMAGES + "/")) {
             image(ctx, request, path.substring(IMAGES.length() + 1));
         } else {

@@ -32,6 +32,8 @@ import dev.cairn.server.meta.CatalogSessionMessages.CloseSession;
 import dev.cairn.server.meta.CatalogSessionMessages.CommitInSession;
 import dev.cairn.server.meta.CatalogSessionMessages.OpenSession;
 import dev.cairn.server.meta.CatalogSessionMessages.RenewSession;
+import dev.cairn.server.meta.CatalogTokenMessages.CreateToken;
+import dev.cairn.server.meta.CatalogTokenMessages.RevokeToken;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -56,7 +58,7 @@ final class CatalogMessages {
      * written with the version that introduced its type ({@link Type#sinceVersion}), so entries of
      * the old types stay readable by older servers during a rolling upgrade.
      */
-    static final int FORMAT_VERSION = 6;
+    static final int FORMAT_VERSION = 7;
 
     /** Replies and stored catalog values have not changed since version 1. */
     private static final int REPLY_VERSION = 1;
@@ -97,7 +99,11 @@ final class CatalogMessages {
          * As COMMIT_IN_SESSION, and a commit that succeeds also closes the session: a put's last
          * catalog entry, one Raft round trip instead of a commit and a close.
          */
-        COMMIT_CLOSING_SESSION(16, false, 6);
+        COMMIT_CLOSING_SESSION(16, false, 6),
+        /** Records an access token (the SHA-256 of its secret, never the secret). */
+        CREATE_TOKEN(17, false, 7),
+        /** Forgets an access token: refused by every node once applied. */
+        REVOKE_TOKEN(18, false, 7);
 
         final int code;
         final boolean readOnly;
@@ -122,7 +128,7 @@ final class CatalogMessages {
 
     /** A catalog request: a write that goes through the Raft log, or a read-only query. */
     sealed interface Request permits CommitImage, DeleteImage, GetImage, ListImages, Call, CloseSession, Stamped,
-            SeedMembers, AddMember, MarkLeaving, RemoveMember {
+            SeedMembers, AddMember, MarkLeaving, RemoveMember, RevokeToken {
         Type type();
     }
 
@@ -132,7 +138,7 @@ final class CatalogMessages {
      * never from the local clock, and every replica computes the same result.
      */
     sealed interface Stamped extends Request permits OpenSession, RenewSession, BeginGcEpoch, GcMaySweep,
-            CommitInSession {
+            CommitInSession, CreateToken {
         long leaderMillis();
 
         Stamped stamped(long leaderMillis);
@@ -233,7 +239,7 @@ final class CatalogMessages {
     static byte[] encode(Request request) {
         int members = request instanceof SeedMembers seed ? seed.members().size() : 1;
         ByteBuffer b = ByteBuffer.allocate(2 + 24 + 2 + 2 + 2 + ImageName.MAX_LENGTH + 2 + 2 * ImageRoot.ENCODED_LENGTH + 16 + 8
-                + 4 + members * MAX_MEMBER_BYTES);
+                + 4 + members * MAX_MEMBER_BYTES + CatalogTokenMessages.MAX_TOKEN_BYTES);
         b.put((byte) request.type().sinceVersion).put((byte) request.type().code);
         if (request instanceof Call c) {
             b.putLong(c.clientId().getMostSignificantBits()).putLong(c.clientId().getLeastSignificantBits());
@@ -277,6 +283,11 @@ final class CatalogMessages {
             b.putInt(m.minActive());
         } else if (request instanceof RemoveMember r) {
             putString(b, r.id());
+        } else if (request instanceof CreateToken t) {
+            CatalogTokenMessages.putToken(b, t.token());
+            b.putLong(t.leaderMillis());
+        } else if (request instanceof RevokeToken r) {
+            putString(b, r.id());
         }
         return copyOut(b);
     }
@@ -317,6 +328,11 @@ final class CatalogMessages {
                 case ADD_MEMBER -> new AddMember(getMember(b));
                 case MARK_LEAVING -> new MarkLeaving(getString(b), b.getInt());
                 case REMOVE_MEMBER -> new RemoveMember(getString(b));
+                case CREATE_TOKEN -> {
+                    StoredToken token = CatalogTokenMessages.getToken(b, 0);
+                    yield new CreateToken(token, b.getLong());
+                }
+                case REVOKE_TOKEN -> new RevokeToken(getString(b));
             };
             checkFullyRead(b);
             return request;

@@ -333,6 +333,28 @@ final class CatalogStateMachine extends BaseStateMachine {
         }
     }
 
+    /** Access token {@code id} as this replica has applied it; empty when unknown or revoked. */
+    Optional<StoredToken> token(String id) throws IOException {
+        lifecycle.readLock().lock();
+        try {
+            checkOpen();
+            return store.token(id);
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
+    /** Every access token this replica has applied. */
+    List<StoredToken> tokens() throws IOException {
+        lifecycle.readLock().lock();
+        try {
+            checkOpen();
+            return store.tokens();
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
     /** Told when Ratis applies a new Raft configuration (peers added or removed). */
     void onConfigurationChanged(Runnable listener) {
         this.configurationListener = listener;

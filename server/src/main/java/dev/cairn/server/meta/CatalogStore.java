@@ -30,7 +30,8 @@ import org.rocksdb.WriteOptions;
  * encoded (commit index, root), column family {@code meta} holds the last applied Raft term and
  * index and the log time, column family {@code calls} the replies of recent client calls
  * (exactly-once, {@link CallTable}), {@code sessions} the open upload sessions, {@code gc} the GC
- * epoch and {@code members} the cluster's membership (node id to address, zone and state). The
+ * epoch, {@code members} the cluster's membership (node id to address, zone and state) and
+ * {@code tokens} the access tokens (id to tenant, role, prefixes and the SHA-256 of the secret). The
  * values' bytes are in {@link StoredValues}. Every change writes both in one {@link WriteBatch},
  * so the catalog and the index it reflects can never disagree, whatever the crash point.
  *
@@ -49,6 +50,7 @@ final class CatalogStore implements AutoCloseable {
     private static final byte[] SESSIONS = "sessions".getBytes(StandardCharsets.UTF_8);
     private static final byte[] GC = "gc".getBytes(StandardCharsets.UTF_8);
     private static final byte[] MEMBERS = "members".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] TOKENS = "tokens".getBytes(StandardCharsets.UTF_8);
     private static final byte[] MEMBERSHIP_INDEX = "membership-index".getBytes(StandardCharsets.UTF_8);
     private static final byte[] GC_EPOCH = "epoch".getBytes(StandardCharsets.UTF_8);
     private static final byte[] LOG_TIME = "log-time".getBytes(StandardCharsets.UTF_8);
@@ -141,6 +143,15 @@ final class CatalogStore implements AutoCloseable {
             batch.put(meta, MEMBERSHIP_INDEX, StoredValues.encodeMembershipIndex(index));
         }
 
+        /** Records an access token under its id: the hash of its secret, never the secret. */
+        void putToken(StoredToken t) throws RocksDBException {
+            batch.put(tokens, t.info().id().getBytes(StandardCharsets.UTF_8), CatalogTokenMessages.encodeStored(t));
+        }
+
+        void deleteToken(String id) throws RocksDBException {
+            batch.delete(tokens, id.getBytes(StandardCharsets.UTF_8));
+        }
+
         void putLogTime(long millis) throws RocksDBException {
             batch.put(meta, LOG_TIME, StoredValues.encodeLogTime(millis));
         }
@@ -161,6 +172,7 @@ final class CatalogStore implements AutoCloseable {
     private final ColumnFamilyHandle sessions;
     private final ColumnFamilyHandle gc;
     private final ColumnFamilyHandle members;
+    private final ColumnFamilyHandle tokens;
 
     private CatalogStore(DBOptions dbOptions, ColumnFamilyOptions cfOptions, RocksDB db, List<ColumnFamilyHandle> handles) {
         this.dbOptions = dbOptions;
@@ -174,6 +186,7 @@ final class CatalogStore implements AutoCloseable {
         this.sessions = handles.get(4);
         this.gc = handles.get(5);
         this.members = handles.get(6);
+        this.tokens = handles.get(7);
     }
 
     static CatalogStore open(Path dir) throws IOException {
@@ -187,7 +200,8 @@ final class CatalogStore implements AutoCloseable {
                 new ColumnFamilyDescriptor(CALLS, cfOptions),
                 new ColumnFamilyDescriptor(SESSIONS, cfOptions),
                 new ColumnFamilyDescriptor(GC, cfOptions),
-                new ColumnFamilyDescriptor(MEMBERS, cfOptions));
+                new ColumnFamilyDescriptor(MEMBERS, cfOptions),
+                new ColumnFamilyDescriptor(TOKENS, cfOptions));
         List<ColumnFamilyHandle> handles = new ArrayList<>();
         try {
             RocksDB db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
@@ -300,6 +314,27 @@ final class CatalogStore implements AutoCloseable {
         try (ReadOptions options = new ReadOptions(); RocksIterator it = db.newIterator(members, options)) {
             for (it.seekToFirst(); it.isValid(); it.next()) {
                 out.add(CatalogMemberMessages.decodeStoredMember(new String(it.key(), StandardCharsets.UTF_8), it.value()));
+            }
+        }
+        return out;
+    }
+
+    /** Access token {@code id}, if it is recorded (created and not revoked). */
+    Optional<StoredToken> token(String id) throws IOException {
+        try {
+            byte[] value = db.get(tokens, id.getBytes(StandardCharsets.UTF_8));
+            return value == null ? Optional.empty() : Optional.of(CatalogTokenMessages.decodeStored(value));
+        } catch (RocksDBException e) {
+            throw new IOException("cannot read token " + id + " from the catalog: " + e.getMessage(), e);
+        }
+    }
+
+    /** Every recorded access token, in id order. */
+    List<StoredToken> tokens() {
+        List<StoredToken> out = new ArrayList<>();
+        try (ReadOptions options = new ReadOptions(); RocksIterator it = db.newIterator(tokens, options)) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                out.add(CatalogTokenMessages.decodeStored(it.value()));
             }
         }
         return out;

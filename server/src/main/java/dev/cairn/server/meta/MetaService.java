@@ -51,6 +51,7 @@ public final class MetaService implements AutoCloseable {
     private final RaftNode raft;
     private final CatalogCalls requests;
     private final MembershipChanges membership;
+    private final CatalogTokens tokens;
     /** Times leader waits; the same clock times requests and stamps entries on the leader. */
     private final Clock clock;
     private final RaftGauges gauges;
@@ -67,6 +68,7 @@ public final class MetaService implements AutoCloseable {
         });
         this.requests = new CatalogCalls(config, raft, scheduler, clock);
         this.membership = new MembershipChanges(config, raft, requests, scheduler, clock);
+        this.tokens = new CatalogTokens(requests, raft::stateMachine);
         this.gauges = new RaftGauges(config.nodeId(), raft);
     }
 
@@ -348,6 +350,13 @@ public final class MetaService implements AutoCloseable {
      */
     public CompletableFuture<Long> dropMember(String id) {
         return membership.dropMember(id);
+    }
+
+    // ---- access tokens
+
+    /** The access tokens: created and revoked through the log, read from this node's replica. */
+    public CatalogTokens tokens() {
+        return tokens;
     }
 
     // ---- this node's Raft status

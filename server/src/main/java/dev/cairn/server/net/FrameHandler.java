@@ -20,6 +20,8 @@ import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicReference;
+import dev.cairn.server.auth.Principal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,6 +54,8 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
     private long connectionBytes;
     private boolean awaitingNodeRoom;
     private boolean admitting;
+    /** This connection's principal, set by its AUTH frame; null until then. */
+    private final AtomicReference<Principal> principal = new AtomicReference<>();
 
     /** What one request holds of the budgets: its own bytes and room for its answer. */
     private record Charge(long requestBytes, long answerAllowance) {
@@ -207,7 +211,7 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
         workers.execute(() -> {
             CompletableFuture<RequestHandler.Response> response;
             try {
-                response = handler.handle(frame);
+                response = handler.handle(frame, principal);
             } catch (RuntimeException e) {
                 response = CompletableFuture.completedFuture(RequestHandler.toError(e));
             }

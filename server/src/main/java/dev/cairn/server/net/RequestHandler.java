@@ -9,6 +9,11 @@ import dev.cairn.protocol.MessageType;
 import dev.cairn.protocol.Messages;
 import dev.cairn.protocol.ProtocolException;
 import dev.cairn.server.gc.EpochGuard;
+import dev.cairn.protocol.AuthMessages;
+import dev.cairn.server.auth.AuthException;
+import dev.cairn.server.auth.Authenticator;
+import dev.cairn.server.auth.Principal;
+import dev.cairn.server.auth.RequestGuard;
 import dev.cairn.server.gc.GcCoordinator;
 import dev.cairn.server.gc.GcNode;
 import dev.cairn.server.meta.CatalogException;
@@ -28,6 +33,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * What a node does with each request: finds the responder of the request's type (chunk requests
@@ -51,6 +57,8 @@ public final class RequestHandler {
     private final ChunkStore store;
     private final MetaService meta;
     private final ChunkRequests chunks;
+    /** Who sends each request: checked once per request against this node's catalog replica. */
+    private final Authenticator authenticator;
     /** Every request type's responder, built once. */
     private final Map<MessageType, Responder> responders;
 
@@ -59,12 +67,14 @@ public final class RequestHandler {
         this.store = store;
         this.meta = meta;
         this.chunks = new ChunkRequests(config, store, gc, clientTraffic);
+        this.authenticator = Authenticator.start(config.auth(), meta, config.nodeId());
         Map<MessageType, Responder> all = new EnumMap<>(MessageType.class);
         register(all, chunks.responders());
         register(all, new CatalogRequests(meta, metrics).responders());
         register(all, new MembershipRequests(config, meta).responders());
         register(all, new GcRequests(gc, coordinator, EpochGuard.of(config.nodeId(), meta)).responders());
         register(all, new NodeRequests(meta, store, replicator).responders());
+        register(all, new TokenRequests(meta).responders());
         this.responders = Collections.unmodifiableMap(all);
     }
 
@@ -76,9 +86,11 @@ public final class RequestHandler {
         });
     }
 
-    /** The request types this node answers: every type but ERROR. */
+    /** The request types this node answers: every type but ERROR (AUTH is answered before the responders). */
     Set<MessageType> answeredTypes() {
-        return responders.keySet();
+        Set<MessageType> all = java.util.EnumSet.of(MessageType.AUTH);
+        all.addAll(responders.keySet());
+        return all;
     }
 
     /**
@@ -86,8 +98,22 @@ public final class RequestHandler {
      * completes; the caller releases them then.
      */
     public CompletableFuture<Response> handle(Frame request) {
+        return handle(request, new AtomicReference<>());
+    }
+
+    /**
+     * As {@link #handle(Frame)}, for a request of a connection whose principal is in
+     * {@code connection} (null until an AUTH frame set it): AUTH sets it, every other request runs
+     * only if {@link RequestGuard} admits it for that principal as this node knows it now.
+     */
+    public CompletableFuture<Response> handle(Frame request, AtomicReference<Principal> connection) {
         try {
-            return dispatch(request).exceptionally(this::toNodeError);
+            if (request.type() == MessageType.AUTH) {
+                connection.set(authenticator.authenticate(AuthMessages.decodeString(request.header(), "access token")));
+                return CompletableFuture.completedFuture(Response.of(request.type(), ByteBuffer.allocate(0)));
+            }
+            Frame admitted = RequestGuard.admit(authenticator.current(connection.get()), request);
+            return dispatch(admitted).exceptionally(this::toNodeError);
         } catch (RuntimeException e) {
             return CompletableFuture.completedFuture(toError(e));
         }
@@ -128,6 +154,9 @@ public final class RequestHandler {
     /** Maps a failure to the error code and message a client acts on. */
     static Response toError(Throwable t) {
         t = Answers.unwrapped(t);
+        if (t instanceof AuthException a) {
+            return Response.error(a.code(), a.getMessage());
+        }
         if (t instanceof CatalogException c) {
             return Response.error(switch (c.code()) {
                 case NOT_FOUND -> ErrorCode.NOT_FOUND;
@@ -154,6 +183,11 @@ public final class RequestHandler {
             return Response.error(ErrorCode.STORAGE_FAILED, "storage failed: " + t.getMessage());
         }
         return Response.error(ErrorCode.INTERNAL, "internal error: " + t);
+    }
+
+    /** How this node authenticates: the HTTP API checks its callers with it too, and the node's own clients take its token. */
+    public Authenticator authenticator() {
+        return authenticator;
     }
 
     /** Exposed for the HTTP API, which answers from the same sources. */

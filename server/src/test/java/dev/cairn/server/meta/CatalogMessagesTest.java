@@ -9,6 +9,7 @@ import dev.cairn.engine.ChunkId;
 import dev.cairn.engine.ImageName;
 import dev.cairn.engine.manifest.ImageInfo;
 import dev.cairn.engine.manifest.ImageRoot;
+import dev.cairn.protocol.AuthMessages;
 import dev.cairn.protocol.MembershipMessages.Member;
 import dev.cairn.protocol.MembershipMessages.MemberState;
 import dev.cairn.server.meta.CatalogMessages.Call;
@@ -55,7 +56,16 @@ class CatalogMessagesTest {
             new CatalogMemberMessages.SeedMembers(List.of(member("n1", ""), member("n2", "rack-2"))),
             new CatalogMemberMessages.AddMember(member("n3", "rack-1")),
             new CatalogMemberMessages.MarkLeaving("n2", 3),
-            new CatalogMemberMessages.RemoveMember("n2"));
+            new CatalogMemberMessages.RemoveMember("n2"),
+            new CatalogTokenMessages.CreateToken(token("0123456789abcdef", List.of("team-a/", "b/")), 1_700_000_000_999L),
+            new CatalogTokenMessages.CreateToken(token("fedcba9876543210", List.of()), 0),
+            new CatalogTokenMessages.RevokeToken("0123456789abcdef"));
+
+    private static StoredToken token(String id, List<String> prefixes) {
+        byte[] hash = new byte[32];
+        Arrays.fill(hash, (byte) id.charAt(0));
+        return new StoredToken(new AuthMessages.TokenInfo(id, "team-a", AuthMessages.Role.WRITE, prefixes, 0), hash);
+    }
 
     private static Member member(String id, String zone) {
         return new Member(id, "10.0.0." + id.length(), 7400, 7401, 7402, zone, MemberState.ACTIVE);
@@ -184,6 +194,23 @@ class CatalogMessagesTest {
         MalformedMessageException e = assertThrows(MalformedMessageException.class,
                 () -> CatalogMessages.decodeRequest(ByteBuffer.wrap(bytes)));
         assertTrue(e.getMessage().contains("does not exist in catalog message format version 4"), e.getMessage());
+    }
+
+    @Test
+    void tokenTypesAreVersion7CarryNoTimeButTheStampAndAreRefusedInsideAnOlderVersion() {
+        byte[] create = CatalogMessages.encode(new CatalogTokenMessages.CreateToken(token("0123456789abcdef", List.of("a/")), 5));
+        assertEquals(7, create[0]);
+        assertEquals(17, create[1]);
+        byte[] revoke = CatalogMessages.encode(new CatalogTokenMessages.RevokeToken("0123456789abcdef"));
+        assertEquals(7, revoke[0]);
+        assertEquals(18, revoke[1]);
+        StoredToken stored = CatalogTokenMessages.decodeStored(CatalogTokenMessages.encodeStored(
+                token("0123456789abcdef", List.of("a/")).createdAt(1234)));
+        assertEquals(1234, stored.info().createdMillis());
+        create[0] = 6;
+        MalformedMessageException e = assertThrows(MalformedMessageException.class,
+                () -> CatalogMessages.decodeRequest(ByteBuffer.wrap(create)));
+        assertTrue(e.getMessage().contains("does not exist in catalog message format version 6"), e.getMessage());
     }
 
     @Test

@@ -1,0 +1,67 @@
+package dev.cairn.server.http;
+
+import static dev.cairn.server.http.HttpResponses.error;
+
+import dev.cairn.protocol.AuthMessages.Role;
+import dev.cairn.protocol.ErrorCode;
+import dev.cairn.server.auth.AuthException;
+import dev.cairn.server.auth.Authenticator;
+import dev.cairn.server.auth.Principal;
+import dev.cairn.server.auth.RequestGuard;
+import io.netty.channel.Channel;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+
+/**
+ * Who an HTTP request comes from ({@code Authorization: Bearer ID.SECRET}) and whether it may do
+ * what it asks: the same principal and checks as on the protocol port. {@code /metrics} and
+ * {@code /v1/admin/health} stay readable without a token (they carry no image names), so
+ * monitoring needs no secret.
+ */
+final class HttpAuth {
+
+    private static final String BEARER = "Bearer ";
+
+    private HttpAuth() {}
+
+    /**
+     * Admits {@code request} to {@code path}: returns the listing prefix to use ({@code listPrefix}
+     * itself, or the caller's one token prefix inside it); answers 401 or 403 and returns null when
+     * the request is refused.
+     */
+    static String admit(Authenticator auth, Channel ch, HttpRequest request, String path, String listPrefix) {
+        if (path.equals("/metrics") || path.equals("/v1/admin/health")) {
+            return listPrefix;
+        }
+        try {
+            Principal principal = principal(auth, request);
+            if (path.equals(HttpRequestHandler.IMAGES)) {
+                return RequestGuard.listPrefix(principal, listPrefix);
+            }
+            if (path.startsWith(HttpRequestHandler.IMAGES + "/")) {
+                HttpMethod m = request.method();
+                Role role = m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD) ? Role.READ : Role.WRITE;
+                RequestGuard.admitImage(principal, role, path.substring(HttpRequestHandler.IMAGES.length() + 1));
+            }
+            return listPrefix;
+        } catch (AuthException e) {
+            boolean unauthenticated = e.code() == ErrorCode.UNAUTHENTICATED;
+            HttpResponses.sendJson(ch, unauthenticated ? HttpResponseStatus.UNAUTHORIZED : HttpResponseStatus.FORBIDDEN,
+                    error(e.getMessage()));
+            return null;
+        }
+    }
+
+    private static Principal principal(Authenticator auth, HttpRequest request) {
+        String header = request.headers().get(HttpHeaderNames.AUTHORIZATION);
+        if (header == null) {
+            return auth.current(null);
+        }
+        if (!header.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
+            throw new AuthException(ErrorCode.UNAUTHENTICATED, "the Authorization header is not 'Bearer ID.SECRET'");
+        }
+        return auth.current(auth.authenticate(header.substring(BEARER.length()).strip()));
+    }
+}
