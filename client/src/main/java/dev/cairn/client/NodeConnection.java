@@ -1,5 +1,6 @@
 package dev.cairn.client;
 
+import dev.cairn.protocol.transport.ClientTls;
 import dev.cairn.protocol.transport.FrameAssembler;
 import dev.cairn.protocol.transport.WireAllocator;
 import dev.cairn.protocol.ErrorCode;
@@ -41,6 +42,7 @@ final class NodeConnection implements AutoCloseable {
     private final int maxFrameBytes;
     private final Duration timeout;
     private final EventLoopGroup group;
+    private final ClientTls tls;
     private final AtomicLong nextRequestId = new AtomicLong(1);
     private final Map<Long, CompletableFuture<Reply>> inFlight = new ConcurrentHashMap<>();
     private final Object connectLock = new Object();
@@ -48,6 +50,12 @@ final class NodeConnection implements AutoCloseable {
     private volatile boolean closed;
 
     NodeConnection(String nodeId, String host, int port, int maxFrameBytes, Duration timeout, EventLoopGroup group) {
+        this(nodeId, host, port, maxFrameBytes, timeout, group, ClientTls.OFF);
+    }
+
+    NodeConnection(String nodeId, String host, int port, int maxFrameBytes, Duration timeout, EventLoopGroup group,
+                   ClientTls tls) {
+        this.tls = tls;
         this.nodeId = nodeId;
         this.host = host;
         this.port = port;
@@ -151,12 +159,14 @@ final class NodeConnection implements AutoCloseable {
                     .handler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel c) {
+                            tls.addTo(c.pipeline(), host, port);
                             c.pipeline().addLast(new FrameAssembler(maxFrameBytes));
                             c.pipeline().addLast(new ReplyHandler());
                         }
                     });
             try {
                 ch = bootstrap.connect(host, port).syncUninterruptibly().channel();
+                ClientTls.awaitHandshake(ch, timeout);
             } catch (Exception e) {
                 throw new Failures.NodeUnreachable(nodeId, endpoint(), Failures.cause(e), e);
             }

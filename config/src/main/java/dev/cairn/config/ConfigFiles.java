@@ -23,11 +23,25 @@ public final class ConfigFiles {
 
     /** The file as written: every field optional here so that defaults and messages are ours. */
     record NodeFile(String nodeId, String dataDir, Integer replicas, Integer writeQuorum, Integer readQuorum,
-                    List<AddressFile> nodes, LimitsFile limits, Boolean join) {}
+                    List<AddressFile> nodes, LimitsFile limits, Boolean join, TlsFile tls) {}
 
     record AddressFile(String id, String host, Integer port, Integer raftPort, Integer httpPort, String zone) {}
 
     record LimitsFile(Integer maxFrameBytes, Integer maxChunkBytes) {}
+
+    /** {@code tls:}; paths relative to the file's folder. Off when absent: docs/security.md. */
+    record TlsFile(Boolean enabled, String caCert, String cert, String key) {
+        TlsConfig toConfig(Path base) {
+            if (!Boolean.TRUE.equals(enabled)) {
+                return TlsConfig.OFF;
+            }
+            return TlsConfig.node(resolve(base, caCert), resolve(base, cert), resolve(base, key));
+        }
+
+        private static Path resolve(Path base, String file) {
+            return file == null ? null : base.resolve(file).normalize();
+        }
+    }
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
             .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
@@ -98,7 +112,8 @@ public final class ConfigFiles {
                 orDefault(raw.limits().maxFrameBytes(), Limits.DEFAULT_MAX_FRAME_BYTES),
                 orDefault(raw.limits().maxChunkBytes(), Limits.DEFAULT_MAX_CHUNK_BYTES));
         Path dataDir = base.resolve(raw.dataDir()).normalize();
-        return new NodeConfig(raw.nodeId(), dataDir, quorum, nodes, limits, Boolean.TRUE.equals(raw.join()));
+        return new NodeConfig(raw.nodeId(), dataDir, quorum, nodes, limits, Boolean.TRUE.equals(raw.join()),
+                raw.tls() == null ? TlsConfig.OFF : raw.tls().toConfig(base));
     }
 
     /** Writes a node configuration; {@link #loadNode} reads it back to an equal value. */
@@ -128,7 +143,19 @@ public final class ConfigFiles {
         }
         out.put("limits", Map.of("maxFrameBytes", config.limits().maxFrameBytes(),
                 "maxChunkBytes", config.limits().maxChunkBytes()));
+        writeTls(config.tls(), out);
         Files.writeString(file, YAML.writeValueAsString(out));
+    }
+
+    private static void writeTls(TlsConfig tls, Map<String, Object> out) {
+        if (tls.enabled()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("enabled", true);
+            m.put("caCert", tls.caCert().toString());
+            m.put("cert", tls.cert().toString());
+            m.put("key", tls.key().toString());
+            out.put("tls", m);
+        }
     }
 
     private static int orDefault(Integer value, int fallback) {

@@ -16,8 +16,14 @@ import java.util.Set;
  * @param limits named limits
  * @param join true for a node added to a running cluster: on its first start it seeds nothing and
  *     waits until the cluster adds it ({@code cairn admin nodes add}); ignored once it has Raft storage
+ * @param tls transport security of both ports and of this node's own connections to its peers
  */
-public record NodeConfig(String nodeId, Path dataDir, Quorum quorum, List<NodeAddress> nodes, Limits limits, boolean join) {
+public record NodeConfig(String nodeId, Path dataDir, Quorum quorum, List<NodeAddress> nodes, Limits limits, boolean join,
+                         TlsConfig tls) {
+
+    public NodeConfig(String nodeId, Path dataDir, Quorum quorum, List<NodeAddress> nodes, Limits limits, boolean join) {
+        this(nodeId, dataDir, quorum, nodes, limits, join, TlsConfig.OFF);
+    }
 
     public NodeConfig(String nodeId, Path dataDir, Quorum quorum, List<NodeAddress> nodes, Limits limits) {
         this(nodeId, dataDir, quorum, nodes, limits, false);
@@ -27,6 +33,7 @@ public record NodeConfig(String nodeId, Path dataDir, Quorum quorum, List<NodeAd
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(quorum, "quorum");
         Objects.requireNonNull(limits, "limits");
+        tls = tls == null ? TlsConfig.OFF : tls;
         nodes = List.copyOf(nodes);
         if (nodes.isEmpty()) {
             throw new ConfigException("nodes is empty: list every node of the cluster, this one included");
@@ -50,6 +57,11 @@ public record NodeConfig(String nodeId, Path dataDir, Quorum quorum, List<NodeAd
             throw new ConfigException("replicas (N=" + quorum.replicas() + ") is larger than the number of nodes ("
                     + nodes.size() + "); lower replicas or add nodes");
         }
+    }
+
+    /** The same node with other transport security. */
+    public NodeConfig withTls(TlsConfig other) {
+        return new NodeConfig(nodeId, dataDir, quorum, nodes, limits, join, other);
     }
 
     /** This node's own address. */

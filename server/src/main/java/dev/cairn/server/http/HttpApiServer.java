@@ -1,6 +1,7 @@
 package dev.cairn.server.http;
 
 import dev.cairn.client.CairnClient;
+import dev.cairn.protocol.transport.ServerTls;
 import dev.cairn.protocol.transport.WireAllocator;
 import dev.cairn.server.meta.MetaService;
 import dev.cairn.server.metrics.NodeMetrics;
@@ -46,6 +47,7 @@ public final class HttpApiServer implements AutoCloseable {
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final ThreadPoolExecutor workers;
     private Channel serverChannel;
+    private ServerTls tls = ServerTls.OFF;
 
     /**
      * @param client the client this node uses for image transfers (created on first use, after
@@ -66,6 +68,12 @@ public final class HttpApiServer implements AutoCloseable {
         this.transfers = new ImageTransfers(client, metrics, workers, MAX_CONCURRENT_TRANSFERS);
     }
 
+    /** Serves this port over TLS (call before {@link #start}); plain TCP otherwise. */
+    public HttpApiServer tls(ServerTls serverTls) {
+        this.tls = serverTls;
+        return this;
+    }
+
     public InetSocketAddress start(String host, int port) {
         serverChannel = new ServerBootstrap()
                 .group(group)
@@ -76,6 +84,7 @@ public final class HttpApiServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        tls.addTo(ch.pipeline());
                         ch.pipeline().addLast(new IdleStateHandler(IDLE_SECONDS, 0, 0));
                         ch.pipeline().addLast(new HttpServerCodec(MAX_INITIAL_LINE_BYTES, MAX_HEADER_BYTES, 64 * 1024));
                         ch.pipeline().addLast(new HttpServerExpectContinueHandler());

@@ -1,5 +1,6 @@
 package dev.cairn.server.net;
 
+import dev.cairn.protocol.transport.ServerTls;
 import dev.cairn.protocol.transport.WireAllocator;
 import dev.cairn.server.metrics.NodeMetrics;
 import io.netty.bootstrap.ServerBootstrap;
@@ -36,6 +37,7 @@ public final class ProtocolServer implements AutoCloseable {
     private final EventLoopGroup workerGroup = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
     private final ThreadPoolExecutor workers;
     private Channel serverChannel;
+    private ServerTls tls = ServerTls.OFF;
 
     public ProtocolServer(RequestHandler handler, int maxFrameBytes, NodeMetrics metrics) {
         this.handler = handler;
@@ -51,6 +53,12 @@ public final class ProtocolServer implements AutoCloseable {
         }, new ThreadPoolExecutor.CallerRunsPolicy());
     }
 
+    /** Serves this port over TLS (call before {@link #start}); plain TCP otherwise. */
+    public ProtocolServer tls(ServerTls serverTls) {
+        this.tls = serverTls;
+        return this;
+    }
+
     public InetSocketAddress start(String host, int port) {
         serverChannel = new ServerBootstrap()
                 .group(bossGroup, workerGroup)
@@ -63,6 +71,7 @@ public final class ProtocolServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        tls.addTo(ch.pipeline());
                         ch.pipeline().addLast(new IdleStateHandler(IDLE_SECONDS, 0, 0));
                         ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(maxFrameBytes, 0, 4, 0, 4));
                         ch.pipeline().addLast(new FrameHandler(handler, maxFrameBytes, metrics, workers));
