@@ -200,7 +200,9 @@ final class Cluster implements AutoCloseable {
         }
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         throw new CairnException.ClusterUnreachable("cluster unreachable: no node answered at " + String.join(", ", failures)
-                + "; check --cluster / CAIRN_CLUSTER and that the nodes run (cairn dev)", null);
+                + "; check --cluster / CAIRN_CLUSTER and that the nodes run (cairn dev)"
+                + (config.tls().enabled() || failures.stream().noneMatch(f -> f.contains("(connection closed)")) ? ""
+                : "; nodes with TLS close plain connections: set CAIRN_TLS_CA to the cluster CA's certificate"), null);
     }
 
     /** A new call id: the metadata call retried on another node carries the same one. */

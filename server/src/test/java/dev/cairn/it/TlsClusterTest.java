@@ -141,6 +141,7 @@ class TlsClusterTest {
     void aPlainClientGetsNoAnswer() {
         CairnException e = assertThrows(CairnException.class, () -> client(TlsConfig.OFF).close());
         assertTrue(e.getMessage().startsWith("cluster unreachable"), e.getMessage());
+        assertTrue(e.getMessage().endsWith("set CAIRN_TLS_CA to the cluster CA's certificate"), e.getMessage());
     }
 
     @Test
