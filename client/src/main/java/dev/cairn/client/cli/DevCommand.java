@@ -140,8 +140,10 @@ final class DevCommand implements Callable<Integer> {
             addresses.add(new NodeAddress("node-" + i, "127.0.0.1", base, base + 1, base + 2));
         }
         List<Path> configs = new ArrayList<>();
+        // With --tls: the CA and each node's certificate, made on the first start and kept after.
         DevTls certificates = new DevTls(dataDir);
-        dev.cairn.protocol.transport.TlsCertificates.Issued ca = tls ? certificates.authority(java.time.Instant.ofEpochMilli(Invocation.current().clock().millis())) : null;
+        java.time.Instant now = java.time.Instant.ofEpochMilli(Invocation.current().clock().millis());
+        dev.cairn.protocol.transport.TlsCertificates.Issued ca = tls ? certificates.authority(now) : null;
         for (int i = 1; i <= nodes; i++) {
             Path dir = dataDir.resolve("node-" + i);
             Path file = dir.resolve("cairn.yaml");
@@ -157,7 +159,7 @@ final class DevCommand implements Callable<Integer> {
             }
             Files.createDirectories(dir);
             NodeConfig node = new NodeConfig("node-" + i, dir, quorum, addresses, Limits.defaults());
-            ConfigFiles.writeNode(tls ? node.withTls(certificates.node(ca, node.self(), java.time.Instant.ofEpochMilli(Invocation.current().clock().millis()))) : node, file);
+            ConfigFiles.writeNode(tls ? node.withTls(certificates.node(ca, node.self(), now)) : node, file);
         }
         return configs;
     }
