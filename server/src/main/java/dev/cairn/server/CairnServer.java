@@ -65,7 +65,9 @@ public final class CairnServer implements AutoCloseable {
     private void open() throws IOException {
         // Before anything opens: a certificate that cannot be read stops the start with its file's name.
         ServerTls tls = ServerTls.of(config.tls());
-        LoggerFactory.getLogger(CairnServer.class).warn(tls.enabled() ? raftPlainWarning(config) : tlsOffWarning(config));
+        if (!tls.enabled()) {
+            LoggerFactory.getLogger(CairnServer.class).warn(tlsOffWarning(config));
+        }
         Files.createDirectories(config.dataDir());
         store = ChunkStore.open(config.dataDir().resolve("chunks"), ChunkStoreOptions.defaults());
         ChunkStore openedStore = store;
@@ -129,14 +131,6 @@ public final class CairnServer implements AutoCloseable {
                 + self.host() + ":" + self.httpPort() + " and the Raft port " + self.host() + ":" + self.raftPort()
                 + " are plain TCP; anyone who reaches them can read, write and delete every image unseen."
                 + " Set tls.enabled with the cluster CA's certificate (docs/security.md)";
-    }
-
-    /** The line a node with TLS logs at start: its Raft traffic is not covered yet (docs/security.md). */
-    static String raftPlainWarning(NodeConfig config) {
-        NodeAddress self = config.self();
-        return "TLS is on for the protocol port " + self.endpoint() + " and the HTTP port " + self.host() + ":"
-                + self.httpPort() + "; the Raft port " + self.host() + ":" + self.raftPort() + " is still plain TCP"
-                + " (Ratis' Netty transport has no TLS): keep it on a network only the cluster's nodes reach (docs/security.md)";
     }
 
     public NodeConfig config() {

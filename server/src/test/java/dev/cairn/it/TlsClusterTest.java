@@ -53,7 +53,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A three-node cluster with TLS on, certificates made by the same generator as {@code cairn dev
- * --tls}: real handshakes on loopback on both ports, between the nodes and with clients.
+ * --tls}: real handshakes on loopback on all three ports, between the nodes and with clients.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class TlsClusterTest {
@@ -168,6 +168,69 @@ class TlsClusterTest {
         }
     }
 
+    @Test
+    void plainTcpToTheRaftPortGetsOnlyATlsFailure() throws Exception {
+        // What a Raft peer speaks first over gRPC: the HTTP/2 preface, here in plain text.
+        byte[] preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+        assertOnlyATlsAlert(sendPlain(nodes.get(0).raftPort(), preface));
+    }
+
+    @Test
+    void theRaftPortIsMutualTls() throws Exception {
+        // A peer with a node certificate of the cluster CA gets the server's first HTTP/2 frame...
+        Path node2 = dir.resolve("node-2").resolve("node");
+        assertTrue(raftAnswers(raftContext(ca.cert(), node2.resolveSibling("node.pem"), node2.resolveSibling("node-key.pem"))),
+                "a node's certificate is let in");
+        // ...one that trusts the CA but shows no certificate gets no further than the handshake.
+        IOException e = assertThrows(IOException.class, () -> raftAnswers(raftContext(ca.cert(), null, null)));
+        assertTrue(e instanceof javax.net.ssl.SSLException || e instanceof java.io.EOFException
+                || e instanceof java.net.SocketException, e.toString());
+    }
+
+    /** True when the Raft port answers a TLS connection's HTTP/2 preface; throws when it refuses it. */
+    private boolean raftAnswers(SSLContext context) throws IOException {
+        try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) context.getSocketFactory()
+                .createSocket("127.0.0.1", nodes.get(0).raftPort())) {
+            s.setSoTimeout(10_000);
+            javax.net.ssl.SSLParameters p = s.getSSLParameters();
+            p.setApplicationProtocols(new String[] {"h2"});
+            s.setSSLParameters(p);
+            s.startHandshake();
+            s.getOutputStream().write(preface());
+            s.getOutputStream().flush();
+            if (s.getInputStream().read() < 0) {
+                throw new java.io.EOFException("closed");
+            }
+            return true;
+        }
+    }
+
+    private static SSLContext raftContext(Path caCert, Path cert, Path key) throws Exception {
+        javax.net.ssl.KeyManager[] keys = null;
+        if (cert != null) {
+            String pem = Files.readString(key).replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
+            java.security.PrivateKey privateKey = java.security.KeyFactory.getInstance("EC")
+                    .generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(java.util.Base64.getDecoder().decode(pem)));
+            KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
+            store.load(null, null);
+            try (InputStream in = Files.newInputStream(cert)) {
+                store.setKeyEntry("node", privateKey, new char[0],
+                        new java.security.cert.Certificate[] {CertificateFactory.getInstance("X.509").generateCertificate(in)});
+            }
+            javax.net.ssl.KeyManagerFactory f = javax.net.ssl.KeyManagerFactory.getInstance(
+                    javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+            f.init(store, new char[0]);
+            keys = f.getKeyManagers();
+        }
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(keys, trustManagers(caCert), null);
+        return context;
+    }
+
+    private static byte[] preface() {
+        return "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+    }
+
     /** Sends {@code bytes} in plain TCP and returns all that comes back before the node closes. */
     private static byte[] sendPlain(int port, byte[] bytes) throws IOException {
         try (Socket s = new Socket("127.0.0.1", port)) {
@@ -199,6 +262,12 @@ class TlsClusterTest {
     }
 
     private static SSLContext trusting(Path caCert) throws Exception {
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, trustManagers(caCert), null);
+        return context;
+    }
+
+    private static javax.net.ssl.TrustManager[] trustManagers(Path caCert) throws Exception {
         KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
         store.load(null, null);
         try (InputStream in = Files.newInputStream(caCert)) {
@@ -206,8 +275,6 @@ class TlsClusterTest {
         }
         TrustManagerFactory f = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         f.init(store);
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, f.getTrustManagers(), null);
-        return context;
+        return f.getTrustManagers();
     }
 }

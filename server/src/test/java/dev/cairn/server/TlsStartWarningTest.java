@@ -24,10 +24,4 @@ class TlsStartWarningTest {
             assertTrue(line.contains(port), port + " in: " + line);
         }
     }
-
-    @Test
-    void aNodeWithTlsStillSaysItsRaftPortIsPlain() {
-        String line = CairnServer.raftPlainWarning(config);
-        assertTrue(line.contains("the Raft port 10.0.0.5:7401 is still plain TCP"), line);
-    }
 }
