@@ -4,6 +4,7 @@ import dev.cairn.protocol.ImageMessages;
 import dev.cairn.protocol.ChunkMessages;
 import dev.cairn.protocol.LocalChunks;
 import dev.cairn.config.ClientConfig;
+import dev.cairn.protocol.transport.ClientTls;
 import dev.cairn.config.Limits;
 import dev.cairn.protocol.Messages;
 import dev.cairn.protocol.ErrorCode;
@@ -42,6 +43,8 @@ final class Cluster implements AutoCloseable {
     private final List<NodeConnection> retired = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final EventLoopGroup group;
     private final ClientConfig config;
+    /** The TLS of every connection of this client, built once from {@code config}. */
+    private final ClientTls tls;
     /** Metadata calls over this cluster's current connections, to the node that answered last first. */
     private final MetadataCalls metadata;
     /** The node this client runs inside, whose chunks it reads in process; null for other clients. */
@@ -76,7 +79,8 @@ final class Cluster implements AutoCloseable {
             });
 
     private Cluster(ClientConfig config, Messages.ClusterInfo info, EventLoopGroup group, LocalChunks local,
-                    dev.cairn.engine.Clock clock) {
+                    dev.cairn.engine.Clock clock, ClientTls tls) {
+        this.tls = tls;
         this.config = config;
         this.clock = clock;
         this.viewAtNanos = clock.nanoTime();
@@ -98,7 +102,7 @@ final class Cluster implements AutoCloseable {
             NodeConnection old = previous.get(peer.id());
             byId.put(peer.id(), old != null && old.endpoint().equals(peer.endpoint()) ? old
                     : new NodeConnection(peer.id(), peer.host(), peer.port(), Limits.DEFAULT_MAX_FRAME_BYTES,
-                    config.requestTimeout(), group, config.token()));
+                    config.requestTimeout(), group, config.token(), tls));
             if (peer.active()) {
                 zones.put(peer.id(), peer.zone());
             }
@@ -173,16 +177,17 @@ final class Cluster implements AutoCloseable {
      * and stores in process.
      */
     static Cluster connect(ClientConfig config, LocalChunks local, dev.cairn.engine.Clock clock) {
+        ClientTls tls = ClientTls.of(config.tls());
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
         List<String> failures = new ArrayList<>();
         for (String endpoint : config.endpoints()) {
             ClientConfig.HostPort hp = ClientConfig.parseEndpoint(endpoint);
             NodeConnection probe = new NodeConnection("?", hp.host(), hp.port(), Limits.DEFAULT_MAX_FRAME_BYTES,
-                    config.requestTimeout(), group, config.token());
+                    config.requestTimeout(), group, config.token(), tls);
             try {
                 NodeConnection.Reply reply = probe.call(MessageType.CLUSTER_INFO, ByteBuffer.allocate(0))
                         .get(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
-                return new Cluster(config, Messages.ClusterInfo.decode(reply.header()), group, local, clock);
+                return new Cluster(config, Messages.ClusterInfo.decode(reply.header()), group, local, clock, tls);
             } catch (ExecutionException e) {
                 if (e.getCause() instanceof NodeConnection.RemoteError remote && (remote.code() == ErrorCode.UNAUTHENTICATED
                         || remote.code() == ErrorCode.FORBIDDEN)) {
@@ -201,7 +206,9 @@ final class Cluster implements AutoCloseable {
         }
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         throw new CairnException.ClusterUnreachable("cluster unreachable: no node answered at " + String.join(", ", failures)
-                + "; check --cluster / CAIRN_CLUSTER and that the nodes run (cairn dev)", null);
+                + "; check --cluster / CAIRN_CLUSTER and that the nodes run (cairn dev)"
+                + (config.tls().enabled() || failures.stream().noneMatch(f -> f.contains("(connection closed)")) ? ""
+                : "; nodes with TLS close plain connections: set CAIRN_TLS_CA to the cluster CA's certificate"), null);
     }
 
     /** A new call id: the metadata call retried on another node carries the same one. */

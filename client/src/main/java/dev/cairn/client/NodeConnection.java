@@ -1,5 +1,6 @@
 package dev.cairn.client;
 
+import dev.cairn.protocol.transport.ClientTls;
 import dev.cairn.protocol.transport.FrameAssembler;
 import dev.cairn.protocol.transport.WireAllocator;
 import dev.cairn.protocol.AuthMessages;
@@ -44,6 +45,7 @@ final class NodeConnection implements AutoCloseable {
     private final EventLoopGroup group;
     /** Presented in an AUTH frame right after each connect, before any other request; null for none. */
     private final String token;
+    private final ClientTls tls;
     private final AtomicLong nextRequestId = new AtomicLong(1);
     private final Map<Long, CompletableFuture<Reply>> inFlight = new ConcurrentHashMap<>();
     private final Object connectLock = new Object();
@@ -51,12 +53,13 @@ final class NodeConnection implements AutoCloseable {
     private volatile boolean closed;
 
     NodeConnection(String nodeId, String host, int port, int maxFrameBytes, Duration timeout, EventLoopGroup group) {
-        this(nodeId, host, port, maxFrameBytes, timeout, group, null);
+        this(nodeId, host, port, maxFrameBytes, timeout, group, null, ClientTls.OFF);
     }
 
     NodeConnection(String nodeId, String host, int port, int maxFrameBytes, Duration timeout, EventLoopGroup group,
-                   String token) {
+                   String token, ClientTls tls) {
         this.token = token;
+        this.tls = tls;
         this.nodeId = nodeId;
         this.host = host;
         this.port = port;
@@ -160,12 +163,14 @@ final class NodeConnection implements AutoCloseable {
                     .handler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel c) {
+                            tls.addTo(c.pipeline(), host, port);
                             c.pipeline().addLast(new FrameAssembler(maxFrameBytes));
                             c.pipeline().addLast(new ReplyHandler());
                         }
                     });
             try {
                 ch = bootstrap.connect(host, port).syncUninterruptibly().channel();
+                ClientTls.awaitHandshake(ch, timeout);
             } catch (Exception e) {
                 throw new Failures.NodeUnreachable(nodeId, endpoint(), Failures.cause(e), e);
             }

@@ -20,9 +20,14 @@ import java.util.List;
  *     and monotonic reads, possibly behind other clients' latest writes; docs/consistency.md)
  * @param token the access token ({@code ID.SECRET}) this client presents once per connection, or
  *     null for none (a node with {@code auth.required: false} serves it; docs/security.md)
+ * @param tls {@link TlsConfig#OFF}, or the CA the nodes' certificates must be signed by (and, for
+ *     a node's own clients, the certificate they present)
  */
 public record ClientConfig(List<String> endpoints, Duration requestTimeout, int zstdLevel, Duration readHedgeDelay,
-                           boolean sessionReads, String token) {
+                           boolean sessionReads, String token, TlsConfig tls) {
+
+    /** The environment variable that names the cluster CA's certificate for the CLI: TLS is on when it is set. */
+    public static final String TLS_CA_ENV = "CAIRN_TLS_CA";
 
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
     public static final int DEFAULT_ZSTD_LEVEL = 3;
@@ -49,10 +54,11 @@ public record ClientConfig(List<String> endpoints, Duration requestTimeout, int 
 
     public ClientConfig(List<String> endpoints, Duration requestTimeout, int zstdLevel, Duration readHedgeDelay,
                         boolean sessionReads) {
-        this(endpoints, requestTimeout, zstdLevel, readHedgeDelay, sessionReads, null);
+        this(endpoints, requestTimeout, zstdLevel, readHedgeDelay, sessionReads, null, TlsConfig.OFF);
     }
 
     public ClientConfig {
+        tls = tls == null ? TlsConfig.OFF : tls;
         if (readHedgeDelay == null || readHedgeDelay.isNegative()) {
             throw new ConfigException("read hedge delay " + readHedgeDelay + " is not a duration of zero or more; "
                     + DEFAULT_READ_HEDGE_DELAY.toMillis() + " ms is the default");
@@ -76,7 +82,7 @@ public record ClientConfig(List<String> endpoints, Duration requestTimeout, int 
 
     /** The same, compressing at {@code level}. */
     public ClientConfig withZstdLevel(int level) {
-        return new ClientConfig(endpoints, requestTimeout, level, readHedgeDelay, sessionReads, token);
+        return new ClientConfig(endpoints, requestTimeout, level, readHedgeDelay, sessionReads, token, tls);
     }
 
     /**
@@ -85,12 +91,12 @@ public record ClientConfig(List<String> endpoints, Duration requestTimeout, int 
      * then asked only when the one before it failed).
      */
     public ClientConfig withReadHedgeDelay(Duration delay) {
-        return new ClientConfig(endpoints, requestTimeout, zstdLevel, delay, sessionReads, token);
+        return new ClientConfig(endpoints, requestTimeout, zstdLevel, delay, sessionReads, token, tls);
     }
 
     /** The same, with session reads of the catalog on or off (see {@code sessionReads} above). */
     public ClientConfig withSessionReads(boolean on) {
-        return new ClientConfig(endpoints, requestTimeout, zstdLevel, readHedgeDelay, on, token);
+        return new ClientConfig(endpoints, requestTimeout, zstdLevel, readHedgeDelay, on, token, tls);
     }
 
     /** Never the token itself: configs end up in logs and error messages. */
@@ -98,12 +104,33 @@ public record ClientConfig(List<String> endpoints, Duration requestTimeout, int 
     public String toString() {
         return "ClientConfig[endpoints=" + endpoints + ", requestTimeout=" + requestTimeout + ", zstdLevel=" + zstdLevel
                 + ", readHedgeDelay=" + readHedgeDelay + ", sessionReads=" + sessionReads + ", token="
-                + (token == null ? "none" : "(set)") + "]";
+                + (token == null ? "none" : "(set)") + ", tls=" + tls + "]";
     }
 
     /** The same, presenting {@code token} ({@code ID.SECRET}, or null for none) on every connection. */
     public ClientConfig withToken(String token) {
-        return new ClientConfig(endpoints, requestTimeout, zstdLevel, readHedgeDelay, sessionReads, token);
+        return new ClientConfig(endpoints, requestTimeout, zstdLevel, readHedgeDelay, sessionReads, token, tls);
+    }
+
+    /** The same, over TLS as {@code other} says (or plain TCP with {@link TlsConfig#OFF}). */
+    public ClientConfig withTls(TlsConfig other) {
+        return new ClientConfig(endpoints, requestTimeout, zstdLevel, readHedgeDelay, sessionReads, token, other);
+    }
+
+    /**
+     * The TLS a command-line client takes from its environment: trusting the CA named by
+     * {@code $CAIRN_TLS_CA} ({@code caEnv}), or plain TCP when it is unset or empty.
+     */
+    public static TlsConfig tlsFromEnv(String caEnv) {
+        if (caEnv == null || caEnv.isBlank()) {
+            return TlsConfig.OFF;
+        }
+        TlsConfig tls = TlsConfig.client(java.nio.file.Path.of(caEnv));
+        if (!java.nio.file.Files.isRegularFile(tls.caCert())) {
+            throw new ConfigException(TLS_CA_ENV + " names " + caEnv + ", which is not a file; set it to the cluster CA's"
+                    + " certificate (cairn dev --tls prints it) or unset it for a cluster without TLS");
+        }
+        return tls;
     }
 
     /** Parses {@code host:port,host:port}. */

@@ -28,7 +28,7 @@ public final class ConfigFiles {
 
     /** The file as written: every field optional here so that defaults and messages are ours. */
     record NodeFile(String nodeId, String dataDir, Integer replicas, Integer writeQuorum, Integer readQuorum,
-                    List<AddressFile> nodes, LimitsFile limits, Boolean join, HttpLimits.File http, AuthFile auth) {}
+                    List<AddressFile> nodes, LimitsFile limits, Boolean join, HttpLimits.File http, AuthFile auth, TlsFile tls) {}
 
     record AuthFile(Boolean required, String clusterSecretFile) {}
 
@@ -36,6 +36,20 @@ public final class ConfigFiles {
 
     record LimitsFile(Integer maxFrameBytes, Integer maxChunkBytes, Integer maxConnections,
                       Long maxInFlightBytesPerConnection, Long maxInFlightBytes) {}
+
+    /** {@code tls:}; paths relative to the file's folder. Off when absent: docs/security.md. */
+    record TlsFile(Boolean enabled, String caCert, String cert, String key) {
+        TlsConfig toConfig(Path base) {
+            if (!Boolean.TRUE.equals(enabled)) {
+                return TlsConfig.OFF;
+            }
+            return TlsConfig.node(resolve(base, caCert), resolve(base, cert), resolve(base, key));
+        }
+
+        private static Path resolve(Path base, String file) {
+            return file == null ? null : base.resolve(file).normalize();
+        }
+    }
 
     /**
      * Strict on purpose: a number written as text ({@code "7400"}) or with a fraction ({@code 7400.9})
@@ -160,7 +174,8 @@ public final class ConfigFiles {
         AuthConfig auth = raw.auth() == null ? AuthConfig.OFF : new AuthConfig(Boolean.TRUE.equals(raw.auth().required()),
                 raw.auth().clusterSecretFile() == null ? null : base.resolve(raw.auth().clusterSecretFile()).normalize());
         return new NodeConfig(raw.nodeId(), dataDir, quorum, nodes, limits, Boolean.TRUE.equals(raw.join()),
-                HttpLimits.File.toLimits(raw.http()), auth);
+                HttpLimits.File.toLimits(raw.http()), auth,
+                raw.tls() == null ? TlsConfig.OFF : raw.tls().toConfig(base));
     }
 
     /** Writes a node configuration; {@link #loadNode} reads it back to an equal value. */
@@ -204,7 +219,19 @@ public final class ConfigFiles {
         limits.put("maxInFlightBytes", config.limits().maxInFlightBytes());
         out.put("limits", limits);
         out.put("http", HttpLimits.File.of(config.http()));
+        writeTls(config.tls(), out);
         Files.writeString(file, YAML.writeValueAsString(out));
+    }
+
+    private static void writeTls(TlsConfig tls, Map<String, Object> out) {
+        if (tls.enabled()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("enabled", true);
+            m.put("caCert", tls.caCert().toString());
+            m.put("cert", tls.cert().toString());
+            m.put("key", tls.key().toString());
+            out.put("tls", m);
+        }
     }
 
     /** No token, or only a document marker (read as an empty scalar): the file says nothing. */

@@ -18,22 +18,28 @@ import java.util.Set;
  *     waits until the cluster adds it ({@code cairn admin nodes add}); ignored once it has Raft storage
  * @param http the HTTP port's limits
  * @param auth whether requests must be authenticated, and the cluster secret ({@link AuthConfig})
+ * @param tls transport security of both ports and of this node's own connections to its peers
  */
 public record NodeConfig(String nodeId, Path dataDir, Quorum quorum, List<NodeAddress> nodes, Limits limits, boolean join,
-                         HttpLimits http, AuthConfig auth) {
+                         HttpLimits http, AuthConfig auth, TlsConfig tls) {
 
     public NodeConfig(String nodeId, Path dataDir, Quorum quorum, List<NodeAddress> nodes, Limits limits, boolean join) {
-        this(nodeId, dataDir, quorum, nodes, limits, join, HttpLimits.defaults(), AuthConfig.OFF);
+        this(nodeId, dataDir, quorum, nodes, limits, join, HttpLimits.defaults(), AuthConfig.OFF, TlsConfig.OFF);
     }
 
     public NodeConfig(String nodeId, Path dataDir, Quorum quorum, List<NodeAddress> nodes, Limits limits, boolean join,
                       HttpLimits http) {
-        this(nodeId, dataDir, quorum, nodes, limits, join, http, AuthConfig.OFF);
+        this(nodeId, dataDir, quorum, nodes, limits, join, http, AuthConfig.OFF, TlsConfig.OFF);
     }
 
     public NodeConfig(String nodeId, Path dataDir, Quorum quorum, List<NodeAddress> nodes, Limits limits, boolean join,
                       AuthConfig auth) {
-        this(nodeId, dataDir, quorum, nodes, limits, join, HttpLimits.defaults(), auth);
+        this(nodeId, dataDir, quorum, nodes, limits, join, HttpLimits.defaults(), auth, TlsConfig.OFF);
+    }
+
+    public NodeConfig(String nodeId, Path dataDir, Quorum quorum, List<NodeAddress> nodes, Limits limits, boolean join,
+                      TlsConfig tls) {
+        this(nodeId, dataDir, quorum, nodes, limits, join, HttpLimits.defaults(), AuthConfig.OFF, tls);
     }
 
     public NodeConfig(String nodeId, Path dataDir, Quorum quorum, List<NodeAddress> nodes, Limits limits) {
@@ -46,6 +52,7 @@ public record NodeConfig(String nodeId, Path dataDir, Quorum quorum, List<NodeAd
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(http, "http");
         Objects.requireNonNull(auth, "auth");
+        tls = tls == null ? TlsConfig.OFF : tls;
         nodes = List.copyOf(nodes);
         if (nodes.isEmpty()) {
             throw new ConfigException("nodes is empty: list every node of the cluster, this one included");
@@ -73,7 +80,12 @@ public record NodeConfig(String nodeId, Path dataDir, Quorum quorum, List<NodeAd
 
     /** The same config with {@code auth}. */
     public NodeConfig withAuth(AuthConfig auth) {
-        return new NodeConfig(nodeId, dataDir, quorum, nodes, limits, join, auth);
+        return new NodeConfig(nodeId, dataDir, quorum, nodes, limits, join, http, auth, tls);
+    }
+
+    /** The same node with other transport security. */
+    public NodeConfig withTls(TlsConfig other) {
+        return new NodeConfig(nodeId, dataDir, quorum, nodes, limits, join, http, auth, other);
     }
 
     /** This node's own address. */

@@ -16,6 +16,8 @@ import dev.cairn.server.net.ProtocolServer;
 import dev.cairn.server.net.RequestHandler;
 import dev.cairn.server.store.ChunkStore;
 import dev.cairn.server.store.ChunkStoreOptions;
+import dev.cairn.protocol.transport.ServerTls;
+import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 
@@ -61,6 +63,11 @@ public final class CairnServer implements AutoCloseable {
     }
 
     private void open() throws IOException {
+        // Before anything opens: a certificate that cannot be read stops the start with its file's name.
+        ServerTls tls = ServerTls.of(config.tls());
+        if (!tls.enabled()) {
+            LoggerFactory.getLogger(CairnServer.class).warn(tlsOffWarning(config));
+        }
         Files.createDirectories(config.dataDir());
         // The configured chunk limit bounds the store itself, not only the protocol's decoding, so
         // every writer (client puts, repair copies, the HTTP gateway in process) meets the same limit.
@@ -82,7 +89,7 @@ public final class CairnServer implements AutoCloseable {
         gc = GcNode.open(config.nodeId(), config.dataDir().resolve("gc"), store, metrics);
         gcCoordinator = new GcCoordinator(config, meta, this::peers, this::gatewayClient, metrics);
         handler = new RequestHandler(config, store, meta, replicator, gc, gcCoordinator, metrics, clientTraffic);
-        protocol = new ProtocolServer(handler, config.limits(), metrics);
+        protocol = new ProtocolServer(handler, config.limits(), metrics).tls(tls);
         protocol.start(self.host(), self.port());
         replicator.startBackground(REPAIR_FIRST_SECONDS, REPAIR_PERIOD_SECONDS);
         Replicator r = replicator;
@@ -92,15 +99,14 @@ public final class CairnServer implements AutoCloseable {
         metrics.gauge("cairn_repair_chunks_below_write_quorum", () -> r.lastReport().belowWriteQuorum());
         metrics.gauge("cairn_repair_last_pass_finished_millis", () -> r.lastReport().finishedAtMillis());
         http = new HttpApiServer(meta, store, metrics, this::gatewayClient, config.http(), dev.cairn.engine.Clock.SYSTEM,
-                handler.authenticator());
+                handler.authenticator()).tls(tls);
         http.start(self.host(), self.httpPort());
     }
 
     /** This node's chunk-level view of its peers: connected to itself, created on first use. */
     private synchronized ChunkPeers peers() {
         if (peers == null) {
-            peers = ChunkPeers.connect(ClientConfig.parse(config.self().endpoint())
-                    .withToken(handler.authenticator().nodeToken()));
+            peers = ChunkPeers.connect(selfClientConfig());
         }
         return peers;
     }
@@ -111,11 +117,25 @@ public final class CairnServer implements AutoCloseable {
      */
     private synchronized CairnClient gatewayClient() {
         if (gatewayClient == null) {
-            gatewayClient = CairnClient.builder(ClientConfig.parse(config.self().endpoint())
-                    .withToken(handler.authenticator().nodeToken()))
+            gatewayClient = CairnClient.builder(selfClientConfig())
                     .localChunks(handler.localChunks()).build();
         }
         return gatewayClient;
+    }
+
+    /** A client of this node's cluster that presents the node's certificate: peers know it as a node. */
+    private ClientConfig selfClientConfig() {
+        return ClientConfig.parse(config.self().endpoint()).withTls(config.tls())
+                .withToken(handler.authenticator().nodeToken());
+    }
+
+    /** The one line a node without TLS logs at start: what anyone who reaches it can do. */
+    static String tlsOffWarning(NodeConfig config) {
+        NodeAddress self = config.self();
+        return "TLS IS OFF on node " + config.nodeId() + ": the protocol port " + self.endpoint() + ", the HTTP port "
+                + self.host() + ":" + self.httpPort() + " and the Raft port " + self.host() + ":" + self.raftPort()
+                + " are plain TCP; anyone who reaches them can read, write and delete every image unseen."
+                + " Set tls.enabled with the cluster CA's certificate (docs/security.md)";
     }
 
     public NodeConfig config() {

@@ -37,17 +37,17 @@ final class DevAuth {
     }
 
     /**
-     * {@code dataDir/admin.token}: created on the running cluster {@code cluster} the first time,
-     * as a node with {@code nodeToken} (the cluster secret; null for nodes configured without one,
+     * {@code dataDir/admin.token}: created on the running cluster the first time,
+     * through {@code asNode}, a client that presents the cluster secret (its token; null for nodes configured without one,
      * a data directory from before tokens, whose nodes take a connection without a token as an
      * admin), kept after that.
      */
-    static Path adminToken(Path dataDir, String cluster, String nodeToken) throws IOException {
+    static Path adminToken(Path dataDir, ClientConfig asNode) throws IOException {
         Path file = dataDir.resolve(ADMIN_TOKEN);
         if (Files.exists(file)) {
             return file;
         }
-        try (CairnAdmin admin = CairnAdmin.connect(ClientConfig.parse(cluster).withToken(nodeToken))) {
+        try (CairnAdmin admin = CairnAdmin.connect(asNode)) {
             writePrivate(file, admin.createToken("dev", "admin", List.of()).token());
         }
         return file;

@@ -10,6 +10,7 @@ import dev.cairn.config.Limits;
 import dev.cairn.config.NodeAddress;
 import dev.cairn.config.NodeConfig;
 import dev.cairn.config.Quorum;
+import dev.cairn.config.TlsConfig;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -65,6 +66,11 @@ final class DevCommand implements Callable<Integer> {
             description = "node I listens on P+10(I-1) (protocol), +1 (Raft), +2 (HTTP) (default: ${DEFAULT-VALUE})")
     int basePort;
 
+    @Option(names = "--tls", description = "TLS on both ports of every node: makes a CA under DIR/tls/ and a certificate per "
+            + "node under DIR/node-I/tls/, and prints export CAIRN_TLS_CA=DIR/tls/ca.pem; CAIRN_HTTP is then https "
+            + "(curl --cacert \"$CAIRN_TLS_CA\")")
+    boolean tls;
+
     @Option(names = "--verbose", description = "print stack traces of errors")
     boolean verbose;
 
@@ -118,12 +124,17 @@ final class DevCommand implements Callable<Integer> {
         // A data directory from before tokens keeps its configs, whose nodes know no cluster secret.
         Path nodeSecret = nodeConfigs.get(0).auth().clusterSecretFile();
         String nodeToken = nodeSecret == null ? null : TokenFile.read(nodeSecret);
-        awaitReady(processes, nodeConfigs, cluster, nodeToken);
-        Path adminToken = DevAuth.adminToken(dataDir, cluster, nodeToken);
+        ClientConfig client = ClientConfig.parse(cluster).withToken(nodeToken)
+                .withTls(tls ? TlsConfig.client(new DevTls(dataDir).caCert()) : TlsConfig.OFF);
+        awaitReady(processes, nodeConfigs, client);
+        Path adminToken = DevAuth.adminToken(dataDir, client);
         NodeAddress first = nodeConfigs.get(0).nodes().get(0);
         System.out.println("export CAIRN_CLUSTER=" + cluster);
         System.out.println("export CAIRN_TOKEN_FILE=" + adminToken);
-        System.out.println("export CAIRN_HTTP=http://" + first.host() + ":" + first.httpPort());
+        if (tls) {
+            System.out.println("export " + ClientConfig.TLS_CA_ENV + "=" + client.tls().caCert());
+        }
+        System.out.println("export CAIRN_HTTP=" + (tls ? "https" : "http") + "://" + first.host() + ":" + first.httpPort());
         System.out.println("ready");
         System.out.flush();
         // Foreground until signalled (the hook stops the nodes) or until every node has exited.
@@ -141,20 +152,26 @@ final class DevCommand implements Callable<Integer> {
             addresses.add(new NodeAddress("node-" + i, "127.0.0.1", base, base + 1, base + 2));
         }
         List<Path> configs = new ArrayList<>();
+        // With --tls: the CA and each node's certificate, made on the first start and kept after.
+        DevTls certificates = new DevTls(dataDir);
+        java.time.Instant now = java.time.Instant.ofEpochMilli(Invocation.current().clock().millis());
+        dev.cairn.protocol.transport.TlsCertificates.Issued ca = tls ? certificates.authority(now) : null;
         for (int i = 1; i <= nodes; i++) {
             Path dir = dataDir.resolve("node-" + i);
             Path file = dir.resolve("cairn.yaml");
             configs.add(file);
             if (Files.exists(file)) {
                 NodeConfig existing = ConfigFiles.loadNode(file);
-                if (!existing.quorum().equals(quorum) || existing.nodes().size() != nodes) {
+                if (!existing.quorum().equals(quorum) || existing.nodes().size() != nodes || existing.tls().enabled() != tls) {
                     throw new ConfigException(file + " describes another cluster (" + existing.nodes().size() + " nodes, "
-                            + existing.quorum() + "); use a new --data directory or the same settings");
+                            + existing.quorum() + ", TLS " + (existing.tls().enabled() ? "on" : "off")
+                            + "); use a new --data directory or the same settings");
                 }
                 continue; // a restart keeps the node's ports and data
             }
             Files.createDirectories(dir);
-            ConfigFiles.writeNode(new NodeConfig("node-" + i, dir, quorum, addresses, Limits.defaults(), false, authConfig), file);
+            NodeConfig node = new NodeConfig("node-" + i, dir, quorum, addresses, Limits.defaults(), false, authConfig);
+            ConfigFiles.writeNode(tls ? node.withTls(certificates.node(ca, node.self(), now)) : node, file);
         }
         return configs;
     }
@@ -173,8 +190,7 @@ final class DevCommand implements Callable<Integer> {
     }
 
     /** Waits for every node and one leader, asking as a node (the cluster secret): no token exists yet. */
-    private void awaitReady(List<Process> processes, List<NodeConfig> nodeConfigs, String cluster, String nodeToken)
-            throws Exception {
+    private void awaitReady(List<Process> processes, List<NodeConfig> nodeConfigs, ClientConfig cluster) throws Exception {
         dev.cairn.engine.Clock clock = Invocation.current().clock();
         long deadline = clock.nanoTime() + START_TIMEOUT.toNanos();
         String lastProblem = "no node answered yet";
@@ -186,7 +202,7 @@ final class DevCommand implements Callable<Integer> {
                             + "): " + lastLine(log) + " (log: " + log + ")");
                 }
             }
-            try (CairnAdmin admin = CairnAdmin.connect(ClientConfig.parse(cluster).withToken(nodeToken))) {
+            try (CairnAdmin admin = CairnAdmin.connect(cluster)) {
                 List<NodeStatus> statuses = admin.nodeStatuses();
                 Set<String> leaders = new HashSet<>();
                 statuses.forEach(s -> leaders.add(String.valueOf(s.leaderId())));

@@ -54,10 +54,14 @@ final class ImageCommands {
             return new ClientUse(clients.open(config().withZstdLevel(zstdLevel)), clients);
         }
 
-        /** --cluster, or else the CAIRN_CLUSTER of whoever runs the command (this process, or the agent's caller). */
+        /**
+         * --cluster, or else the CAIRN_CLUSTER of whoever runs the command (this process, or the agent's caller);
+         * TLS when this process's CAIRN_TLS_CA names the cluster's CA.
+         */
         private dev.cairn.config.ClientConfig config() {
             return dev.cairn.config.ClientConfig.parse(cluster != null ? cluster : Invocation.current().clusterEnv())
-                    .withToken(tokenFile != null ? TokenFile.read(tokenFile) : TokenFile.fromEnvironment());
+                    .withToken(tokenFile != null ? TokenFile.read(tokenFile) : TokenFile.fromEnvironment())
+                    .withTls(dev.cairn.config.ClientConfig.tlsFromEnv(System.getenv(dev.cairn.config.ClientConfig.TLS_CA_ENV)));
         }
     }
 

@@ -3,6 +3,7 @@ package dev.cairn.server.http;
 import dev.cairn.client.CairnClient;
 import dev.cairn.config.HttpLimits;
 import dev.cairn.engine.Clock;
+import dev.cairn.protocol.transport.ServerTls;
 import dev.cairn.protocol.transport.WireAllocator;
 import dev.cairn.server.meta.MetaService;
 import dev.cairn.server.metrics.NodeMetrics;
@@ -51,6 +52,7 @@ public final class HttpApiServer implements AutoCloseable {
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final ThreadPoolExecutor workers;
     private Channel serverChannel;
+    private ServerTls tls = ServerTls.OFF;
 
     /**
      * @param client the client this node uses for image transfers (created on first use, after
@@ -76,6 +78,12 @@ public final class HttpApiServer implements AutoCloseable {
         this.transfers = new ImageTransfers(client, metrics, workers, maxTransfers);
     }
 
+    /** Serves this port over TLS (call before {@link #start}); plain TCP otherwise. */
+    public HttpApiServer tls(ServerTls serverTls) {
+        this.tls = serverTls;
+        return this;
+    }
+
     public InetSocketAddress start(String host, int port) {
         serverChannel = new ServerBootstrap()
                 .group(group)
@@ -89,6 +97,7 @@ public final class HttpApiServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        tls.addTo(ch.pipeline());
                         ch.pipeline().addLast(new IdleStateHandler(limits.idle().toNanos(), 0, 0, TimeUnit.NANOSECONDS));
                         ch.pipeline().addLast(new HttpServerCodec(MAX_INITIAL_LINE_BYTES, MAX_HEADER_BYTES, 64 * 1024));
                         ch.pipeline().addLast(new HttpServerExpectContinueHandler());

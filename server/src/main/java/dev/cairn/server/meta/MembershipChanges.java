@@ -249,6 +249,7 @@ final class MembershipChanges implements AutoCloseable {
         peers.stream().filter(n -> known.stream().noneMatch(k -> k.getId().equals(n.getId()))).forEach(known::add);
         try (RaftClient adminClient = RaftClient.newBuilder()
                 .setProperties(p)
+                .setParameters(raft.parameters())
                 .setRaftGroup(RaftGroup.valueOf(RaftNode.GROUP_ID, known))
                 .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(ADMIN_MAX_ATTEMPTS, RaftNode.CLIENT_RETRY_SLEEP))
                 .build()) {

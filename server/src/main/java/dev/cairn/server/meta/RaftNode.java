@@ -17,7 +17,9 @@ import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
-import org.apache.ratis.netty.NettyConfigKeys;
+import org.apache.ratis.conf.Parameters;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.grpc.GrpcTlsConfig;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
@@ -65,8 +67,11 @@ final class RaftNode implements AutoCloseable {
     private final RaftGroup group;
     /** Whether the Raft storage existed at start (a restart) rather than being formatted. */
     private final boolean recovered;
+    /** The TLS of this node's Raft server and clients (the config's tls section); empty without TLS. */
+    private final Parameters parameters;
 
-    private RaftNode(RaftServer server, RaftGroup group, boolean recovered) {
+    private RaftNode(RaftServer server, RaftGroup group, boolean recovered, Parameters parameters) {
+        this.parameters = parameters;
         this.server = server;
         this.group = group;
         this.recovered = recovered;
@@ -90,7 +95,9 @@ final class RaftNode implements AutoCloseable {
         // waits until the leader adds it (setConfiguration) and sends it the log. Once it has
         // storage, its configuration comes from its log, like every other node's.
         boolean joining = config.join() && !existing;
+        Parameters parameters = tlsParameters(config.tls());
         RaftServer server = RaftServer.newBuilder()
+                .setParameters(parameters)
                 .setServerId(RaftPeerId.valueOf(self.id()))
                 .setGroup(joining ? RaftGroup.valueOf(GROUP_ID) : group)
                 .setProperties(serverProperties(raftDir, self, tuning))
@@ -105,7 +112,7 @@ final class RaftNode implements AutoCloseable {
         }
         LOG.info("metadata node {} started in group {} ({} storage, {})", self.id(), GROUP_ID,
                 existing ? "recovered" : "new", joining ? "waiting to be added to the group" : config.nodes().size() + " peers");
-        return new RaftNode(server, group, existing);
+        return new RaftNode(server, group, existing, parameters);
     }
 
     static RaftGroup group(List<NodeAddress> nodes) {
@@ -120,10 +127,10 @@ final class RaftNode implements AutoCloseable {
 
     private static RaftProperties serverProperties(Path raftDir, NodeAddress self, MetaService.Tuning tuning) {
         RaftProperties p = new RaftProperties();
-        RaftConfigKeys.Rpc.setType(p, SupportedRpcType.NETTY);
+        RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
         // Bind where the peers are told to connect, not on every interface.
-        NettyConfigKeys.Server.setHost(p, self.host());
-        NettyConfigKeys.Server.setPort(p, self.raftPort());
+        GrpcConfigKeys.Server.setHost(p, self.host());
+        GrpcConfigKeys.Server.setPort(p, self.raftPort());
         RaftServerConfigKeys.setStorageDir(p, List.of(raftDir.toFile()));
         RaftServerConfigKeys.Rpc.setTimeoutMin(p, ELECTION_TIMEOUT_MIN);
         RaftServerConfigKeys.Rpc.setTimeoutMax(p, ELECTION_TIMEOUT_MAX);
@@ -139,7 +146,7 @@ final class RaftNode implements AutoCloseable {
         RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, SNAPSHOTS_RETAINED);
         RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
         RaftServerConfigKeys.Log.setPurgeGap(p, tuning.purgeGapEntries());
-        // The leader sends its snapshot files in chunks over the server RPC (ratis-netty
+        // The leader sends its snapshot files in chunks over the server RPC (ratis-grpc
         // implements InstallSnapshot); the default, but it is what the catch-up relies on.
         RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, true);
         // Durability: Ratis fsyncs the log before an entry counts as appended (the default;
@@ -148,10 +155,27 @@ final class RaftNode implements AutoCloseable {
         return p;
     }
 
-    /** Properties of this node's Raft clients: netty, with a per-request timeout. */
+    /**
+     * Mutual TLS for Raft with the node's own certificate and the cluster CA, for the server and
+     * every client of the group; none when the node's TLS is off.
+     */
+    static Parameters tlsParameters(dev.cairn.config.TlsConfig tls) {
+        Parameters p = new Parameters();
+        if (tls.enabled()) {
+            GrpcConfigKeys.TLS.setConf(p, new GrpcTlsConfig(tls.key().toFile(), tls.cert().toFile(), tls.caCert().toFile(), true));
+        }
+        return p;
+    }
+
+    /** The parameters (TLS) every Raft client of this node is built with. */
+    Parameters parameters() {
+        return parameters;
+    }
+
+    /** Properties of this node's Raft clients: gRPC, with a per-request timeout. */
     static RaftProperties clientProperties() {
         RaftProperties p = new RaftProperties();
-        RaftConfigKeys.Rpc.setType(p, SupportedRpcType.NETTY);
+        RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
         RaftClientConfigKeys.Rpc.setRequestTimeout(p, CLIENT_REQUEST_TIMEOUT);
         return p;
     }
@@ -167,7 +191,8 @@ final class RaftNode implements AutoCloseable {
     }
 
     private RaftClient newClient(RetryPolicy retries) {
-        return RaftClient.newBuilder().setProperties(clientProperties()).setRaftGroup(group).setRetryPolicy(retries).build();
+        return RaftClient.newBuilder().setProperties(clientProperties()).setParameters(parameters).setRaftGroup(group)
+                .setRetryPolicy(retries).build();
     }
 
     /** Whether the Raft storage existed at start (a restart) rather than being formatted. */

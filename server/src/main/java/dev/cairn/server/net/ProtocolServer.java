@@ -1,6 +1,7 @@
 package dev.cairn.server.net;
 
 import dev.cairn.config.Limits;
+import dev.cairn.protocol.transport.ServerTls;
 import dev.cairn.protocol.transport.WireAllocator;
 import dev.cairn.server.metrics.NodeMetrics;
 import io.netty.bootstrap.ServerBootstrap;
@@ -45,6 +46,7 @@ public final class ProtocolServer implements AutoCloseable {
     private final EventLoopGroup workerGroup = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
     private final ThreadPoolExecutor workers;
     private Channel serverChannel;
+    private ServerTls tls = ServerTls.OFF;
 
     public ProtocolServer(RequestHandler handler, Limits limits, NodeMetrics metrics) {
         this.handler = handler;
@@ -62,6 +64,12 @@ public final class ProtocolServer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         }, new ThreadPoolExecutor.CallerRunsPolicy());
+    }
+
+    /** Serves this port over TLS (call before {@link #start}); plain TCP otherwise. */
+    public ProtocolServer tls(ServerTls serverTls) {
+        this.tls = serverTls;
+        return this;
     }
 
     public InetSocketAddress start(String host, int port) {
@@ -84,6 +92,7 @@ public final class ProtocolServer implements AutoCloseable {
                             ch.close();
                             return;
                         }
+                        tls.addTo(ch.pipeline());
                         int maxFrameBytes = limits.maxFrameBytes();
                         ch.pipeline().addLast(new IdleStateHandler(IDLE_SECONDS, 0, 0));
                         ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(maxFrameBytes, 0, 4, 0, 4));

@@ -1,5 +1,6 @@
 package dev.cairn.client.cli;
 
+import dev.cairn.config.ClientConfig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -29,10 +30,10 @@ class DevAuthTest {
         try (TestCluster cluster = TestCluster.startWithAuth(3, dir.resolve("cluster"))) {
             Path data = Files.createDirectories(dir.resolve("data"));
             Files.writeString(data.resolve(DevAuth.CLUSTER_SECRET), cluster.nodeToken());
-            Path token = DevAuth.adminToken(data, cluster.endpoints(), cluster.nodeToken());
+            Path token = DevAuth.adminToken(data, ClientConfig.parse(cluster.endpoints()).withToken(cluster.nodeToken()));
             assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(token)));
             String first = Files.readString(token);
-            assertEquals(token, DevAuth.adminToken(data, cluster.endpoints(), cluster.nodeToken()));
+            assertEquals(token, DevAuth.adminToken(data, ClientConfig.parse(cluster.endpoints()).withToken(cluster.nodeToken())));
             assertEquals(first, Files.readString(token), "a restarted dev cluster keeps its admin token");
 
             ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -56,7 +57,7 @@ class DevAuthTest {
     void onNodesWithoutAClusterSecretTheAdminTokenIsMadeWithoutOne() throws Exception {
         try (TestCluster cluster = TestCluster.start(3, dir.resolve("old"))) {
             Path data = Files.createDirectories(dir.resolve("old-data"));
-            Path token = DevAuth.adminToken(data, cluster.endpoints(), null);
+            Path token = DevAuth.adminToken(data, ClientConfig.parse(cluster.endpoints()));
             String id = Files.readString(token).strip().split("\\.")[0];
             assertTrue(cluster.server(0).meta().tokens().get(id).isPresent(), "the token is in the catalog");
         }
