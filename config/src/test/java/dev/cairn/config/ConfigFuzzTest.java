@@ -33,7 +33,7 @@ class ConfigFuzzTest {
 
     /** Words one of which a refusal must contain: a field's name or what is wrong with the file. */
     private static final List<String> NAMED = List.of("nodeId", "dataDir", "replicas", "writeQuorum", "readQuorum",
-            "nodes", "node ", "id", "host", "port", "raftPort", "httpPort", "zone", "join", "limits", "the file",
+            "nodes", "node ", "id", "host", "port", "raftPort", "httpPort", "zone", "join", "limits", "http", "auth", "tls", "the file",
             "not valid YAML", "the file is empty", "unknown field", "appears twice", "cluster", "endpoint");
     /** What must never reach an operator. */
     private static final List<String> JAVA_WORDS = List.of("java.", "com.fasterxml", "Exception", "`", "\tat ");
@@ -271,7 +271,7 @@ class ConfigFuzzTest {
     }
 
     private static void unknownKey(Random r, Map<String, Object> top, Map<String, String> limits, Map<String, String> node) {
-        String key = pick(r, List.of("replicaCount", "grpcPort", "tls", "Replicas", "node_id", "x", "maxFrames", "ports"));
+        String key = pick(r, List.of("replicaCount", "grpcPort", "tlsMode", "Replicas", "node_id", "x", "maxFrames", "ports"));
         switch (r.nextInt(3)) {
             case 0 -> top.put(key, String.valueOf(r.nextInt(100)));
             case 1 -> limits.put(key, "1");
