@@ -27,21 +27,6 @@ public record NodeConfig(String nodeId, Path dataDir, Quorum quorum, List<NodeAd
         this(nodeId, dataDir, quorum, nodes, limits, join, HttpLimits.defaults(), AuthConfig.OFF, TlsConfig.OFF);
     }
 
-    public NodeConfig(String nodeId, Path dataDir, Quorum quorum, List<NodeAddress> nodes, Limits limits, boolean join,
-                      HttpLimits http) {
-        this(nodeId, dataDir, quorum, nodes, limits, join, http, AuthConfig.OFF, TlsConfig.OFF);
-    }
-
-    public NodeConfig(String nodeId, Path dataDir, Quorum quorum, List<NodeAddress> nodes, Limits limits, boolean join,
-                      AuthConfig auth) {
-        this(nodeId, dataDir, quorum, nodes, limits, join, HttpLimits.defaults(), auth, TlsConfig.OFF);
-    }
-
-    public NodeConfig(String nodeId, Path dataDir, Quorum quorum, List<NodeAddress> nodes, Limits limits, boolean join,
-                      TlsConfig tls) {
-        this(nodeId, dataDir, quorum, nodes, limits, join, HttpLimits.defaults(), AuthConfig.OFF, tls);
-    }
-
     public NodeConfig(String nodeId, Path dataDir, Quorum quorum, List<NodeAddress> nodes, Limits limits) {
         this(nodeId, dataDir, quorum, nodes, limits, false);
     }
@@ -76,6 +61,11 @@ public record NodeConfig(String nodeId, Path dataDir, Quorum quorum, List<NodeAd
             throw new ConfigException("replicas (N=" + quorum.replicas() + ") is larger than the number of nodes ("
                     + nodes.size() + "); lower replicas or add nodes");
         }
+    }
+
+    /** The same config with other HTTP limits. */
+    public NodeConfig withHttp(HttpLimits other) {
+        return new NodeConfig(nodeId, dataDir, quorum, nodes, limits, join, other, auth, tls);
     }
 
     /** The same config with {@code auth}. */

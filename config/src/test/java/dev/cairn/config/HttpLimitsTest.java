@@ -44,7 +44,7 @@ class HttpLimitsTest {
         HttpLimits http = new HttpLimits(Duration.ofSeconds(90), 1000, Duration.ofSeconds(5), Duration.ofSeconds(7),
                 Duration.ofSeconds(11), 3);
         NodeConfig config = new NodeConfig("a", dir.resolve("data").toAbsolutePath(), Quorum.defaultFor(1),
-                List.of(new NodeAddress("a", "127.0.0.1", 7400, 7500, 7600)), Limits.defaults(), false, http);
+                List.of(new NodeAddress("a", "127.0.0.1", 7400, 7500, 7600)), Limits.defaults(), false).withHttp(http);
         Path file = dir.resolve("written.yaml");
         ConfigFiles.writeNode(config, file);
         assertEquals(config, ConfigFiles.loadNode(file));

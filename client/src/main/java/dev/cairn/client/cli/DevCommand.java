@@ -170,7 +170,7 @@ final class DevCommand implements Callable<Integer> {
                 continue; // a restart keeps the node's ports and data
             }
             Files.createDirectories(dir);
-            NodeConfig node = new NodeConfig("node-" + i, dir, quorum, addresses, Limits.defaults(), false, authConfig);
+            NodeConfig node = new NodeConfig("node-" + i, dir, quorum, addresses, Limits.defaults(), false).withAuth(authConfig);
             ConfigFiles.writeNode(tls ? node.withTls(certificates.node(ca, node.self(), now)) : node, file);
         }
         return configs;

@@ -33,7 +33,7 @@ final class HttpNode implements AutoCloseable {
 
     static HttpNode start(Path dir, HttpLimits http) throws Exception {
         NodeAddress self = new NodeAddress("node-1", "127.0.0.1", freePort(), freePort(), freePort());
-        NodeConfig config = new NodeConfig("node-1", dir, Quorum.defaultFor(1), List.of(self), Limits.defaults(), false, http);
+        NodeConfig config = new NodeConfig("node-1", dir, Quorum.defaultFor(1), List.of(self), Limits.defaults(), false).withHttp(http);
         CairnServer server = CairnServer.start(config);
         if (!server.meta().awaitLeader(Duration.ofSeconds(60))) {
             server.close();
