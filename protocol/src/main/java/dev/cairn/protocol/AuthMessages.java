@@ -64,6 +64,22 @@ public final class AuthMessages {
         return id;
     }
 
+    /**
+     * Refuses a name prefix a new token may not carry: empty, over 256 characters, or not ending
+     * in {@code /}. A prefix is matched as the start of a name, so without the slash {@code team-a}
+     * would also cover {@code team-ab/...}, another tenant's names.
+     */
+    public static String checkPrefix(String prefix) {
+        if (prefix == null || prefix.isEmpty() || prefix.length() > 256) {
+            throw new IllegalArgumentException("a token prefix is 1-256 characters, not '" + prefix + "'");
+        }
+        if (!prefix.endsWith("/")) {
+            throw new IllegalArgumentException("token prefix '" + prefix + "' must end with / (write '" + prefix
+                    + "/'): without it, it would also cover names such as '" + prefix + "x/...' of other tenants");
+        }
+        return prefix;
+    }
+
     /** Refuses a tenant name outside [A-Za-z0-9._-]{1,64}. */
     public static String checkTenant(String tenant) {
         if (tenant == null || !TENANT.matcher(tenant).matches()) {

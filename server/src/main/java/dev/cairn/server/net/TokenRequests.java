@@ -34,11 +34,8 @@ final class TokenRequests {
 
     private CompletableFuture<Response> create(Frame request) {
         AuthMessages.CreateToken create = AuthMessages.CreateToken.decode(request.header());
-        for (String prefix : create.token().prefixes()) {
-            if (prefix.isEmpty() || prefix.length() > 256) {
-                throw new IllegalArgumentException("a token prefix is 1-256 characters, not '" + prefix + "'");
-            }
-        }
+        // Checked here, where a token is made, not when the catalog decodes one: a stored entry must replay.
+        create.token().prefixes().forEach(AuthMessages::checkPrefix);
         return meta.tokens().create(new StoredToken(create.token(), create.secretHash()))
                 .thenApply(i -> Response.of(request.type(), Messages.encodeLong(i)));
     }
