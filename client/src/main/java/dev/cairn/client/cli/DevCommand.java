@@ -37,11 +37,13 @@ import picocli.CommandLine.Option;
         description = {"Starts N real cairn server processes on loopback, each with its own data dir DIR/node-I/, "
                 + "config DIR/node-I/cairn.yaml and pid file DIR/node-I/server.pid; waits until the Raft group has a "
                 + "leader and every node answers; prints the export lines and 'ready'. Stays in the foreground; "
-                + "Ctrl-C or SIGTERM stops all nodes cleanly. Started again on the same DIR, the nodes keep their data."},
+                + "Ctrl-C or SIGTERM stops all nodes cleanly. Started again on the same DIR, the nodes keep their data. "
+                + "TLS and tokens are on unless --no-tls or --no-auth turn them off; a restart keeps what the first start chose."},
         subcommands = DevCommand.Stop.class,
         footer = {"", "Example:", "  cairn dev --data ./cairn-data &", "  # then, in the shell that runs the commands:",
             "  export CAIRN_CLUSTER=127.0.0.1:7400,127.0.0.1:7410,127.0.0.1:7420",
-            "  export CAIRN_TOKEN_FILE=$PWD/cairn-data/admin.token"})
+            "  export CAIRN_TOKEN_FILE=$PWD/cairn-data/admin.token",
+            "  export CAIRN_TLS_CA=$PWD/cairn-data/tls/ca.pem"})
 final class DevCommand implements Callable<Integer> {
 
     static final Duration START_TIMEOUT = Duration.ofSeconds(90);
@@ -66,18 +68,30 @@ final class DevCommand implements Callable<Integer> {
             description = "node I listens on P+10(I-1) (protocol), +1 (Raft), +2 (HTTP) (default: ${DEFAULT-VALUE})")
     int basePort;
 
-    @Option(names = "--tls", description = "TLS on both ports of every node: makes a CA under DIR/tls/ and a certificate per "
-            + "node under DIR/node-I/tls/, and prints export CAIRN_TLS_CA=DIR/tls/ca.pem; CAIRN_HTTP is then https "
-            + "(curl --cacert \"$CAIRN_TLS_CA\")")
-    boolean tls;
+    @Option(names = "--tls", description = "TLS on both ports of every node and on Raft (the default): makes a CA under "
+            + "DIR/tls/ and a certificate per node under DIR/node-I/tls/, and prints export CAIRN_TLS_CA=DIR/tls/ca.pem; "
+            + "CAIRN_HTTP is then https (curl --cacert \"$CAIRN_TLS_CA\")")
+    boolean tlsOn;
+
+    @Option(names = "--no-tls", description = "plain TCP on every port, for tools that cannot speak TLS and benchmarks of "
+            + "the plain path: anyone who can reach the ports can read the traffic")
+    boolean tlsOff;
 
     @Option(names = "--verbose", description = "print stack traces of errors")
     boolean verbose;
 
-    @Option(names = "--auth", description = "require an access token on every request (auth.required: true in the "
-            + "configs it writes). Either way it makes DIR/cluster.secret and an admin token, DIR/admin.token, and prints "
-            + "export CAIRN_TOKEN_FILE")
-    boolean auth;
+    @Option(names = "--auth", description = "require an access token on every request (the default; auth.required: true "
+            + "in the configs it writes). Either way it makes DIR/cluster.secret and an admin token, DIR/admin.token, and "
+            + "prints export CAIRN_TOKEN_FILE")
+    boolean authOn;
+
+    @Option(names = "--no-auth", description = "take requests without a token (auth.required: false): any process that "
+            + "reaches a port may read, write and delete every image")
+    boolean authOff;
+
+    /** TLS and tokens as resolved from the flags, or from the configs of an earlier start on the same DIR. */
+    private boolean tls;
+    private boolean auth;
 
     @Override
     public Integer call() throws Exception {
@@ -94,6 +108,7 @@ final class DevCommand implements Callable<Integer> {
         }
         Path dataDir = data.toAbsolutePath().normalize();
         Files.createDirectories(dataDir);
+        resolveSecurity(dataDir);
         List<Long> running = livePids(dataDir);
         if (!running.isEmpty()) {
             throw new ConfigException("a dev cluster already runs on " + data + " (pids " + running
@@ -145,6 +160,33 @@ final class DevCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** Whether the dev nodes speak TLS and require tokens. */
+    record Security(boolean tls, boolean auth) {
+
+        /**
+         * On unless turned off; a restart without flags keeps what the first start chose (its
+         * node-1 config, {@code earlier}), so a cluster made with --no-tls needs no flag again.
+         */
+        static Security resolve(boolean tlsOn, boolean tlsOff, boolean authOn, boolean authOff, Optional<NodeConfig> earlier) {
+            if (tlsOn && tlsOff) {
+                throw new ConfigException("--tls and --no-tls contradict each other; give one of them");
+            }
+            if (authOn && authOff) {
+                throw new ConfigException("--auth and --no-auth contradict each other; give one of them");
+            }
+            return new Security(tlsOn || (!tlsOff && earlier.map(c -> c.tls().enabled()).orElse(true)),
+                    authOn || (!authOff && earlier.map(c -> c.auth().required()).orElse(true)));
+        }
+    }
+
+    private void resolveSecurity(Path dataDir) {
+        Path earlier = dataDir.resolve("node-1").resolve("cairn.yaml");
+        Security security = Security.resolve(tlsOn, tlsOff, authOn, authOff,
+                Files.exists(earlier) ? Optional.of(ConfigFiles.loadNode(earlier)) : Optional.empty());
+        tls = security.tls();
+        auth = security.auth();
+    }
+
     private List<Path> writeConfigs(Path dataDir, Quorum quorum, AuthConfig authConfig) throws IOException {
         List<NodeAddress> addresses = new ArrayList<>();
         for (int i = 1; i <= nodes; i++) {
@@ -162,9 +204,12 @@ final class DevCommand implements Callable<Integer> {
             configs.add(file);
             if (Files.exists(file)) {
                 NodeConfig existing = ConfigFiles.loadNode(file);
-                if (!existing.quorum().equals(quorum) || existing.nodes().size() != nodes || existing.tls().enabled() != tls) {
+                if (!existing.quorum().equals(quorum) || existing.nodes().size() != nodes || existing.tls().enabled() != tls
+                        || existing.auth().required() != auth) {
                     throw new ConfigException(file + " describes another cluster (" + existing.nodes().size() + " nodes, "
-                            + existing.quorum() + ", TLS " + (existing.tls().enabled() ? "on" : "off")
+                            + "N=" + existing.quorum().replicas() + " W=" + existing.quorum().writeQuorum()
+                            + " R=" + existing.quorum().readQuorum() + ", TLS " + (existing.tls().enabled() ? "on" : "off")
+                            + ", tokens " + (existing.auth().required() ? "required" : "not required")
                             + "); use a new --data directory or the same settings");
                 }
                 continue; // a restart keeps the node's ports and data
