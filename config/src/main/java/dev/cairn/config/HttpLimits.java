@@ -4,7 +4,8 @@ import java.time.Duration;
 
 /**
  * Named limits of a node's HTTP port: how long and how slowly one client may hold a transfer
- * worker, how many workers there are, and how many connections may be open. Each limit exists
+ * worker, how many workers there are, and how many connections may be open; and whether its
+ * monitoring endpoints need a token. Each limit exists
  * because a client that stalls (or trickles on purpose, or opens connections it never uses) would
  * otherwise keep a worker, and with it a put's session, or the node's sockets, forever.
  *
@@ -17,9 +18,11 @@ import java.time.Duration;
  * @param idle the longest a connection may stay open before its request head has arrived
  * @param maxConcurrentTransfers image transfers run at once; the next one is told to retry (503)
  * @param maxConnections HTTP connections open at once; one more is closed as it arrives, unread
+ * @param publicMonitoring true: {@code /metrics} and {@code /v1/admin/health} are served without a
+ *     token even when {@code auth.required}; false: they need a token, of any role
  */
 public record HttpLimits(Duration requestDeadline, long minBytesPerSecond, Duration rateWindow, Duration writeIdle,
-                         Duration idle, int maxConcurrentTransfers, int maxConnections) {
+                         Duration idle, int maxConcurrentTransfers, int maxConnections, boolean publicMonitoring) {
 
     /** An hour moves a 100 GiB image at 30 MiB/s; larger images over slower links need more. */
     public static final Duration DEFAULT_REQUEST_DEADLINE = Duration.ofHours(1);
@@ -41,11 +44,17 @@ public record HttpLimits(Duration requestDeadline, long minBytesPerSecond, Durat
     public static final int DEFAULT_MAX_CONNECTIONS = 256;
     /** The largest {@code maxConnections}: each is a socket and a file descriptor of the node. */
     public static final int MAX_CONNECTIONS = 65_536;
+    /**
+     * Monitoring is public by default: metrics and health carry no image names and no secrets, and
+     * most monitoring systems scrape without credentials; a node that wants them private says so.
+     */
+    public static final boolean DEFAULT_PUBLIC_MONITORING = true;
 
-    /** The transfer limits given, the connection cap at its default. */
+    /** The transfer limits given, the connection cap and monitoring access at their defaults. */
     public HttpLimits(Duration requestDeadline, long minBytesPerSecond, Duration rateWindow, Duration writeIdle,
                       Duration idle, int maxConcurrentTransfers) {
-        this(requestDeadline, minBytesPerSecond, rateWindow, writeIdle, idle, maxConcurrentTransfers, DEFAULT_MAX_CONNECTIONS);
+        this(requestDeadline, minBytesPerSecond, rateWindow, writeIdle, idle, maxConcurrentTransfers, DEFAULT_MAX_CONNECTIONS,
+                DEFAULT_PUBLIC_MONITORING);
     }
 
     public HttpLimits {
@@ -67,12 +76,20 @@ public record HttpLimits(Duration requestDeadline, long minBytesPerSecond, Durat
 
     public static HttpLimits defaults() {
         return new HttpLimits(DEFAULT_REQUEST_DEADLINE, DEFAULT_MIN_BYTES_PER_SECOND, DEFAULT_RATE_WINDOW,
-                DEFAULT_WRITE_IDLE, DEFAULT_IDLE, DEFAULT_MAX_CONCURRENT_TRANSFERS, DEFAULT_MAX_CONNECTIONS);
+                DEFAULT_WRITE_IDLE, DEFAULT_IDLE, DEFAULT_MAX_CONCURRENT_TRANSFERS, DEFAULT_MAX_CONNECTIONS,
+                DEFAULT_PUBLIC_MONITORING);
     }
 
     /** The same limits with another connection cap. */
     public HttpLimits withMaxConnections(int max) {
-        return new HttpLimits(requestDeadline, minBytesPerSecond, rateWindow, writeIdle, idle, maxConcurrentTransfers, max);
+        return new HttpLimits(requestDeadline, minBytesPerSecond, rateWindow, writeIdle, idle, maxConcurrentTransfers, max,
+                publicMonitoring);
+    }
+
+    /** The same limits with monitoring public or not. */
+    public HttpLimits withPublicMonitoring(boolean open) {
+        return new HttpLimits(requestDeadline, minBytesPerSecond, rateWindow, writeIdle, idle, maxConcurrentTransfers,
+                maxConnections, open);
     }
 
     private static void positive(String field, Duration d) {
@@ -83,7 +100,7 @@ public record HttpLimits(Duration requestDeadline, long minBytesPerSecond, Durat
 
     /** The {@code http} section as written in a node's YAML file, in whole seconds; a missing field takes its default. */
     record File(Long requestDeadlineSeconds, Long minBytesPerSecond, Long rateWindowSeconds, Long writeIdleSeconds,
-                Long idleSeconds, Integer maxConcurrentTransfers, Integer maxConnections) {
+                Long idleSeconds, Integer maxConcurrentTransfers, Integer maxConnections, Boolean publicMonitoring) {
 
         static HttpLimits toLimits(File f) {
             HttpLimits d = defaults();
@@ -95,12 +112,14 @@ public record HttpLimits(Duration requestDeadline, long minBytesPerSecond, Durat
                     seconds(f.rateWindowSeconds, d.rateWindow()), seconds(f.writeIdleSeconds, d.writeIdle()),
                     seconds(f.idleSeconds, d.idle()),
                     f.maxConcurrentTransfers == null ? d.maxConcurrentTransfers() : f.maxConcurrentTransfers,
-                    f.maxConnections == null ? d.maxConnections() : f.maxConnections);
+                    f.maxConnections == null ? d.maxConnections() : f.maxConnections,
+                    f.publicMonitoring == null ? d.publicMonitoring() : f.publicMonitoring);
         }
 
         static File of(HttpLimits l) {
             return new File(l.requestDeadline().toSeconds(), l.minBytesPerSecond(), l.rateWindow().toSeconds(),
-                    l.writeIdle().toSeconds(), l.idle().toSeconds(), l.maxConcurrentTransfers(), l.maxConnections());
+                    l.writeIdle().toSeconds(), l.idle().toSeconds(), l.maxConcurrentTransfers(), l.maxConnections(),
+                    l.publicMonitoring());
         }
 
         private static Duration seconds(Long value, Duration fallback) {

@@ -49,7 +49,7 @@ public final class HttpApiServer implements AutoCloseable {
     private final ImageTransfers transfers;
     private final HttpLimits limits;
     private final Clock clock;
-    private final dev.cairn.server.auth.Authenticator authenticator;
+    private final HttpAuth auth;
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final ThreadPoolExecutor workers;
     private final HttpConnectionCap connections;
@@ -64,7 +64,7 @@ public final class HttpApiServer implements AutoCloseable {
                          HttpLimits limits, Clock clock, dev.cairn.server.auth.Authenticator authenticator) {
         this.limits = limits;
         this.clock = clock;
-        this.authenticator = authenticator;
+        this.auth = new HttpAuth(authenticator, limits.publicMonitoring());
         this.meta = meta;
         this.store = store;
         this.metrics = metrics;
@@ -111,7 +111,7 @@ public final class HttpApiServer implements AutoCloseable {
                         ch.pipeline().addLast(new HttpServerCodec(MAX_INITIAL_LINE_BYTES, MAX_HEADER_BYTES, 64 * 1024));
                         ch.pipeline().addLast(new HttpServerExpectContinueHandler());
                         ch.pipeline().addLast(new SlowClientGuard(limits, clock));
-                        ch.pipeline().addLast(new HttpRequestHandler(meta, store, metrics, transfers, authenticator));
+                        ch.pipeline().addLast(new HttpRequestHandler(meta, store, metrics, transfers, auth));
                     }
                 })
                 .bind(host, port).syncUninterruptibly().channel();

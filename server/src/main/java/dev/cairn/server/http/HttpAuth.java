@@ -17,26 +17,35 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 /**
  * Who an HTTP request comes from ({@code Authorization: Bearer ID.SECRET}) and whether it may do
  * what it asks: the same principal and checks as on the protocol port. {@code /metrics} and
- * {@code /v1/admin/health} stay readable without a token (they carry no image names), so
- * monitoring needs no secret.
+ * {@code /v1/admin/health} carry no image names: with {@code http.publicMonitoring} they are
+ * readable without a token, so monitoring needs no secret; without it they need a token of any
+ * role, so a monitor gets a read token rather than one that could change images.
  */
 final class HttpAuth {
 
     private static final String BEARER = "Bearer ";
 
-    private HttpAuth() {}
+    private final Authenticator auth;
+    private final boolean publicMonitoring;
+
+    HttpAuth(Authenticator auth, boolean publicMonitoring) {
+        this.auth = auth;
+        this.publicMonitoring = publicMonitoring;
+    }
 
     /**
      * Admits {@code request} to {@code path}: returns the listing prefix to use ({@code listPrefix}
      * itself, or the caller's one token prefix inside it); answers 401 or 403 and returns null when
      * the request is refused.
      */
-    static String admit(Authenticator auth, Channel ch, HttpRequest request, String path, String listPrefix) {
-        if (path.equals("/metrics") || path.equals("/v1/admin/health")) {
+    String admit(Channel ch, HttpRequest request, String path, String listPrefix) {
+        boolean monitoring = path.equals("/metrics") || path.equals("/v1/admin/health");
+        if (monitoring && publicMonitoring) {
             return listPrefix;
         }
         try {
-            Principal principal = principal(auth, request);
+            // Monitoring that is not public needs no more than this: every role may read it.
+            Principal principal = principal(request);
             if (path.equals(HttpRequestHandler.IMAGES)) {
                 return RequestGuard.listPrefix(principal, listPrefix);
             }
@@ -54,7 +63,7 @@ final class HttpAuth {
         }
     }
 
-    private static Principal principal(Authenticator auth, HttpRequest request) {
+    private Principal principal(HttpRequest request) {
         String header = request.headers().get(HttpHeaderNames.AUTHORIZATION);
         if (header == null) {
             return auth.current(null);

@@ -6,7 +6,6 @@ import static dev.cairn.server.http.HttpResponses.sendJson;
 
 import dev.cairn.client.CairnClient;
 import dev.cairn.engine.ImageName;
-import dev.cairn.server.auth.Authenticator;
 import dev.cairn.engine.manifest.ImageInfo;
 import dev.cairn.server.meta.MetaService;
 import dev.cairn.server.meta.MetaStatus;
@@ -46,13 +45,12 @@ final class HttpRequestHandler extends ChannelInboundHandlerAdapter {
     private final ChunkStore store;
     private final NodeMetrics metrics;
     private final ImageTransfers transfers;
-    private final Authenticator authenticator;
+    private final HttpAuth auth;
     private RequestBodyStream body;
     private boolean answered;
 
-    HttpRequestHandler(MetaService meta, ChunkStore store, NodeMetrics metrics, ImageTransfers transfers,
-                       Authenticator authenticator) {
-        this.authenticator = authenticator;
+    HttpRequestHandler(MetaService meta, ChunkStore store, NodeMetrics metrics, ImageTransfers transfers, HttpAuth auth) {
+        this.auth = auth;
         this.meta = meta;
         this.store = store;
         this.metrics = metrics;
@@ -107,7 +105,7 @@ final class HttpRequestHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         HttpMethod method = request.method();
-        String listPrefix = HttpAuth.admit(authenticator, ctx.channel(), request, path,
+        String listPrefix = auth.admit(ctx.channel(), request, path,
                 parameters.getOrDefault("prefix", List.of("")).get(0));
         if (listPrefix == null) {
             return; // refused: 401 or 403 answered
