@@ -13,6 +13,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import java.util.List;
 
 /**
  * Who an HTTP request comes from ({@code Authorization: Bearer ID.SECRET}) and whether it may do
@@ -34,27 +35,27 @@ final class HttpAuth {
     }
 
     /**
-     * Admits {@code request} to {@code path}: returns the listing prefix to use ({@code listPrefix}
-     * itself, or the caller's one token prefix inside it); answers 401 or 403 and returns null when
-     * the request is refused.
+     * Admits {@code request} to {@code path}: returns the prefixes an image listing runs over
+     * ({@code listPrefix} itself, or the caller's token prefixes inside it: {@link RequestGuard#listPrefixes});
+     * answers 401 or 403 and returns null when the request is refused.
      */
-    String admit(Channel ch, HttpRequest request, String path, String listPrefix) {
+    List<String> admit(Channel ch, HttpRequest request, String path, String listPrefix) {
         boolean monitoring = path.equals("/metrics") || path.equals("/v1/admin/health");
         if (monitoring && publicMonitoring) {
-            return listPrefix;
+            return List.of(listPrefix);
         }
         try {
             // Monitoring that is not public needs no more than this: every role may read it.
             Principal principal = principal(request);
             if (path.equals(HttpRequestHandler.IMAGES)) {
-                return RequestGuard.listPrefix(principal, listPrefix);
+                return RequestGuard.listPrefixes(principal, listPrefix);
             }
             if (path.startsWith(HttpRequestHandler.IMAGES + "/")) {
                 HttpMethod m = request.method();
                 Role role = m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD) ? Role.READ : Role.WRITE;
                 RequestGuard.admitImage(principal, role, path.substring(HttpRequestHandler.IMAGES.length() + 1));
             }
-            return listPrefix;
+            return List.of(listPrefix);
         } catch (AuthException e) {
             boolean unauthenticated = e.code() == ErrorCode.UNAUTHENTICATED;
             HttpResponses.sendJson(ch, unauthenticated ? HttpResponseStatus.UNAUTHORIZED : HttpResponseStatus.FORBIDDEN,
