@@ -4,8 +4,10 @@ import java.time.Duration;
 
 /**
  * Named limits of a node's HTTP port: how long and how slowly one client may hold a transfer
- * worker, and how many workers there are. Each limit exists because a client that stalls (or
- * trickles on purpose) would otherwise keep a worker, and with it a put's session, forever.
+ * worker, how many workers there are, and how many connections may be open; and whether its
+ * monitoring endpoints need a token. Each limit exists
+ * because a client that stalls (or trickles on purpose, or opens connections it never uses) would
+ * otherwise keep a worker, and with it a put's session, or the node's sockets, forever.
  *
  * @param requestDeadline the longest a request may take from its first byte to the end of its
  *     answer, the node's own work (writing a received body to the cluster) not counted
@@ -15,9 +17,12 @@ import java.time.Duration;
  * @param writeIdle the longest an answer may wait on a client that reads none of it
  * @param idle the longest a connection may stay open before its request head has arrived
  * @param maxConcurrentTransfers image transfers run at once; the next one is told to retry (503)
+ * @param maxConnections HTTP connections open at once; one more is closed as it arrives, unread
+ * @param publicMonitoring true: {@code /metrics} and {@code /v1/admin/health} are served without a
+ *     token even when {@code auth.required}; false: they need a token, of any role
  */
 public record HttpLimits(Duration requestDeadline, long minBytesPerSecond, Duration rateWindow, Duration writeIdle,
-                         Duration idle, int maxConcurrentTransfers) {
+                         Duration idle, int maxConcurrentTransfers, int maxConnections, boolean publicMonitoring) {
 
     /** An hour moves a 100 GiB image at 30 MiB/s; larger images over slower links need more. */
     public static final Duration DEFAULT_REQUEST_DEADLINE = Duration.ofHours(1);
@@ -31,6 +36,26 @@ public record HttpLimits(Duration requestDeadline, long minBytesPerSecond, Durat
     public static final Duration DEFAULT_IDLE = Duration.ofSeconds(120);
     /** Each transfer holds a worker and up to 8 MiB of body; 8 keep a node's memory and disk shared. */
     public static final int DEFAULT_MAX_CONCURRENT_TRANSFERS = 8;
+    /**
+     * 256 connections, as the protocol port's {@code limits.maxConnections}: a checkpoint agent or
+     * a monitor holds one at a time (one request per connection), so this serves a few hundred
+     * hosts at once, while a client that opens thousands and sends nothing holds 256 sockets at most.
+     */
+    public static final int DEFAULT_MAX_CONNECTIONS = 256;
+    /** The largest {@code maxConnections}: each is a socket and a file descriptor of the node. */
+    public static final int MAX_CONNECTIONS = 65_536;
+    /**
+     * Monitoring is public by default: metrics and health carry no image names and no secrets, and
+     * most monitoring systems scrape without credentials; a node that wants them private says so.
+     */
+    public static final boolean DEFAULT_PUBLIC_MONITORING = true;
+
+    /** The transfer limits given, the connection cap and monitoring access at their defaults. */
+    public HttpLimits(Duration requestDeadline, long minBytesPerSecond, Duration rateWindow, Duration writeIdle,
+                      Duration idle, int maxConcurrentTransfers) {
+        this(requestDeadline, minBytesPerSecond, rateWindow, writeIdle, idle, maxConcurrentTransfers, DEFAULT_MAX_CONNECTIONS,
+                DEFAULT_PUBLIC_MONITORING);
+    }
 
     public HttpLimits {
         positive("http.requestDeadlineSeconds", requestDeadline);
@@ -44,11 +69,27 @@ public record HttpLimits(Duration requestDeadline, long minBytesPerSecond, Durat
             throw new ConfigException("http.maxConcurrentTransfers must be 1 to 1024 (each is a thread), got "
                     + maxConcurrentTransfers);
         }
+        if (maxConnections < 1 || maxConnections > MAX_CONNECTIONS) {
+            throw new ConfigException("http.maxConnections must be 1 to " + MAX_CONNECTIONS + ", got " + maxConnections);
+        }
     }
 
     public static HttpLimits defaults() {
         return new HttpLimits(DEFAULT_REQUEST_DEADLINE, DEFAULT_MIN_BYTES_PER_SECOND, DEFAULT_RATE_WINDOW,
-                DEFAULT_WRITE_IDLE, DEFAULT_IDLE, DEFAULT_MAX_CONCURRENT_TRANSFERS);
+                DEFAULT_WRITE_IDLE, DEFAULT_IDLE, DEFAULT_MAX_CONCURRENT_TRANSFERS, DEFAULT_MAX_CONNECTIONS,
+                DEFAULT_PUBLIC_MONITORING);
+    }
+
+    /** The same limits with another connection cap. */
+    public HttpLimits withMaxConnections(int max) {
+        return new HttpLimits(requestDeadline, minBytesPerSecond, rateWindow, writeIdle, idle, maxConcurrentTransfers, max,
+                publicMonitoring);
+    }
+
+    /** The same limits with monitoring public or not. */
+    public HttpLimits withPublicMonitoring(boolean open) {
+        return new HttpLimits(requestDeadline, minBytesPerSecond, rateWindow, writeIdle, idle, maxConcurrentTransfers,
+                maxConnections, open);
     }
 
     private static void positive(String field, Duration d) {
@@ -59,7 +100,7 @@ public record HttpLimits(Duration requestDeadline, long minBytesPerSecond, Durat
 
     /** The {@code http} section as written in a node's YAML file, in whole seconds; a missing field takes its default. */
     record File(Long requestDeadlineSeconds, Long minBytesPerSecond, Long rateWindowSeconds, Long writeIdleSeconds,
-                Long idleSeconds, Integer maxConcurrentTransfers) {
+                Long idleSeconds, Integer maxConcurrentTransfers, Integer maxConnections, Boolean publicMonitoring) {
 
         static HttpLimits toLimits(File f) {
             HttpLimits d = defaults();
@@ -70,12 +111,15 @@ public record HttpLimits(Duration requestDeadline, long minBytesPerSecond, Durat
                     f.minBytesPerSecond == null ? d.minBytesPerSecond() : f.minBytesPerSecond,
                     seconds(f.rateWindowSeconds, d.rateWindow()), seconds(f.writeIdleSeconds, d.writeIdle()),
                     seconds(f.idleSeconds, d.idle()),
-                    f.maxConcurrentTransfers == null ? d.maxConcurrentTransfers() : f.maxConcurrentTransfers);
+                    f.maxConcurrentTransfers == null ? d.maxConcurrentTransfers() : f.maxConcurrentTransfers,
+                    f.maxConnections == null ? d.maxConnections() : f.maxConnections,
+                    f.publicMonitoring == null ? d.publicMonitoring() : f.publicMonitoring);
         }
 
         static File of(HttpLimits l) {
             return new File(l.requestDeadline().toSeconds(), l.minBytesPerSecond(), l.rateWindow().toSeconds(),
-                    l.writeIdle().toSeconds(), l.idle().toSeconds(), l.maxConcurrentTransfers());
+                    l.writeIdle().toSeconds(), l.idle().toSeconds(), l.maxConcurrentTransfers(), l.maxConnections(),
+                    l.publicMonitoring());
         }
 
         private static Duration seconds(Long value, Duration fallback) {

@@ -42,7 +42,7 @@ class HttpLimitsTest {
     @Test
     void writeNodeThenLoadNodeKeepsTheHttpLimits() throws IOException {
         HttpLimits http = new HttpLimits(Duration.ofSeconds(90), 1000, Duration.ofSeconds(5), Duration.ofSeconds(7),
-                Duration.ofSeconds(11), 3);
+                Duration.ofSeconds(11), 3, 17, false);
         NodeConfig config = new NodeConfig("a", dir.resolve("data").toAbsolutePath(), Quorum.defaultFor(1),
                 List.of(new NodeAddress("a", "127.0.0.1", 7400, 7500, 7600)), Limits.defaults(), false).withHttp(http);
         Path file = dir.resolve("written.yaml");
@@ -59,5 +59,29 @@ class HttpLimitsTest {
         Path many = Files.writeString(dir.resolve("many.yaml"), ONE_NODE + "http:\n  maxConcurrentTransfers: 0\n");
         e = assertThrows(ConfigException.class, () -> ConfigFiles.loadNode(many));
         assertTrue(e.getMessage().contains("http.maxConcurrentTransfers must be 1 to 1024"), e.getMessage());
+    }
+
+    @Test
+    void theConnectionCapIsReadAndBoundsChecked() throws IOException {
+        assertEquals(256, ConfigFiles.loadNode(Files.writeString(dir.resolve("d.yaml"), ONE_NODE)).http().maxConnections());
+        Path file = Files.writeString(dir.resolve("cap.yaml"), ONE_NODE + "http:\n  maxConnections: 40\n");
+        assertEquals(40, ConfigFiles.loadNode(file).http().maxConnections());
+
+        for (String bad : List.of("0", "65537", "-1")) {
+            Path f = Files.writeString(dir.resolve("bad.yaml"), ONE_NODE + "http:\n  maxConnections: " + bad + "\n");
+            ConfigException e = assertThrows(ConfigException.class, () -> ConfigFiles.loadNode(f));
+            assertTrue(e.getMessage().contains("http.maxConnections must be 1 to 65536, got " + bad), e.getMessage());
+        }
+    }
+
+    @Test
+    void monitoringIsPublicUnlessTheConfigSaysFalse() throws IOException {
+        assertTrue(ConfigFiles.loadNode(Files.writeString(dir.resolve("d.yaml"), ONE_NODE)).http().publicMonitoring());
+        Path file = Files.writeString(dir.resolve("private.yaml"), ONE_NODE + "http:\n  publicMonitoring: false\n");
+        assertEquals(false, ConfigFiles.loadNode(file).http().publicMonitoring());
+
+        Path quoted = Files.writeString(dir.resolve("quoted.yaml"), ONE_NODE + "http:\n  publicMonitoring: \"no\"\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigFiles.loadNode(quoted));
+        assertTrue(e.getMessage().contains("publicMonitoring"), e.getMessage());
     }
 }

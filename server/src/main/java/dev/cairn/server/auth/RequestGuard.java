@@ -5,18 +5,23 @@ import dev.cairn.protocol.ImageMessages;
 import dev.cairn.protocol.MessageType;
 import dev.cairn.protocol.AuthMessages.Role;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Decides whether a principal may send a request: its type's {@link Access} against the role,
  * and the image name (or listing prefix) against the token's prefixes. A listing wider than the
- * token's one prefix is narrowed to it, so {@code ls} never shows another tenant's names.
+ * token's prefixes is narrowed to those inside it ({@link #listPrefixes}), so {@code ls} never
+ * shows another tenant's names.
  */
 public final class RequestGuard {
 
     private RequestGuard() {}
 
-    /** The request to run for {@code principal}: {@code request} itself or a narrowed listing; refused otherwise. */
+    /**
+     * The request to run for {@code principal}: {@code request} itself; refused otherwise. A listing
+     * is admitted here and narrowed by its responder, which asks {@link #listPrefixes}.
+     */
     public static Frame admit(Principal principal, Frame request) {
         Access access = Access.of(request.type());
         if (access == Access.ANYONE) {
@@ -38,7 +43,7 @@ public final class RequestGuard {
             case COMMIT_IMAGE -> checkName(principal, ImageMessages.CommitImage.decode(dup(request)).name().value(), request);
             case DELETE_IMAGE -> checkName(principal, ImageMessages.DeleteImage.decode(dup(request)).name().value(), request);
             case GET_IMAGE -> checkName(principal, ImageMessages.GetImage.decode(dup(request)).name().value(), request);
-            case LIST_IMAGES -> narrowList(principal, request);
+            case LIST_IMAGES -> checkList(principal, request);
             default -> request;
         };
     }
@@ -59,21 +64,31 @@ public final class RequestGuard {
     }
 
     /**
-     * The prefix a listing of {@code prefix} runs with for {@code principal}: the same when its
-     * prefixes cover it, else the one token prefix inside it; refused when there is none or several
-     * (a listing could not be narrowed to one range, and must never show another tenant's names).
+     * The prefixes a listing of {@code prefix} runs over for {@code principal}, in name order:
+     * {@code prefix} itself when the principal's prefixes cover it, else every token prefix that
+     * lies inside it (one that lies inside another of them is left out: the other lists its names);
+     * refused when there is none. The ranges never overlap, so their listings merge without
+     * duplicates, and another tenant's names are never in them.
      */
-    public static String listPrefix(Principal principal, String prefix) {
+    public static List<String> listPrefixes(Principal principal, String prefix) {
         admitImage(principal, Role.READ, null);
         if (principal.covers(prefix)) {
-            return prefix;
+            return List.of(prefix);
         }
-        List<String> within = principal.prefixes().stream().filter(p -> p.startsWith(prefix)).toList();
-        if (within.size() != 1) {
+        List<String> within = principal.prefixes().stream().filter(p -> p.startsWith(prefix)).sorted().distinct().toList();
+        List<String> ranges = new ArrayList<>();
+        for (String p : within) {
+            // Sorted: the names under a prefix follow it in one block, so p lies inside a range
+            // kept before only if it lies inside the last one kept.
+            if (ranges.isEmpty() || !p.startsWith(ranges.get(ranges.size() - 1))) {
+                ranges.add(p);
+            }
+        }
+        if (ranges.isEmpty()) {
             throw AuthException.forbidden(principal.describe() + " may list only under " + String.join(", ",
-                    principal.prefixes()) + "; list one of those");
+                    principal.prefixes()) + "; list one of those, or list without a prefix");
         }
-        return within.get(0);
+        return List.copyOf(ranges);
     }
 
     private static Frame checkName(Principal principal, String name, Frame request) {
@@ -81,14 +96,9 @@ public final class RequestGuard {
         return request;
     }
 
-    private static Frame narrowList(Principal principal, Frame request) {
-        ImageMessages.ListImages list = ImageMessages.ListImages.decode(dup(request));
-        String prefix = listPrefix(principal, list.prefix());
-        if (prefix.equals(list.prefix())) {
-            return request;
-        }
-        ByteBuffer narrowed = new ImageMessages.ListImages(prefix, list.limit(), list.minIndex()).encode();
-        return Frame.request(request.type(), request.requestId(), narrowed, request.payload());
+    private static Frame checkList(Principal principal, Frame request) {
+        listPrefixes(principal, ImageMessages.ListImages.decode(dup(request)).prefix());
+        return request;
     }
 
     private static ByteBuffer dup(Frame request) {

@@ -35,7 +35,8 @@ import java.util.function.Supplier;
  * <p>One request per connection (the answer carries {@code Connection: close}): simple, and
  * enough for checkpoint agents, which move a few large bodies rather than many small ones. A
  * client that holds its transfer too long or too slowly is cut off ({@link SlowClientGuard},
- * {@link HttpLimits}), so a stalled client cannot keep one of the few transfer workers.
+ * {@link HttpLimits}), so a stalled client cannot keep one of the few transfer workers, and
+ * connections beyond {@code http.maxConnections} are closed as they arrive ({@link HttpConnectionCap}).
  */
 public final class HttpApiServer implements AutoCloseable {
 
@@ -48,9 +49,10 @@ public final class HttpApiServer implements AutoCloseable {
     private final ImageTransfers transfers;
     private final HttpLimits limits;
     private final Clock clock;
-    private final dev.cairn.server.auth.Authenticator authenticator;
+    private final HttpAuth auth;
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final ThreadPoolExecutor workers;
+    private final HttpConnectionCap connections;
     private Channel serverChannel;
     private ServerTls tls = ServerTls.OFF;
 
@@ -62,7 +64,7 @@ public final class HttpApiServer implements AutoCloseable {
                          HttpLimits limits, Clock clock, dev.cairn.server.auth.Authenticator authenticator) {
         this.limits = limits;
         this.clock = clock;
-        this.authenticator = authenticator;
+        this.auth = new HttpAuth(authenticator, limits.publicMonitoring());
         this.meta = meta;
         this.store = store;
         this.metrics = metrics;
@@ -76,6 +78,9 @@ public final class HttpApiServer implements AutoCloseable {
                     return t;
                 });
         this.transfers = new ImageTransfers(client, metrics, workers, maxTransfers);
+        this.connections = new HttpConnectionCap(limits.maxConnections(),
+                metrics.registry().meter("cairn_http_connections_refused"));
+        metrics.gauge("cairn_http_connections", connections::open);
     }
 
     /** Serves this port over TLS (call before {@link #start}); plain TCP otherwise. */
@@ -97,12 +102,16 @@ public final class HttpApiServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (!connections.admit(ch)) {
+                            ch.close(); // before TLS and the codec: nothing of it is read
+                            return;
+                        }
                         tls.addTo(ch.pipeline());
                         ch.pipeline().addLast(new IdleStateHandler(limits.idle().toNanos(), 0, 0, TimeUnit.NANOSECONDS));
                         ch.pipeline().addLast(new HttpServerCodec(MAX_INITIAL_LINE_BYTES, MAX_HEADER_BYTES, 64 * 1024));
                         ch.pipeline().addLast(new HttpServerExpectContinueHandler());
                         ch.pipeline().addLast(new SlowClientGuard(limits, clock));
-                        ch.pipeline().addLast(new HttpRequestHandler(meta, store, metrics, transfers, authenticator));
+                        ch.pipeline().addLast(new HttpRequestHandler(meta, store, metrics, transfers, auth));
                     }
                 })
                 .bind(host, port).syncUninterruptibly().channel();

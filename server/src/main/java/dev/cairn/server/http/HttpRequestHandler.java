@@ -6,8 +6,8 @@ import static dev.cairn.server.http.HttpResponses.sendJson;
 
 import dev.cairn.client.CairnClient;
 import dev.cairn.engine.ImageName;
-import dev.cairn.server.auth.Authenticator;
 import dev.cairn.engine.manifest.ImageInfo;
+import dev.cairn.server.meta.ImageListing;
 import dev.cairn.server.meta.MetaService;
 import dev.cairn.server.meta.MetaStatus;
 import dev.cairn.server.metrics.NodeMetrics;
@@ -46,13 +46,12 @@ final class HttpRequestHandler extends ChannelInboundHandlerAdapter {
     private final ChunkStore store;
     private final NodeMetrics metrics;
     private final ImageTransfers transfers;
-    private final Authenticator authenticator;
+    private final HttpAuth auth;
     private RequestBodyStream body;
     private boolean answered;
 
-    HttpRequestHandler(MetaService meta, ChunkStore store, NodeMetrics metrics, ImageTransfers transfers,
-                       Authenticator authenticator) {
-        this.authenticator = authenticator;
+    HttpRequestHandler(MetaService meta, ChunkStore store, NodeMetrics metrics, ImageTransfers transfers, HttpAuth auth) {
+        this.auth = auth;
         this.meta = meta;
         this.store = store;
         this.metrics = metrics;
@@ -107,9 +106,9 @@ final class HttpRequestHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         HttpMethod method = request.method();
-        String listPrefix = HttpAuth.admit(authenticator, ctx.channel(), request, path,
+        List<String> listPrefixes = auth.admit(ctx.channel(), request, path,
                 parameters.getOrDefault("prefix", List.of("")).get(0));
-        if (listPrefix == null) {
+        if (listPrefixes == null) {
             return; // refused: 401 or 403 answered
         }
         if (path.equals("/metrics") && method.equals(HttpMethod.GET)) {
@@ -117,7 +116,7 @@ final class HttpRequestHandler extends ChannelInboundHandlerAdapter {
         } else if (path.equals("/v1/admin/health") && method.equals(HttpMethod.GET)) {
             health(ctx.channel());
         } else if (path.equals(IMAGES) && method.equals(HttpMethod.GET)) {
-            list(ctx.channel(), listPrefix);
+            list(ctx.channel(), listPrefixes);
         } else if (path.startsWith(IMAGES + "/")) {
             image(ctx, request, path.substring(IMAGES.length() + 1));
         } else {
@@ -182,8 +181,8 @@ final class HttpRequestHandler extends ChannelInboundHandlerAdapter {
         ctx.close();
     }
 
-    private void list(Channel ch, String prefix) {
-        meta.listImages(prefix, CairnClient.MAX_LIST).whenComplete((images, e) -> {
+    private void list(Channel ch, List<String> prefixes) {
+        ImageListing.list(meta, prefixes, CairnClient.MAX_LIST).whenComplete((images, e) -> {
             if (e != null) {
                 sendJson(ch, HttpResponseStatus.SERVICE_UNAVAILABLE, error(String.valueOf(e.getCause() != null
                         ? e.getCause().getMessage() : e.getMessage())));

@@ -6,6 +6,9 @@ import dev.cairn.protocol.GcMessages;
 import dev.cairn.protocol.MessageType;
 import dev.cairn.protocol.Messages;
 import dev.cairn.protocol.ProtocolException;
+import dev.cairn.server.auth.Principal;
+import dev.cairn.server.auth.RequestGuard;
+import dev.cairn.server.meta.ImageListing;
 import dev.cairn.server.meta.MetaService;
 import dev.cairn.server.metrics.NodeMetrics;
 import dev.cairn.server.net.RequestHandler.Response;
@@ -33,7 +36,7 @@ final class CatalogRequests {
         Map<MessageType, Responder> r = new EnumMap<>(MessageType.class);
         r.put(MessageType.COMMIT_IMAGE, this::commitImage);
         r.put(MessageType.GET_IMAGE, this::getImage);
-        r.put(MessageType.LIST_IMAGES, this::listImages);
+        r.put(MessageType.LIST_IMAGES, Responder.forPrincipal(this::listImages));
         r.put(MessageType.DELETE_IMAGE, this::deleteImage);
         r.put(MessageType.OPEN_SESSION, this::openSession);
         r.put(MessageType.RENEW_SESSION, this::renewSession);
@@ -75,14 +78,17 @@ final class CatalogRequests {
                 .orElseGet(() -> Response.of(type, ImageMessages.encodeImages(List.of()))));
     }
 
-    private CompletableFuture<Response> listImages(Frame request) {
+    /** Lists what {@code principal} may see of the prefix asked: its token's prefixes inside it, merged. */
+    private CompletableFuture<Response> listImages(Frame request, Principal principal) {
         MessageType type = request.type();
         ImageMessages.ListImages list = ImageMessages.ListImages.decode(request.header());
+        List<String> prefixes = RequestGuard.listPrefixes(principal, list.prefix());
         if (list.minIndex() != ImageMessages.LINEARIZABLE) {
-            return meta.listImagesAtLeast(list.prefix(), list.limit(), list.minIndex())
+            return ImageListing.listAtLeast(meta, prefixes, list.limit(), list.minIndex())
                     .thenApply(read -> sessionAnswer(type, read));
         }
-        return meta.listImages(list.prefix(), list.limit()).thenApply(images -> Response.of(type, ImageMessages.encodeImages(images)));
+        return ImageListing.list(meta, prefixes, list.limit())
+                .thenApply(images -> Response.of(type, ImageMessages.encodeImages(images)));
     }
 
     /** A session read's answer carries the index it was served at, for the client's next read. */

@@ -112,20 +112,21 @@ public final class RequestHandler {
                 connection.set(authenticator.authenticate(AuthMessages.decodeString(request.header(), "access token")));
                 return CompletableFuture.completedFuture(Response.of(request.type(), ByteBuffer.allocate(0)));
             }
-            Frame admitted = RequestGuard.admit(authenticator.current(connection.get()), request);
-            return dispatch(admitted).exceptionally(this::toNodeError);
+            Principal principal = authenticator.current(connection.get());
+            Frame admitted = RequestGuard.admit(principal, request);
+            return dispatch(admitted, principal).exceptionally(this::toNodeError);
         } catch (RuntimeException e) {
             return CompletableFuture.completedFuture(toError(e));
         }
     }
 
-    private CompletableFuture<Response> dispatch(Frame request) {
+    private CompletableFuture<Response> dispatch(Frame request, Principal principal) {
         Responder responder = responders.get(request.type());
         if (responder == null) {
             // Every request type has a responder (RequestHandlerTest checks): what is left only answers.
             throw new ProtocolException("an " + request.type() + " frame is not a request");
         }
-        return responder.answer(request);
+        return responder.answer(request, principal);
     }
 
     /**

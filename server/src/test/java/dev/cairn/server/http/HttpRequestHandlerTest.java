@@ -56,7 +56,7 @@ class HttpRequestHandlerTest {
     private EmbeddedChannel channel(Supplier<CairnClient> client, Executor executor) {
         ImageTransfers transfers = new ImageTransfers(client, metrics, executor, 2);
         channel = new EmbeddedChannel(new HttpRequestHandler(null, null, metrics, transfers,
-                dev.cairn.server.auth.Authenticator.start(dev.cairn.config.AuthConfig.OFF, null, "test")));
+                new HttpAuth(dev.cairn.server.auth.Authenticator.start(dev.cairn.config.AuthConfig.OFF, null, "test"), true)));
         return channel;
     }
 
