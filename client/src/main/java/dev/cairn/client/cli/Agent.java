@@ -3,8 +3,6 @@ package dev.cairn.client.cli;
 import dev.cairn.client.CairnClient;
 import dev.cairn.config.ClientConfig;
 import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -19,9 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
 import java.security.SecureRandom;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -37,27 +33,24 @@ import java.util.concurrent.TimeUnit;
  * agent's state file. A checkpoint agent that calls the CLI once per checkpoint then pays neither a
  * JVM start nor a cold JIT per checkpoint, and keeps its connections to the cluster.
  *
- * <p>It listens on loopback only. A request must carry the token of the state file, which only
- * its owner can read (mode 0600), because the agent reads and writes files with its own rights.
- * The protocol ({@code docs/client.md}): the request is NUL-terminated UTF-8 fields, {@link
- * #MAGIC}, the token, the caller's working directory, its {@code $CAIRN_CLUSTER} (empty when
- * unset), the number of arguments, then the arguments; the answer is lines, {@code o TEXT} for
- * stdout, {@code e TEXT} for stderr, and last {@code x CODE}, the exit code.
+ * <p>It listens on loopback only, and runs a request only for a caller that proves it holds the
+ * token of the state file, which only its owner can read (mode 0600), because the agent reads and
+ * writes files with its own rights; the agent proves it holds the token first, and neither side
+ * sends it ({@link AgentHandshake}). The protocol ({@code docs/client.md}): the handshake, then the
+ * request's NUL-terminated UTF-8 fields ({@link AgentRequest}); the answer is lines, {@code o TEXT}
+ * for stdout, {@code e TEXT} for stderr, and last {@code x CODE}, the exit code.
  */
 final class Agent implements AutoCloseable {
 
-    static final String MAGIC = "cairn-agent-1";
     static final Set<String> COMMANDS = Set.of("put", "get", "ls", "stat", "rm");
     /** Commands that run at once; further requests wait for a turn. */
     static final int MAX_RUNNING = 8;
-    private static final int MAX_FIELD_BYTES = 64 * 1024;
-    private static final int MAX_ARGS = 256;
     /** A request's fields arrive in one write; a connection that sends none for this long is dropped. */
     private static final int REQUEST_TIMEOUT_MS = 10_000;
 
     private final ServerSocket server;
     private final Path stateFile;
-    private final byte[] token;
+    private final AgentHandshake handshake;
     /** One line per command and per stopped command: what ran, for whom, how it ended. */
     private final PrintStream log;
     private final ExecutorService running = Executors.newFixedThreadPool(MAX_RUNNING, daemon("cairn-agent-command"));
@@ -67,11 +60,11 @@ final class Agent implements AutoCloseable {
     /** Times the commands it runs, for its log, and is their invocations' clock. */
     private final dev.cairn.engine.Clock clock;
 
-    private Agent(ServerSocket server, Path stateFile, byte[] token, PrintStream log, dev.cairn.engine.Clock clock) {
+    private Agent(ServerSocket server, Path stateFile, AgentHandshake handshake, PrintStream log, dev.cairn.engine.Clock clock) {
         this.server = server;
         this.clock = clock;
         this.stateFile = stateFile;
-        this.token = token;
+        this.handshake = handshake;
         this.log = log;
         this.acceptor = daemon("cairn-agent-accept").newThread(this::acceptLoop);
     }
@@ -81,8 +74,9 @@ final class Agent implements AutoCloseable {
      * readable by its owner only. Each command it runs gets a line in {@code log}.
      */
     static Agent start(int port, Path stateFile, PrintStream log) throws IOException {
+        SecureRandom random = new SecureRandom();
         byte[] token = new byte[32];
-        new SecureRandom().nextBytes(token);
+        random.nextBytes(token);
         ServerSocket server = new ServerSocket();
         try {
             server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 64);
@@ -91,7 +85,7 @@ final class Agent implements AutoCloseable {
             server.close();
             throw e;
         }
-        Agent agent = new Agent(server, stateFile, HexFormat.of().formatHex(token).getBytes(StandardCharsets.US_ASCII), log,
+        Agent agent = new Agent(server, stateFile, new AgentHandshake(HexFormat.of().formatHex(token), random), log,
                 dev.cairn.engine.Clock.SYSTEM);
         agent.acceptor.start();
         return agent;
@@ -144,10 +138,10 @@ final class Agent implements AutoCloseable {
             int code;
             InputStream in = new BufferedInputStream(socket.getInputStream());
             try {
-                code = run(readRequest(socket, in), in, answer);
-            } catch (BadRequest e) {
+                code = run(readRequest(socket, in, answer), in, answer);
+            } catch (AgentRequest.Refused e) {
                 answer.line('e', "cairn: " + e.getMessage());
-                code = 2;
+                code = e.exitCode();
             }
             answer.line('x', Integer.toString(code));
         } catch (IOException e) {
@@ -155,26 +149,38 @@ final class Agent implements AutoCloseable {
         }
     }
 
-    private int run(List<String> request, InputStream fromCaller, TaggedLines answer) throws BadRequest, IOException {
-        String cwd = request.get(2);
-        String clusterEnv = request.get(3);
-        List<String> args = request.subList(5, request.size());
+    private AgentRequest readRequest(Socket socket, InputStream in, TaggedLines answer)
+            throws IOException, AgentRequest.Refused {
+        socket.setSoTimeout(REQUEST_TIMEOUT_MS);
+        try {
+            AgentRequest request = AgentRequest.read(in, answer, handshake);
+            socket.setSoTimeout(0);
+            return request;
+        } catch (SocketTimeoutException e) {
+            throw new AgentRequest.Refused(2, "the request did not arrive within " + REQUEST_TIMEOUT_MS / 1000 + " s");
+        }
+    }
+
+    private int run(AgentRequest request, InputStream fromCaller, TaggedLines answer)
+            throws AgentRequest.Refused, IOException {
+        String cwd = request.workingDir();
+        List<String> args = request.args();
         if (args.isEmpty() || !COMMANDS.contains(args.get(0))) {
-            throw new BadRequest("the agent runs " + String.join(", ", new java.util.TreeSet<>(COMMANDS))
+            throw new AgentRequest.Refused(2, "the agent runs " + String.join(", ", new java.util.TreeSet<>(COMMANDS))
                     + "; run other commands without CAIRN_AGENT");
         }
         if (args.contains("-")) {
-            throw new BadRequest("the agent has no access to your stdin or stdout; run commands with - without CAIRN_AGENT");
+            throw new AgentRequest.Refused(2, "the agent has no access to your stdin or stdout; run commands with - without CAIRN_AGENT");
         }
         Path workingDir = Path.of(cwd);
         if (!workingDir.isAbsolute()) {
-            throw new BadRequest("the working directory must be absolute, not " + cwd);
+            throw new AgentRequest.Refused(2, "the working directory must be absolute, not " + cwd);
         }
         TaggedLines.Stream out = answer.stream('o');
         TaggedLines.Stream err = answer.stream('e');
         PrintStream outPrint = new PrintStream(out, true, StandardCharsets.UTF_8);
         PrintStream errPrint = new PrintStream(err, true, StandardCharsets.UTF_8);
-        Invocation invocation = new Invocation(outPrint, errPrint, workingDir, clusterEnv.isEmpty() ? null : clusterEnv,
+        Invocation invocation = new Invocation(outPrint, errPrint, workingDir, request.clusterEnv(),
                 false, sharedClients, clock);
         String description = "'" + String.join(" ", args) + "' in " + cwd;
         CallerWatch watch = new CallerWatch(fromCaller, Thread.currentThread(), description, log);
@@ -212,57 +218,6 @@ final class Agent implements AutoCloseable {
         }
     };
 
-    private List<String> readRequest(Socket socket, InputStream in) throws IOException, BadRequest {
-        socket.setSoTimeout(REQUEST_TIMEOUT_MS);
-        List<String> fields = new ArrayList<>();
-        try {
-            if (!readField(in).equals(MAGIC)) {
-                throw new BadRequest("not a cairn agent request; is CAIRN_AGENT the state file that cairn agent printed?");
-            }
-            fields.add(MAGIC);
-            byte[] given = readField(in).getBytes(StandardCharsets.US_ASCII);
-            if (!MessageDigest.isEqual(given, token)) {
-                throw new BadRequest("the agent refused the token; the state file in CAIRN_AGENT belongs to an agent "
-                        + "that has been restarted since, or to another one");
-            }
-            fields.add("");
-            fields.add(readField(in));
-            fields.add(readField(in));
-            String count = readField(in);
-            int argc;
-            try {
-                argc = Integer.parseInt(count);
-            } catch (NumberFormatException e) {
-                throw new BadRequest("bad argument count in the request: " + count);
-            }
-            if (argc < 0 || argc > MAX_ARGS) {
-                throw new BadRequest("a request carries 0 to " + MAX_ARGS + " arguments, not " + argc);
-            }
-            fields.add(count);
-            for (int i = 0; i < argc; i++) {
-                fields.add(readField(in));
-            }
-        } catch (SocketTimeoutException e) {
-            throw new BadRequest("the request did not arrive within " + REQUEST_TIMEOUT_MS / 1000 + " s");
-        }
-        socket.setSoTimeout(0);
-        return fields;
-    }
-
-    private static String readField(InputStream in) throws IOException, BadRequest {
-        ByteArrayOutputStream field = new ByteArrayOutputStream();
-        for (int b = in.read(); b != 0; b = in.read()) {
-            if (b < 0) {
-                throw new EOFException("the request ended early");
-            }
-            if (field.size() == MAX_FIELD_BYTES) {
-                throw new BadRequest("a request field is longer than " + MAX_FIELD_BYTES + " bytes");
-            }
-            field.write(b);
-        }
-        return field.toString(StandardCharsets.UTF_8);
-    }
-
     /** Stops taking requests, lets running commands end (bounded), closes the clients and removes the state file. */
     @Override
     public void close() {
@@ -297,106 +252,5 @@ final class Agent implements AutoCloseable {
             t.setDaemon(true);
             return t;
         };
-    }
-
-    /**
-     * Stops a command whose caller went away (Ctrl-C, a killed script), as a CLI process would
-     * stop with it: the caller sends nothing after its request, so the end of its stream means it
-     * is gone, and the command's thread is interrupted. A put stopped this way commits no image;
-     * what it stored is garbage that GC collects, as after a killed CLI.
-     */
-    private static final class CallerWatch implements Runnable {
-        private final InputStream fromCaller;
-        private final Thread command;
-        private final String description;
-        private final PrintStream log;
-        private boolean ended;
-
-        CallerWatch(InputStream fromCaller, Thread command, String description, PrintStream log) {
-            this.fromCaller = fromCaller;
-            this.command = command;
-            this.description = description;
-            this.log = log;
-        }
-
-        @Override
-        public void run() {
-            try {
-                while (fromCaller.read() >= 0) {
-                    // nothing is expected; read until the caller's end
-                }
-            } catch (IOException e) {
-                // closed: by the caller, or by the agent once the command ended
-            }
-            synchronized (this) {
-                if (!ended) {
-                    log.println("cairn agent: stopping " + description + ": its caller went away");
-                    command.interrupt();
-                }
-            }
-        }
-
-        synchronized void commandEnded() {
-            ended = true;
-        }
-    }
-
-    /** A request the agent will not run; its message goes to the caller's stderr. */
-    private static final class BadRequest extends Exception {
-        BadRequest(String message) {
-            super(message);
-        }
-    }
-
-    /**
-     * The answer's lines: each stream's text, cut at newlines, goes out as whole lines tagged with
-     * the stream's letter, so that stdout and stderr can share the connection.
-     */
-    static final class TaggedLines {
-        private final OutputStream out;
-
-        TaggedLines(OutputStream out) {
-            this.out = out;
-        }
-
-        synchronized void line(char tag, String text) throws IOException {
-            out.write((tag + " " + text.replace("\n", " ") + "\n").getBytes(StandardCharsets.UTF_8));
-            out.flush();
-        }
-
-        /** A stream whose lines go out tagged; {@link Stream#finish} sends a last line without its newline. */
-        Stream stream(char tag) {
-            return new Stream(tag);
-        }
-
-        final class Stream extends OutputStream {
-            private final char tag;
-            private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
-
-            private Stream(char tag) {
-                this.tag = tag;
-            }
-
-            @Override
-            public void write(int b) throws IOException {
-                if (b == '\n') {
-                    emit();
-                } else {
-                    pending.write(b);
-                }
-            }
-
-            void finish() throws IOException {
-                if (pending.size() > 0) {
-                    emit();
-                }
-            }
-
-            private void emit() throws IOException {
-                String text = pending.toString(StandardCharsets.UTF_8);
-                pending.reset();
-                line(tag, text);
-            }
-        }
     }
 }
