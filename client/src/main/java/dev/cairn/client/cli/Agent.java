@@ -5,13 +5,11 @@ import dev.cairn.config.ClientConfig;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,6 +23,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -45,8 +45,6 @@ final class Agent implements AutoCloseable {
     static final Set<String> COMMANDS = Set.of("put", "get", "ls", "stat", "rm");
     /** Commands that run at once; further requests wait for a turn. */
     static final int MAX_RUNNING = 8;
-    /** A request's fields arrive in one write; a connection that sends none for this long is dropped. */
-    private static final int REQUEST_TIMEOUT_MS = 10_000;
 
     private final ServerSocket server;
     private final Path stateFile;
@@ -54,14 +52,23 @@ final class Agent implements AutoCloseable {
     /** One line per command and per stopped command: what ran, for whom, how it ended. */
     private final PrintStream log;
     private final ExecutorService running = Executors.newFixedThreadPool(MAX_RUNNING, daemon("cairn-agent-command"));
+    /**
+     * Reads handshakes and requests, a thread per connection, apart from the commands: a caller that
+     * has not proved itself never holds one of their turns. {@link WaitingConnections} bounds how many.
+     */
+    private final ExecutorService readers = Executors.newCachedThreadPool(daemon("cairn-agent-read"));
+    private final ScheduledExecutorService deadlines = Executors.newSingleThreadScheduledExecutor(daemon("cairn-agent-deadline"));
+    private final WaitingConnections waiting;
     private final Map<ClientConfig, CairnClient> clients = new ConcurrentHashMap<>();
     private final Thread acceptor;
     private volatile boolean closed;
     /** Times the commands it runs, for its log, and is their invocations' clock. */
     private final dev.cairn.engine.Clock clock;
 
-    private Agent(ServerSocket server, Path stateFile, AgentHandshake handshake, PrintStream log, dev.cairn.engine.Clock clock) {
+    private Agent(ServerSocket server, Path stateFile, AgentHandshake handshake, AgentLimits limits, PrintStream log,
+                  dev.cairn.engine.Clock clock) {
         this.server = server;
+        this.waiting = new WaitingConnections(limits, deadlines);
         this.clock = clock;
         this.stateFile = stateFile;
         this.handshake = handshake;
@@ -74,6 +81,11 @@ final class Agent implements AutoCloseable {
      * readable by its owner only. Each command it runs gets a line in {@code log}.
      */
     static Agent start(int port, Path stateFile, PrintStream log) throws IOException {
+        return start(port, stateFile, log, AgentLimits.DEFAULT);
+    }
+
+    /** The same, with {@code limits} on the connections that have not completed their request. */
+    static Agent start(int port, Path stateFile, PrintStream log, AgentLimits limits) throws IOException {
         SecureRandom random = new SecureRandom();
         byte[] token = new byte[32];
         random.nextBytes(token);
@@ -85,7 +97,7 @@ final class Agent implements AutoCloseable {
             server.close();
             throw e;
         }
-        Agent agent = new Agent(server, stateFile, new AgentHandshake(HexFormat.of().formatHex(token), random), log,
+        Agent agent = new Agent(server, stateFile, new AgentHandshake(HexFormat.of().formatHex(token), random), limits, log,
                 dev.cairn.engine.Clock.SYSTEM);
         agent.acceptor.start();
         return agent;
@@ -124,21 +136,51 @@ final class Agent implements AutoCloseable {
                 }
                 continue; // a connection that failed before it was accepted; keep serving the others
             }
+            waiting.admit(socket);
             try {
-                running.execute(() -> serve(socket));
-            } catch (java.util.concurrent.RejectedExecutionException e) {
+                readers.execute(() -> read(socket));
+            } catch (RejectedExecutionException e) {
+                waiting.complete(socket);
                 closeQuietly(socket); // closing down
             }
         }
     }
 
-    private void serve(Socket socket) {
-        try (socket; OutputStream raw = socket.getOutputStream()) {
-            TaggedLines answer = new TaggedLines(raw);
-            int code;
+    /** The handshake and the request, then a turn to run it; a connection closed meanwhile (deadline, room) ends here. */
+    private void read(Socket socket) {
+        TaggedLines answer = null;
+        try {
             InputStream in = new BufferedInputStream(socket.getInputStream());
+            answer = new TaggedLines(socket.getOutputStream());
+            AgentRequest request = AgentRequest.read(in, answer, handshake);
+            if (waiting.complete(socket)) {
+                TaggedLines to = answer;
+                running.execute(() -> serve(socket, request, in, to));
+            }
+        } catch (AgentRequest.Refused e) {
+            if (waiting.complete(socket)) {
+                answerAndClose(socket, answer, e);
+            }
+        } catch (IOException | RejectedExecutionException e) {
+            waiting.complete(socket);
+            closeQuietly(socket); // the caller went away, its deadline passed, or the agent is stopping
+        }
+    }
+
+    private static void answerAndClose(Socket socket, TaggedLines answer, AgentRequest.Refused refusal) {
+        try (socket) {
+            answer.line('e', "cairn: " + refusal.getMessage());
+            answer.line('x', Integer.toString(refusal.exitCode()));
+        } catch (IOException e) {
+            // the caller went away
+        }
+    }
+
+    private void serve(Socket socket, AgentRequest request, InputStream in, TaggedLines answer) {
+        try (socket) {
+            int code;
             try {
-                code = run(readRequest(socket, in, answer), in, answer);
+                code = run(request, in, answer);
             } catch (AgentRequest.Refused e) {
                 answer.line('e', "cairn: " + e.getMessage());
                 code = e.exitCode();
@@ -146,18 +188,6 @@ final class Agent implements AutoCloseable {
             answer.line('x', Integer.toString(code));
         } catch (IOException e) {
             // The caller went away. A command it started has run to its end all the same.
-        }
-    }
-
-    private AgentRequest readRequest(Socket socket, InputStream in, TaggedLines answer)
-            throws IOException, AgentRequest.Refused {
-        socket.setSoTimeout(REQUEST_TIMEOUT_MS);
-        try {
-            AgentRequest request = AgentRequest.read(in, answer, handshake);
-            socket.setSoTimeout(0);
-            return request;
-        } catch (SocketTimeoutException e) {
-            throw new AgentRequest.Refused(2, "the request did not arrive within " + REQUEST_TIMEOUT_MS / 1000 + " s");
         }
     }
 
@@ -223,6 +253,9 @@ final class Agent implements AutoCloseable {
     public void close() {
         closed = true;
         closeQuietly(server);
+        waiting.closeAll();
+        readers.shutdownNow();
+        deadlines.shutdownNow();
         running.shutdown();
         try {
             running.awaitTermination(30, TimeUnit.SECONDS);

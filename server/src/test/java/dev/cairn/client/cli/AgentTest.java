@@ -195,6 +195,23 @@ class AgentTest {
     }
 
     @Test
+    void whileAnotherUsersSilentConnectionsHangACommandStillRuns() throws Exception {
+        List<Socket> silent = new ArrayList<>();
+        try {
+            for (int i = 0; i < 72; i++) {
+                silent.add(new Socket(InetAddress.getLoopbackAddress(), agent.port()));
+            }
+            Run ls = cairn(agent.stateFile(), "ls", "nothing-here/");
+            assertEquals(0, ls.code(), ls.err());
+            assertEquals("", ls.err());
+        } finally {
+            for (Socket s : silent) {
+                s.close();
+            }
+        }
+    }
+
+    @Test
     void theStateFileIsItsOwnersOnly() throws IOException {
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(agent.stateFile())));
         String[] state = Files.readString(agent.stateFile()).strip().split(" ");
