@@ -211,7 +211,7 @@ final class Agent implements AutoCloseable {
         PrintStream outPrint = new PrintStream(out, true, StandardCharsets.UTF_8);
         PrintStream errPrint = new PrintStream(err, true, StandardCharsets.UTF_8);
         Invocation invocation = new Invocation(outPrint, errPrint, workingDir, request.clusterEnv(),
-                false, sharedClients, clock);
+                request.tokenFileEnv(), request.tlsCaEnv(), false, sharedClients, clock);
         String description = "'" + String.join(" ", args) + "' in " + cwd;
         CallerWatch watch = new CallerWatch(fromCaller, Thread.currentThread(), description, log);
         daemon("cairn-agent-caller").newThread(watch).start();
@@ -232,7 +232,11 @@ final class Agent implements AutoCloseable {
         return code;
     }
 
-    /** Clients stay open between commands, one per cluster and settings; {@link #close} closes them. */
+    /**
+     * Clients stay open between commands, one per cluster and settings, the caller's token and CA
+     * among them (they are part of the {@link ClientConfig}): a caller never runs with another's
+     * client. {@link #close} closes them.
+     */
     private final Invocation.Clients sharedClients = new Invocation.Clients() {
         @Override
         public CairnClient open(ClientConfig config) {

@@ -10,9 +10,10 @@ import java.util.List;
 
 /**
  * One command a caller hands to the agent, read after the handshake: the caller's absolute working
- * directory, its {@code CAIRN_CLUSTER} (null when unset), and the command's arguments.
+ * directory, its {@code CAIRN_CLUSTER}, {@code CAIRN_TOKEN_FILE} and {@code CAIRN_TLS_CA} (each null
+ * when unset or empty), and the command's arguments.
  */
-record AgentRequest(String workingDir, String clusterEnv, List<String> args) {
+record AgentRequest(String workingDir, String clusterEnv, String tokenFileEnv, String tlsCaEnv, List<String> args) {
 
     static final int MAX_FIELD_BYTES = 64 * 1024;
     static final int MAX_ARGS = 256;
@@ -48,6 +49,8 @@ record AgentRequest(String workingDir, String clusterEnv, List<String> args) {
         }
         String workingDir = readField(in);
         String clusterEnv = readField(in);
+        String tokenFileEnv = readField(in);
+        String tlsCaEnv = readField(in);
         String count = readField(in);
         int argc;
         try {
@@ -62,7 +65,11 @@ record AgentRequest(String workingDir, String clusterEnv, List<String> args) {
         for (int i = 0; i < argc; i++) {
             args.add(readField(in));
         }
-        return new AgentRequest(workingDir, clusterEnv.isEmpty() ? null : clusterEnv, args);
+        return new AgentRequest(workingDir, orNull(clusterEnv), orNull(tokenFileEnv), orNull(tlsCaEnv), args);
+    }
+
+    private static String orNull(String variable) {
+        return variable.isEmpty() ? null : variable;
     }
 
     private static String readField(InputStream in) throws IOException, Refused {

@@ -91,7 +91,7 @@ class AgentHandshakeTest {
             assertEquals(BinCairnAgentTest.proof(token(), "agent:" + callerNonce + ":" + c[1]), c[2]);
             assertFalse(String.join(" ", c).contains(token()));
             send(s.getOutputStream(), BinCairnAgentTest.proof(token(), "caller:" + callerNonce + ":" + c[1]),
-                    dir.toString(), "", "2", "ls", "--help");
+                    dir.toString(), "", "", "", "2", "ls", "--help");
             List<String> answer = rest(s.getInputStream());
             assertEquals("x 0", answer.get(answer.size() - 1), answer.toString());
             assertTrue(answer.get(0).startsWith("o Usage: cairn ls"), answer.toString());
@@ -107,13 +107,13 @@ class AgentHandshakeTest {
             s.setSoTimeout(10_000);
             String[] c = challenge(s, callerNonce);
             // The agent's own proof sent back (a reflection), then the token itself in clear.
-            send(s.getOutputStream(), c[2], dir.toString(), "", "1", "ls");
+            send(s.getOutputStream(), c[2], dir.toString(), "", "", "", "1", "ls");
             wrongProofs.add(rest(s.getInputStream()));
         }
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), agent.port())) {
             s.setSoTimeout(10_000);
             challenge(s, callerNonce);
-            send(s.getOutputStream(), token(), dir.toString(), "", "1", "ls");
+            send(s.getOutputStream(), token(), dir.toString(), "", "", "", "1", "ls");
             wrongProofs.add(rest(s.getInputStream()));
         }
         for (List<String> answer : wrongProofs) {

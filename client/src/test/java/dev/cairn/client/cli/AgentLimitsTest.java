@@ -115,7 +115,7 @@ class AgentLimitsTest {
         caller.setSoTimeout(10_000);
         String[] c = challenge(caller, callerNonce);
         send(caller.getOutputStream(), BinCairnAgentTest.proof(token, "caller:" + callerNonce + ":" + c[1]),
-                dir.toString(), "", "2", "ls", "--help");
+                dir.toString(), "", "", "", "2", "ls", "--help");
         List<String> answer = rest(caller.getInputStream());
         assertEquals("x 0", answer.get(answer.size() - 1), answer.toString());
 

@@ -65,6 +65,8 @@ class BinCairnAgentTest {
         pb.environment().put("JAVA_HOME", javaHome.toString());
         pb.environment().put("CAIRN_AGENT", agentState.toString());
         pb.environment().put("CAIRN_CLUSTER", "127.0.0.1:7000");
+        pb.environment().put("CAIRN_TOKEN_FILE", "tokens/team-a");
+        pb.environment().remove("CAIRN_TLS_CA");
         Process p = pb.start();
         CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> readAll(p.getErrorStream()));
         String out = readAll(p.getInputStream());
@@ -114,10 +116,10 @@ class BinCairnAgentTest {
                 .getBytes(StandardCharsets.US_ASCII));
         assertEquals(proof(TOKEN, "caller:" + callerNonce + ":" + agentNonce), readField(in), "the caller's proof");
         List<String> fields = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < 5; i++) {
             fields.add(readField(in));
         }
-        int argc = Integer.parseInt(fields.get(2));
+        int argc = Integer.parseInt(fields.get(4));
         for (int i = 0; i < argc; i++) {
             fields.add(readField(in));
         }
@@ -152,7 +154,7 @@ class BinCairnAgentTest {
             assertEquals(7, r.code(), "the agent's exit code is the command's");
             assertEquals("stored x: 1 KiB\n{\"a\": \"b c\"}\n", r.out());
             assertEquals("cairn: a warning\n", r.err());
-            assertEquals(List.of(dir.toRealPath().toString(), "127.0.0.1:7000", "4",
+            assertEquals(List.of(dir.toRealPath().toString(), "127.0.0.1:7000", "tokens/team-a", "", "4",
                     "put", "--json", "job/1", "dir with space"), request.get(10, TimeUnit.SECONDS));
         }
     }

@@ -309,7 +309,7 @@ class AgentTest {
         }
         String agentNonce = line.toString().split(" ")[1];
         List<String> fields = new ArrayList<>(List.of(proof(token, "caller:" + callerNonce + ":" + agentNonce),
-                work.toString(), cluster.endpoints(), Integer.toString(args.length)));
+                work.toString(), cluster.endpoints(), "", "", Integer.toString(args.length)));
         fields.addAll(List.of(args));
         write(out, fields);
     }
