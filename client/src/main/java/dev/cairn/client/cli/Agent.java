@@ -68,7 +68,7 @@ final class Agent implements AutoCloseable {
     private Agent(ServerSocket server, Path stateFile, AgentHandshake handshake, AgentLimits limits, PrintStream log,
                   dev.cairn.engine.Clock clock) {
         this.server = server;
-        this.waiting = new WaitingConnections(limits, deadlines);
+        this.waiting = new WaitingConnections(limits, deadlines, log);
         this.clock = clock;
         this.stateFile = stateFile;
         this.handshake = handshake;

@@ -1,6 +1,7 @@
 package dev.cairn.client.cli;
 
 import java.io.IOException;
+import java.io.PrintStream;
 import java.net.Socket;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -26,10 +27,14 @@ final class WaitingConnections {
     private final ScheduledExecutorService deadlines;
     /** In the order they were accepted, each with its deadline. */
     private final Map<Socket, ScheduledFuture<?>> waiting = new LinkedHashMap<>();
+    /** The agent's log: a line when it starts closing connections to make room, and one when none wait any more. */
+    private final PrintStream log;
+    private boolean crowded;
 
-    WaitingConnections(AgentLimits limits, ScheduledExecutorService deadlines) {
+    WaitingConnections(AgentLimits limits, ScheduledExecutorService deadlines, PrintStream log) {
         this.limits = limits;
         this.deadlines = deadlines;
+        this.log = log;
     }
 
     /** Takes a just-accepted connection in, closing the longest-waiting one if the limit is reached. */
@@ -42,6 +47,11 @@ final class WaitingConnections {
                 entry.getValue().cancel(false);
                 oldest = entry.getKey();
                 first.remove();
+                if (!crowded) {
+                    crowded = true;
+                    log.println("cairn agent: " + limits.maxWaitingConnections() + " connections are waiting for their "
+                            + "request; closing the oldest as new ones arrive (is another local user flooding the port?)");
+                }
             }
             waiting.put(socket, deadlines.schedule(() -> drop(socket), limits.requestTimeout().toNanos(), TimeUnit.NANOSECONDS));
         }
@@ -58,6 +68,7 @@ final class WaitingConnections {
         ScheduledFuture<?> deadline;
         synchronized (this) {
             deadline = waiting.remove(socket);
+            noteIfCalm();
         }
         if (deadline == null) {
             return false;
@@ -70,9 +81,17 @@ final class WaitingConnections {
         boolean was;
         synchronized (this) {
             was = waiting.remove(socket) != null;
+            noteIfCalm();
         }
         if (was) {
             closeQuietly(socket); // its reader's next read fails, and it gives up
+        }
+    }
+
+    private void noteIfCalm() {
+        if (crowded && waiting.isEmpty()) {
+            crowded = false;
+            log.println("cairn agent: no connection is waiting for its request any more");
         }
     }
 

@@ -126,5 +126,7 @@ class AgentLimitsTest {
         assertTrue(closed >= 72 + 1 - 64, "at most 64 connections wait for their request at once, but only " + closed
                 + " of 72 silent ones were closed");
         assertTrue(closed < 72, "the newest silent connections are kept until their deadline");
+        assertTrue(log.toString(StandardCharsets.UTF_8).contains("cairn agent: 64 connections are waiting for their request; "
+                + "closing the oldest as new ones arrive"), log.toString(StandardCharsets.UTF_8));
     }
 }
