@@ -3,25 +3,19 @@ package dev.cairn.client.cli;
 import dev.cairn.client.CairnClient;
 import dev.cairn.config.ClientConfig;
 import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
 import java.security.SecureRandom;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -29,6 +23,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -37,41 +33,45 @@ import java.util.concurrent.TimeUnit;
  * agent's state file. A checkpoint agent that calls the CLI once per checkpoint then pays neither a
  * JVM start nor a cold JIT per checkpoint, and keeps its connections to the cluster.
  *
- * <p>It listens on loopback only. A request must carry the token of the state file, which only
- * its owner can read (mode 0600), because the agent reads and writes files with its own rights.
- * The protocol ({@code docs/client.md}): the request is NUL-terminated UTF-8 fields, {@link
- * #MAGIC}, the token, the caller's working directory, its {@code $CAIRN_CLUSTER} (empty when
- * unset), the number of arguments, then the arguments; the answer is lines, {@code o TEXT} for
- * stdout, {@code e TEXT} for stderr, and last {@code x CODE}, the exit code.
+ * <p>It listens on loopback only, and runs a request only for a caller that proves it holds the
+ * token of the state file, which only its owner can read (mode 0600), because the agent reads and
+ * writes files with its own rights; the agent proves it holds the token first, and neither side
+ * sends it ({@link AgentHandshake}). The protocol ({@code docs/client.md}): the handshake, then the
+ * request's NUL-terminated UTF-8 fields ({@link AgentRequest}); the answer is lines, {@code o TEXT}
+ * for stdout, {@code e TEXT} for stderr, and last {@code x CODE}, the exit code.
  */
 final class Agent implements AutoCloseable {
 
-    static final String MAGIC = "cairn-agent-1";
     static final Set<String> COMMANDS = Set.of("put", "get", "ls", "stat", "rm");
     /** Commands that run at once; further requests wait for a turn. */
     static final int MAX_RUNNING = 8;
-    private static final int MAX_FIELD_BYTES = 64 * 1024;
-    private static final int MAX_ARGS = 256;
-    /** A request's fields arrive in one write; a connection that sends none for this long is dropped. */
-    private static final int REQUEST_TIMEOUT_MS = 10_000;
 
     private final ServerSocket server;
     private final Path stateFile;
-    private final byte[] token;
+    private final AgentHandshake handshake;
     /** One line per command and per stopped command: what ran, for whom, how it ended. */
     private final PrintStream log;
     private final ExecutorService running = Executors.newFixedThreadPool(MAX_RUNNING, daemon("cairn-agent-command"));
+    /**
+     * Reads handshakes and requests, a thread per connection, apart from the commands: a caller that
+     * has not proved itself never holds one of their turns. {@link WaitingConnections} bounds how many.
+     */
+    private final ExecutorService readers = Executors.newCachedThreadPool(daemon("cairn-agent-read"));
+    private final ScheduledExecutorService deadlines = Executors.newSingleThreadScheduledExecutor(daemon("cairn-agent-deadline"));
+    private final WaitingConnections waiting;
     private final Map<ClientConfig, CairnClient> clients = new ConcurrentHashMap<>();
     private final Thread acceptor;
     private volatile boolean closed;
     /** Times the commands it runs, for its log, and is their invocations' clock. */
     private final dev.cairn.engine.Clock clock;
 
-    private Agent(ServerSocket server, Path stateFile, byte[] token, PrintStream log, dev.cairn.engine.Clock clock) {
+    private Agent(ServerSocket server, Path stateFile, AgentHandshake handshake, AgentLimits limits, PrintStream log,
+                  dev.cairn.engine.Clock clock) {
         this.server = server;
+        this.waiting = new WaitingConnections(limits, deadlines, log);
         this.clock = clock;
         this.stateFile = stateFile;
-        this.token = token;
+        this.handshake = handshake;
         this.log = log;
         this.acceptor = daemon("cairn-agent-accept").newThread(this::acceptLoop);
     }
@@ -81,8 +81,14 @@ final class Agent implements AutoCloseable {
      * readable by its owner only. Each command it runs gets a line in {@code log}.
      */
     static Agent start(int port, Path stateFile, PrintStream log) throws IOException {
+        return start(port, stateFile, log, AgentLimits.DEFAULT);
+    }
+
+    /** The same, with {@code limits} on the connections that have not completed their request. */
+    static Agent start(int port, Path stateFile, PrintStream log, AgentLimits limits) throws IOException {
+        SecureRandom random = new SecureRandom();
         byte[] token = new byte[32];
-        new SecureRandom().nextBytes(token);
+        random.nextBytes(token);
         ServerSocket server = new ServerSocket();
         try {
             server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 64);
@@ -91,7 +97,7 @@ final class Agent implements AutoCloseable {
             server.close();
             throw e;
         }
-        Agent agent = new Agent(server, stateFile, HexFormat.of().formatHex(token).getBytes(StandardCharsets.US_ASCII), log,
+        Agent agent = new Agent(server, stateFile, new AgentHandshake(HexFormat.of().formatHex(token), random), limits, log,
                 dev.cairn.engine.Clock.SYSTEM);
         agent.acceptor.start();
         return agent;
@@ -130,24 +136,54 @@ final class Agent implements AutoCloseable {
                 }
                 continue; // a connection that failed before it was accepted; keep serving the others
             }
+            waiting.admit(socket);
             try {
-                running.execute(() -> serve(socket));
-            } catch (java.util.concurrent.RejectedExecutionException e) {
+                readers.execute(() -> read(socket));
+            } catch (RejectedExecutionException e) {
+                waiting.complete(socket);
                 closeQuietly(socket); // closing down
             }
         }
     }
 
-    private void serve(Socket socket) {
-        try (socket; OutputStream raw = socket.getOutputStream()) {
-            TaggedLines answer = new TaggedLines(raw);
-            int code;
+    /** The handshake and the request, then a turn to run it; a connection closed meanwhile (deadline, room) ends here. */
+    private void read(Socket socket) {
+        TaggedLines answer = null;
+        try {
             InputStream in = new BufferedInputStream(socket.getInputStream());
+            answer = new TaggedLines(socket.getOutputStream());
+            AgentRequest request = AgentRequest.read(in, answer, handshake);
+            if (waiting.complete(socket)) {
+                TaggedLines to = answer;
+                running.execute(() -> serve(socket, request, in, to));
+            }
+        } catch (AgentRequest.Refused e) {
+            if (waiting.complete(socket)) {
+                answerAndClose(socket, answer, e);
+            }
+        } catch (IOException | RejectedExecutionException e) {
+            waiting.complete(socket);
+            closeQuietly(socket); // the caller went away, its deadline passed, or the agent is stopping
+        }
+    }
+
+    private static void answerAndClose(Socket socket, TaggedLines answer, AgentRequest.Refused refusal) {
+        try (socket) {
+            answer.line('e', "cairn: " + refusal.getMessage());
+            answer.line('x', Integer.toString(refusal.exitCode()));
+        } catch (IOException e) {
+            // the caller went away
+        }
+    }
+
+    private void serve(Socket socket, AgentRequest request, InputStream in, TaggedLines answer) {
+        try (socket) {
+            int code;
             try {
-                code = run(readRequest(socket, in), in, answer);
-            } catch (BadRequest e) {
+                code = run(request, in, answer);
+            } catch (AgentRequest.Refused e) {
                 answer.line('e', "cairn: " + e.getMessage());
-                code = 2;
+                code = e.exitCode();
             }
             answer.line('x', Integer.toString(code));
         } catch (IOException e) {
@@ -155,27 +191,27 @@ final class Agent implements AutoCloseable {
         }
     }
 
-    private int run(List<String> request, InputStream fromCaller, TaggedLines answer) throws BadRequest, IOException {
-        String cwd = request.get(2);
-        String clusterEnv = request.get(3);
-        List<String> args = request.subList(5, request.size());
+    private int run(AgentRequest request, InputStream fromCaller, TaggedLines answer)
+            throws AgentRequest.Refused, IOException {
+        String cwd = request.workingDir();
+        List<String> args = request.args();
         if (args.isEmpty() || !COMMANDS.contains(args.get(0))) {
-            throw new BadRequest("the agent runs " + String.join(", ", new java.util.TreeSet<>(COMMANDS))
+            throw new AgentRequest.Refused(2, "the agent runs " + String.join(", ", new java.util.TreeSet<>(COMMANDS))
                     + "; run other commands without CAIRN_AGENT");
         }
         if (args.contains("-")) {
-            throw new BadRequest("the agent has no access to your stdin or stdout; run commands with - without CAIRN_AGENT");
+            throw new AgentRequest.Refused(2, "the agent has no access to your stdin or stdout; run commands with - without CAIRN_AGENT");
         }
         Path workingDir = Path.of(cwd);
         if (!workingDir.isAbsolute()) {
-            throw new BadRequest("the working directory must be absolute, not " + cwd);
+            throw new AgentRequest.Refused(2, "the working directory must be absolute, not " + cwd);
         }
         TaggedLines.Stream out = answer.stream('o');
         TaggedLines.Stream err = answer.stream('e');
         PrintStream outPrint = new PrintStream(out, true, StandardCharsets.UTF_8);
         PrintStream errPrint = new PrintStream(err, true, StandardCharsets.UTF_8);
-        Invocation invocation = new Invocation(outPrint, errPrint, workingDir, clusterEnv.isEmpty() ? null : clusterEnv,
-                false, sharedClients, clock);
+        Invocation invocation = new Invocation(outPrint, errPrint, workingDir, request.clusterEnv(),
+                request.tokenFileEnv(), request.tlsCaEnv(), false, sharedClients, clock);
         String description = "'" + String.join(" ", args) + "' in " + cwd;
         CallerWatch watch = new CallerWatch(fromCaller, Thread.currentThread(), description, log);
         daemon("cairn-agent-caller").newThread(watch).start();
@@ -196,7 +232,11 @@ final class Agent implements AutoCloseable {
         return code;
     }
 
-    /** Clients stay open between commands, one per cluster and settings; {@link #close} closes them. */
+    /**
+     * Clients stay open between commands, one per cluster and settings, the caller's token and CA
+     * among them (they are part of the {@link ClientConfig}): a caller never runs with another's
+     * client. {@link #close} closes them.
+     */
     private final Invocation.Clients sharedClients = new Invocation.Clients() {
         @Override
         public CairnClient open(ClientConfig config) {
@@ -212,62 +252,14 @@ final class Agent implements AutoCloseable {
         }
     };
 
-    private List<String> readRequest(Socket socket, InputStream in) throws IOException, BadRequest {
-        socket.setSoTimeout(REQUEST_TIMEOUT_MS);
-        List<String> fields = new ArrayList<>();
-        try {
-            if (!readField(in).equals(MAGIC)) {
-                throw new BadRequest("not a cairn agent request; is CAIRN_AGENT the state file that cairn agent printed?");
-            }
-            fields.add(MAGIC);
-            byte[] given = readField(in).getBytes(StandardCharsets.US_ASCII);
-            if (!MessageDigest.isEqual(given, token)) {
-                throw new BadRequest("the agent refused the token; the state file in CAIRN_AGENT belongs to an agent "
-                        + "that has been restarted since, or to another one");
-            }
-            fields.add("");
-            fields.add(readField(in));
-            fields.add(readField(in));
-            String count = readField(in);
-            int argc;
-            try {
-                argc = Integer.parseInt(count);
-            } catch (NumberFormatException e) {
-                throw new BadRequest("bad argument count in the request: " + count);
-            }
-            if (argc < 0 || argc > MAX_ARGS) {
-                throw new BadRequest("a request carries 0 to " + MAX_ARGS + " arguments, not " + argc);
-            }
-            fields.add(count);
-            for (int i = 0; i < argc; i++) {
-                fields.add(readField(in));
-            }
-        } catch (SocketTimeoutException e) {
-            throw new BadRequest("the request did not arrive within " + REQUEST_TIMEOUT_MS / 1000 + " s");
-        }
-        socket.setSoTimeout(0);
-        return fields;
-    }
-
-    private static String readField(InputStream in) throws IOException, BadRequest {
-        ByteArrayOutputStream field = new ByteArrayOutputStream();
-        for (int b = in.read(); b != 0; b = in.read()) {
-            if (b < 0) {
-                throw new EOFException("the request ended early");
-            }
-            if (field.size() == MAX_FIELD_BYTES) {
-                throw new BadRequest("a request field is longer than " + MAX_FIELD_BYTES + " bytes");
-            }
-            field.write(b);
-        }
-        return field.toString(StandardCharsets.UTF_8);
-    }
-
     /** Stops taking requests, lets running commands end (bounded), closes the clients and removes the state file. */
     @Override
     public void close() {
         closed = true;
         closeQuietly(server);
+        waiting.closeAll();
+        readers.shutdownNow();
+        deadlines.shutdownNow();
         running.shutdown();
         try {
             running.awaitTermination(30, TimeUnit.SECONDS);
@@ -297,106 +289,5 @@ final class Agent implements AutoCloseable {
             t.setDaemon(true);
             return t;
         };
-    }
-
-    /**
-     * Stops a command whose caller went away (Ctrl-C, a killed script), as a CLI process would
-     * stop with it: the caller sends nothing after its request, so the end of its stream means it
-     * is gone, and the command's thread is interrupted. A put stopped this way commits no image;
-     * what it stored is garbage that GC collects, as after a killed CLI.
-     */
-    private static final class CallerWatch implements Runnable {
-        private final InputStream fromCaller;
-        private final Thread command;
-        private final String description;
-        private final PrintStream log;
-        private boolean ended;
-
-        CallerWatch(InputStream fromCaller, Thread command, String description, PrintStream log) {
-            this.fromCaller = fromCaller;
-            this.command = command;
-            this.description = description;
-            this.log = log;
-        }
-
-        @Override
-        public void run() {
-            try {
-                while (fromCaller.read() >= 0) {
-                    // nothing is expected; read until the caller's end
-                }
-            } catch (IOException e) {
-                // closed: by the caller, or by the agent once the command ended
-            }
-            synchronized (this) {
-                if (!ended) {
-                    log.println("cairn agent: stopping " + description + ": its caller went away");
-                    command.interrupt();
-                }
-            }
-        }
-
-        synchronized void commandEnded() {
-            ended = true;
-        }
-    }
-
-    /** A request the agent will not run; its message goes to the caller's stderr. */
-    private static final class BadRequest extends Exception {
-        BadRequest(String message) {
-            super(message);
-        }
-    }
-
-    /**
-     * The answer's lines: each stream's text, cut at newlines, goes out as whole lines tagged with
-     * the stream's letter, so that stdout and stderr can share the connection.
-     */
-    static final class TaggedLines {
-        private final OutputStream out;
-
-        TaggedLines(OutputStream out) {
-            this.out = out;
-        }
-
-        synchronized void line(char tag, String text) throws IOException {
-            out.write((tag + " " + text.replace("\n", " ") + "\n").getBytes(StandardCharsets.UTF_8));
-            out.flush();
-        }
-
-        /** A stream whose lines go out tagged; {@link Stream#finish} sends a last line without its newline. */
-        Stream stream(char tag) {
-            return new Stream(tag);
-        }
-
-        final class Stream extends OutputStream {
-            private final char tag;
-            private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
-
-            private Stream(char tag) {
-                this.tag = tag;
-            }
-
-            @Override
-            public void write(int b) throws IOException {
-                if (b == '\n') {
-                    emit();
-                } else {
-                    pending.write(b);
-                }
-            }
-
-            void finish() throws IOException {
-                if (pending.size() > 0) {
-                    emit();
-                }
-            }
-
-            private void emit() throws IOException {
-                String text = pending.toString(StandardCharsets.UTF_8);
-                pending.reset();
-                line(tag, text);
-            }
-        }
     }
 }

@@ -13,7 +13,9 @@ import picocli.CommandLine.Option;
                 + "agent that calls cairn once per checkpoint then pays no JVM start and no cold compiler per checkpoint.",
             "",
             "It prints 'export CAIRN_AGENT=FILE', then 'ready'. It listens on loopback only and runs a command only for a "
-                + "caller that can read FILE (mode 0600), with the agent's own file rights. Commands with - (stdin or "
+                + "caller that proves it can read FILE (mode 0600), with the agent's own file rights; it proves the same "
+                + "to the caller first, and neither sends the token. At most 64 connections wait for their request at "
+                + "once (a new one closes the oldest). Commands with - (stdin or "
                 + "stdout) always run in their own JVM. Each command gets a line on stderr: what ran, in which directory, "
                 + "its exit code and time. SIGTERM or Ctrl-C lets running commands end and removes FILE."},
         footer = {"", "Example:", "  cairn agent --state ~/.cairn/agent &     # or under the host's service manager",
@@ -28,10 +30,20 @@ final class AgentCommand implements Callable<Integer> {
             description = "loopback port to listen on (default: a free one)")
     int port;
 
+    @Option(names = "--request-timeout", paramLabel = "SECONDS", defaultValue = "10",
+            description = "a connection that has not completed its handshake and request within this is closed "
+                    + "(default: ${DEFAULT-VALUE}; bin/cairn needs milliseconds)")
+    int requestTimeoutSeconds;
+
     @Override
     public Integer call() throws Exception {
+        if (requestTimeoutSeconds < 1) {
+            throw new dev.cairn.config.ConfigException("--request-timeout must be at least 1 second, got " + requestTimeoutSeconds);
+        }
         Path file = (state != null ? state : defaultState()).toAbsolutePath();
-        Agent agent = Agent.start(port, file, System.err);
+        AgentLimits limits = new AgentLimits(java.time.Duration.ofSeconds(requestTimeoutSeconds),
+                AgentLimits.DEFAULT.maxWaitingConnections());
+        Agent agent = Agent.start(port, file, System.err, limits);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             agent.close();

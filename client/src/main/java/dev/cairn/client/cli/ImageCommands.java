@@ -55,13 +55,18 @@ final class ImageCommands {
         }
 
         /**
-         * --cluster, or else the CAIRN_CLUSTER of whoever runs the command (this process, or the agent's caller);
-         * TLS when this process's CAIRN_TLS_CA names the cluster's CA.
+         * --cluster and --token-file, or else the CAIRN_CLUSTER and CAIRN_TOKEN_FILE of whoever runs the
+         * command (this process, or the agent's caller, never the agent's own); TLS when that caller's
+         * CAIRN_TLS_CA names the cluster's CA. Relative files are the caller's.
          */
         private dev.cairn.config.ClientConfig config() {
-            return dev.cairn.config.ClientConfig.parse(cluster != null ? cluster : Invocation.current().clusterEnv())
-                    .withToken(tokenFile != null ? TokenFile.read(tokenFile) : TokenFile.fromEnvironment())
-                    .withTls(dev.cairn.config.ClientConfig.tlsFromEnv(System.getenv(dev.cairn.config.ClientConfig.TLS_CA_ENV)));
+            Invocation caller = Invocation.current();
+            String ca = caller.tlsCaEnv() == null || caller.tlsCaEnv().isBlank() ? null
+                    : caller.workingDir().resolve(caller.tlsCaEnv()).toString();
+            return dev.cairn.config.ClientConfig.parse(cluster != null ? cluster : caller.clusterEnv())
+                    .withToken(tokenFile != null ? TokenFile.read(caller.workingDir().resolve(tokenFile))
+                            : TokenFile.fromVariable(caller.tokenFileEnv(), caller.workingDir()))
+                    .withTls(dev.cairn.config.ClientConfig.tlsFromEnv(ca));
         }
     }
 

@@ -8,12 +8,13 @@ import java.nio.file.Path;
 
 /**
  * What one run of a command works with: where it prints, what its relative paths are relative
- * to, the cluster its environment names, whether it may draw progress, and where its client comes
+ * to, the cluster, token file and CA its environment names ({@code CAIRN_CLUSTER},
+ * {@code CAIRN_TOKEN_FILE}, {@code CAIRN_TLS_CA}; null when unset), whether it may draw progress, and where its client comes
  * from, and its clock (progress rates, start-up deadlines). A CLI process runs one command with the process's own ({@link #ofProcess}); the agent
  * ({@link Agent}) runs each request with the caller's, on the thread that serves it.
  */
-record Invocation(PrintStream out, PrintStream err, Path workingDir, String clusterEnv, boolean progress,
-                  Clients clients, Clock clock) {
+record Invocation(PrintStream out, PrintStream err, Path workingDir, String clusterEnv, String tokenFileEnv,
+                  String tlsCaEnv, boolean progress, Clients clients, Clock clock) {
 
     /** Where commands get a client, and give it back when they are done with it. */
     interface Clients {
@@ -39,6 +40,7 @@ record Invocation(PrintStream out, PrintStream err, Path workingDir, String clus
 
     static Invocation ofProcess() {
         return new Invocation(System.out, System.err, Path.of("").toAbsolutePath(), System.getenv("CAIRN_CLUSTER"),
+                System.getenv("CAIRN_TOKEN_FILE"), System.getenv(dev.cairn.config.ClientConfig.TLS_CA_ENV),
                 Output.stderrIsTerminal(), CONNECT_PER_COMMAND, Clock.SYSTEM);
     }
 

@@ -15,10 +15,12 @@ final class TokenFile {
 
     private TokenFile() {}
 
-    /** The token of $CAIRN_TOKEN_FILE, or null when the variable is unset or empty. */
-    static String fromEnvironment() {
-        String file = System.getenv("CAIRN_TOKEN_FILE");
-        return file == null || file.isBlank() ? null : read(Path.of(file));
+    /**
+     * The token of the file a caller's $CAIRN_TOKEN_FILE names ({@code file}; relative to its
+     * working directory {@code dir}), or null when the variable is unset or empty.
+     */
+    static String fromVariable(String file, Path dir) {
+        return file == null || file.isBlank() ? null : read(dir.resolve(file));
     }
 
     static String read(Path file) {

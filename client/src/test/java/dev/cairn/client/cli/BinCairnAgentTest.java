@@ -1,6 +1,7 @@
 package dev.cairn.client.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -64,6 +65,8 @@ class BinCairnAgentTest {
         pb.environment().put("JAVA_HOME", javaHome.toString());
         pb.environment().put("CAIRN_AGENT", agentState.toString());
         pb.environment().put("CAIRN_CLUSTER", "127.0.0.1:7000");
+        pb.environment().put("CAIRN_TOKEN_FILE", "tokens/team-a");
+        pb.environment().remove("CAIRN_TLS_CA");
         Process p = pb.start();
         CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> readAll(p.getErrorStream()));
         String out = readAll(p.getInputStream());
@@ -81,31 +84,57 @@ class BinCairnAgentTest {
 
     private Path state(int port) throws IOException {
         Path state = dir.resolve("agent-state");
-        Files.writeString(state, port + " " + "ab".repeat(32) + "\n");
+        Files.writeString(state, port + " " + TOKEN + "\n");
         return state;
     }
 
-    /** A request as the agent reads it: NUL-terminated fields until the caller's last argument. */
-    private static List<String> readRequest(InputStream in) throws IOException {
+    static final String TOKEN = "ab".repeat(32);
+
+    /** HMAC-SHA256 of {@code message} under the token's 32 bytes, in hex: what each side of the handshake proves. */
+    static String proof(String tokenHex, String message) {
+        try {
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            mac.init(new javax.crypto.spec.SecretKeySpec(java.util.HexFormat.of().parseHex(tokenHex), "HmacSHA256"));
+            return java.util.HexFormat.of().formatHex(mac.doFinal(message.getBytes(StandardCharsets.US_ASCII)));
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * The agent's side of the handshake and request, as the agent does it: the caller's tag and
+     * nonce, this side's nonce and proof, then the caller's proof (checked here) and its fields
+     * until its last argument. Returns the fields after the caller's proof.
+     */
+    private static List<String> handshakeAndRequest(Socket s) throws IOException {
+        InputStream in = s.getInputStream();
+        assertEquals("cairn-agent-2", readField(in));
+        String callerNonce = readField(in);
+        assertTrue(callerNonce.matches("[0-9a-f]{64}"), callerNonce);
+        String agentNonce = "cd".repeat(32);
+        s.getOutputStream().write(("c " + agentNonce + " " + proof(TOKEN, "agent:" + callerNonce + ":" + agentNonce) + "\n")
+                .getBytes(StandardCharsets.US_ASCII));
+        assertEquals(proof(TOKEN, "caller:" + callerNonce + ":" + agentNonce), readField(in), "the caller's proof");
         List<String> fields = new ArrayList<>();
-        ByteArrayOutputStream field = new ByteArrayOutputStream();
-        int expected = Integer.MAX_VALUE;
-        while (fields.size() < expected) {
-            int b = in.read();
-            if (b < 0) {
-                break;
-            }
-            if (b != 0) {
-                field.write(b);
-                continue;
-            }
-            fields.add(field.toString(StandardCharsets.UTF_8));
-            field.reset();
-            if (fields.size() == 5) {
-                expected = 5 + Integer.parseInt(fields.get(4));
-            }
+        for (int i = 0; i < 5; i++) {
+            fields.add(readField(in));
+        }
+        int argc = Integer.parseInt(fields.get(4));
+        for (int i = 0; i < argc; i++) {
+            fields.add(readField(in));
         }
         return fields;
+    }
+
+    private static String readField(InputStream in) throws IOException {
+        ByteArrayOutputStream field = new ByteArrayOutputStream();
+        for (int b = in.read(); b != 0; b = in.read()) {
+            if (b < 0) {
+                throw new java.io.EOFException("the request ended after " + field);
+            }
+            field.write(b);
+        }
+        return field.toString(StandardCharsets.UTF_8);
     }
 
     @Test
@@ -113,7 +142,7 @@ class BinCairnAgentTest {
         try (ServerSocket agent = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             CompletableFuture<List<String>> request = CompletableFuture.supplyAsync(() -> {
                 try (Socket s = agent.accept()) {
-                    List<String> fields = readRequest(s.getInputStream());
+                    List<String> fields = handshakeAndRequest(s);
                     s.getOutputStream().write("o stored x: 1 KiB\ne cairn: a warning\no {\"a\": \"b c\"}\nx 7\n"
                             .getBytes(StandardCharsets.UTF_8));
                     return fields;
@@ -125,7 +154,7 @@ class BinCairnAgentTest {
             assertEquals(7, r.code(), "the agent's exit code is the command's");
             assertEquals("stored x: 1 KiB\n{\"a\": \"b c\"}\n", r.out());
             assertEquals("cairn: a warning\n", r.err());
-            assertEquals(List.of(Agent.MAGIC, "ab".repeat(32), dir.toRealPath().toString(), "127.0.0.1:7000", "4",
+            assertEquals(List.of(dir.toRealPath().toString(), "127.0.0.1:7000", "tokens/team-a", "", "4",
                     "put", "--json", "job/1", "dir with space"), request.get(10, TimeUnit.SECONDS));
         }
     }
@@ -135,7 +164,7 @@ class BinCairnAgentTest {
         try (ServerSocket agent = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             CompletableFuture.runAsync(() -> {
                 try (Socket s = agent.accept()) {
-                    readRequest(s.getInputStream());
+                    handshakeAndRequest(s);
                     s.getOutputStream().write("o half an answer\n".getBytes(StandardCharsets.UTF_8));
                 } catch (IOException e) {
                     throw new java.io.UncheckedIOException(e);
@@ -179,5 +208,56 @@ class BinCairnAgentTest {
         assertEquals("local jvm: stat job/1\n", missing.out());
         assertTrue(missing.err().contains("which is not an agent state file of yours; running without the agent"),
                 missing.err());
+    }
+
+    /**
+     * Something else on the agent's port (the agent stopped and another local user bound the port)
+     * answers as it likes and records what it is sent.
+     */
+    private void impostor(String answer, String... args) throws Exception {
+        try (ServerSocket port = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            CompletableFuture<String> received = CompletableFuture.supplyAsync(() -> {
+                try (Socket s = port.accept()) {
+                    s.getOutputStream().write(answer.getBytes(StandardCharsets.UTF_8));
+                    s.setSoTimeout(20_000);
+                    ByteArrayOutputStream got = new ByteArrayOutputStream();
+                    try {
+                        for (int b = s.getInputStream().read(); b >= 0; b = s.getInputStream().read()) {
+                            got.write(b);
+                        }
+                    } catch (java.net.SocketException reset) {
+                        // bin/cairn hung up with the answer unread: what it sent is all there is
+                    }
+                    return got.toString(StandardCharsets.UTF_8);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            Run r = cairn(state(port.getLocalPort()), args);
+            assertOnlyTheChallenge(received.get(30, TimeUnit.SECONDS));
+            assertEquals(4, r.code(), r.out() + r.err());
+            assertEquals("", r.out(), "the command did not run, here or elsewhere");
+            assertEquals(1, r.err().lines().count(), r.err());
+            assertTrue(r.err().startsWith("cairn: whatever listens on port " + port.getLocalPort() + " could not prove it is "
+                    + "the agent of " + dir.resolve("agent-state") + " (something else may hold the port"), r.err());
+        }
+    }
+
+    private static void assertOnlyTheChallenge(String received) {
+        assertFalse(received.contains(TOKEN), "the impostor got the token: " + received);
+        assertFalse(received.contains("secret-job"), "the impostor got the arguments: " + received);
+        assertTrue(received.matches("cairn-agent-2\u0000[0-9a-f]{64}\u0000"), "only the tag and a nonce: " + received);
+    }
+
+    @Test
+    void anImpostorThatCannotProveItHoldsTheTokenGetsNeitherTheTokenNorTheCommand() throws Exception {
+        impostor("c " + "cd".repeat(32) + " " + "0".repeat(64) + "\n", "put", "secret-job/1", "dir");
+    }
+
+    @Test
+    void anImpostorThatAnswersAnythingElseOrHangsUpIsRefusedToo() throws Exception {
+        impostor("e cairn: the agent refused the token\nx 0\n", "ls", "secret-job/");
+        impostor("", "stat", "secret-job/1"); // says nothing: bin/cairn gives up after its 10 s
+
     }
 }

@@ -186,10 +186,29 @@ class AgentTest {
         String port = Files.readString(agent.stateFile()).split(" ")[0];
         Path forged = dir.resolve("forged");
         Files.writeString(forged, port + " " + "0".repeat(64) + "\n");
+        Files.setPosixFilePermissions(forged, PosixFilePermissions.fromString("rw-------"));
+        // With another token the agent's proof does not check out: bin/cairn stops before it proves anything.
         Run r = cairn(forged, "ls");
-        assertEquals(2, r.code(), r.err());
-        assertTrue(r.err().startsWith("cairn: the agent refused the token"), r.err());
+        assertEquals(4, r.code(), r.err());
+        assertTrue(r.err().startsWith("cairn: whatever listens on port " + port + " could not prove it is the agent"), r.err());
         assertEquals(before, commandsLogged());
+    }
+
+    @Test
+    void whileAnotherUsersSilentConnectionsHangACommandStillRuns() throws Exception {
+        List<Socket> silent = new ArrayList<>();
+        try {
+            for (int i = 0; i < 72; i++) {
+                silent.add(new Socket(InetAddress.getLoopbackAddress(), agent.port()));
+            }
+            Run ls = cairn(agent.stateFile(), "ls", "nothing-here/");
+            assertEquals(0, ls.code(), ls.err());
+            assertEquals("", ls.err());
+        } finally {
+            for (Socket s : silent) {
+                s.close();
+            }
+        }
     }
 
     @Test
@@ -277,15 +296,39 @@ class AgentTest {
         }
     }
 
+    /** The handshake as bin/cairn does it, then the request; the agent's challenge line is consumed here. */
     private static void send(Socket s, String token, String... args) throws IOException {
         OutputStream out = s.getOutputStream();
-        List<String> fields = new ArrayList<>(List.of(Agent.MAGIC, token, work.toString(), cluster.endpoints(),
-                Integer.toString(args.length)));
+        String callerNonce = "5a".repeat(32);
+        write(out, List.of(AgentHandshake.TAG, callerNonce));
+        InputStream in = s.getInputStream();
+        StringBuilder line = new StringBuilder();
+        for (int b = in.read(); b != '\n'; b = in.read()) {
+            assertTrue(b >= 0, "the agent hung up during the handshake: " + line);
+            line.append((char) b);
+        }
+        String agentNonce = line.toString().split(" ")[1];
+        List<String> fields = new ArrayList<>(List.of(proof(token, "caller:" + callerNonce + ":" + agentNonce),
+                work.toString(), cluster.endpoints(), "", "", Integer.toString(args.length)));
         fields.addAll(List.of(args));
+        write(out, fields);
+    }
+
+    private static void write(OutputStream out, List<String> fields) throws IOException {
         for (String f : fields) {
             out.write(f.getBytes(StandardCharsets.UTF_8));
             out.write(0);
         }
         out.flush();
+    }
+
+    private static String proof(String tokenHex, String message) {
+        try {
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            mac.init(new javax.crypto.spec.SecretKeySpec(java.util.HexFormat.of().parseHex(tokenHex), "HmacSHA256"));
+            return java.util.HexFormat.of().formatHex(mac.doFinal(message.getBytes(StandardCharsets.US_ASCII)));
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
     }
 }
