@@ -106,6 +106,25 @@ class QuotaEntriesTest {
         }
     }
 
+    /** A Raft snapshot is a checkpoint of the whole catalog: a node installing one gets the quotas and their counts. */
+    @Test
+    void aSnapshotCarriesTheQuotasAndTheirCounts() throws Exception {
+        Path catalog = dir.resolve("catalog");
+        Path snapshot = dir.resolve("sm").resolve("snapshot");
+        try (CatalogStore store = CatalogStore.open(catalog)) {
+            apply(store, new SetQuota("s/", 9_000));
+            apply(store, commit("s/1", 2_500));
+            java.nio.file.Files.createDirectories(snapshot.getParent());
+            store.checkpoint(snapshot);
+        }
+        Path installed = dir.resolve("installed");
+        CatalogSnapshots.installInto(snapshot, installed);
+        try (CatalogStore store = CatalogStore.open(installed)) {
+            assertEquals(List.of(new StoredQuota("s/", 9_000, 2_500)), store.quotas().all());
+            assertEquals(Status.QUOTA_EXCEEDED, apply(store, commit("s/2", 6_501)).status());
+        }
+    }
+
     private static CommitImage commit(String name, long logicalBytes) {
         ImageRoot root = new ImageRoot(ChunkId.of(name.getBytes(StandardCharsets.UTF_8)), logicalBytes, 10, 1, 1, 1L);
         return new CommitImage(new ImageName(name), root);
