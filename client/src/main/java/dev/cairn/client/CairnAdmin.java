@@ -8,6 +8,7 @@ import dev.cairn.protocol.GcMessages;
 import dev.cairn.protocol.MembershipMessages;
 import dev.cairn.protocol.MessageType;
 import dev.cairn.protocol.Messages;
+import dev.cairn.protocol.QuotaMessages;
 import dev.cairn.protocol.ReplicationMessages;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -274,6 +275,40 @@ public final class CairnAdmin implements AutoCloseable {
             cluster.metadataCall(MessageType.TOKEN_REVOKE, AuthMessages.encodeString(id));
         } catch (CairnException.ImageNotFound e) {
             throw new CairnException(e.getMessage()); // a missing token is not a missing image (exit 3)
+        }
+    }
+
+    // ---- byte quotas
+
+    /**
+     * Sets the byte quota of name prefix {@code prefix} (ending in {@code /}) to {@code maxBytes}
+     * of logical bytes: commits under it that would hold more are refused. A new quota counts the
+     * images already there. Returns the quota as the cluster then records it.
+     */
+    public Quota setQuota(String prefix, long maxBytes) {
+        QuotaMessages.SetQuota set;
+        try {
+            set = new QuotaMessages.SetQuota(prefix, maxBytes);
+        } catch (IllegalArgumentException e) {
+            throw new CairnException(e.getMessage());
+        }
+        cluster.metadataCall(MessageType.QUOTA_SET, set.encode());
+        return quotas().stream().filter(q -> q.prefix().equals(prefix)).findFirst()
+                .orElse(new Quota(prefix, 0, maxBytes));
+    }
+
+    /** Every byte quota, in prefix order, with the bytes each prefix holds now. */
+    public List<Quota> quotas() {
+        return QuotaMessages.QuotaList.decode(cluster.metadataCall(MessageType.QUOTA_LIST, ByteBuffer.allocate(0)).header())
+                .quotas().stream().map(q -> new Quota(q.prefix(), q.usedBytes(), q.maxBytes())).toList();
+    }
+
+    /** Removes the byte quota of {@code prefix}: commits under it are no longer limited. */
+    public void removeQuota(String prefix) {
+        try {
+            cluster.metadataCall(MessageType.QUOTA_REMOVE, AuthMessages.encodeString(prefix));
+        } catch (CairnException.ImageNotFound e) {
+            throw new CairnException(e.getMessage()); // a missing quota is not a missing image (exit 3)
         }
     }
 

@@ -27,6 +27,16 @@ public class CairnException extends RuntimeException {
         }
     }
 
+    /**
+     * A commit would take a name prefix over its byte quota; nothing was committed. The message
+     * names the prefix, what it holds, its maximum and the image's size. Exit 4 on the CLI.
+     */
+    public static final class QuotaExceeded extends CairnException {
+        public QuotaExceeded(String message) {
+            super(message);
+        }
+    }
+
     /** The image does not exist. */
     public static final class ImageNotFound extends CairnException {
         public ImageNotFound(String message) {

@@ -23,7 +23,9 @@ public enum ErrorCode {
     /** The connection carries no valid token (none, unknown, revoked): authenticate first. */
     UNAUTHENTICATED(10),
     /** The token is valid but its role or its prefixes do not allow this request. */
-    FORBIDDEN(11);
+    FORBIDDEN(11),
+    /** A commit would take a name prefix over its byte quota: nothing was committed. */
+    QUOTA_EXCEEDED(12);
 
     private final int code;
 

@@ -59,6 +59,12 @@ public enum MessageType {
     TOKEN_REVOKE(26),
     /** Authenticate this connection: every later request on it runs as the token's principal. */
     AUTH(27),
+    /** Set the byte quota of a name prefix (a tenant): commits that would take it over the quota are refused. */
+    QUOTA_SET(28),
+    /** The byte quotas recorded in the catalog, with the bytes each prefix holds now. */
+    QUOTA_LIST(29),
+    /** Remove the byte quota of a name prefix. */
+    QUOTA_REMOVE(30),
     /** A failed request: an error code and a message. Only in responses. */
     ERROR(127);
 

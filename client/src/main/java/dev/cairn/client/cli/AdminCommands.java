@@ -17,9 +17,9 @@ import picocli.CommandLine.Mixin;
 
 /** {@code cairn admin …}: what operators use to see and keep the cluster healthy. */
 @Command(name = "admin", mixinStandardHelpOptions = true,
-        description = "Cluster administration: health, nodes, repair, scrub, gc, token.",
+        description = "Cluster administration: health, nodes, repair, scrub, gc, token, quota.",
         subcommands = {AdminCommands.Health.class, NodesCommand.class, AdminCommands.Repair.class, AdminCommands.Scrub.class,
-                AdminCommands.Gc.class, TokenCommands.class})
+                AdminCommands.Gc.class, TokenCommands.class, QuotaCommands.class})
 final class AdminCommands implements Runnable {
 
     @picocli.CommandLine.Spec

@@ -110,12 +110,16 @@ public final class CairnCli implements Runnable {
         return (m == null || m.isBlank() ? "an unexpected error" : m) + " (run with --verbose for details)";
     }
 
-    /** 1 for failures; 2 is picocli's code for usage errors; 3 for a missing image; 4 not authenticated or not allowed. */
+    /**
+     * 1 for failures; 2 is picocli's code for usage errors; 3 for a missing image; 4 not
+     * authenticated or not allowed, a commit over a byte quota included (CLI.md: "not allowed").
+     */
     static int exitCode(Throwable e) {
         if (e instanceof CairnException.ImageNotFound) {
             return 3;
         }
-        if (e instanceof CairnException.NotAuthenticated || e instanceof CairnException.NotAllowed) {
+        if (e instanceof CairnException.NotAuthenticated || e instanceof CairnException.NotAllowed
+                || e instanceof CairnException.QuotaExceeded) {
             return 4;
         }
         return 1;

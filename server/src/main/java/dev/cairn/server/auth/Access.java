@@ -26,7 +26,7 @@ enum Access {
             case CLUSTER_INFO, HAS_CHUNKS, GET_CHUNKS, GET_IMAGE, LIST_IMAGES -> READ;
             case PUT_CHUNKS, PUT_PACKS, COMMIT_IMAGE, DELETE_IMAGE, OPEN_SESSION, CLOSE_SESSION, RENEW_SESSION -> WRITE;
             case NODE_STATUS, REPAIR, SCRUB, GC_RUN, GC_STATUS, MEMBERS, ADD_NODE, REMOVE_NODE, TOKEN_CREATE, TOKEN_LIST,
-                 TOKEN_REVOKE -> ADMIN;
+                 TOKEN_REVOKE, QUOTA_SET, QUOTA_LIST, QUOTA_REMOVE -> ADMIN;
             case GC_ARM, GC_MARK, GC_SWEEP -> NODE;
             // Not a request: the frame handler answers it as such; no principal may send it.
             case ERROR -> NODE;

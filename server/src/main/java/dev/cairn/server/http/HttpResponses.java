@@ -36,6 +36,9 @@ final class HttpResponses {
         if (e instanceof CairnException.QuorumUnavailable || e instanceof CairnException.ClusterUnreachable) {
             return HttpResponseStatus.SERVICE_UNAVAILABLE;
         }
+        if (e instanceof CairnException.QuotaExceeded) {
+            return HttpResponseStatus.FORBIDDEN;
+        }
         if (e instanceof CairnException.NotAStream) {
             return HttpResponseStatus.NOT_ACCEPTABLE;
         }

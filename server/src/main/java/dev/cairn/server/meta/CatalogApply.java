@@ -77,6 +77,8 @@ final class CatalogApply {
             case REMOVE_MEMBER -> MembershipEntries.remove((RemoveMember) request, at);
             case CREATE_TOKEN -> TokenEntries.create((CatalogTokenMessages.CreateToken) request, now, at);
             case REVOKE_TOKEN -> TokenEntries.revoke((CatalogTokenMessages.RevokeToken) request, at);
+            case SET_QUOTA -> QuotaEntries.set((CatalogQuotaMessages.SetQuota) request, at);
+            case REMOVE_QUOTA -> QuotaEntries.remove((CatalogQuotaMessages.RemoveQuota) request, at);
             // A query type in the log: startTransaction refuses it, but a log is applied as written.
             case GET_IMAGE, LIST_IMAGES -> Reply.refused(Status.INVALID, request.type() + " is a query, not a write");
         };

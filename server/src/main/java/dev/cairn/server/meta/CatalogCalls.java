@@ -286,6 +286,8 @@ final class CatalogCalls implements AutoCloseable {
                 throw new CatalogException(Code.SESSION_EXPIRED, reply.message());
             case BUSY:
                 throw new CatalogException(Code.BUSY, reply.message());
+            case QUOTA_EXCEEDED:
+                throw new CatalogException(Code.QUOTA_EXCEEDED, reply.message());
             default:
                 throw new CatalogException(Code.INVALID, reply.message());
         }

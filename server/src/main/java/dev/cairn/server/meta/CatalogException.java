@@ -18,7 +18,9 @@ public final class CatalogException extends RuntimeException {
         /** A precondition that time resolves does not hold yet (GC_MAY_SWEEP while old sessions are leased): retry later. */
         BUSY,
         /** A commit named an upload session that is closed or whose lease ran out: put the image again. */
-        SESSION_EXPIRED
+        SESSION_EXPIRED,
+        /** A commit would take a name prefix over its byte quota; nothing was committed. */
+        QUOTA_EXCEEDED
     }
 
     private final Code code;

@@ -34,6 +34,8 @@ import dev.cairn.server.meta.CatalogSessionMessages.OpenSession;
 import dev.cairn.server.meta.CatalogSessionMessages.RenewSession;
 import dev.cairn.server.meta.CatalogTokenMessages.CreateToken;
 import dev.cairn.server.meta.CatalogTokenMessages.RevokeToken;
+import dev.cairn.server.meta.CatalogQuotaMessages.RemoveQuota;
+import dev.cairn.server.meta.CatalogQuotaMessages.SetQuota;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -44,7 +46,8 @@ import java.util.UUID;
 /**
  * The catalog requests and replies, and their byte format (Raft log entries and queries).
  * The request types of each area are in {@link CatalogImageMessages}, {@link CatalogSessionMessages},
- * {@link CatalogGcMessages} and {@link CatalogMemberMessages}; their bytes are written and read here.
+ * {@link CatalogGcMessages}, {@link CatalogMemberMessages}, {@link CatalogTokenMessages} and
+ * {@link CatalogQuotaMessages}; their bytes are written and read here.
  *
  * <p>Every message starts with a format version byte, so that a newer server can replay an
  * older log, and an older server refuses, loudly, an entry it cannot understand instead of
@@ -58,7 +61,7 @@ final class CatalogMessages {
      * written with the version that introduced its type ({@link Type#sinceVersion}), so entries of
      * the old types stay readable by older servers during a rolling upgrade.
      */
-    static final int FORMAT_VERSION = 7;
+    static final int FORMAT_VERSION = 8;
 
     /** Replies and stored catalog values have not changed since version 1. */
     private static final int REPLY_VERSION = 1;
@@ -103,7 +106,11 @@ final class CatalogMessages {
         /** Records an access token (the SHA-256 of its secret, never the secret). */
         CREATE_TOKEN(17, false, 7),
         /** Forgets an access token: refused by every node once applied. */
-        REVOKE_TOKEN(18, false, 7);
+        REVOKE_TOKEN(18, false, 7),
+        /** Sets a name prefix's byte quota; a new one counts the images already under the prefix. */
+        SET_QUOTA(19, false, 8),
+        /** Removes a name prefix's byte quota. */
+        REMOVE_QUOTA(20, false, 8);
 
         final int code;
         final boolean readOnly;
@@ -128,7 +135,7 @@ final class CatalogMessages {
 
     /** A catalog request: a write that goes through the Raft log, or a read-only query. */
     sealed interface Request permits CommitImage, DeleteImage, GetImage, ListImages, Call, CloseSession, Stamped,
-            SeedMembers, AddMember, MarkLeaving, RemoveMember, RevokeToken {
+            SeedMembers, AddMember, MarkLeaving, RemoveMember, RevokeToken, SetQuota, RemoveQuota {
         Type type();
     }
 
@@ -181,7 +188,9 @@ final class CatalogMessages {
         /** A precondition that time will resolve does not hold yet (GC_MAY_SWEEP with leased sessions). */
         BUSY(4),
         /** A commit or renewal named an upload session that is not open (closed, expired, or never opened). */
-        SESSION_EXPIRED(5);
+        SESSION_EXPIRED(5),
+        /** A commit would take a quota prefix over its maximum (since format version 8; only commits). */
+        QUOTA_EXCEEDED(6);
 
         final int code;
 
@@ -288,6 +297,11 @@ final class CatalogMessages {
             b.putLong(t.leaderMillis());
         } else if (request instanceof RevokeToken r) {
             putString(b, r.id());
+        } else if (request instanceof SetQuota q) {
+            putString(b, q.prefix());
+            b.putLong(q.maxBytes());
+        } else if (request instanceof RemoveQuota q) {
+            putString(b, q.prefix());
         }
         return copyOut(b);
     }
@@ -333,6 +347,8 @@ final class CatalogMessages {
                     yield new CreateToken(token, b.getLong());
                 }
                 case REVOKE_TOKEN -> new RevokeToken(getString(b));
+                case SET_QUOTA -> new SetQuota(getString(b), b.getLong());
+                case REMOVE_QUOTA -> new RemoveQuota(getString(b));
             };
             checkFullyRead(b);
             return request;

@@ -355,6 +355,17 @@ final class CatalogStateMachine extends BaseStateMachine {
         }
     }
 
+    /** Every byte quota this replica has applied, with its count, in prefix order. */
+    List<StoredQuota> quotas() throws IOException {
+        lifecycle.readLock().lock();
+        try {
+            checkOpen();
+            return store.quotas().all();
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
     /** Told when Ratis applies a new Raft configuration (peers added or removed). */
     void onConfigurationChanged(Runnable listener) {
         this.configurationListener = listener;

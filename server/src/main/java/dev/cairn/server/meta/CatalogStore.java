@@ -31,7 +31,8 @@ import org.rocksdb.WriteOptions;
  * index and the log time, column family {@code calls} the replies of recent client calls
  * (exactly-once, {@link CallTable}), {@code sessions} the open upload sessions, {@code gc} the GC
  * epoch, {@code members} the cluster's membership (node id to address, zone and state) and
- * {@code tokens} the access tokens (id to tenant, role, prefixes and the SHA-256 of the secret). The
+ * {@code tokens} the access tokens (id to tenant, role, prefixes and the SHA-256 of the secret),
+ * {@code quotas} the byte quotas ({@link QuotaTable}). The
  * values' bytes are in {@link StoredValues}. Every change writes both in one {@link WriteBatch},
  * so the catalog and the index it reflects can never disagree, whatever the crash point.
  *
@@ -51,6 +52,7 @@ final class CatalogStore implements AutoCloseable {
     private static final byte[] GC = "gc".getBytes(StandardCharsets.UTF_8);
     private static final byte[] MEMBERS = "members".getBytes(StandardCharsets.UTF_8);
     private static final byte[] TOKENS = "tokens".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] QUOTAS = "quotas".getBytes(StandardCharsets.UTF_8);
     private static final byte[] MEMBERSHIP_INDEX = "membership-index".getBytes(StandardCharsets.UTF_8);
     private static final byte[] GC_EPOCH = "epoch".getBytes(StandardCharsets.UTF_8);
     private static final byte[] LOG_TIME = "log-time".getBytes(StandardCharsets.UTF_8);
@@ -152,6 +154,15 @@ final class CatalogStore implements AutoCloseable {
             batch.delete(tokens, id.getBytes(StandardCharsets.UTF_8));
         }
 
+        /** Records a quota with its count; a commit or delete under it writes it in its own batch. */
+        void putQuota(StoredQuota q) throws RocksDBException {
+            quotas.put(batch, q);
+        }
+
+        void deleteQuota(String prefix) throws RocksDBException {
+            quotas.delete(batch, prefix);
+        }
+
         void putLogTime(long millis) throws RocksDBException {
             batch.put(meta, LOG_TIME, StoredValues.encodeLogTime(millis));
         }
@@ -173,6 +184,7 @@ final class CatalogStore implements AutoCloseable {
     private final ColumnFamilyHandle gc;
     private final ColumnFamilyHandle members;
     private final ColumnFamilyHandle tokens;
+    private final QuotaTable quotas;
 
     private CatalogStore(DBOptions dbOptions, ColumnFamilyOptions cfOptions, RocksDB db, List<ColumnFamilyHandle> handles) {
         this.dbOptions = dbOptions;
@@ -187,6 +199,7 @@ final class CatalogStore implements AutoCloseable {
         this.gc = handles.get(5);
         this.members = handles.get(6);
         this.tokens = handles.get(7);
+        this.quotas = new QuotaTable(db, handles.get(8), images);
     }
 
     static CatalogStore open(Path dir) throws IOException {
@@ -201,7 +214,8 @@ final class CatalogStore implements AutoCloseable {
                 new ColumnFamilyDescriptor(SESSIONS, cfOptions),
                 new ColumnFamilyDescriptor(GC, cfOptions),
                 new ColumnFamilyDescriptor(MEMBERS, cfOptions),
-                new ColumnFamilyDescriptor(TOKENS, cfOptions));
+                new ColumnFamilyDescriptor(TOKENS, cfOptions),
+                new ColumnFamilyDescriptor(QUOTAS, cfOptions));
         List<ColumnFamilyHandle> handles = new ArrayList<>();
         try {
             RocksDB db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
@@ -338,6 +352,11 @@ final class CatalogStore implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /** The byte quotas and their counts. */
+    QuotaTable quotas() {
+        return quotas;
     }
 
     /** The log index of the last membership change, or 0 when none is recorded. */

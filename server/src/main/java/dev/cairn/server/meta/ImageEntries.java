@@ -38,14 +38,21 @@ final class ImageEntries {
             return Reply.refused(Status.EXISTS, "image " + name + " already exists (committed at index "
                     + existing.get().commitIndex() + "); images are immutable, choose a new name");
         }
+        // The quotas over the name are checked and counted here, in apply, so every replica agrees.
+        Optional<Reply> overQuota = QuotaEntries.charge(name, root.logicalBytes(), at);
+        if (overQuota.isPresent()) {
+            return overQuota.get();
+        }
         at.batch().putImage(name, root, at.index());
         return Reply.ok(at.index());
     }
 
     static Reply delete(DeleteImage d, Applying at) throws IOException, RocksDBException {
-        if (at.store().get(d.name()).isEmpty()) {
+        Optional<ImageInfo> existing = at.store().get(d.name());
+        if (existing.isEmpty()) {
             return Reply.refused(Status.NOT_FOUND, "image " + d.name() + " does not exist");
         }
+        QuotaEntries.credit(d.name(), existing.get().root().logicalBytes(), at);
         at.batch().deleteImage(d.name());
         return Reply.ok(at.index());
     }

@@ -52,6 +52,7 @@ public final class MetaService implements AutoCloseable {
     private final CatalogCalls requests;
     private final MembershipChanges membership;
     private final CatalogTokens tokens;
+    private final CatalogQuotas quotas;
     /** Times leader waits; the same clock times requests and stamps entries on the leader. */
     private final Clock clock;
     private final RaftGauges gauges;
@@ -69,6 +70,7 @@ public final class MetaService implements AutoCloseable {
         this.requests = new CatalogCalls(config, raft, scheduler, clock);
         this.membership = new MembershipChanges(config, raft, requests, scheduler, clock);
         this.tokens = new CatalogTokens(requests, raft::stateMachine);
+        this.quotas = new CatalogQuotas(requests, raft::stateMachine);
         this.gauges = new RaftGauges(config.nodeId(), raft);
     }
 
@@ -357,6 +359,11 @@ public final class MetaService implements AutoCloseable {
     /** The access tokens: created and revoked through the log, read from this node's replica. */
     public CatalogTokens tokens() {
         return tokens;
+    }
+
+    /** The byte quotas: set and removed through the log, checked at every commit, read from this node's replica. */
+    public CatalogQuotas quotas() {
+        return quotas;
     }
 
     // ---- this node's Raft status

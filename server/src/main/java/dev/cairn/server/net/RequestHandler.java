@@ -75,6 +75,7 @@ public final class RequestHandler {
         register(all, new GcRequests(gc, coordinator, EpochGuard.of(config.nodeId(), meta)).responders());
         register(all, new NodeRequests(meta, store, replicator).responders());
         register(all, new TokenRequests(meta).responders());
+        register(all, new QuotaRequests(meta).responders());
         this.responders = Collections.unmodifiableMap(all);
     }
 
@@ -166,6 +167,7 @@ public final class RequestHandler {
                 case INVALID -> ErrorCode.BAD_REQUEST;
                 case BUSY -> ErrorCode.UNAVAILABLE;
                 case SESSION_EXPIRED -> ErrorCode.SESSION_EXPIRED;
+                case QUOTA_EXCEEDED -> ErrorCode.QUOTA_EXCEEDED;
             }, c.getMessage());
         }
         if (t instanceof ImageName.InvalidNameException) {

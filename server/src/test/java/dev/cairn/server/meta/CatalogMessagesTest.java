@@ -59,7 +59,9 @@ class CatalogMessagesTest {
             new CatalogMemberMessages.RemoveMember("n2"),
             new CatalogTokenMessages.CreateToken(token("0123456789abcdef", List.of("team-a/", "b/")), 1_700_000_000_999L),
             new CatalogTokenMessages.CreateToken(token("fedcba9876543210", List.of()), 0),
-            new CatalogTokenMessages.RevokeToken("0123456789abcdef"));
+            new CatalogTokenMessages.RevokeToken("0123456789abcdef"),
+            new CatalogQuotaMessages.SetQuota("team-a/", 500L << 30),
+            new CatalogQuotaMessages.RemoveQuota("team-a/"));
 
     private static StoredToken token(String id, List<String> prefixes) {
         byte[] hash = new byte[32];
@@ -211,6 +213,29 @@ class CatalogMessagesTest {
         MalformedMessageException e = assertThrows(MalformedMessageException.class,
                 () -> CatalogMessages.decodeRequest(ByteBuffer.wrap(create)));
         assertTrue(e.getMessage().contains("does not exist in catalog message format version 6"), e.getMessage());
+    }
+
+    @Test
+    void quotaTypesAreVersion8WithTheDocumentedFieldsAndAreRefusedInsideAnOlderVersion() {
+        byte[] set = CatalogMessages.encode(new CatalogQuotaMessages.SetQuota("t/", 12_345));
+        ByteBuffer expected = ByteBuffer.allocate(2 + 2 + 2 + 8).put((byte) 8).put((byte) 19)
+                .putShort((short) 2).put("t/".getBytes(StandardCharsets.UTF_8)).putLong(12_345);
+        assertArrayEquals(expected.array(), set);
+        byte[] remove = CatalogMessages.encode(new CatalogQuotaMessages.RemoveQuota("t/"));
+        assertEquals(8, remove[0]);
+        assertEquals(20, remove[1]);
+        StoredQuota stored = new StoredQuota("t/", 12_345, 678);
+        assertEquals(stored, CatalogQuotaMessages.decodeStored("t/", CatalogQuotaMessages.encodeStored(stored)));
+        set[0] = 7;
+        MalformedMessageException e = assertThrows(MalformedMessageException.class,
+                () -> CatalogMessages.decodeRequest(ByteBuffer.wrap(set)));
+        assertTrue(e.getMessage().contains("does not exist in catalog message format version 7"), e.getMessage());
+        // A prefix without its slash, or a quota under one byte, is not a quota entry.
+        ByteBuffer noSlash = ByteBuffer.allocate(13).put((byte) 8).put((byte) 19).putShort((short) 1).put((byte) 't').putLong(5);
+        assertThrows(MalformedMessageException.class, () -> CatalogMessages.decodeRequest(noSlash.flip()));
+        ByteBuffer zero = ByteBuffer.wrap(CatalogMessages.encode(new CatalogQuotaMessages.SetQuota("t/", 1)));
+        zero.putLong(6, 0);
+        assertThrows(MalformedMessageException.class, () -> CatalogMessages.decodeRequest(zero));
     }
 
     @Test
