@@ -65,7 +65,9 @@ public final class CairnServer implements AutoCloseable {
     private void open() throws IOException {
         // Before anything opens: a certificate that cannot be read stops the start with its file's name.
         ServerTls tls = ServerTls.of(config.tls());
-        if (!tls.enabled()) {
+        if (tls.enabled()) {
+            LoggerFactory.getLogger(CairnServer.class).info("TLS on the protocol and HTTP ports by {}", tls.implementation());
+        } else {
             LoggerFactory.getLogger(CairnServer.class).warn(tlsOffWarning(config));
         }
         Files.createDirectories(config.dataDir());

@@ -57,6 +57,14 @@ public final class ServerTls {
     }
 
     /**
+     * What encrypts: BoringSSL (netty-tcnative) where its native library loads, which Netty then
+     * prefers, else the JDK's TLS; for the start log, since the two differ in cost.
+     */
+    public String implementation() {
+        return TlsProtocols.implementation();
+    }
+
+    /**
      * Puts TLS first in a new connection's pipeline: nothing is read from the connection but a TLS
      * handshake until it completes, and a connection that does not speak TLS is closed unanswered.
      * Records the peer's {@link PeerIdentity} on the channel. Without TLS it adds nothing.

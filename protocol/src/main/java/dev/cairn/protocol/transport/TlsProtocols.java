@@ -13,6 +13,11 @@ final class TlsProtocols {
 
     private TlsProtocols() {}
 
+    /** "BoringSSL" when Netty's OpenSSL binding loaded (and is what SslContextBuilder picks), else "the JDK". */
+    static String implementation() {
+        return io.netty.handler.ssl.OpenSsl.isAvailable() ? "BoringSSL (netty-tcnative)" : "the JDK";
+    }
+
     /** Why a TLS setup or handshake failed, in a few words (no class names). */
     static String reason(Throwable error) {
         for (Throwable c = error; c != null; c = c.getCause() == c ? null : c.getCause()) {

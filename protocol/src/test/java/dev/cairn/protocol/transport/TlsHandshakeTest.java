@@ -96,6 +96,16 @@ class TlsHandshakeTest {
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
 
+    /** The build ships BoringSSL for x86-64 Linux; if its native library stopped loading, TLS would quietly cost more. */
+    @Test
+    void onX86LinuxTheNodesEncryptWithBoringSsl() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(System.getProperty("os.name").equals("Linux")
+                && System.getProperty("os.arch").equals("amd64"), "BoringSSL is shipped for x86-64 Linux only");
+        assertTrue(io.netty.handler.ssl.OpenSsl.isAvailable(), () -> "BoringSSL did not load: "
+                + io.netty.handler.ssl.OpenSsl.unavailabilityCause());
+        assertEquals("BoringSSL (netty-tcnative)", TlsProtocols.implementation());
+    }
+
     @Test
     void keysAreReadableByTheirOwnerOnly() throws IOException {
         for (Path key : List.of(ca.key(), node1.key())) {
