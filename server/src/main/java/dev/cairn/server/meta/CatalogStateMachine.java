@@ -475,6 +475,6 @@ final class CatalogStateMachine extends BaseStateMachine {
     }
 
     private static Message message(Reply reply) {
-        return Message.valueOf(UnsafeByteOperations.unsafeWrap(CatalogMessages.encode(reply)));
+        return Message.valueOf(UnsafeByteOperations.unsafeWrap(CatalogReplyCodec.encode(reply)));
     }
 }

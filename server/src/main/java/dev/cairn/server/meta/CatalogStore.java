@@ -106,7 +106,7 @@ final class CatalogStore implements AutoCloseable {
         private final WriteBatch batch = new WriteBatch();
 
         void putImage(ImageName name, ImageRoot root, long commitIndex) throws RocksDBException {
-            batch.put(images, key(name), CatalogMessages.encodeEntry(commitIndex, root));
+            batch.put(images, key(name), CatalogReplyCodec.encodeEntry(commitIndex, root));
         }
 
         void deleteImage(ImageName name) throws RocksDBException {
@@ -243,7 +243,7 @@ final class CatalogStore implements AutoCloseable {
     Optional<ImageInfo> get(ImageName name) throws IOException {
         try {
             byte[] value = db.get(images, key(name));
-            return value == null ? Optional.empty() : Optional.of(CatalogMessages.decodeEntry(name, value));
+            return value == null ? Optional.empty() : Optional.of(CatalogReplyCodec.decodeEntry(name, value));
         } catch (RocksDBException e) {
             throw new IOException("cannot read image " + name + " from the catalog: " + e.getMessage(), e);
         }
@@ -261,7 +261,7 @@ final class CatalogStore implements AutoCloseable {
                     break;
                 }
                 ImageName name = new ImageName(new String(key, StandardCharsets.UTF_8));
-                out.add(CatalogMessages.decodeEntry(name, it.value()));
+                out.add(CatalogReplyCodec.decodeEntry(name, it.value()));
             }
         }
         return out;
