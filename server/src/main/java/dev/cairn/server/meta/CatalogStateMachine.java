@@ -313,7 +313,7 @@ final class CatalogStateMachine extends BaseStateMachine {
     }
 
     private Reply apply(Request request, Applied applied) throws IOException {
-        try (CatalogStore.Batch batch = store.batch()) {
+        try (CatalogBatch batch = store.batch()) {
             Reply reply = entries.apply(request, new Applying(store, batch, applied.index()));
             store.write(batch, applied);
             return reply;
