@@ -7,4 +7,4 @@ package dev.cairn.server.meta;
  * <p>Handlers read from {@code store} and write only to {@code batch}; the state machine writes
  * the batch and the applied position in one atomic RocksDB write.
  */
-record Applying(CatalogStore store, CatalogStore.Batch batch, long index) {}
+record Applying(CatalogStore store, CatalogBatch batch, long index) {}

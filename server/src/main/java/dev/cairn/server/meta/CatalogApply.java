@@ -92,10 +92,10 @@ final class CatalogApply {
         at.store().expireCalls(at.batch(), at.index() - callWindowEntries, MAX_CALLS_EXPIRED_PER_APPLY);
         if (recorded.isPresent()) {
             callsRepeated++;
-            return CatalogMessages.decodeReply(ByteBuffer.wrap(recorded.get().reply()));
+            return CatalogReplyCodec.decodeReply(ByteBuffer.wrap(recorded.get().reply()));
         }
         Reply reply = apply(c.write(), at);
-        at.batch().putCall(key, at.index(), CatalogMessages.encode(reply));
+        at.batch().putCall(key, at.index(), CatalogReplyCodec.encode(reply));
         return reply;
     }
 }

@@ -271,7 +271,7 @@ final class CatalogCalls implements AutoCloseable {
     private static Reply checkStatus(Request request, Message answer) {
         Reply reply;
         try {
-            reply = CatalogMessages.decodeReply(answer.getContent().asReadOnlyByteBuffer());
+            reply = CatalogReplyCodec.decodeReply(answer.getContent().asReadOnlyByteBuffer());
         } catch (MalformedMessageException e) {
             throw new CatalogException(Code.INVALID, request.type() + ": " + e.getMessage(), e);
         }

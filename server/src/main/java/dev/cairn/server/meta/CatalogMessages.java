@@ -47,7 +47,8 @@ import java.util.UUID;
  * The catalog requests and replies, and their byte format (Raft log entries and queries).
  * The request types of each area are in {@link CatalogImageMessages}, {@link CatalogSessionMessages},
  * {@link CatalogGcMessages}, {@link CatalogMemberMessages}, {@link CatalogTokenMessages} and
- * {@link CatalogQuotaMessages}; their bytes are written and read here.
+ * {@link CatalogQuotaMessages}; their bytes are written and read here, those of replies and
+ * stored image values in {@link CatalogReplyCodec}.
  *
  * <p>Every message starts with a format version byte, so that a newer server can replay an
  * older log, and an older server refuses, loudly, an entry it cannot understand instead of
@@ -63,14 +64,10 @@ final class CatalogMessages {
      */
     static final int FORMAT_VERSION = 8;
 
-    /** Replies and stored catalog values have not changed since version 1. */
-    private static final int REPLY_VERSION = 1;
-
     /** Upper bound of a {@code LIST_IMAGES} limit, so that a reply stays small. */
     static final int MAX_LIST_LIMIT = 1000;
 
-    private static final int MAX_ROOT_BYTES = 0xffff;
-    private static final int MAX_MESSAGE_CHARS = 1024;
+    static final int MAX_ROOT_BYTES = 0xffff;
 
     private CatalogMessages() {}
 
@@ -361,76 +358,10 @@ final class CatalogMessages {
         }
     }
 
-    // ---- replies
-
-    static byte[] encode(Reply reply) {
-        String message = reply.message().length() > MAX_MESSAGE_CHARS
-                ? reply.message().substring(0, MAX_MESSAGE_CHARS) : reply.message();
-        int perImage = 2 + ImageName.MAX_LENGTH + 8 + 2 + ImageRoot.ENCODED_LENGTH;
-        ByteBuffer b = ByteBuffer.allocate(2 + 8 + 4 + reply.images().size() * perImage + 2 + 4 * MAX_MESSAGE_CHARS);
-        b.put((byte) REPLY_VERSION).put((byte) reply.status().code).putLong(reply.index());
-        b.putInt(reply.images().size());
-        for (ImageInfo info : reply.images()) {
-            putString(b, info.name().value());
-            b.putLong(info.commitIndex());
-            putBytes(b, info.root().encode());
-        }
-        putString(b, message);
-        return copyOut(b);
-    }
-
-    static Reply decodeReply(ByteBuffer b) {
-        try {
-            checkVersion(b);
-            Status status = Status.of(b.get() & 0xff);
-            long index = b.getLong();
-            int count = b.getInt();
-            if (count < 0 || count > MAX_LIST_LIMIT) {
-                throw new MalformedMessageException("catalog reply has " + count + " images; at most " + MAX_LIST_LIMIT);
-            }
-            List<ImageInfo> images = new ArrayList<>(count);
-            for (int i = 0; i < count; i++) {
-                ImageName name = new ImageName(getString(b));
-                long commitIndex = b.getLong();
-                images.add(new ImageInfo(name, decodeRoot(getBytes(b, MAX_ROOT_BYTES)), commitIndex));
-            }
-            String message = getString(b);
-            checkFullyRead(b);
-            return new Reply(status, index, images, message);
-        } catch (BufferUnderflowException e) {
-            throw new MalformedMessageException("catalog reply is truncated", e);
-        } catch (MalformedMessageException e) {
-            throw e;
-        } catch (IllegalArgumentException e) {
-            throw new MalformedMessageException("catalog reply is invalid: " + e.getMessage(), e);
-        }
-    }
-
-    // ---- stored catalog values: version, commit index, root
-
-    static byte[] encodeEntry(long commitIndex, ImageRoot root) {
-        byte[] rootBytes = root.encode();
-        ByteBuffer b = ByteBuffer.allocate(1 + 8 + rootBytes.length);
-        b.put((byte) REPLY_VERSION).putLong(commitIndex).put(rootBytes);
-        return b.array();
-    }
-
-    static ImageInfo decodeEntry(ImageName name, byte[] value) {
-        ByteBuffer b = ByteBuffer.wrap(value);
-        try {
-            checkVersion(b);
-            long commitIndex = b.getLong();
-            ImageInfo info = new ImageInfo(name, ImageRoot.decode(b), commitIndex);
-            checkFullyRead(b);
-            return info;
-        } catch (BufferUnderflowException e) {
-            throw new MalformedMessageException("catalog entry for " + name + " is truncated", e);
-        }
-    }
-
     // ---- helpers
 
-    private static int checkVersion(ByteBuffer b) {
+    /** Reads the format version byte; refuses one this build does not know. */
+    static int checkVersion(ByteBuffer b) {
         int version = b.get() & 0xff;
         if (version < 1 || version > FORMAT_VERSION) {
             throw new MalformedMessageException("catalog message format version " + version
@@ -440,7 +371,8 @@ final class CatalogMessages {
         return version;
     }
 
-    private static ImageRoot decodeRoot(byte[] bytes) {
+    /** An image root that fills {@code bytes} exactly. */
+    static ImageRoot decodeRoot(byte[] bytes) {
         ByteBuffer b = ByteBuffer.wrap(bytes);
         ImageRoot root = ImageRoot.decode(b);
         checkFullyRead(b);

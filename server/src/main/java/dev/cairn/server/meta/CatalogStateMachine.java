@@ -20,7 +20,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.proto.RaftProtos;
 import org.apache.ratis.protocol.Message;
@@ -55,16 +54,13 @@ import org.slf4j.LoggerFactory;
  * installed from the leader, or RocksDB writes lost in a crash after the log was purged), the
  * catalog is replaced by the snapshot first.
  *
- * <p>Slightly over 400 lines on purpose: it is one Ratis interface whose overrides (apply,
- * query, snapshot take and load, pause and reinitialize) all share the catalog handle and the
- * lock that keeps RocksDB from being used after close; what can live apart already does
- * (entry handlers, snapshot files, session-read waiters).
+ * <p>The catalog store, its lock and the snapshot load live in {@link CatalogHandle}; entry
+ * handlers, snapshot files and session-read waiters live apart too.
  */
 final class CatalogStateMachine extends BaseStateMachine {
 
     private static final Logger LOG = LoggerFactory.getLogger(CatalogStateMachine.class);
 
-    private final Path catalogDir;
     /** The handlers of the entry types; apply reads time from the entry, never from a clock. */
     private final CatalogApply entries;
     /**
@@ -74,12 +70,10 @@ final class CatalogStateMachine extends BaseStateMachine {
     private final Clock clock;
     /** Session reads waiting for this replica to apply an index. */
     private final AppliedIndexWaiters appliedWaiters = new AppliedIndexWaiters(() -> getLastAppliedTermIndex().getIndex());
-    /** Queries take the read side, close takes the write side: RocksDB must not be used after close. */
-    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private final CatalogSnapshots snapshots = new CatalogSnapshots();
-    private CatalogStore store;
-    private boolean closed;
-    private volatile long snapshotsLoaded;
+    private final Path catalogDir;
+    /** The store; every use goes through it, so RocksDB is never used after close. */
+    private final CatalogHandle catalog;
     // Written only by Ratis' apply thread; read by tests and status.
     private volatile long entriesApplied;
     private volatile long entriesSkipped;
@@ -94,6 +88,7 @@ final class CatalogStateMachine extends BaseStateMachine {
         this.catalogDir = catalogDir;
         this.entries = new CatalogApply(callWindowEntries);
         this.clock = clock;
+        this.catalog = new CatalogHandle(catalogDir, snapshots, clock);
     }
 
     @Override
@@ -101,14 +96,8 @@ final class CatalogStateMachine extends BaseStateMachine {
         super.initialize(server, groupId, raftStorage);
         snapshots.init(raftStorage);
         CatalogSnapshots.cleanLeftovers(catalogDir);
-        lifecycle.writeLock().lock();
-        try {
-            store = CatalogStore.open(catalogDir);
-            loadSnapshotIfNewer();
-        } finally {
-            lifecycle.writeLock().unlock();
-        }
-        Applied applied = store.lastApplied();
+        catalog.open();
+        Applied applied = catalog.use(CatalogStore::lastApplied);
         setLastAppliedTermIndex(TermIndex.valueOf(applied.term(), applied.index()));
         getLifeCycle().transition(LifeCycle.State.STARTING);
         getLifeCycle().transition(LifeCycle.State.RUNNING);
@@ -132,46 +121,14 @@ final class CatalogStateMachine extends BaseStateMachine {
     @Override
     public void reinitialize() throws IOException {
         snapshots.reload();
-        lifecycle.writeLock().lock();
-        try {
-            checkOpen();
-            loadSnapshotIfNewer();
-        } finally {
-            lifecycle.writeLock().unlock();
-        }
-        Applied applied = store.lastApplied();
+        catalog.reload();
+        Applied applied = catalog.use(CatalogStore::lastApplied);
         setLastAppliedTermIndex(TermIndex.valueOf(applied.term(), applied.index()));
         if (getLifeCycleState() == LifeCycle.State.PAUSED) {
             getLifeCycle().transition(LifeCycle.State.STARTING);
             getLifeCycle().transition(LifeCycle.State.RUNNING);
         }
         LOG.info("catalog reinitialized; last applied term {} index {}", applied.term(), applied.index());
-    }
-
-    /**
-     * Replaces the catalog with the latest snapshot when the snapshot is ahead of it: after an
-     * installed snapshot, or after a crash lost RocksDB writes that the (purged) log can no
-     * longer replay. Caller holds the write lock.
-     */
-    private void loadSnapshotIfNewer() throws IOException {
-        SnapshotInfo snapshot = snapshots.getLatestSnapshot();
-        Applied applied = store.lastApplied();
-        if (snapshot == null || snapshot.getIndex() <= applied.index()) {
-            return;
-        }
-        long startNanos = clock.nanoTime();
-        store.close();
-        store = null;
-        CatalogSnapshots.installInto(snapshots.latestDir(), catalogDir);
-        store = CatalogStore.open(catalogDir);
-        Applied loaded = store.lastApplied();
-        if (loaded.index() != snapshot.getIndex() || loaded.term() != snapshot.getTerm()) {
-            throw new IOException("snapshot " + snapshot.getTermIndex() + " holds a catalog at term " + loaded.term()
-                    + " index " + loaded.index() + "; refusing to use it");
-        }
-        snapshotsLoaded++;
-        LOG.info("catalog loaded from snapshot {} (was at index {}) in {} ms", snapshot.getTermIndex(),
-                applied.index(), (clock.nanoTime() - startNanos) / 1_000_000);
     }
 
     /**
@@ -185,18 +142,15 @@ final class CatalogStateMachine extends BaseStateMachine {
             return RaftLog.INVALID_LOG_INDEX;
         }
         long startNanos = clock.nanoTime();
-        lifecycle.readLock().lock();
-        try {
-            checkOpen();
+        catalog.use(store -> {
             Applied persisted = store.lastApplied();
             if (persisted.index() != at.getIndex()) {
                 throw new IllegalStateException("catalog is at index " + persisted.index()
                         + " but the state machine reports " + at + "; not taking a snapshot");
             }
             snapshots.take(store, at);
-        } finally {
-            lifecycle.readLock().unlock();
-        }
+            return null;
+        });
         LOG.info("took catalog snapshot {} in {} ms", at, (clock.nanoTime() - startNanos) / 1_000_000);
         return at.getIndex();
     }
@@ -213,24 +167,12 @@ final class CatalogStateMachine extends BaseStateMachine {
 
     /** The catalog's upload session, if open; for tests and the GC coordinator. */
     Optional<Session> session(UUID sessionId) throws IOException {
-        lifecycle.readLock().lock();
-        try {
-            checkOpen();
-            return store.session(sessionId);
-        } finally {
-            lifecycle.readLock().unlock();
-        }
+        return catalog.use(store -> store.session(sessionId));
     }
 
     /** The current GC epoch and phase on this replica. */
     GcState gcState() throws IOException {
-        lifecycle.readLock().lock();
-        try {
-            checkOpen();
-            return store.gcState();
-        } finally {
-            lifecycle.readLock().unlock();
-        }
+        return catalog.use(CatalogStore::gcState);
     }
 
     /** Calls applied again (a client retry) and answered with their recorded reply. */
@@ -240,7 +182,7 @@ final class CatalogStateMachine extends BaseStateMachine {
 
     /** Times this process replaced its catalog by a snapshot (at start or after an install). */
     long snapshotsLoaded() {
-        return snapshotsLoaded;
+        return catalog.snapshotsLoaded();
     }
 
     /**
@@ -298,22 +240,18 @@ final class CatalogStateMachine extends BaseStateMachine {
         }
         Applied applied = new Applied(entry.getTerm(), index);
         Reply reply;
-        lifecycle.readLock().lock();
         try {
-            checkOpen();
-            reply = apply(request, applied);
+            reply = catalog.use(store -> apply(store, request, applied));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot apply Raft log entry " + index + " to the catalog", e);
-        } finally {
-            lifecycle.readLock().unlock();
         }
         entriesApplied++;
         updateLastAppliedTermIndex(applied.term(), applied.index());
         return CompletableFuture.completedFuture(message(reply));
     }
 
-    private Reply apply(Request request, Applied applied) throws IOException {
-        try (CatalogStore.Batch batch = store.batch()) {
+    private Reply apply(CatalogStore store, Request request, Applied applied) throws IOException {
+        try (CatalogBatch batch = store.batch()) {
             Reply reply = entries.apply(request, new Applying(store, batch, applied.index()));
             store.write(batch, applied);
             return reply;
@@ -324,46 +262,22 @@ final class CatalogStateMachine extends BaseStateMachine {
 
     /** The membership this replica has applied: every member and the index of the last change. */
     Membership membership() throws IOException {
-        lifecycle.readLock().lock();
-        try {
-            checkOpen();
-            return new Membership(store.membershipIndex(), store.members());
-        } finally {
-            lifecycle.readLock().unlock();
-        }
+        return catalog.use(store -> new Membership(store.membershipIndex(), store.members()));
     }
 
     /** Access token {@code id} as this replica has applied it; empty when unknown or revoked. */
     Optional<StoredToken> token(String id) throws IOException {
-        lifecycle.readLock().lock();
-        try {
-            checkOpen();
-            return store.token(id);
-        } finally {
-            lifecycle.readLock().unlock();
-        }
+        return catalog.use(store -> store.token(id));
     }
 
     /** Every access token this replica has applied. */
     List<StoredToken> tokens() throws IOException {
-        lifecycle.readLock().lock();
-        try {
-            checkOpen();
-            return store.tokens();
-        } finally {
-            lifecycle.readLock().unlock();
-        }
+        return catalog.use(CatalogStore::tokens);
     }
 
     /** Every byte quota this replica has applied, with its count, in prefix order. */
     List<StoredQuota> quotas() throws IOException {
-        lifecycle.readLock().lock();
-        try {
-            checkOpen();
-            return store.quotas().all();
-        } finally {
-            lifecycle.readLock().unlock();
-        }
+        return catalog.use(store -> store.quotas().all());
     }
 
     /** Told when Ratis applies a new Raft configuration (peers added or removed). */
@@ -406,14 +320,13 @@ final class CatalogStateMachine extends BaseStateMachine {
         if (index <= getLastAppliedTermIndex().getIndex()) {
             return; // replayed from before the persisted marker
         }
-        lifecycle.readLock().lock();
         try {
-            checkOpen();
-            store.markApplied(new Applied(term, index));
+            catalog.use(store -> {
+                store.markApplied(new Applied(term, index));
+                return null;
+            });
         } catch (IOException e) {
             throw new UncheckedIOException("cannot record applied Raft log entry " + index, e);
-        } finally {
-            lifecycle.readLock().unlock();
         }
         updateLastAppliedTermIndex(term, index);
     }
@@ -421,21 +334,18 @@ final class CatalogStateMachine extends BaseStateMachine {
     @Override
     public CompletableFuture<Message> query(Message request) {
         Reply reply;
-        lifecycle.readLock().lock();
         try {
-            checkOpen();
-            reply = query(CatalogMessages.decodeRequest(request.getContent().asReadOnlyByteBuffer()));
+            reply = catalog.use(store -> query(store,
+                    CatalogMessages.decodeRequest(request.getContent().asReadOnlyByteBuffer())));
         } catch (MalformedMessageException e) {
             reply = Reply.refused(Status.INVALID, e.getMessage());
         } catch (IOException | RuntimeException e) {
             return CompletableFuture.failedFuture(e);
-        } finally {
-            lifecycle.readLock().unlock();
         }
         return CompletableFuture.completedFuture(message(reply));
     }
 
-    private Reply query(Request request) throws IOException {
+    private static Reply query(CatalogStore store, Request request) throws IOException {
         if (request instanceof GetImage g) {
             return Reply.images(store.get(g.name()).map(List::of).orElse(List.of()));
         }
@@ -457,24 +367,10 @@ final class CatalogStateMachine extends BaseStateMachine {
 
     @Override
     public void close() throws IOException {
-        lifecycle.writeLock().lock();
-        try {
-            if (!closed && store != null) {
-                store.close();
-            }
-            closed = true;
-        } finally {
-            lifecycle.writeLock().unlock();
-        }
-    }
-
-    private void checkOpen() throws IOException {
-        if (closed || store == null) {
-            throw new IOException("the catalog is closed");
-        }
+        catalog.close();
     }
 
     private static Message message(Reply reply) {
-        return Message.valueOf(UnsafeByteOperations.unsafeWrap(CatalogMessages.encode(reply)));
+        return Message.valueOf(UnsafeByteOperations.unsafeWrap(CatalogReplyCodec.encode(reply)));
     }
 }

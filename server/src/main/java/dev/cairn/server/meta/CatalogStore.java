@@ -7,22 +7,17 @@ import dev.cairn.protocol.MembershipMessages.Member;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import org.rocksdb.Checkpoint;
-import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
-import org.rocksdb.ColumnFamilyOptions;
-import org.rocksdb.DBOptions;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
-import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
 
 /**
@@ -33,7 +28,8 @@ import org.rocksdb.WriteOptions;
  * epoch, {@code members} the cluster's membership (node id to address, zone and state) and
  * {@code tokens} the access tokens (id to tenant, role, prefixes and the SHA-256 of the secret),
  * {@code quotas} the byte quotas ({@link QuotaTable}). The
- * values' bytes are in {@link StoredValues}. Every change writes both in one {@link WriteBatch},
+ * database and its column families are opened in {@link CatalogColumns}; the values' bytes are
+ * in {@link StoredValues}. Every change writes both in one {@link CatalogBatch},
  * so the catalog and the index it reflects can never disagree, whatever the crash point.
  *
  * <p>Writes go to RocksDB's WAL without fsync. That is safe because the Raft log, which is
@@ -44,23 +40,6 @@ import org.rocksdb.WriteOptions;
  * {@link #close()} must not race them (the state machine guards that).
  */
 final class CatalogStore implements AutoCloseable {
-
-    private static final byte[] IMAGES = "images".getBytes(StandardCharsets.UTF_8);
-    private static final byte[] META = "meta".getBytes(StandardCharsets.UTF_8);
-    private static final byte[] CALLS = "calls".getBytes(StandardCharsets.UTF_8);
-    private static final byte[] SESSIONS = "sessions".getBytes(StandardCharsets.UTF_8);
-    private static final byte[] GC = "gc".getBytes(StandardCharsets.UTF_8);
-    private static final byte[] MEMBERS = "members".getBytes(StandardCharsets.UTF_8);
-    private static final byte[] TOKENS = "tokens".getBytes(StandardCharsets.UTF_8);
-    private static final byte[] QUOTAS = "quotas".getBytes(StandardCharsets.UTF_8);
-    private static final byte[] MEMBERSHIP_INDEX = "membership-index".getBytes(StandardCharsets.UTF_8);
-    private static final byte[] GC_EPOCH = "epoch".getBytes(StandardCharsets.UTF_8);
-    private static final byte[] LOG_TIME = "log-time".getBytes(StandardCharsets.UTF_8);
-    private static final byte[] LAST_APPLIED = "last-applied".getBytes(StandardCharsets.UTF_8);
-
-    static {
-        RocksDB.loadLibrary();
-    }
 
     /** A Raft log position: term and index. */
     record Applied(long term, long index) {}
@@ -101,82 +80,9 @@ final class CatalogStore implements AutoCloseable {
         static final GcState NONE = new GcState(0, GcPhase.NONE, 0);
     }
 
-    /** The changes of one apply; {@link #write} stores them atomically with the applied position. */
-    final class Batch implements AutoCloseable {
-        private final WriteBatch batch = new WriteBatch();
-
-        void putImage(ImageName name, ImageRoot root, long commitIndex) throws RocksDBException {
-            batch.put(images, key(name), CatalogMessages.encodeEntry(commitIndex, root));
-        }
-
-        void deleteImage(ImageName name) throws RocksDBException {
-            batch.delete(images, key(name));
-        }
-
-        /** Records the reply of call {@code callKey}, first applied at {@code index}. */
-        void putCall(byte[] callKey, long index, byte[] reply) throws RocksDBException {
-            calls.put(batch, callKey, index, reply);
-        }
-
-        void putSession(Session s) throws RocksDBException {
-            batch.put(sessions, StoredValues.uuid(s.sessionId()), StoredValues.encodeSession(s));
-        }
-
-        void deleteSession(UUID sessionId) throws RocksDBException {
-            batch.delete(sessions, StoredValues.uuid(sessionId));
-        }
-
-        void putGcState(GcState g) throws RocksDBException {
-            batch.put(gc, GC_EPOCH, StoredValues.encodeGcState(g));
-        }
-
-        /** Records a member and, as the membership's version, the index of the entry that changed it. */
-        void putMember(Member m, long index) throws RocksDBException {
-            batch.put(members, m.id().getBytes(StandardCharsets.UTF_8), CatalogMemberMessages.encodeStoredMember(m));
-            putMembershipIndex(index);
-        }
-
-        void deleteMember(String id, long index) throws RocksDBException {
-            batch.delete(members, id.getBytes(StandardCharsets.UTF_8));
-            putMembershipIndex(index);
-        }
-
-        private void putMembershipIndex(long index) throws RocksDBException {
-            batch.put(meta, MEMBERSHIP_INDEX, StoredValues.encodeMembershipIndex(index));
-        }
-
-        /** Records an access token under its id: the hash of its secret, never the secret. */
-        void putToken(StoredToken t) throws RocksDBException {
-            batch.put(tokens, t.info().id().getBytes(StandardCharsets.UTF_8), CatalogTokenMessages.encodeStored(t));
-        }
-
-        void deleteToken(String id) throws RocksDBException {
-            batch.delete(tokens, id.getBytes(StandardCharsets.UTF_8));
-        }
-
-        /** Records a quota with its count; a commit or delete under it writes it in its own batch. */
-        void putQuota(StoredQuota q) throws RocksDBException {
-            quotas.put(batch, q);
-        }
-
-        void deleteQuota(String prefix) throws RocksDBException {
-            quotas.delete(batch, prefix);
-        }
-
-        void putLogTime(long millis) throws RocksDBException {
-            batch.put(meta, LOG_TIME, StoredValues.encodeLogTime(millis));
-        }
-
-        @Override
-        public void close() {
-            batch.close();
-        }
-    }
-    private final DBOptions dbOptions;
-    private final ColumnFamilyOptions cfOptions;
+    private final CatalogColumns columns;
     private final WriteOptions writeOptions;
     private final RocksDB db;
-    private final List<ColumnFamilyHandle> handles;
     private final ColumnFamilyHandle images;
     private final ColumnFamilyHandle meta;
     private final CallTable calls;
@@ -186,51 +92,28 @@ final class CatalogStore implements AutoCloseable {
     private final ColumnFamilyHandle tokens;
     private final QuotaTable quotas;
 
-    private CatalogStore(DBOptions dbOptions, ColumnFamilyOptions cfOptions, RocksDB db, List<ColumnFamilyHandle> handles) {
-        this.dbOptions = dbOptions;
-        this.cfOptions = cfOptions;
+    private CatalogStore(CatalogColumns columns) {
+        this.columns = columns;
         this.writeOptions = new WriteOptions(); // WAL on, no fsync: the Raft log is the durable record
-        this.db = db;
-        this.handles = handles;
-        this.images = handles.get(1);
-        this.meta = handles.get(2);
-        this.calls = new CallTable(db, handles.get(3));
-        this.sessions = handles.get(4);
-        this.gc = handles.get(5);
-        this.members = handles.get(6);
-        this.tokens = handles.get(7);
-        this.quotas = new QuotaTable(db, handles.get(8), images);
+        this.db = columns.db();
+        this.images = columns.images();
+        this.meta = columns.meta();
+        this.calls = new CallTable(db, columns.calls());
+        this.sessions = columns.sessions();
+        this.gc = columns.gc();
+        this.members = columns.members();
+        this.tokens = columns.tokens();
+        this.quotas = new QuotaTable(db, columns.quotas(), images);
     }
 
     static CatalogStore open(Path dir) throws IOException {
-        Files.createDirectories(dir);
-        DBOptions dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true);
-        ColumnFamilyOptions cfOptions = new ColumnFamilyOptions();
-        List<ColumnFamilyDescriptor> descriptors = List.of(
-                new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
-                new ColumnFamilyDescriptor(IMAGES, cfOptions),
-                new ColumnFamilyDescriptor(META, cfOptions),
-                new ColumnFamilyDescriptor(CALLS, cfOptions),
-                new ColumnFamilyDescriptor(SESSIONS, cfOptions),
-                new ColumnFamilyDescriptor(GC, cfOptions),
-                new ColumnFamilyDescriptor(MEMBERS, cfOptions),
-                new ColumnFamilyDescriptor(TOKENS, cfOptions),
-                new ColumnFamilyDescriptor(QUOTAS, cfOptions));
-        List<ColumnFamilyHandle> handles = new ArrayList<>();
-        try {
-            RocksDB db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
-            return new CatalogStore(dbOptions, cfOptions, db, handles);
-        } catch (RocksDBException e) {
-            cfOptions.close();
-            dbOptions.close();
-            throw new IOException("cannot open the catalog database in " + dir + ": " + e.getMessage(), e);
-        }
+        return new CatalogStore(CatalogColumns.open(dir));
     }
 
     /** The last applied log position, or (0, -1) for a new catalog. */
     Applied lastApplied() throws IOException {
         try {
-            byte[] value = db.get(meta, LAST_APPLIED);
+            byte[] value = db.get(meta, CatalogColumns.LAST_APPLIED);
             if (value == null) {
                 return new Applied(0, -1);
             }
@@ -242,8 +125,8 @@ final class CatalogStore implements AutoCloseable {
 
     Optional<ImageInfo> get(ImageName name) throws IOException {
         try {
-            byte[] value = db.get(images, key(name));
-            return value == null ? Optional.empty() : Optional.of(CatalogMessages.decodeEntry(name, value));
+            byte[] value = db.get(images, CatalogColumns.key(name));
+            return value == null ? Optional.empty() : Optional.of(CatalogReplyCodec.decodeEntry(name, value));
         } catch (RocksDBException e) {
             throw new IOException("cannot read image " + name + " from the catalog: " + e.getMessage(), e);
         }
@@ -261,21 +144,21 @@ final class CatalogStore implements AutoCloseable {
                     break;
                 }
                 ImageName name = new ImageName(new String(key, StandardCharsets.UTF_8));
-                out.add(CatalogMessages.decodeEntry(name, it.value()));
+                out.add(CatalogReplyCodec.decodeEntry(name, it.value()));
             }
         }
         return out;
     }
 
-    Batch batch() {
-        return new Batch();
+    CatalogBatch batch() {
+        return new CatalogBatch(columns, calls, quotas);
     }
 
     /** Writes {@code batch} and the applied position in one atomic RocksDB write. */
-    void write(Batch batch, Applied applied) throws IOException {
+    void write(CatalogBatch batch, Applied applied) throws IOException {
         try {
-            batch.batch.put(meta, LAST_APPLIED, StoredValues.encodeApplied(applied));
-            db.write(writeOptions, batch.batch);
+            batch.writes().put(meta, CatalogColumns.LAST_APPLIED, StoredValues.encodeApplied(applied));
+            db.write(writeOptions, batch.writes());
         } catch (RocksDBException e) {
             throw new IOException("cannot write log entry " + applied.index() + " to the catalog: " + e.getMessage(), e);
         }
@@ -283,7 +166,7 @@ final class CatalogStore implements AutoCloseable {
 
     /** Puts an image and the applied position in one atomic batch. */
     void put(ImageName name, ImageRoot root, Applied applied) throws IOException {
-        try (Batch batch = batch()) {
+        try (CatalogBatch batch = batch()) {
             batch.putImage(name, root, applied.index());
             write(batch, applied);
         } catch (RocksDBException e) {
@@ -293,7 +176,7 @@ final class CatalogStore implements AutoCloseable {
 
     /** Deletes an image and records the applied position in one atomic batch. */
     void delete(ImageName name, Applied applied) throws IOException {
-        try (Batch batch = batch()) {
+        try (CatalogBatch batch = batch()) {
             batch.deleteImage(name);
             write(batch, applied);
         } catch (RocksDBException e) {
@@ -362,7 +245,7 @@ final class CatalogStore implements AutoCloseable {
     /** The log index of the last membership change, or 0 when none is recorded. */
     long membershipIndex() throws IOException {
         try {
-            byte[] value = db.get(meta, MEMBERSHIP_INDEX);
+            byte[] value = db.get(meta, CatalogColumns.MEMBERSHIP_INDEX);
             if (value == null) {
                 return 0;
             }
@@ -374,7 +257,7 @@ final class CatalogStore implements AutoCloseable {
 
     GcState gcState() throws IOException {
         try {
-            byte[] value = db.get(gc, GC_EPOCH);
+            byte[] value = db.get(gc, CatalogColumns.GC_EPOCH);
             if (value == null) {
                 return GcState.NONE;
             }
@@ -387,7 +270,7 @@ final class CatalogStore implements AutoCloseable {
     /** The latest log time (leader-stamped milliseconds, never decreasing), or 0. */
     long logTimeMillis() throws IOException {
         try {
-            byte[] value = db.get(meta, LOG_TIME);
+            byte[] value = db.get(meta, CatalogColumns.LOG_TIME);
             if (value == null) {
                 return 0;
             }
@@ -406,14 +289,14 @@ final class CatalogStore implements AutoCloseable {
      * Adds to {@code batch} the removal of at most {@code max} recorded calls first applied below
      * {@code belowIndex}, oldest first; returns how many (see {@link CallTable#expire}).
      */
-    int expireCalls(Batch batch, long belowIndex, int max) throws IOException {
-        return calls.expire(batch.batch, belowIndex, max);
+    int expireCalls(CatalogBatch batch, long belowIndex, int max) throws IOException {
+        return calls.expire(batch.writes(), belowIndex, max);
     }
 
     /** Records the applied position of an entry that changed nothing in the catalog. */
     void markApplied(Applied applied) throws IOException {
         try {
-            db.put(meta, writeOptions, LAST_APPLIED, StoredValues.encodeApplied(applied));
+            db.put(meta, writeOptions, CatalogColumns.LAST_APPLIED, StoredValues.encodeApplied(applied));
         } catch (RocksDBException e) {
             throw new IOException("cannot record applied index " + applied.index() + ": " + e.getMessage(), e);
         }
@@ -434,17 +317,8 @@ final class CatalogStore implements AutoCloseable {
 
     @Override
     public void close() {
-        for (ColumnFamilyHandle handle : handles) {
-            handle.close();
-        }
-        db.close();
+        columns.close();
         writeOptions.close();
-        cfOptions.close();
-        dbOptions.close();
-    }
-
-    private static byte[] key(ImageName name) {
-        return name.value().getBytes(StandardCharsets.UTF_8);
     }
 
     private static boolean startsWith(byte[] key, byte[] prefix) {

@@ -10,16 +10,11 @@ import dev.cairn.engine.manifest.ImageRoot;
 import dev.cairn.server.meta.CatalogException.Code;
 import dev.cairn.server.meta.CatalogMessages.Call;
 import dev.cairn.server.meta.CatalogMessages.Reply;
-import dev.cairn.server.meta.CatalogGcMessages.BeginGcEpoch;
-import dev.cairn.server.meta.CatalogGcMessages.GcMaySweep;
 import dev.cairn.server.meta.CatalogImageMessages.CommitImage;
 import dev.cairn.server.meta.CatalogImageMessages.DeleteImage;
 import dev.cairn.server.meta.CatalogImageMessages.GetImage;
 import dev.cairn.server.meta.CatalogImageMessages.ListImages;
-import dev.cairn.server.meta.CatalogSessionMessages.CloseSession;
 import dev.cairn.server.meta.CatalogSessionMessages.CommitInSession;
-import dev.cairn.server.meta.CatalogSessionMessages.OpenSession;
-import dev.cairn.server.meta.CatalogSessionMessages.RenewSession;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -28,7 +23,6 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import org.apache.ratis.server.DivisionInfo;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.util.SizeInBytes;
 
@@ -41,18 +35,18 @@ import org.apache.ratis.util.SizeInBytes;
  * within {@link CatalogCalls#OPERATION_TIMEOUT}, with a {@link CatalogException}.
  *
  * <p>The work is done by {@link RaftNode} (the Ratis server: bootstrap, properties, clients),
- * {@link CatalogCalls} (sending requests and mapping failures) and {@link MembershipChanges};
- * this class holds the catalog calls, this node's Raft status and gauges, and the lifecycle.
+ * {@link CatalogCalls} (sending requests and mapping failures), {@link MembershipChanges} and
+ * {@link CatalogSessions} (upload sessions and GC epochs); this class holds the catalog calls,
+ * this node's Raft status and gauges, and the lifecycle.
  */
 public final class MetaService implements AutoCloseable {
-
-    private static final long AWAIT_LEADER_POLL_MS = 50;
 
     private final RaftNode raft;
     private final CatalogCalls requests;
     private final MembershipChanges membership;
     private final CatalogTokens tokens;
     private final CatalogQuotas quotas;
+    private final CatalogSessions sessions;
     /** Times leader waits; the same clock times requests and stamps entries on the leader. */
     private final Clock clock;
     private final RaftGauges gauges;
@@ -71,6 +65,7 @@ public final class MetaService implements AutoCloseable {
         this.membership = new MembershipChanges(config, raft, requests, scheduler, clock);
         this.tokens = new CatalogTokens(requests, raft::stateMachine);
         this.quotas = new CatalogQuotas(requests, raft::stateMachine);
+        this.sessions = new CatalogSessions(requests, raft::stateMachine);
         this.gauges = new RaftGauges(config.nodeId(), raft);
     }
 
@@ -201,12 +196,7 @@ public final class MetaService implements AutoCloseable {
      * the GC requests it gets against it (docs/gc.md, "Who decides"), waiting for it to catch up.
      */
     public LocalGcState localGcState() {
-        try {
-            CatalogStore.GcState gc = stateMachine().gcState();
-            return new LocalGcState(gc.epoch(), gc.phase() == CatalogStore.GcPhase.SWEEPING);
-        } catch (IOException e) {
-            throw new CatalogException(Code.UNAVAILABLE, "cannot read the GC epoch: " + e.getMessage(), e);
-        }
+        return sessions.localGcState();
     }
 
     /** Deletes an image; completes with the log index of the delete. */
@@ -226,13 +216,7 @@ public final class MetaService implements AutoCloseable {
      * at which the session was first opened; GC epochs that begin after it do not wait for it.
      */
     public CompletableFuture<Long> openSession(UUID sessionId, UUID clientId, Duration lease) {
-        OpenSession open;
-        try {
-            open = new OpenSession(sessionId, clientId, lease.toMillis(), 0);
-        } catch (IllegalArgumentException | NullPointerException e) {
-            return CompletableFuture.failedFuture(new CatalogException(Code.INVALID, e.getMessage(), e));
-        }
-        return requests.submit(open).thenApply(Reply::index);
+        return sessions.open(sessionId, clientId, lease);
     }
 
     /**
@@ -242,26 +226,17 @@ public final class MetaService implements AutoCloseable {
      * since a GC epoch may have stopped waiting for it. Completes with the renewal's log index.
      */
     public CompletableFuture<Long> renewSession(UUID sessionId, Duration lease) {
-        RenewSession renew;
-        try {
-            renew = new RenewSession(sessionId, lease.toMillis(), 0);
-        } catch (IllegalArgumentException | NullPointerException e) {
-            return CompletableFuture.failedFuture(new CatalogException(Code.INVALID, e.getMessage(), e));
-        }
-        return requests.submit(renew).thenApply(Reply::index);
+        return sessions.renew(sessionId, lease);
     }
 
     /** Closes an upload session (its commit is done or abandoned); fails with NOT_FOUND if it is not open. */
     public CompletableFuture<Long> closeSession(UUID sessionId) {
-        return requests.submit(new CloseSession(sessionId)).thenApply(Reply::index);
+        return sessions.close(sessionId);
     }
 
     /** Begins GC epoch {@code epoch}, which must be the current epoch + 1 (else INVALID). */
     public CompletableFuture<Long> beginGcEpoch(long epoch) {
-        if (epoch < 1) {
-            return CompletableFuture.failedFuture(new CatalogException(Code.INVALID, "GC epoch " + epoch + " is not positive"));
-        }
-        return requests.submit(new BeginGcEpoch(epoch, 0)).thenApply(Reply::index);
+        return sessions.beginGcEpoch(epoch);
     }
 
     /**
@@ -269,10 +244,7 @@ public final class MetaService implements AutoCloseable {
      * while an upload session opened before the epoch began is still open and leased.
      */
     public CompletableFuture<Long> gcMaySweep(long epoch) {
-        if (epoch < 1) {
-            return CompletableFuture.failedFuture(new CatalogException(Code.INVALID, "GC epoch " + epoch + " is not positive"));
-        }
-        return requests.submit(new GcMaySweep(epoch, 0)).thenApply(Reply::index);
+        return sessions.gcMaySweep(epoch);
     }
 
     /** Linearizable read of one image. */
@@ -383,17 +355,7 @@ public final class MetaService implements AutoCloseable {
 
     /** Waits until this node knows a leader (and, if it is the leader, until it is ready to serve). */
     public boolean awaitLeader(Duration timeout) throws InterruptedException {
-        long deadline = clock.nanoTime() + timeout.toNanos();
-        while (true) {
-            DivisionInfo info = division().getInfo();
-            if (info.getLeaderId() != null && (!info.isLeader() || info.isLeaderReady())) {
-                return true;
-            }
-            if (clock.nanoTime() - deadline >= 0) {
-                return false;
-            }
-            Thread.sleep(AWAIT_LEADER_POLL_MS);
-        }
+        return raft.awaitLeader(timeout, clock);
     }
 
     /** The first index still in this node's Raft log (above it, earlier entries were purged). */

@@ -78,7 +78,7 @@ final class QuotaTable {
         try (ReadOptions options = new ReadOptions(); RocksIterator it = db.newIterator(images, options)) {
             for (it.seek(start); it.isValid() && startsWith(it.key(), start); it.next()) {
                 ImageName name = new ImageName(new String(it.key(), StandardCharsets.UTF_8));
-                long bytes = CatalogMessages.decodeEntry(name, it.value()).root().logicalBytes();
+                long bytes = CatalogReplyCodec.decodeEntry(name, it.value()).root().logicalBytes();
                 sum = bytes > Long.MAX_VALUE - sum ? Long.MAX_VALUE : sum + bytes;
             }
         }

@@ -10,6 +10,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -27,6 +28,7 @@ import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.retry.RetryPolicy;
 import org.apache.ratis.rpc.SupportedRpcType;
+import org.apache.ratis.server.DivisionInfo;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.storage.RaftStorage;
@@ -61,6 +63,7 @@ final class RaftNode implements AutoCloseable {
     // connections); attempts that time out are cut off by OPERATION_TIMEOUT itself.
     private static final int CLIENT_MAX_ATTEMPTS = 30;
     private static final int PROBE_TIMEOUT_MS = 300;
+    private static final long AWAIT_LEADER_POLL_MS = 50;
 
     private final RaftServer server;
     /** The group the clients talk to, to build a replacement. */
@@ -207,6 +210,24 @@ final class RaftNode implements AutoCloseable {
         } catch (IOException e) {
             throw new CatalogException(Code.UNAVAILABLE, "this node is not (or no longer) a member of the metadata group: "
                     + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Waits until this node knows a leader (and, if it is the leader, until it is ready to serve),
+     * at most {@code timeout} on {@code clock}; false when it does not in time.
+     */
+    boolean awaitLeader(Duration timeout, Clock clock) throws InterruptedException {
+        long deadline = clock.nanoTime() + timeout.toNanos();
+        while (true) {
+            DivisionInfo info = division().getInfo();
+            if (info.getLeaderId() != null && (!info.isLeader() || info.isLeaderReady())) {
+                return true;
+            }
+            if (clock.nanoTime() - deadline >= 0) {
+                return false;
+            }
+            Thread.sleep(AWAIT_LEADER_POLL_MS);
         }
     }
 

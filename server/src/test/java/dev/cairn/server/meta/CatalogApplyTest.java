@@ -74,7 +74,7 @@ class CatalogApplyTest {
     /** Applies {@code request} as the next log entry, as the state machine does: one batch, one write. */
     private Reply apply(CatalogApply entries, CatalogStore store, Request request) throws Exception {
         Applied at = new Applied(1, ++index);
-        try (CatalogStore.Batch batch = store.batch()) {
+        try (CatalogBatch batch = store.batch()) {
             Reply reply = entries.apply(request, new Applying(store, batch, at.index()));
             store.write(batch, at);
             return reply;

@@ -115,7 +115,7 @@ class CatalogMessagesTest {
                 Reply.refused(Status.EXISTS, "image x already exists"),
                 Reply.refused(Status.NOT_FOUND, "image y does not exist"));
         for (Reply reply : replies) {
-            assertEquals(reply, CatalogMessages.decodeReply(ByteBuffer.wrap(CatalogMessages.encode(reply))));
+            assertEquals(reply, CatalogReplyCodec.decodeReply(ByteBuffer.wrap(CatalogReplyCodec.encode(reply))));
         }
     }
 
@@ -128,9 +128,9 @@ class CatalogMessagesTest {
         assertTrue(e.getMessage().contains("version " + (CatalogMessages.FORMAT_VERSION + 1)), e.getMessage());
         assertTrue(e.getMessage().contains("upgrade"), e.getMessage());
 
-        byte[] reply = CatalogMessages.encode(Reply.ok(1));
+        byte[] reply = CatalogReplyCodec.encode(Reply.ok(1));
         reply[0] = (byte) 0xff;
-        assertThrows(MalformedMessageException.class, () -> CatalogMessages.decodeReply(ByteBuffer.wrap(reply)));
+        assertThrows(MalformedMessageException.class, () -> CatalogReplyCodec.decodeReply(ByteBuffer.wrap(reply)));
     }
 
     @Test
@@ -172,8 +172,8 @@ class CatalogMessagesTest {
 
     @Test
     void aStoredEntryKeepsItsCommitIndexAndRoot() {
-        byte[] value = CatalogMessages.encodeEntry(42, root("e"));
-        assertEquals(new ImageInfo(NAME, root("e"), 42), CatalogMessages.decodeEntry(NAME, value));
+        byte[] value = CatalogReplyCodec.encodeEntry(42, root("e"));
+        assertEquals(new ImageInfo(NAME, root("e"), 42), CatalogReplyCodec.decodeEntry(NAME, value));
     }
 
     @Test

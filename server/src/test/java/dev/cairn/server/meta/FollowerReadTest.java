@@ -39,7 +39,7 @@ class FollowerReadTest {
                         CatalogMessages.encode(new CatalogImageMessages.GetImage(name))));
                 RaftClientReply reply = client.async().sendReadOnly(read, followerId).get(10, TimeUnit.SECONDS);
                 assertEquals(followerId, reply.getServerId(), "answered by the follower itself");
-                CatalogMessages.Reply answer = CatalogMessages.decodeReply(reply.getMessage().getContent().asReadOnlyByteBuffer());
+                CatalogMessages.Reply answer = CatalogReplyCodec.decodeReply(reply.getMessage().getContent().asReadOnlyByteBuffer());
                 assertEquals(index, answer.images().get(0).commitIndex());
             }
         }

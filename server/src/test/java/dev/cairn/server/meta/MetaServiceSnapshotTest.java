@@ -86,7 +86,7 @@ class MetaServiceSnapshotTest {
 
     static List<String> localList(CatalogStateMachine sm, String prefix) throws Exception {
         Message q = Message.valueOf(ByteString.copyFrom(CatalogMessages.encode(new ListImages(prefix, CatalogMessages.MAX_LIST_LIMIT))));
-        Reply reply = CatalogMessages.decodeReply(sm.query(q).get(10, TimeUnit.SECONDS).getContent().asReadOnlyByteBuffer());
+        Reply reply = CatalogReplyCodec.decodeReply(sm.query(q).get(10, TimeUnit.SECONDS).getContent().asReadOnlyByteBuffer());
         return reply.images().stream().map(ImageInfo::name).map(ImageName::value).toList();
     }
 
