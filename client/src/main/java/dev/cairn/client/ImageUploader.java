@@ -7,6 +7,7 @@ import dev.cairn.engine.chunking.ChunkPipeline;
 import dev.cairn.engine.chunking.ChunkingPolicy;
 import dev.cairn.engine.image.ImageBuilder;
 import dev.cairn.engine.image.SourceException;
+import dev.cairn.engine.manifest.ImageInfo;
 import dev.cairn.engine.manifest.ImageRoot;
 import dev.cairn.engine.manifest.Manifest;
 import dev.cairn.engine.manifest.ManifestCodec;
@@ -102,6 +103,7 @@ final class ImageUploader {
         try (ChunkWriter writer = new ChunkWriter(cluster, cluster.config().zstdLevel(),
                 Runtime.getRuntime().availableProcessors())) {
             CompletableFuture<Void> opened = writer.sendAfter(() -> {
+                refuseEarly(name);
                 cluster.metadataCall(MessageType.OPEN_SESSION, open);
                 renewer.start();
             });
@@ -117,6 +119,21 @@ final class ImageUploader {
             if (!committed) {
                 closeSession(session);
             }
+        }
+    }
+
+    /**
+     * Asks the catalog for {@code name} before any chunk is sent. The commit refuses a name that
+     * exists, and one outside the token's prefixes (whose read the node refuses as not allowed),
+     * but only after the whole image was uploaded: gigabytes sent for nothing, and bytes stored
+     * under a name the tenant may not use. The commit still decides; this only fails early.
+     */
+    private void refuseEarly(ImageName name) {
+        List<ImageInfo> found = ImageMessages.decodeImages(
+                cluster.metadataCall(MessageType.GET_IMAGE, ImageMessages.encodeName(name)).header());
+        if (!found.isEmpty()) {
+            throw new CairnException.ImageExists("image " + name + " already exists (committed at index "
+                    + found.get(0).commitIndex() + "); images are immutable, choose a new name");
         }
     }
 
