@@ -72,6 +72,45 @@ final class CriuWire {
         return raw(header(CLOSE, 0, 0, 0));
     }
 
+    /**
+     * The pagemap image CRIU writes for {@code entries} ({vaddr, nrPages, flags} each): magics
+     * 0x54564319 and 0x56084025, then u32-length-prefixed protobuf messages, built byte by byte.
+     */
+    static byte[] pagemapImage(long pagesId, long[]... entries) {
+        ByteArrayOutputStream img = new ByteArrayOutputStream();
+        img.writeBytes(new byte[] {0x19, 0x43, 0x56, 0x54, 0x25, 0x40, 0x08, 0x56});
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        head.write(0x08);
+        varint(head, pagesId);
+        prefixed(img, head.toByteArray());
+        for (long[] e : entries) {
+            ByteArrayOutputStream m = new ByteArrayOutputStream();
+            m.write(0x08); // field 1 vaddr, varint
+            varint(m, e[0]);
+            m.write(0x10); // field 2 compat_nr_pages, always 0
+            m.write(0);
+            m.write(0x20); // field 4 flags
+            varint(m, e[2]);
+            m.write(0x28); // field 5 nr_pages
+            varint(m, e[1]);
+            prefixed(img, m.toByteArray());
+        }
+        return img.toByteArray();
+    }
+
+    private static void prefixed(ByteArrayOutputStream to, byte[] message) {
+        to.writeBytes(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(message.length).array());
+        to.writeBytes(message);
+    }
+
+    private static void varint(ByteArrayOutputStream to, long v) {
+        while (Long.compareUnsigned(v, 0x80) >= 0) {
+            to.write((int) (v & 0x7f) | 0x80);
+            v >>>= 7;
+        }
+        to.write((int) v);
+    }
+
     CriuWire raw(byte[] bytes) {
         out.writeBytes(bytes);
         return this;

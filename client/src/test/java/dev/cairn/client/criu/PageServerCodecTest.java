@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 
 class PageServerCodecTest {
 
-    private final PageServerCodec codec = new PageServerCodec(new PageServerLimits(1024));
+    private final PageServerCodec codec = new PageServerCodec(PageServerLimits.DEFAULT.withMaxPagesPerMessage(1024));
 
     private PageServerMessage decode(byte[] header) throws PageServerProtocolException {
         return codec.decode(ByteBuffer.wrap(header), 0);
