@@ -52,17 +52,29 @@ public final class PageServerListener implements AutoCloseable {
      */
     public Socket accept(Duration timeout) throws IOException {
         try {
-            server.setSoTimeout((int) Math.min(Integer.MAX_VALUE, Math.max(1, timeout.toMillis())));
-            Socket socket = server.accept();
-            socket.setTcpNoDelay(true); // criu waits for each answer before it goes on
-            socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, limits.idleTimeout().toMillis()));
+            Socket socket = tryAccept(timeout);
+            if (socket == null) {
+                throw new IOException("criu did not connect to the page server on port " + port() + " within "
+                        + timeout.toSeconds() + " s; check that criu was given --page-server --port " + port());
+            }
             return socket;
-        } catch (SocketTimeoutException e) {
-            throw new IOException("criu did not connect to the page server on port " + port() + " within "
-                    + timeout.toSeconds() + " s; check that criu was given --page-server --port " + port(), e);
         } finally {
             server.close();
         }
+    }
+
+    /** The connection criu opened within {@code timeout}, or null (still listening) when it has not. */
+    public Socket tryAccept(Duration timeout) throws IOException {
+        server.setSoTimeout((int) Math.min(Integer.MAX_VALUE, Math.max(1, timeout.toMillis())));
+        Socket socket;
+        try {
+            socket = server.accept();
+        } catch (SocketTimeoutException e) {
+            return null;
+        }
+        socket.setTcpNoDelay(true); // criu waits for each answer before it goes on
+        socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, limits.idleTimeout().toMillis()));
+        return socket;
     }
 
     @Override

@@ -84,7 +84,13 @@ public final class PageServerReader {
     private int readUpTo(byte[] buf, int from, int length) throws IOException {
         int done = 0;
         while (done < length) {
-            int n = in.read(buf, from + done, length - done);
+            int n;
+            try {
+                n = in.read(buf, from + done, length - done);
+            } catch (java.net.SocketTimeoutException e) {
+                throw new PageServerProtocolException(offset, "criu sent nothing for longer than the page server's "
+                        + "idle timeout (page-server idleTimeout); the dump is given up");
+            }
             if (n < 0) {
                 break;
             }

@@ -148,4 +148,22 @@ class PageServerReaderTest {
 
         assertArrayEquals(CriuWire.page(0x3c), page);
     }
+
+    @Test
+    void aSilentPeerIsGivenUpWithWhere() throws Exception {
+        byte[] open = new CriuWire().open2(1).bytes();
+        InputStream silentAfterOpen = new java.io.SequenceInputStream(new ByteArrayInputStream(open), new InputStream() {
+            @Override
+            public int read() throws IOException {
+                throw new java.net.SocketTimeoutException("Read timed out");
+            }
+        });
+        PageServerReader reader = new PageServerReader(silentAfterOpen, PageServerLimits.DEFAULT);
+        reader.next();
+
+        PageServerProtocolException e = assertThrows(PageServerProtocolException.class, reader::next);
+
+        assertEquals(32, e.streamOffset());
+        assertTrue(e.getMessage().startsWith("criu sent nothing for longer than the page server's idle timeout"), e.getMessage());
+    }
 }
