@@ -12,7 +12,7 @@ public enum PageServerCommand {
     ADD(1, "PS_IOV_ADD"),
     /** A range whose pages live in the parent dump; no bytes follow. */
     HOLE(2, "PS_IOV_HOLE"),
-    /** Opens a pagemap without an answer; CRIU stopped sending it in 2016. */
+    /** Opens a pagemap without an answer; CRIU replaced it with {@link #OPEN2} in 2014. */
     OPEN(3, "PS_IOV_OPEN"),
     /** Opens a pagemap; the server answers one byte, 1 when a parent image holds that pagemap. */
     OPEN2(4, "PS_IOV_OPEN2"),

@@ -82,7 +82,8 @@ public final class PageServerDump implements ImageBuilder.EntrySource {
                 case GET -> throw new PageServerProtocolException(reader.offset(), "a dump's connection asked for "
                         + "pages (PS_IOV_GET); point criu lazy-pages at a restore's page server instead");
                 default -> throw new PageServerProtocolException(reader.offset(), m.describe()
-                        + " arrived before any PS_IOV_OPEN2; CRIU older than 2.0 is not supported");
+                        + " arrived before any PS_IOV_OPEN2; CRIU opens a pagemap before its pages (since 2013), "
+                        + "so the stream is corrupt or from a CRIU too old for Cairn");
             }
         }
     }
