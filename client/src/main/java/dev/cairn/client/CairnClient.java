@@ -172,6 +172,16 @@ public final class CairnClient implements AutoCloseable {
         return put(() -> uploader(progress).putTar(name(name), tar, options.allowTruncatedTar()));
     }
 
+    /**
+     * Stores the entries {@code entries} yields, one by one and each file as a stream of unknown
+     * length, as a directory image (how a CRIU dump arrives through Cairn's page server). The
+     * image commits once, after the source ends; a source that fails commits nothing.
+     */
+    public PutResult putEntries(String name, dev.cairn.engine.image.ImageBuilder.EntrySource entries,
+                                ProgressListener progress) {
+        return put(() -> uploader(progress).putEntries(name(name), entries));
+    }
+
     public PutResult putTar(String name, InputStream tar) {
         return putTar(name, tar, ProgressListener.NONE);
     }

@@ -78,6 +78,11 @@ final class ImageUploader {
         return put(name, builder -> builder.fromTar(in, options));
     }
 
+    /** Entries yielded one by one (a CRIU dump through the page server), stored as a directory image. */
+    PutResult putEntries(ImageName name, ImageBuilder.EntrySource entries) {
+        return put(name, builder -> builder.fromEntries(entries));
+    }
+
     private interface Source {
         Manifest read(ImageBuilder builder) throws SourceException;
     }

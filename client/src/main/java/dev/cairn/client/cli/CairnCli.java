@@ -37,6 +37,7 @@ public final class CairnCli implements Runnable {
         m.put("admin", AdminCommands.class);
         m.put("estimate", EstimateCommand.class);
         m.put("agent", AgentCommand.class);
+        m.put("criu", CriuCommand.class);
         return m;
     }
 

@@ -191,6 +191,10 @@ public final class ImageBuilder {
         }
         pipeline.drain();
         addParentDirectories(byPath);
+        return manifestOf(byPath);
+    }
+
+    private static Manifest manifestOf(java.util.Map<String, TarEntry> byPath) {
         List<String> paths = new ArrayList<>(byPath.keySet());
         paths.sort(EntryPaths::compare);
         List<FileEntry> out = new ArrayList<>(paths.size());
@@ -203,6 +207,51 @@ public final class ImageBuilder {
             });
         }
         return new Manifest(out);
+    }
+
+    /** One entry of a source that yields its files one by one, each file's bytes as a stream of unknown length. */
+    public record StreamedEntry(String path, FileType type, int mode, String linkTarget, InputStream data) {}
+
+    /** A source of {@link StreamedEntry}s, read in order; null ends it. */
+    public interface EntrySource {
+        /** The next entry; a regular file's data is read to its end and closed before this is called again. */
+        StreamedEntry next() throws IOException;
+    }
+
+    /**
+     * Entries yielded one by one (a CRIU dump arriving over its page-server connection), stored as
+     * a directory image and checked as a tar's entries are: safe paths, each path once, parents
+     * added as directories. A source that fails fails the whole put, so nothing is committed.
+     */
+    public Manifest fromEntries(EntrySource source) throws SourceException {
+        java.util.Map<String, TarEntry> byPath = new java.util.HashMap<>();
+        try {
+            StreamedEntry e;
+            while ((e = source.next()) != null) {
+                String problem = EntryPaths.problem(e.path());
+                if (problem != null) {
+                    throw new SourceException("cannot put entry '" + e.path() + "': " + problem);
+                }
+                if (byPath.size() >= ManifestCodec.MAX_ENTRIES || byPath.containsKey(e.path())) {
+                    throw new SourceException("cannot put entry '" + e.path() + "': "
+                            + (byPath.containsKey(e.path()) ? "it appears twice" : "more than " + ManifestCodec.MAX_ENTRIES + " entries"));
+                }
+                List<ChunkRef> refs = new ArrayList<>();
+                if (e.type() == FileType.REGULAR) {
+                    try (InputStream in = e.data()) {
+                        pipeline.add(e.path(), in, refs);
+                    }
+                }
+                byPath.put(e.path(), new TarEntry(e.type(), e.mode(), e.linkTarget(), refs));
+            }
+        } catch (SourceException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new SourceException(e.getMessage(), e);
+        }
+        pipeline.drain();
+        addParentDirectories(byPath);
+        return manifestOf(byPath);
     }
 
     /** Whether {@code h} is the archive's own root directory; a file or symlink in its place is refused. */

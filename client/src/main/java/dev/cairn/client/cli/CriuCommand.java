@@ -1,0 +1,177 @@
+package dev.cairn.client.cli;
+
+import dev.cairn.client.CairnClient;
+import dev.cairn.client.CairnException;
+import dev.cairn.client.ProgressListener;
+import dev.cairn.client.PutResult;
+import dev.cairn.client.criu.CriuDump;
+import dev.cairn.client.criu.PageServerLimits;
+import dev.cairn.client.criu.PageServerListener;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code cairn criu dump} and {@code cairn criu page-server}: CRIU dumps whose pages stream into Cairn (docs/criu.md). */
+@Command(name = "criu", mixinStandardHelpOptions = true,
+        description = "CRIU dumps whose pages stream straight into the store through CRIU's page-server protocol.",
+        footer = {"", "Example:", "  cairn criu dump job-7/ckpt-1 -- -t 4242 --shell-job"},
+        subcommands = {CriuCommand.Dump.class, CriuCommand.PageServer.class})
+final class CriuCommand implements Runnable {
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** Where the page server listens; shared by both subcommands. */
+    static final class Listen {
+        @Option(names = "--address", paramLabel = "A", defaultValue = "127.0.0.1",
+                description = "address the page server listens on (default: ${DEFAULT-VALUE})")
+        String address;
+
+        @Option(names = "--port", paramLabel = "P", defaultValue = "0",
+                description = "port the page server listens on (default: a free one)")
+        int port;
+
+        PageServerListener bind() {
+            try {
+                return PageServerListener.bind(InetAddress.getByName(address), port, PageServerLimits.DEFAULT);
+            } catch (IOException e) {
+                throw new CairnException.LocalIo(e.getMessage(), e);
+            }
+        }
+    }
+
+    @Command(name = "dump", mixinStandardHelpOptions = true,
+            description = "Runs criu dump with its pages sent to a page server of this command, and stores the dump as "
+                    + "image NAME: the pages never touch the local disk, the rest of the dump (written to a temporary "
+                    + "directory) joins them, and the image commits once criu has exited 0.",
+            footer = {"", "Example:", "  cairn criu dump job-7/ckpt-1 -- -t 4242 --shell-job"})
+    static final class Dump implements Callable<Integer> {
+        @Mixin
+        ImageCommands.Shared shared;
+
+        @Mixin
+        Listen listen;
+
+        @Option(names = "--criu", paramLabel = "PATH", defaultValue = "criu",
+                description = "the criu binary (default: ${DEFAULT-VALUE}, from PATH)")
+        String criu;
+
+        @Parameters(index = "0", paramLabel = "NAME", description = "image name: segments of [A-Za-z0-9._-] separated by /")
+        String name;
+
+        @Parameters(index = "1..*", arity = "0..*", paramLabel = "CRIU-ARGS",
+                description = "after --: what criu dump needs besides -D and the page server (-t PID, --shell-job, ...)")
+        List<String> criuArgs = new ArrayList<>();
+
+        @Override
+        public Integer call() {
+            Path dir;
+            try {
+                dir = Files.createTempDirectory("cairn-criu-dump-");
+            } catch (IOException e) {
+                throw new CairnException.LocalIo("cannot make a directory for criu's other image files: " + e.getMessage(), e);
+            }
+            try {
+                PageServerListener listener = listen.bind();
+                List<String> command = new ArrayList<>(List.of(criu, "dump", "-D", dir.toString(), "--page-server",
+                        "--address", listen.address, "--port", Integer.toString(listener.port())));
+                command.addAll(criuArgs);
+                return store(shared, name, listener, command, dir, "criu dump " + name);
+            } finally {
+                deleteQuietly(dir);
+            }
+        }
+    }
+
+    @Command(name = "page-server", mixinStandardHelpOptions = true,
+            description = "Serves one dump's pages to COMMAND (runc checkpoint --page-server, or criu dump --page-server "
+                    + "run by another tool) and stores them, with the --images-dir directory once COMMAND has exited 0, as image NAME.",
+            footer = {"", "Example:", "  cairn criu page-server job-7/ckpt-1 --port 27000 --images-dir /tmp/ckpt -- \\",
+                "      runc checkpoint --page-server 127.0.0.1:27000 --image-path /tmp/ckpt job-7"})
+    static final class PageServer implements Callable<Integer> {
+        @Mixin
+        ImageCommands.Shared shared;
+
+        @Mixin
+        Listen listen;
+
+        @Option(names = "--images-dir", paramLabel = "DIR", required = true,
+                description = "the directory COMMAND has criu write its other image files to (criu -D, runc --image-path)")
+        Path imagesDir;
+
+        @Parameters(index = "0", paramLabel = "NAME", description = "image name: segments of [A-Za-z0-9._-] separated by /")
+        String name;
+
+        @Parameters(index = "1..*", arity = "1..*", paramLabel = "COMMAND",
+                description = "after --: the command that dumps, pointed at this page server's address and --port")
+        List<String> command;
+
+        @Override
+        public Integer call() {
+            PageServerListener listener = listen.bind();
+            Invocation.current().err().println("page server for " + name + " listening on " + listen.address + ":"
+                    + listener.port());
+            return store(shared, name, listener, command, Invocation.current().path(imagesDir.toString()),
+                    "criu page-server " + name);
+        }
+    }
+
+    private static int store(ImageCommands.Shared shared, String name, PageServerListener listener, List<String> command,
+                             Path imagesDir, String what) {
+        Invocation invocation = Invocation.current();
+        try (ImageCommands.ClientUse use = shared.client()) {
+            CairnClient cairn = use.client();
+            ProgressListener progress = ProgressBar.of(invocation, what);
+            PutResult r;
+            try {
+                r = CriuDump.run(cairn, name, listener, command, imagesDir, invocation.err(), PageServerLimits.DEFAULT, progress);
+            } catch (IOException e) {
+                throw new CairnException.LocalIo(e.getMessage(), e);
+            } finally {
+                if (progress instanceof ProgressBar bar) {
+                    bar.finish();
+                }
+            }
+            invocation.out().println("stored " + r.name() + ": " + Output.bytes(r.logicalBytes()) + " in " + r.chunks()
+                    + " chunks (" + r.newChunks() + " new), sent " + Output.bytes(r.sentBytes()) + ", commit index "
+                    + r.commitIndex());
+            if (shared.json) {
+                Map<String, Object> j = new LinkedHashMap<>();
+                j.put("name", r.name());
+                j.put("logicalBytes", r.logicalBytes());
+                j.put("sentBytes", r.sentBytes());
+                j.put("chunks", r.chunks());
+                j.put("newChunks", r.newChunks());
+                j.put("storedBytes", r.storedBytes());
+                j.put("commitIndex", r.commitIndex());
+                Output.json(invocation.out(), j);
+            }
+            return 0;
+        }
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try (Stream<Path> walk = Files.walk(dir)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // a temporary directory left behind is the system's to clean
+        }
+    }
+}

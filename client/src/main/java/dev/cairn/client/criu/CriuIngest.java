@@ -1,0 +1,71 @@
+package dev.cairn.client.criu;
+
+import dev.cairn.client.CairnClient;
+import dev.cairn.client.ProgressListener;
+import dev.cairn.client.PutResult;
+import dev.cairn.engine.image.ImageBuilder;
+import dev.cairn.engine.image.SourceException;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Iterator;
+
+/**
+ * Stores one CRIU dump as one image: the pages and pagemaps that arrive over the page-server
+ * connection, then the rest of the dump (the files criu wrote to its {@code -D} directory), and
+ * commits once at the end. A connection that ends early or breaks the protocol, or a rest that
+ * cannot be read, commits nothing.
+ */
+public final class CriuIngest {
+
+    /** What joins the image after criu's close: opened only once every page has arrived. */
+    public interface RestOfDump {
+        /** The remaining entries; for {@code criu dump}, waits for criu to exit and walks its directory. */
+        ImageBuilder.EntrySource open() throws IOException;
+    }
+
+    private CriuIngest() {}
+
+    /** Reads {@code connection} (closing it) and {@code rest} into image {@code name}. */
+    public static PutResult ingest(CairnClient client, String name, Socket connection, RestOfDump rest,
+                                   PageServerLimits limits, ProgressListener progress) throws IOException {
+        try (Socket socket = connection) {
+            PageServerDump dump = new PageServerDump(new BufferedInputStream(socket.getInputStream(), 64 * 1024),
+                    socket.getOutputStream(), limits);
+            return client.putEntries(name, new ImageBuilder.EntrySource() {
+                private ImageBuilder.EntrySource after;
+
+                @Override
+                public ImageBuilder.StreamedEntry next() throws IOException {
+                    if (after == null) {
+                        ImageBuilder.StreamedEntry e = dump.next();
+                        if (e != null) {
+                            return e;
+                        }
+                        after = rest.open();
+                    }
+                    return after.next();
+                }
+            }, progress);
+        }
+    }
+
+    /** The files, directories and symlinks of {@code dir}, in canonical order, each file opened when it is read. */
+    public static ImageBuilder.EntrySource directory(Path dir) throws SourceException {
+        Iterator<ImageBuilder.DirectoryEntry> walk = ImageBuilder.walk(dir).iterator();
+        return () -> {
+            if (!walk.hasNext()) {
+                return null;
+            }
+            ImageBuilder.DirectoryEntry e = walk.next();
+            return new ImageBuilder.StreamedEntry(e.path(), e.type(), e.mode(), e.linkTarget(),
+                    e.type() == dev.cairn.engine.manifest.FileType.REGULAR
+                            ? Files.newInputStream(e.file(), StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)
+                            : null);
+        };
+    }
+}
