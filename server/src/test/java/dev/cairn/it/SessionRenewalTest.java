@@ -92,9 +92,11 @@ class SessionRenewalTest {
         try (TestCluster cluster = TestCluster.start(3, dir); CairnClient client = cluster.client(LEASE)) {
             AtomicBoolean cutOff = new AtomicBoolean(true);
             CountDownLatch refused = new CountDownLatch(1);
+            CountDownLatch renewing = new CountDownLatch(1);
             ClientTestHooks.sessionRenewals(client, new ClientTestHooks.Renewals() {
                 @Override
                 public void beforeRenewal(UUID session) {
+                    renewing.countDown(); // the session is open: the put opens it before it renews it
                     if (cutOff.get()) {
                         throw new IllegalStateException("test: the client is cut off from the catalog");
                     }
@@ -139,6 +141,9 @@ class SessionRenewalTest {
             ExecutorService pool = Executors.newSingleThreadExecutor();
             Future<?> put = pool.submit(() -> client.put("cut-off", endless));
             assertTrue(stalled.await(60, TimeUnit.SECONDS));
+            // The put opens its session asynchronously (after it has read its name from the
+            // catalog); an epoch begun before the open would not wait for the session at all.
+            assertTrue(renewing.await(60, TimeUnit.SECONDS), "the put's session was never renewed");
 
             // With no renewal getting through, the epoch stops waiting once the lease runs out.
             GcReport report = CairnAdmin.of(client).gc(GC_WAIT);
