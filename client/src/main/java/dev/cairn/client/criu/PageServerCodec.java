@@ -4,14 +4,17 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * The page-server wire format: 32-byte message headers (and the server's short answers), in the
+ * The page-server wire format: 24-byte message headers (and the server's short answers), in the
  * byte order of the x86-64 and arm64 hosts CRIU runs on (little-endian). Decoding checks every
  * field before a message is trusted; see {@code docs/criu.md} for the layout.
  */
 public final class PageServerCodec {
 
-    /** A header: u32 command word, 4 bytes of C struct padding, u64 nr_pages, u64 vaddr, u64 dst_id. */
-    public static final int HEADER_BYTES = 32;
+    /**
+     * A header, CRIU's {@code struct page_server_iov}: u32 command word, u32 nr_pages, u64 vaddr,
+     * u64 dst_id. The u32 page count fills what would otherwise be padding, so there is none.
+     */
+    public static final int HEADER_BYTES = 24;
     /** CRIU's page size on every host Cairn serves. */
     public static final int PAGE_BYTES = 4096;
 
@@ -24,12 +27,14 @@ public final class PageServerCodec {
         this.limits = limits;
     }
 
-    /** Writes {@code message} as CRIU would send it, padding zeroed. */
+    /** Writes {@code message} as CRIU would send it; its page count must fit CRIU's u32. */
     public static byte[] encode(PageServerMessage message) {
+        if (Long.compareUnsigned(message.nrPages(), 0xffff_ffffL) > 0) {
+            throw new IllegalArgumentException("CRIU's page count is 32 bits; " + message.nrPages() + " does not fit");
+        }
         ByteBuffer out = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
         out.putInt(message.wireFlags() << FLAG_SHIFT | message.command().code());
-        out.putInt(0);
-        out.putLong(message.nrPages());
+        out.putInt((int) message.nrPages());
         out.putLong(message.vaddr());
         out.putLong(message.dstId());
         return out.array();
@@ -68,7 +73,7 @@ public final class PageServerCodec {
         ByteBuffer le = in.slice().order(ByteOrder.LITTLE_ENDIAN);
         int word = le.getInt(0);
         PageServerMessage message = new PageServerMessage(command(word, streamOffset), word >>> FLAG_SHIFT,
-                le.getLong(8), le.getLong(16), le.getLong(24));
+                Integer.toUnsignedLong(le.getInt(4)), le.getLong(8), le.getLong(16));
         in.position(in.position() + HEADER_BYTES);
         check(message, streamOffset);
         return message;

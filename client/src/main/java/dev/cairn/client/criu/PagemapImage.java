@@ -27,8 +27,9 @@ final class PagemapImage {
     }
 
     /**
-     * Appends an entry, with the fields current CRIU writes: vaddr, compat_nr_pages (required,
-     * always 0), flags, nr_pages.
+     * Appends an entry with exactly the fields CRIU's own page server (4.1.1) writes: vaddr,
+     * compat_nr_pages holding the page count, and flags; no nr_pages (field 5), with which criu
+     * restore 4.1.1 did not find the pages. The count always fits: the wire carries it in 32 bits.
      *
      * @return false when the pagemap already holds its limit of entries
      */
@@ -36,10 +37,12 @@ final class PagemapImage {
         if (entries == maxEntries) {
             return false;
         }
+        if (Long.compareUnsigned(nrPages, 0xffff_ffffL) > 0) {
+            throw new IllegalArgumentException("a pagemap entry counts at most 2^32 - 1 pages, not " + nrPages);
+        }
         varintField(1, vaddr);
-        varintField(2, 0);
+        varintField(2, nrPages);
         varintField(4, Integer.toUnsignedLong(flags));
-        varintField(5, nrPages);
         flush();
         entries++;
         return true;

@@ -6,7 +6,7 @@ import java.nio.ByteOrder;
 
 /**
  * Builds page-server byte streams by hand from CRIU's {@code struct page_server_iov} layout (u32
- * cmd, 4 padding bytes, u64 nr_pages, u64 vaddr, u64 dst_id, little-endian), independently of
+ * cmd, u32 nr_pages, u64 vaddr, u64 dst_id, little-endian: 24 bytes), independently of
  * {@link PageServerCodec}, so the codec is tested against the layout rather than against itself.
  */
 final class CriuWire {
@@ -30,14 +30,10 @@ final class CriuWire {
         return pid << 8 | 1;
     }
 
+    /** One header; {@code nrPages} is sent as CRIU's u32 (its low 32 bits). */
     static byte[] header(int cmd, long nrPages, long vaddr, long dstId) {
-        return header(cmd, 0, nrPages, vaddr, dstId);
-    }
-
-    /** One header; {@code padding} fills the 4 bytes C leaves undefined after the u32 command. */
-    static byte[] header(int cmd, int padding, long nrPages, long vaddr, long dstId) {
-        return ByteBuffer.allocate(32).order(ByteOrder.LITTLE_ENDIAN)
-                .putInt(cmd).putInt(padding).putLong(nrPages).putLong(vaddr).putLong(dstId).array();
+        return ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN)
+                .putInt(cmd).putInt((int) nrPages).putLong(vaddr).putLong(dstId).array();
     }
 
     /** A page whose every byte is {@code fill}, so truncation and order are visible. */
@@ -87,12 +83,10 @@ final class CriuWire {
             ByteArrayOutputStream m = new ByteArrayOutputStream();
             m.write(0x08); // field 1 vaddr, varint
             varint(m, e[0]);
-            m.write(0x10); // field 2 compat_nr_pages, always 0
-            m.write(0);
+            m.write(0x10); // field 2 compat_nr_pages: the count, as CRIU's own page server writes it
+            varint(m, e[1]);
             m.write(0x20); // field 4 flags
             varint(m, e[2]);
-            m.write(0x28); // field 5 nr_pages
-            varint(m, e[1]);
             prefixed(img, m.toByteArray());
         }
         return img.toByteArray();

@@ -87,20 +87,20 @@ class PageServerReaderTest {
     @Test
     void aStreamCutInsideAHeaderIsRefusedWithWhere() throws Exception {
         byte[] whole = new CriuWire().open2(42).present(42, 0x1000, 1, 5).bytes();
-        byte[] cut = Arrays.copyOf(whole, 32 + 10);
+        byte[] cut = Arrays.copyOf(whole, 24 + 10);
         PageServerReader reader = reader(cut);
         reader.next();
 
         PageServerProtocolException e = assertThrows(PageServerProtocolException.class, reader::next);
 
-        assertEquals(32, e.streamOffset());
-        assertTrue(e.getMessage().contains("ended 10 bytes into a 32-byte message header"), e.getMessage());
+        assertEquals(24, e.streamOffset());
+        assertTrue(e.getMessage().contains("ended 10 bytes into a 24-byte message header"), e.getMessage());
     }
 
     @Test
     void aStreamCutInsideThePagesIsRefusedWithWhichPage() throws Exception {
         byte[] whole = new CriuWire().open2(42).present(42, 0x1000, 3, 5).close().bytes();
-        byte[] cut = Arrays.copyOf(whole, 64 + 4096 + 100);
+        byte[] cut = Arrays.copyOf(whole, 48 + 4096 + 100);
         PageServerReader reader = reader(cut);
         reader.next();
         reader.next();
@@ -116,12 +116,12 @@ class PageServerReaderTest {
     @Test
     void aCorruptHeaderAfterGoodPagesIsRefused() throws Exception {
         byte[] whole = new CriuWire().open2(42).present(42, 0x1000, 1, 5).close().bytes();
-        whole[32 + 32 + 4096] = 0x77;  // the CLOSE's command word
+        whole[24 + 24 + 4096] = 0x77;  // the CLOSE's command word
         PageServerReader reader = reader(whole);
 
         PageServerProtocolException e = assertThrows(PageServerProtocolException.class, () -> readAll(reader));
 
-        assertEquals(32 + 32 + 4096, e.streamOffset());
+        assertEquals(24 + 24 + 4096, e.streamOffset());
         assertTrue(e.getMessage().contains("unknown page-server command word"), e.getMessage());
     }
 
@@ -163,7 +163,7 @@ class PageServerReaderTest {
 
         PageServerProtocolException e = assertThrows(PageServerProtocolException.class, reader::next);
 
-        assertEquals(32, e.streamOffset());
+        assertEquals(24, e.streamOffset());
         assertTrue(e.getMessage().startsWith("criu sent nothing for longer than the page server's idle timeout"), e.getMessage());
     }
 }

@@ -59,8 +59,11 @@ class CriuCommandTest {
                 "echo \"fake-criu: dumping to the page server at $addr:$port\" >&2",
                 "[ \"${extra[0]}\" = none ] && { echo 'fake-criu: cannot seize task' >&2; exit ${extra[1]}; }",
                 "exec 3<>/dev/tcp/$addr/$port",
-                "cat \"${extra[0]}\" >&3",
-                "head -c 5 <&3 > \"$dir/answers\"",
+                // as real criu: the OPEN2 (the stream's first 24 bytes), then wait for its answer
+                "head -c 24 \"${extra[0]}\" >&3",
+                "head -c 1 <&3 > \"$dir/answers\"",
+                "tail -c +25 \"${extra[0]}\" >&3",
+                "head -c 4 <&3 >> \"$dir/answers\"",
                 "printf 'core of 100' > \"$dir/core-100.img\"",
                 "exit ${extra[1]}",
                 ""));

@@ -68,8 +68,8 @@ class PageServerIngestTest {
     }
 
     private static byte[] header(int cmd, long nrPages, long vaddr, long dstId) {
-        return ByteBuffer.allocate(32).order(ByteOrder.LITTLE_ENDIAN)
-                .putInt(cmd).putInt(0).putLong(nrPages).putLong(vaddr).putLong(dstId).array();
+        return ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN)
+                .putInt(cmd).putInt((int) nrPages).putLong(vaddr).putLong(dstId).array();
     }
 
     private static long task(long pid) {
@@ -119,7 +119,7 @@ class PageServerIngestTest {
         /** A present run of pages seeded {@code firstSeed}, {@code firstSeed + 1}, …; flags 4 or 6 (lazy|present). */
         Dump present(long vaddr, int nrPages, int firstSeed, int flags) {
             wire.writeBytes(header(flags << 16 | 6, nrPages, vaddr, task(pid)));
-            message(pagemap, 1, vaddr, 2, 0, 4, flags, 5, nrPages);
+            message(pagemap, 1, vaddr, 2, nrPages, 4, flags);
             for (int i = 0; i < nrPages; i++) {
                 wire.writeBytes(page(firstSeed + i));
                 pages.writeBytes(page(firstSeed + i));
@@ -129,7 +129,7 @@ class PageServerIngestTest {
 
         Dump lazy(long vaddr, int nrPages) {
             wire.writeBytes(header(2 << 16 | 6, nrPages, vaddr, task(pid)));
-            message(pagemap, 1, vaddr, 2, 0, 4, 2, 5, nrPages);
+            message(pagemap, 1, vaddr, 2, nrPages, 4, 2);
             return this;
         }
 
@@ -235,7 +235,7 @@ class PageServerIngestTest {
     @Test
     void aStreamCutMidwayCommitsNothing() throws Exception {
         byte[] whole = twoTasks().bytes();
-        byte[] cut = Arrays.copyOf(whole, 32 + 32 + 50 * 4096 + 1000);
+        byte[] cut = Arrays.copyOf(whole, 24 + 24 + 50 * 4096 + 1000);
 
         CairnException e = assertThrows(CairnException.class, () -> ingest("criu/cut", cut, restOfDump("rest-cut")));
 
@@ -246,7 +246,7 @@ class PageServerIngestTest {
     @Test
     void aStreamThatEndsBeforeCloseCommitsNothing() throws Exception {
         byte[] whole = twoTasks().bytes();
-        byte[] noClose = Arrays.copyOf(whole, whole.length - 32);
+        byte[] noClose = Arrays.copyOf(whole, whole.length - 24);
 
         CairnException e = assertThrows(CairnException.class, () -> ingest("criu/noclose", noClose, restOfDump("rest-noclose")));
 
@@ -257,7 +257,7 @@ class PageServerIngestTest {
     @Test
     void aCorruptStreamCommitsNothing() throws Exception {
         byte[] corrupt = twoTasks().bytes();
-        int secondEntry = 32 + 32 + 120 * 4096;
+        int secondEntry = 24 + 24 + 120 * 4096;
         corrupt[secondEntry] = (byte) 0x99; // the lazy entry's command word
 
         CairnException e = assertThrows(CairnException.class, () -> ingest("criu/corrupt", corrupt, restOfDump("rest-corrupt")));
