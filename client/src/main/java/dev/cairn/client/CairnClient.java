@@ -243,6 +243,17 @@ public final class CairnClient implements AutoCloseable {
         return get(name, out, ProgressListener.NONE);
     }
 
+    /** The manifest of image {@code name}: its entries, each with its chunks in file order (for partial reads). */
+    public dev.cairn.engine.manifest.Manifest manifest(String name) {
+        cluster.refreshIfOlderThan(MEMBERSHIP_MAX_AGE);
+        return new ImageRestorer(cluster, ProgressListener.NONE).manifest(stat(name));
+    }
+
+    /** The bytes of {@code ids}, in order, each verified against its id: a partial read of an image's file. */
+    public List<ByteBuffer> readChunks(List<dev.cairn.engine.ChunkId> ids) {
+        return new ImageRestorer(cluster, ProgressListener.NONE).chunks(ids);
+    }
+
     /** Images whose names start with {@code prefix}, sorted by name. */
     public List<ImageInfo> list(String prefix) {
         String p = prefix == null ? "" : prefix;

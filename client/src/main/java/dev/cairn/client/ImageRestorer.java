@@ -77,6 +77,11 @@ final class ImageRestorer {
         }
     }
 
+    /** The chunks {@code ids}, verified, in order. */
+    List<ByteBuffer> chunks(List<ChunkId> ids) {
+        return await(reader.fetch(ids));
+    }
+
     /** Every chunk the image references: the chunks of its manifest tree and its data chunks. */
     java.util.Set<ChunkId> referencedChunks(ImageInfo info) {
         java.util.Set<ChunkId> ids = new java.util.HashSet<>();

@@ -1,0 +1,167 @@
+package dev.cairn.client.criu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cairn.client.CairnClient;
+import dev.cairn.it.TestCluster;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code criu lazy-pages} as a client built from the codec, over a real loopback socket, asking
+ * a real 3-node cluster's stored image for page ranges: the answers are CRIU's ADD_F header and
+ * exactly the stored bytes, and a range the image does not hold ends the connection.
+ */
+class LazyPageServerTest {
+
+    private static final int PAGE = PageServerCodec.PAGE_BYTES;
+    private static final long PID = 42;
+    private static final long BASE = 0x7f00_0000_0000L;
+
+    @TempDir
+    static Path dir;
+
+    static TestCluster cluster;
+    static CairnClient client;
+    static byte[] pages;
+
+    @BeforeAll
+    static void start() throws Exception {
+        cluster = TestCluster.start(3, dir.resolve("cluster"));
+        client = cluster.client();
+        // Task 42: 3 present pages at BASE, 2 lazy-only pages (no bytes) after a gap, then 4 lazy|present pages.
+        PagemapImage pagemap = new PagemapImage(65_537, 100);
+        pagemap.add(BASE, 3, PageFlags.PRESENT);
+        pagemap.add(BASE + 10L * PAGE, 2, PageFlags.LAZY);
+        pagemap.add(BASE + 20L * PAGE, 4, PageFlags.LAZY | PageFlags.PRESENT);
+        pages = new byte[7 * PAGE];
+        new Random(7).nextBytes(pages);
+        Path image = Files.createDirectories(dir.resolve("dump"));
+        Files.write(image.resolve("pagemap-42.img"), pagemap.bytes());
+        Files.write(image.resolve("pages-65537.img"), pages);
+        Files.writeString(image.resolve("core-42.img"), "not pages");
+        client.put("job/lazy", image);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (client != null) {
+            client.close();
+        }
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    /** Serves one connection in the background; the future says whether it ended with CLOSE. */
+    private static CompletableFuture<Boolean> serve(PageServerListener listener, ByteArrayOutputStream log) {
+        LazyPageServer server = new LazyPageServer(StoredImage.open(client, "job/lazy"), PageServerLimits.DEFAULT,
+                new PrintStream(log, true));
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return server.serve(listener.accept(Duration.ofSeconds(10)));
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+    }
+
+    private static byte[] slice(int fromPage, int count) {
+        return Arrays.copyOfRange(pages, fromPage * PAGE, (fromPage + count) * PAGE);
+    }
+
+    private static PageServerMessage answer(DataInputStream in, byte[] bytesOut) throws Exception {
+        byte[] header = new byte[PageServerCodec.HEADER_BYTES];
+        in.readFully(header);
+        // decoded by hand: the codec checks dump headers, whose dst_id encodes a pagemap, while an
+        // answer to GET carries the bare pid, which lazy-pages reads back to find the task
+        ByteBuffer b = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN);
+        int word = b.getInt();
+        PageServerMessage m = new PageServerMessage(PageServerCommand.fromCode(word & 0xffff), word >>> 16,
+                Integer.toUnsignedLong(b.getInt()), b.getLong(), b.getLong());
+        in.readFully(bytesOut, 0, (int) m.nrPages() * PAGE);
+        return m;
+    }
+
+    @Test
+    void getsAreAnsweredWithTheStoredPagesInOrderAndCloseIsAnswered() throws Exception {
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        try (PageServerListener listener = PageServerListener.bind(InetAddress.getLoopbackAddress(), 0, PageServerLimits.DEFAULT)) {
+            CompletableFuture<Boolean> served = serve(listener, log);
+            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), listener.port())) {
+                var out = s.getOutputStream();
+                // lazy-pages sends several requests before it reads the answers; they come back in order
+                out.write(PageServerCodec.encode(PageServerMessage.get(PID, BASE + PAGE, 2)));
+                out.write(PageServerCodec.encode(PageServerMessage.get(PID, BASE + 21L * PAGE, 3)));
+                out.write(PageServerCodec.encode(PageServerMessage.get(PID, BASE + 20L * PAGE, 9)));
+                out.flush();
+                DataInputStream in = new DataInputStream(s.getInputStream());
+                byte[] got = new byte[16 * PAGE];
+
+                PageServerMessage first = answer(in, got);
+                assertEquals(new PageServerMessage(PageServerCommand.ADD_F, PageFlags.PRESENT, 2, BASE + PAGE, PID), first);
+                assertArrayEquals(slice(1, 2), Arrays.copyOf(got, 2 * PAGE));
+
+                PageServerMessage second = answer(in, got);
+                assertEquals(3, second.nrPages());
+                assertEquals(BASE + 21L * PAGE, second.vaddr());
+                assertArrayEquals(slice(4, 3), Arrays.copyOf(got, 3 * PAGE), "page 1 of the third entry is page 4 of the file");
+
+                PageServerMessage third = answer(in, got);
+                assertEquals(4, third.nrPages(), "an answer stops at the end of its pagemap entry, as CRIU's does");
+                assertArrayEquals(slice(3, 4), Arrays.copyOf(got, 4 * PAGE));
+
+                out.write(PageServerCodec.encode(PageServerMessage.close()));
+                out.flush();
+                byte[] status = new byte[4];
+                in.readFully(status);
+                assertArrayEquals(new byte[4], status);
+                assertEquals(-1, in.read(), "the server closes after answering CLOSE");
+            }
+            assertTrue(served.get(10, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
+    void aRangeTheImageDoesNotHoldIsRefusedByClosing() throws Exception {
+        long[][] refused = {
+            {PID, BASE + 3L * PAGE, 1},   // past the first entry, in the gap
+            {PID, BASE + 10L * PAGE, 1},  // lazy-only: no bytes were dumped
+            {PID, BASE + 24L * PAGE, 1},  // past the last entry
+            {43, BASE, 1},                // a task the image has no pagemap for
+        };
+        for (long[] r : refused) {
+            ByteArrayOutputStream log = new ByteArrayOutputStream();
+            try (PageServerListener listener = PageServerListener.bind(InetAddress.getLoopbackAddress(), 0, PageServerLimits.DEFAULT)) {
+                CompletableFuture<Boolean> served = serve(listener, log);
+                try (Socket s = new Socket(InetAddress.getLoopbackAddress(), listener.port())) {
+                    s.getOutputStream().write(PageServerCodec.encode(PageServerMessage.get(r[0], r[1], r[2])));
+                    s.getOutputStream().flush();
+                    s.setSoTimeout(10_000);
+                    assertEquals(-1, s.getInputStream().read(), "no answer, the connection ends");
+                }
+                assertFalse(served.get(10, TimeUnit.SECONDS));
+                assertTrue(log.toString().contains("does not hold"), log.toString());
+            }
+        }
+    }
+}
