@@ -5,10 +5,14 @@ import dev.cairn.client.CairnException;
 import dev.cairn.client.ProgressListener;
 import dev.cairn.client.PutResult;
 import dev.cairn.client.criu.CriuDump;
+import dev.cairn.client.criu.LazyImageDir;
+import dev.cairn.client.criu.LazyPageServer;
+import dev.cairn.client.criu.StoredImage;
 import dev.cairn.client.criu.PageServerLimits;
 import dev.cairn.client.criu.PageServerListener;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,11 +27,11 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code cairn criu dump} and {@code cairn criu page-server}: CRIU dumps whose pages stream into Cairn (docs/criu.md). */
+/** {@code cairn criu dump}, {@code page-server} and {@code lazy-pages}: CRIU dumps whose pages stream into Cairn and back (docs/criu.md). */
 @Command(name = "criu", mixinStandardHelpOptions = true,
         description = "CRIU dumps whose pages stream straight into the store through CRIU's page-server protocol.",
         footer = {"", "Example:", "  cairn criu dump job-7/ckpt-1 -- -t 4242 --shell-job"},
-        subcommands = {CriuCommand.Dump.class, CriuCommand.PageServer.class})
+        subcommands = {CriuCommand.Dump.class, CriuCommand.PageServer.class, CriuCommand.LazyPages.class})
 final class CriuCommand implements Runnable {
 
     @picocli.CommandLine.Spec
@@ -130,6 +134,55 @@ final class CriuCommand implements Runnable {
                     + listener.port());
             return store(shared, name, listener, command, Invocation.current().path(imagesDir.toString()),
                     "criu page-server " + name);
+        }
+    }
+
+    @Command(name = "lazy-pages", mixinStandardHelpOptions = true,
+            description = "Writes image NAME, all but its pages-*.img, into --images-dir, then serves its pages to one "
+                    + "criu lazy-pages --page-server connection, each read from the store when criu asks for it. "
+                    + "Exits 0 once lazy-pages has closed the connection after its last page.",
+            footer = {"", "Example:", "  cairn criu lazy-pages job-7/ckpt-1 --port 27000 --images-dir /tmp/lazy &",
+                "  criu lazy-pages --page-server --address 127.0.0.1 --port 27000 -D /tmp/lazy &",
+                "  criu restore --lazy-pages -D /tmp/lazy --shell-job"})
+    static final class LazyPages implements Callable<Integer> {
+        @Mixin
+        ImageCommands.Shared shared;
+
+        @Mixin
+        Listen listen;
+
+        @Option(names = "--images-dir", paramLabel = "DIR", required = true,
+                description = "a new or empty directory for the image's files but its pages (criu lazy-pages and "
+                        + "criu restore --lazy-pages -D)")
+        Path imagesDir;
+
+        @Parameters(index = "0", paramLabel = "NAME", description = "image name: segments of [A-Za-z0-9._-] separated by /")
+        String name;
+
+        @Override
+        public Integer call() {
+            Invocation invocation = Invocation.current();
+            try (ImageCommands.ClientUse use = shared.client()) {
+                StoredImage image = StoredImage.open(use.client(), name);
+                int files = LazyImageDir.write(image, invocation.path(imagesDir.toString()));
+                PageServerListener listener = listen.bind();
+                invocation.err().println("wrote " + files + " files of " + name + " to " + imagesDir
+                        + "; serving its pages on " + listen.address + ":" + listener.port());
+                invocation.err().flush();
+                LazyPageServer server = new LazyPageServer(image, PageServerLimits.DEFAULT, invocation.err());
+                Socket connection = listener.accept(PageServerLimits.DEFAULT.idleTimeout());
+                boolean closed = server.serve(connection);
+                invocation.out().println("served " + server.pagesServed() + " pages of " + name + " in "
+                        + server.requests() + " requests");
+                if (!closed) {
+                    invocation.err().println("cairn: the lazy restore did not finish its conversation; "
+                            + "see criu's restore and lazy-pages logs for why");
+                    return 1;
+                }
+                return 0;
+            } catch (IOException e) {
+                throw new CairnException.LocalIo(e.getMessage(), e);
+            }
         }
     }
 

@@ -164,4 +164,44 @@ class LazyPageServerTest {
             }
         }
     }
+
+    @Test
+    void cairnCriuLazyPagesWritesAllButThePagesThenServesOneConnection() throws Exception {
+        int port;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        Path images = dir.resolve("lazy-dir");
+        CompletableFuture<CriuCommandTest.Run> run = CompletableFuture.supplyAsync(() -> CriuCommandTest.cairn(
+                "criu", "lazy-pages", "job/lazy", "--cluster", cluster.endpoints(), "--port", Integer.toString(port),
+                "--images-dir", images.toString()));
+        Socket s = null;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (s == null) { // bounded poll: the command reads the manifest and writes the files before it listens
+            try {
+                s = new Socket(InetAddress.getLoopbackAddress(), port);
+            } catch (java.net.ConnectException e) {
+                assertFalse(run.isDone(), () -> "cairn criu lazy-pages ended early: " + run.join());
+                assertTrue(System.nanoTime() < deadline, "cairn criu lazy-pages never listened");
+                Thread.sleep(20);
+            }
+        }
+        try (Socket conn = s) {
+            conn.getOutputStream().write(PageServerCodec.encode(PageServerMessage.get(PID, BASE, 2)));
+            conn.getOutputStream().write(PageServerCodec.encode(PageServerMessage.close()));
+            DataInputStream in = new DataInputStream(conn.getInputStream());
+            byte[] got = new byte[2 * PAGE];
+            assertEquals(2, answer(in, got).nrPages());
+            assertArrayEquals(slice(0, 2), got);
+            assertEquals(0, in.readInt());
+        }
+        CriuCommandTest.Run r = run.get(30, TimeUnit.SECONDS);
+        assertEquals(0, r.code(), r.err());
+        assertEquals("served 2 pages of job/lazy in 1 requests", r.out().strip());
+        assertTrue(r.err().contains("wrote 2 files of job/lazy"), r.err());
+        try (var list = Files.list(images)) {
+            assertEquals(java.util.List.of("core-42.img", "pagemap-42.img"),
+                    list.map(p -> p.getFileName().toString()).sorted().toList(), "everything but the pages");
+        }
+    }
 }
