@@ -138,8 +138,9 @@ final class CriuCommand implements Runnable {
     }
 
     @Command(name = "lazy-pages", mixinStandardHelpOptions = true,
-            description = "Writes image NAME, all but its pages-*.img, into --images-dir, then serves its pages to one "
-                    + "criu lazy-pages --page-server connection, each read from the store when criu asks for it. "
+            description = "Writes image NAME into --images-dir, its pages-*.img only with the pages criu restore reads "
+                    + "itself (the lazy ones left as holes), then serves the lazy pages to one criu lazy-pages "
+                    + "--page-server connection, each read from the store when criu asks for it. "
                     + "Exits 0 once lazy-pages has closed the connection after its last page.",
             footer = {"", "Example:", "  cairn criu lazy-pages job-7/ckpt-1 --port 27000 --images-dir /tmp/lazy &",
                 "  criu lazy-pages --page-server --address 127.0.0.1 --port 27000 -D /tmp/lazy &",
@@ -152,7 +153,7 @@ final class CriuCommand implements Runnable {
         Listen listen;
 
         @Option(names = "--images-dir", paramLabel = "DIR", required = true,
-                description = "a new or empty directory for the image's files but its pages (criu lazy-pages and "
+                description = "a new or empty directory for the image's files, pages files sparse (criu lazy-pages and "
                         + "criu restore --lazy-pages -D)")
         Path imagesDir;
 

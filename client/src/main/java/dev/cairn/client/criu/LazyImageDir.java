@@ -2,13 +2,18 @@ package dev.cairn.client.criu;
 
 import dev.cairn.engine.manifest.FileEntry;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * The images directory a lazy restore needs: every file of a stored dump except its {@code
- * pages-*.img}, whose pages the lazy page server hands out on demand instead.
+ * The images directory a lazy restore needs: every file of a stored dump, but each {@code
+ * pages-N.img} only with the pages {@code criu restore --lazy-pages} reads itself (present, not
+ * lazy: stacks, file-backed private mappings) at their offsets, the lazy pages left as holes of
+ * a sparse file; the lazy page server hands those out on demand instead.
  */
 public final class LazyImageDir {
 
@@ -16,15 +21,18 @@ public final class LazyImageDir {
 
     private LazyImageDir() {}
 
-    /** True for a file the lazy restore leaves in the store: a {@code pages-N.img}. */
+    /** Pages read from the store per write of a sparse pages file: bounds memory for long entries. */
+    private static final int PAGES_PER_READ = 256;
+
+    /** True for a file the lazy restore leaves mostly in the store: a {@code pages-N.img}. */
     static boolean isPages(String path) {
         int slash = path.lastIndexOf('/');
         return PAGES.matcher(path.substring(slash + 1)).matches();
     }
 
     /**
-     * Writes the regular files of {@code image} but its pages files into {@code dir} (new or
-     * empty); returns how many files were written.
+     * Writes the regular files of {@code image} into {@code dir} (new or empty), its pages files
+     * sparse with only their non-lazy pages; returns how many files were written.
      */
     public static int write(StoredImage image, Path dir) throws IOException {
         Files.createDirectories(dir);
@@ -35,20 +43,62 @@ public final class LazyImageDir {
             }
         }
         Path root = dir.toAbsolutePath().normalize();
+        Map<String, StoredPagemap> pagemapOf = pagemapsByPagesFile(image);
         int written = 0;
         for (FileEntry file : image.files()) {
-            if (isPages(file.path())) {
-                continue;
-            }
             Path target = root.resolve(file.path()).normalize();
             if (!target.startsWith(root) || target.equals(root)) {
                 throw new IOException("image " + image.name() + " names a file outside its directory (" + file.path()
                         + "); it is not a dump Cairn stored, so nothing more is written");
             }
             Files.createDirectories(target.getParent());
-            Files.write(target, image.readAll(file));
+            StoredPagemap pagemap = pagemapOf.get(file.path());
+            if (isPages(file.path()) && pagemap != null) {
+                writeSparse(image, file, pagemap, target);
+            } else {
+                Files.write(target, image.readAll(file));
+            }
             written++;
         }
         return written;
+    }
+
+    /** Each pages file's pagemap, by the pages file's path (a pagemap names its pages file by id). */
+    private static Map<String, StoredPagemap> pagemapsByPagesFile(StoredImage image) {
+        Map<String, StoredPagemap> byPages = new HashMap<>();
+        for (FileEntry file : image.files()) {
+            int slash = file.path().lastIndexOf('/');
+            String base = file.path().substring(slash + 1);
+            if (base.startsWith("pagemap-") && base.endsWith(".img")) {
+                StoredPagemap pagemap = StoredPagemap.parse(file.path(), image.readAll(file));
+                byPages.put(file.path().substring(0, slash + 1) + "pages-" + pagemap.pagesId() + ".img", pagemap);
+            }
+        }
+        return byPages;
+    }
+
+    /** The pages file at its full length, with only the present, non-lazy entries' pages written. */
+    private static void writeSparse(StoredImage image, FileEntry file, StoredPagemap pagemap, Path target)
+            throws IOException {
+        try (RandomAccessFile out = new RandomAccessFile(target.toFile(), "rw")) {
+            out.setLength(file.size());
+            for (StoredPagemap.Entry e : pagemap.entries()) {
+                if (!PageFlags.present(e.flags()) || (e.flags() & PageFlags.LAZY) != 0) {
+                    continue;
+                }
+                for (long done = 0; done < e.nrPages(); done += PAGES_PER_READ) {
+                    long pages = Math.min(PAGES_PER_READ, e.nrPages() - done);
+                    long offset = (e.firstPage() + done) * PageServerCodec.PAGE_BYTES;
+                    byte[] bytes = image.read(file, offset, (int) pages * PageServerCodec.PAGE_BYTES);
+                    if (bytes == null) {
+                        throw new IOException(file.path() + " of image " + image.name() + " is shorter than its pagemap "
+                                + "says; the image is not a whole dump");
+                    }
+                    out.seek(offset);
+                    out.write(bytes);
+                }
+            }
+            out.getFD().sync();
+        }
     }
 }
