@@ -94,10 +94,16 @@ class MetaServiceSnapshotTest {
         boolean holds() throws Exception;
     }
 
+    /**
+     * Polls for at most 60 s. Since Raft moved to ratis-grpc, a restarted node catches up by
+     * snapshot in under 1.5 s about half the time and in 25-26 s otherwise (both seen on a quiet
+     * machine, before and after the metadata classes were split), so 30 s failed under load.
+     * Why the slow case waits ~25 s is an open item of docs/metadata.md.
+     */
     static void awaitTrue(Condition c, String message) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (!c.holds()) {
-            assertTrue(System.nanoTime() < deadline, message + " within 30s");
+            assertTrue(System.nanoTime() < deadline, message + " within 60s");
             Thread.sleep(20);
         }
     }
