@@ -57,7 +57,7 @@ public final class ClientTls {
     /** Puts TLS first in a new connection's pipeline to {@code host:port}; without TLS it adds nothing. */
     public void addTo(ChannelPipeline pipeline, String host, int port) {
         if (context != null) {
-            pipeline.addFirst("tls", context.newHandler(pipeline.channel().alloc(), host, port));
+            pipeline.addFirst("tls", TlsProtocols.tuned(context.newHandler(pipeline.channel().alloc(), host, port)));
         }
     }
 

@@ -75,7 +75,7 @@ public final class ServerTls {
         }
         Channel ch = pipeline.channel();
         pipeline.addFirst("tls-identity", new IdentityRecorder());
-        pipeline.addFirst("tls", context.newHandler(ch.alloc()));
+        pipeline.addFirst("tls", TlsProtocols.tuned(context.newHandler(ch.alloc())));
     }
 
     /** Sets {@link PeerIdentity#KEY} when the handshake completes, then leaves the pipeline. */
