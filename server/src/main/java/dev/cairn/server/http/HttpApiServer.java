@@ -7,6 +7,7 @@ import dev.cairn.protocol.transport.ServerTls;
 import dev.cairn.protocol.transport.WireAllocator;
 import dev.cairn.server.meta.MetaService;
 import dev.cairn.server.metrics.NodeMetrics;
+import dev.cairn.server.net.ConnectionCap;
 import dev.cairn.server.store.ChunkStore;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -36,7 +37,7 @@ import java.util.function.Supplier;
  * enough for checkpoint agents, which move a few large bodies rather than many small ones. A
  * client that holds its transfer too long or too slowly is cut off ({@link SlowClientGuard},
  * {@link HttpLimits}), so a stalled client cannot keep one of the few transfer workers, and
- * connections beyond {@code http.maxConnections} are closed as they arrive ({@link HttpConnectionCap}).
+ * connections beyond {@code http.maxConnections} are closed as they arrive ({@link ConnectionCap}).
  */
 public final class HttpApiServer implements AutoCloseable {
 
@@ -52,7 +53,7 @@ public final class HttpApiServer implements AutoCloseable {
     private final HttpAuth auth;
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final ThreadPoolExecutor workers;
-    private final HttpConnectionCap connections;
+    private final ConnectionCap connections;
     private Channel serverChannel;
     private ServerTls tls = ServerTls.OFF;
 
@@ -78,7 +79,7 @@ public final class HttpApiServer implements AutoCloseable {
                     return t;
                 });
         this.transfers = new ImageTransfers(client, metrics, workers, maxTransfers);
-        this.connections = new HttpConnectionCap(limits.maxConnections(),
+        this.connections = new ConnectionCap("HTTP port", "http.maxConnections", limits.maxConnections(),
                 metrics.registry().meter("cairn_http_connections_refused"));
         metrics.gauge("cairn_http_connections", connections::open);
     }

@@ -21,7 +21,6 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,7 +52,8 @@ public final class ProtocolServer implements AutoCloseable {
         this.limits = limits;
         this.metrics = metrics;
         this.budget = new InFlightBudget(limits.maxInFlightBytes());
-        this.connections = new ConnectionCap(limits.maxConnections());
+        this.connections = new ConnectionCap("protocol port", "limits.maxConnections", limits.maxConnections(),
+                metrics.registry().meter("cairn_net_connections_refused"));
         metrics.gauge("cairn_net_in_flight_bytes", budget::usedBytes);
         metrics.gauge("cairn_net_connections", connections::open);
         AtomicInteger n = new AtomicInteger();
@@ -122,41 +122,5 @@ public final class ProtocolServer implements AutoCloseable {
         workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         workers.shutdown();
-    }
-
-    /**
-     * Counts open connections and closes those beyond {@code limits.maxConnections} as they arrive.
-     * Logs once when it starts refusing and once when it accepts again, not once per refusal, so a
-     * flood of connections cannot flood the log.
-     */
-    static final class ConnectionCap {
-        private final int max;
-        private final AtomicInteger open = new AtomicInteger();
-        private final AtomicLong refusedSinceLog = new AtomicLong();
-
-        ConnectionCap(int max) {
-            this.max = max;
-        }
-
-        boolean admit(Channel ch) {
-            if (open.incrementAndGet() > max) {
-                open.decrementAndGet();
-                if (refusedSinceLog.getAndIncrement() == 0) {
-                    LOG.warn("protocol port: {} connections open, the limit (limits.maxConnections); closing new"
-                            + " connections, from {} on, until one closes", max, ch.remoteAddress());
-                }
-                return false;
-            }
-            long refused = refusedSinceLog.getAndSet(0);
-            if (refused > 0) {
-                LOG.info("protocol port: accepting connections again; closed {} while at the limit of {}", refused, max);
-            }
-            ch.closeFuture().addListener(f -> open.decrementAndGet());
-            return true;
-        }
-
-        int open() {
-            return open.get();
-        }
     }
 }

@@ -52,6 +52,7 @@ class ProtocolServerTest {
     private GcNode gc;
     private RequestHandler handler;
     private ProtocolServer server;
+    private NodeMetrics metrics;
     private InetSocketAddress address;
 
     @BeforeEach
@@ -62,7 +63,8 @@ class ProtocolServerTest {
         store = ChunkStore.open(dir.resolve("chunks"), ChunkStoreOptions.defaults());
         gc = GcNode.open("node-1", dir.resolve("gc"), store);
         handler = new RequestHandler(config, store, null, null, gc, null, new NodeMetrics(), new ClientTraffic());
-        server = new ProtocolServer(handler, limits, new NodeMetrics());
+        metrics = new NodeMetrics();
+        server = new ProtocolServer(handler, limits, metrics);
         address = server.start("127.0.0.1", 0);
     }
 
@@ -139,6 +141,7 @@ class ProtocolServerTest {
             try (Socket extra = connect()) {
                 assertEquals(-1, extra.getInputStream().read(), "the connection over the cap is closed by the node");
             }
+            assertEquals(1, metrics.registry().meter("cairn_net_connections_refused").getCount(), "the refusal is counted");
             open[0].close();
             // The node counts the closed connection down as it notices; poll (bounded) for room.
             long deadline = System.nanoTime() + TIMEOUT_MS * 1_000_000L;
