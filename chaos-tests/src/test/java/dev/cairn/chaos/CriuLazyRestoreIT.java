@@ -3,18 +3,14 @@ package dev.cairn.chaos;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.github.dockerjava.api.model.Capability;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
-import org.testcontainers.containers.BindMode;
 import org.testcontainers.containers.Container;
 import org.testcontainers.containers.GenericContainer;
-import org.testcontainers.utility.DockerImageName;
-import org.testcontainers.utility.MountableFile;
 
 /**
  * A real criu restores lazily from the store: a counter dumped with {@code cairn criu dump}, its
@@ -28,7 +24,7 @@ import org.testcontainers.utility.MountableFile;
  */
 class CriuLazyRestoreIT {
 
-    private static final String SCRIPT = "/usr/local/bin/criu-lazy-restore.sh";
+    private static final String SCRIPT = CriuContainer.scriptPath("criu-lazy-restore.sh");
 
     @Test
     void lazyRestoreFromTheStoreCarriesOn() throws Exception {
@@ -36,7 +32,7 @@ class CriuLazyRestoreIT {
         Path dir = env.out.resolve("criu-lazy-restore");
         Files.createDirectories(dir);
         try (ChaosCluster cluster = ChaosCluster.start(env, 3, dir.resolve("config"));
-             GenericContainer<?> criu = criuContainer(env, cluster)) {
+             GenericContainer<?> criu = CriuContainer.create(env, cluster, "criu-lazy-restore.sh")) {
             criu.start();
             try {
                 Container.ExecResult probe = criu.execInContainer(SCRIPT, "check");
@@ -55,8 +51,8 @@ class CriuLazyRestoreIT {
                 long started = System.nanoTime();
                 Container.ExecResult lazy = criu.execInContainer(SCRIPT, "lazy", name);
                 long lazyMillis = (System.nanoTime() - started) / 1_000_000;
-                copyOut(criu, "/lazy-logs/lazy-pages.log", dir.resolve("lazy-pages.log"));
-                copyOut(criu, "/lazy-logs/restore.log", dir.resolve("restore.log"));
+                CriuContainer.copyOut(criu, "/lazy-logs/lazy-pages.log", dir.resolve("lazy-pages.log"));
+                CriuContainer.copyOut(criu, "/lazy-logs/restore.log", dir.resolve("restore.log"));
                 assertEquals(0, lazy.getExitCode(), () -> "the lazy restore failed: " + lazy.getStdout() + lazy.getStderr());
                 long afterRestore = Long.parseLong(lazy.getStdout().strip());
 
@@ -77,39 +73,7 @@ class CriuLazyRestoreIT {
         }
     }
 
-    private static void copyOut(GenericContainer<?> c, String from, Path to) {
-        try {
-            c.copyFileFromContainer(from, to.toString());
-        } catch (Exception e) {
-            // a log that was never written is not the failure being reported
-        }
-    }
-
     private static String step(GenericContainer<?> c, String... args) throws Exception {
-        String[] cmd = new String[args.length + 1];
-        cmd[0] = SCRIPT;
-        System.arraycopy(args, 0, cmd, 1, args.length);
-        Container.ExecResult r = c.execInContainer(cmd);
-        assertEquals(0, r.getExitCode(), () -> String.join(" ", args) + " failed: " + r.getStdout() + r.getStderr());
-        return r.getStdout();
-    }
-
-    /** As {@link CriuPageServerIT}'s container: init as PID 1 to reap the dumped counter, capabilities criu needs. */
-    private static GenericContainer<?> criuContainer(ChaosEnv env, ChaosCluster cluster) {
-        GenericContainer<?> c = new GenericContainer<>(DockerImageName.parse(ChaosEnv.IMAGE))
-                .withNetwork(cluster.network())
-                .withEnv("CAIRN_CLUSTER", cluster.endpoints())
-                .withFileSystemBind(env.jdk.toString(), ChaosEnv.JDK_IN_CONTAINER, BindMode.READ_ONLY)
-                .withFileSystemBind(env.root.resolve("client/target").toString(), ChaosEnv.CAIRN_IN_CONTAINER + "/client",
-                        BindMode.READ_ONLY)
-                .withCopyFileToContainer(MountableFile.forClasspathResource("criu-lazy-restore.sh", 0755), SCRIPT)
-                .withCommand("sleep", "infinity")
-                .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withInit(true)
-                        .withCapAdd(Capability.ALL).withCapDrop(Capability.SYS_RESOURCE)
-                        .withSecurityOpts(List.of("seccomp=unconfined", "apparmor=unconfined")));
-        for (Path conf : env.jdkConfigDirs) {
-            c.withFileSystemBind(conf.toString(), conf.toString(), BindMode.READ_ONLY);
-        }
-        return c;
+        return CriuContainer.step(c, SCRIPT, args);
     }
 }

@@ -3,18 +3,14 @@ package dev.cairn.chaos;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.github.dockerjava.api.model.Capability;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
-import org.testcontainers.containers.BindMode;
 import org.testcontainers.containers.Container;
 import org.testcontainers.containers.GenericContainer;
-import org.testcontainers.utility.DockerImageName;
-import org.testcontainers.utility.MountableFile;
 
 /**
  * A real criu dumps through Cairn's page server: {@code cairn criu dump} runs criu with its pages
@@ -29,7 +25,7 @@ import org.testcontainers.utility.MountableFile;
  */
 class CriuPageServerIT {
 
-    private static final String SCRIPT = "/usr/local/bin/criu-page-server.sh";
+    private static final String SCRIPT = CriuContainer.scriptPath("criu-page-server.sh");
 
     @Test
     void dumpThroughPageServerRestoresAndCarriesOn() throws Exception {
@@ -37,7 +33,7 @@ class CriuPageServerIT {
         Path dir = env.out.resolve("criu-page-server");
         Files.createDirectories(dir);
         try (ChaosCluster cluster = ChaosCluster.start(env, 3, dir.resolve("config"));
-             GenericContainer<?> criu = criuContainer(env, cluster)) {
+             GenericContainer<?> criu = CriuContainer.create(env, cluster, "criu-page-server.sh")) {
             criu.start();
             try {
                 step(criu, "start");
@@ -53,7 +49,7 @@ class CriuPageServerIT {
                 round(criu, dir, "dump", "criu/counter-page-server", localPages);
                 round(criu, dir, "page-server", "criu/counter-page-server-runc-style", localPages);
             } finally {
-                copyOut(criu, "/restore/restore.log", dir.resolve("last-restore.log"));
+                CriuContainer.copyOut(criu, "/restore/restore.log", dir.resolve("last-restore.log"));
                 criu.execInContainer("sh", "-c", "pkill -f 'while :' ; true");
                 cluster.writeLogs(dir);
             }
@@ -70,7 +66,7 @@ class CriuPageServerIT {
         long started = System.nanoTime();
         Container.ExecResult dump = criu.execInContainer(SCRIPT, step, name);
         long dumpMillis = (System.nanoTime() - started) / 1_000_000;
-        copyOut(criu, "/counter/dump.log", dir.resolve(step + "-dump.log"));
+        CriuContainer.copyOut(criu, "/counter/dump.log", dir.resolve(step + "-dump.log"));
         assertEquals(0, dump.getExitCode(), () -> "cairn criu " + step + " failed: " + dump.getStdout() + dump.getStderr());
         long atDump = Long.parseLong(dump.getStdout().strip());
 
@@ -82,7 +78,7 @@ class CriuPageServerIT {
 
         String got = step(criu, "get", name);
         long afterRestore = Long.parseLong(step(criu, "restore").strip());
-        copyOut(criu, "/restore/restore.log", dir.resolve(step + "-restore.log"));
+        CriuContainer.copyOut(criu, "/restore/restore.log", dir.resolve(step + "-restore.log"));
         System.out.println("chaos: criu " + step + ": local dump " + localPages + " pages; through cairn "
                 + dumpMillis + " ms, " + dump.getStderr().strip() + "; -D kept " + left + "; got back:\n" + got
                 + "chaos: counter at dump " + atDump + ", after restore " + afterRestore);
@@ -91,39 +87,7 @@ class CriuPageServerIT {
                 () -> "the restored counter did not carry on: dumped at " + atDump + ", then " + afterRestore);
     }
 
-    private static void copyOut(GenericContainer<?> c, String from, Path to) {
-        try {
-            c.copyFileFromContainer(from, to.toString());
-        } catch (Exception e) {
-            // a log that was never written is not the failure being reported
-        }
-    }
-
     private static String step(GenericContainer<?> c, String... args) throws Exception {
-        String[] cmd = new String[args.length + 1];
-        cmd[0] = SCRIPT;
-        System.arraycopy(args, 0, cmd, 1, args.length);
-        Container.ExecResult r = c.execInContainer(cmd);
-        assertEquals(0, r.getExitCode(), () -> String.join(" ", args) + " failed: " + r.getStdout() + r.getStderr());
-        return r.getStdout();
-    }
-
-    /** As {@link CriuRoundTripIT}'s container: init as PID 1 to reap the dumped counter, capabilities criu needs. */
-    private static GenericContainer<?> criuContainer(ChaosEnv env, ChaosCluster cluster) {
-        GenericContainer<?> c = new GenericContainer<>(DockerImageName.parse(ChaosEnv.IMAGE))
-                .withNetwork(cluster.network())
-                .withEnv("CAIRN_CLUSTER", cluster.endpoints())
-                .withFileSystemBind(env.jdk.toString(), ChaosEnv.JDK_IN_CONTAINER, BindMode.READ_ONLY)
-                .withFileSystemBind(env.root.resolve("client/target").toString(), ChaosEnv.CAIRN_IN_CONTAINER + "/client",
-                        BindMode.READ_ONLY)
-                .withCopyFileToContainer(MountableFile.forClasspathResource("criu-page-server.sh", 0755), SCRIPT)
-                .withCommand("sleep", "infinity")
-                .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withInit(true)
-                        .withCapAdd(Capability.ALL).withCapDrop(Capability.SYS_RESOURCE)
-                        .withSecurityOpts(List.of("seccomp=unconfined", "apparmor=unconfined")));
-        for (Path conf : env.jdkConfigDirs) {
-            c.withFileSystemBind(conf.toString(), conf.toString(), BindMode.READ_ONLY);
-        }
-        return c;
+        return CriuContainer.step(c, SCRIPT, args);
     }
 }

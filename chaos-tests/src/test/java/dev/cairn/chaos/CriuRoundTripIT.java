@@ -3,7 +3,6 @@ package dev.cairn.chaos;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.github.dockerjava.api.model.Capability;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -11,11 +10,8 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
-import org.testcontainers.containers.BindMode;
 import org.testcontainers.containers.Container;
 import org.testcontainers.containers.GenericContainer;
-import org.testcontainers.utility.DockerImageName;
-import org.testcontainers.utility.MountableFile;
 
 /**
  * A real CRIU round trip through the store: a counter process is dumped with Debian trixie's
@@ -28,6 +24,8 @@ import org.testcontainers.utility.MountableFile;
  */
 class CriuRoundTripIT {
 
+    private static final String SCRIPT = CriuContainer.scriptPath("criu-round-trip.sh");
+
     @Test
     void restoredProcessCarriesOnFromItsDumpedState() throws Exception {
         ChaosEnv env = ChaosEnv.require();
@@ -37,13 +35,13 @@ class CriuRoundTripIT {
         boolean restored = false;
         boolean verified = true;
         try (ChaosCluster cluster = ChaosCluster.start(env, 3, dir.resolve("config"));
-             GenericContainer<?> criu = criuContainer(env, cluster)) {
+             GenericContainer<?> criu = CriuContainer.create(env, cluster, "criu-round-trip.sh")) {
             criu.start();
             try {
                 for (boolean killNode : new boolean[] {false, true}) {
                     String name = killNode ? "criu/counter-node-killed" : "criu/counter";
                     step(criu, "start");
-                    Container.ExecResult dump = criu.execInContainer("/usr/local/bin/criu-round-trip.sh", "dump");
+                    Container.ExecResult dump = criu.execInContainer(SCRIPT, "dump");
                     if (dump.getExitCode() != 0) {
                         Summary.criu(env.out, false, false, false, rounds);
                         String why = "CRIU round trip skipped: criu dump does not work in a container on this kernel ("
@@ -87,34 +85,6 @@ class CriuRoundTripIT {
     }
 
     private static String step(GenericContainer<?> c, String... args) throws Exception {
-        String[] cmd = new String[args.length + 1];
-        cmd[0] = "/usr/local/bin/criu-round-trip.sh";
-        System.arraycopy(args, 0, cmd, 1, args.length);
-        Container.ExecResult r = c.execInContainer(cmd);
-        assertEquals(0, r.getExitCode(), () -> String.join(" ", args) + " failed: " + r.getStdout() + r.getStderr());
-        return r.getStdout();
-    }
-
-    private static GenericContainer<?> criuContainer(ChaosEnv env, ChaosCluster cluster) {
-        GenericContainer<?> c = new GenericContainer<>(DockerImageName.parse(ChaosEnv.IMAGE))
-                .withNetwork(cluster.network())
-                .withEnv("CAIRN_CLUSTER", cluster.endpoints())
-                .withFileSystemBind(env.jdk.toString(), ChaosEnv.JDK_IN_CONTAINER, BindMode.READ_ONLY)
-                .withFileSystemBind(env.root.resolve("client/target").toString(), ChaosEnv.CAIRN_IN_CONTAINER + "/client",
-                        BindMode.READ_ONLY)
-                .withCopyFileToContainer(MountableFile.forClasspathResource("criu-round-trip.sh", 0755),
-                        "/usr/local/bin/criu-round-trip.sh")
-                .withCommand("sleep", "infinity")
-                // Docker's init (tini) as PID 1 reaps orphans; `sleep` does not. The counter is an
-                // orphan of PID 1 once its start step returns, and when criu dump kills it an
-                // unreaped zombie keeps its PID, which criu restore then cannot create again
-                // ("Can't fork for 14: File exists").
-                .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withInit(true)
-                        .withCapAdd(Capability.ALL).withCapDrop(Capability.SYS_RESOURCE)
-                        .withSecurityOpts(List.of("seccomp=unconfined", "apparmor=unconfined")));
-        for (Path conf : env.jdkConfigDirs) {
-            c.withFileSystemBind(conf.toString(), conf.toString(), BindMode.READ_ONLY);
-        }
-        return c;
+        return CriuContainer.step(c, SCRIPT, args);
     }
 }
