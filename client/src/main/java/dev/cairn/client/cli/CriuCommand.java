@@ -17,9 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
@@ -203,20 +201,7 @@ final class CriuCommand implements Runnable {
                     bar.finish();
                 }
             }
-            invocation.out().println("stored " + r.name() + ": " + Output.bytes(r.logicalBytes()) + " in " + r.chunks()
-                    + " chunks (" + r.newChunks() + " new), sent " + Output.bytes(r.sentBytes()) + ", commit index "
-                    + r.commitIndex());
-            if (shared.json) {
-                Map<String, Object> j = new LinkedHashMap<>();
-                j.put("name", r.name());
-                j.put("logicalBytes", r.logicalBytes());
-                j.put("sentBytes", r.sentBytes());
-                j.put("chunks", r.chunks());
-                j.put("newChunks", r.newChunks());
-                j.put("storedBytes", r.storedBytes());
-                j.put("commitIndex", r.commitIndex());
-                Output.json(invocation.out(), j);
-            }
+            ImageCommands.printStored(invocation, r, shared.json);
             return 0;
         }
     }

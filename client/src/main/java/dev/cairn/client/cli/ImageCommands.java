@@ -135,20 +135,7 @@ final class ImageCommands {
                         bar.finish();
                     }
                 }
-                invocation.out().println("stored " + r.name() + ": " + Output.bytes(r.logicalBytes()) + " in " + r.chunks()
-                        + " chunks (" + r.newChunks() + " new), sent " + Output.bytes(r.sentBytes()) + ", commit index "
-                        + r.commitIndex());
-                if (shared.json) {
-                    Map<String, Object> j = new LinkedHashMap<>();
-                    j.put("name", r.name());
-                    j.put("logicalBytes", r.logicalBytes());
-                    j.put("sentBytes", r.sentBytes());
-                    j.put("chunks", r.chunks());
-                    j.put("newChunks", r.newChunks());
-                    j.put("storedBytes", r.storedBytes());
-                    j.put("commitIndex", r.commitIndex());
-                    Output.json(invocation.out(), j);
-                }
+                printStored(invocation, r, shared.json);
                 return 0;
             }
         }
@@ -367,5 +354,23 @@ final class ImageCommands {
         m.put("commitIndex", i.commitIndex());
         m.put("created", Instant.ofEpochMilli(i.root().createdMillis()).toString());
         return m;
+    }
+
+    /** What a put prints: the one line, and with --json the object scripts read ({@code put}, {@code criu dump}). */
+    static void printStored(Invocation invocation, PutResult r, boolean json) {
+        invocation.out().println("stored " + r.name() + ": " + Output.bytes(r.logicalBytes()) + " in " + r.chunks()
+                + " chunks (" + r.newChunks() + " new), sent " + Output.bytes(r.sentBytes()) + ", commit index "
+                + r.commitIndex());
+        if (json) {
+            Map<String, Object> j = new LinkedHashMap<>();
+            j.put("name", r.name());
+            j.put("logicalBytes", r.logicalBytes());
+            j.put("sentBytes", r.sentBytes());
+            j.put("chunks", r.chunks());
+            j.put("newChunks", r.newChunks());
+            j.put("storedBytes", r.storedBytes());
+            j.put("commitIndex", r.commitIndex());
+            Output.json(invocation.out(), j);
+        }
     }
 }

@@ -1,5 +1,8 @@
 package dev.cairn.client.cli;
 
+import dev.cairn.config.ByteSize;
+import dev.cairn.config.ConfigException;
+
 import dev.cairn.client.CairnAdmin;
 import dev.cairn.client.CairnException;
 import dev.cairn.client.Quota;
@@ -9,8 +12,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -26,8 +27,6 @@ import picocli.CommandLine.Parameters;
 final class QuotaCommands implements Runnable {
 
     /** A size: plain bytes, or a number with K, M, G or T (powers of 1024; KiB, KB and k are the same). */
-    private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(?:([KMGT])(?:I?B)?)?", Pattern.CASE_INSENSITIVE);
-
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -109,22 +108,12 @@ final class QuotaCommands implements Runnable {
         }
     }
 
-    /** {@code 500}, {@code 64K}, {@code 500G}, {@code 2TiB}: bytes, the suffixes in powers of 1024. */
+    /** {@code --max-bytes} as {@link ByteSize} reads it, refused as a CLI error. */
     static long parseSize(String text) {
-        Matcher m = SIZE.matcher(text == null ? "" : text.strip());
-        if (!m.matches()) {
-            throw new CairnException("--max-bytes '" + text + "' is not a size: write bytes (1000000) or a number with"
-                    + " K, M, G or T (500G)");
-        }
-        int shift = m.group(2) == null ? 0 : 10 * ("KMGT".indexOf(Character.toUpperCase(m.group(2).charAt(0))) + 1);
         try {
-            long n = Long.parseLong(m.group(1));
-            if (n > (Long.MAX_VALUE >> shift)) {
-                throw new NumberFormatException();
-            }
-            return n << shift;
-        } catch (NumberFormatException e) {
-            throw new CairnException("--max-bytes '" + text + "' is larger than the " + Long.MAX_VALUE + " bytes a quota can say");
+            return ByteSize.parse("--max-bytes", text);
+        } catch (ConfigException e) {
+            throw new CairnException(e.getMessage());
         }
     }
 

@@ -1,5 +1,7 @@
 package dev.cairn.server.bench;
 
+import dev.cairn.config.ByteSize;
+
 import dev.cairn.engine.ChunkData;
 import dev.cairn.server.store.ChunkStore;
 import dev.cairn.server.store.ChunkStoreOptions;
@@ -82,7 +84,7 @@ public final class BenchMain implements Callable<Integer> {
             long bytes;
             try {
                 bytes = parseSize(size);
-            } catch (IllegalArgumentException e) {
+            } catch (IllegalArgumentException | dev.cairn.config.ConfigException e) {
                 System.err.println("cairn bench store: " + e.getMessage());
                 return 2;
             }
@@ -338,24 +340,9 @@ public final class BenchMain implements Callable<Integer> {
         }
     }
 
+    /** {@code --size} as {@link ByteSize} reads it, between 16 MiB and 1 TiB. */
     static long parseSize(String text) {
-        String t = text.trim().toLowerCase(Locale.ROOT);
-        long unit = 1;
-        if (t.endsWith("k")) {
-            unit = 1024;
-        } else if (t.endsWith("m")) {
-            unit = 1024 * 1024;
-        } else if (t.endsWith("g")) {
-            unit = 1024L * 1024 * 1024;
-        }
-        String digits = unit == 1 ? t : t.substring(0, t.length() - 1);
-        long value;
-        try {
-            value = Long.parseLong(digits) * unit;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--size must be a number of bytes with an optional k, m or g suffix, got '"
-                    + text + "'");
-        }
+        long value = ByteSize.parse("--size", text);
         if (value < 16L * 1024 * 1024 || value > (1L << 40)) {
             throw new IllegalArgumentException("--size must be between 16m and 1024g, got '" + text + "'");
         }
