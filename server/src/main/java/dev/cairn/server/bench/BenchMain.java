@@ -84,7 +84,7 @@ public final class BenchMain implements Callable<Integer> {
             long bytes;
             try {
                 bytes = parseSize(size);
-            } catch (IllegalArgumentException | dev.cairn.config.ConfigException e) {
+            } catch (IllegalArgumentException e) {
                 System.err.println("cairn bench store: " + e.getMessage());
                 return 2;
             }
@@ -342,7 +342,13 @@ public final class BenchMain implements Callable<Integer> {
 
     /** {@code --size} as {@link ByteSize} reads it, between 16 MiB and 1 TiB. */
     static long parseSize(String text) {
-        long value = ByteSize.parse("--size", text);
+        long value;
+        try {
+            value = ByteSize.parse("--size", text);
+        } catch (dev.cairn.config.ConfigException e) {
+            throw new IllegalArgumentException("--size must be a number of bytes with an optional k, m or g suffix, got '"
+                    + text + "'");
+        }
         if (value < 16L * 1024 * 1024 || value > (1L << 40)) {
             throw new IllegalArgumentException("--size must be between 16m and 1024g, got '" + text + "'");
         }
