@@ -3,7 +3,8 @@
 # Every step prints its figures as KEY=VALUE lines on stdout (times in ms from `date +%s%N`,
 # criu's own stats in us); what went wrong goes to stderr.
 #   check          criu check --feature uffd-noncoop: can this kernel restore lazily at all?
-#   machine        SHA-256 of 512 MiB of zeros on one core, and 512 MiB written with one fdatasync
+#   machine        SHA-256 of 512 MiB of zeros on one core, 512 MiB written with one fdatasync, and
+#                  how long `cairn --version` takes (the JVM start every cairn command pays)
 #   start MB       start the memory process (criu-bench-mem.pl): MB MiB of random bytes it can check
 #   dump-put NAME  (a) criu dump -D /dump to the container's disk, then cairn put NAME /dump
 #   ingest NAME    (b) cairn criu dump NAME: the pages go through cairn's page server into the store
@@ -78,7 +79,9 @@ case "$1" in
     rm -f /tmp/write-test
     t0=$(now); dd if=/dev/zero of=/tmp/write-test bs=1M count=512 conv=fdatasync 2>/dev/null; t1=$(now)
     rm -f /tmp/write-test
-    echo "writeMBps=$((536870912 * 1000 / (t1 - t0) / 1000000))" ;;
+    echo "writeMBps=$((536870912 * 1000 / (t1 - t0) / 1000000))"
+    t0=$(now); cairn --version >/dev/null; t1=$(now)
+    echo "cairnVersionMs=$((t1 - t0))" ;;
   start)
     stop
     rm -rf $B && mkdir -p $B

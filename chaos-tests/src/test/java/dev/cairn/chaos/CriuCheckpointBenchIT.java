@@ -151,23 +151,28 @@ class CriuCheckpointBenchIT {
             t.append("| rep | C (a) dump+put ms | C (b) ingest ms | frozen (a) / (b) ms | dump / put (a) ms"
                     + " | running (a) get+restore ms | get / restore (a) ms | running (b) lazy ms | (b) files written ms"
                     + " | touch 1/10 (a) / (b) ms | (b) pages in at touch / #PF | (b) all pages in ms"
-                    + " | (b) pages served / requests |\n");
-            t.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+                    + " | (b) pages served / requests | C (b) / (a) | running (b) / (a) |\n");
+            t.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
             for (Map<String, String> r : rounds) {
-                t.append(String.format(Locale.ROOT, "| %s | %s | %s | %.0f / %.0f | %s / %s | %s | %s / %s | %s | %s | %s / %s | %s / %s | %s | %s / %s |%n",
+                t.append(String.format(Locale.ROOT, "| %s | %s | %s | %.0f / %.0f | %s / %s | %s | %s / %s | %s | %s | %s / %s | %s / %s | %s | %s / %s | %.2f | %.2f |%n",
                         r.get("rep"), r.get("a.cMs"), r.get("b.cMs"), us(r, "a.frozenUs"), us(r, "b.frozenUs"),
                         r.get("a.dumpMs"), r.get("a.putMs"), r.get("ra.runningMs"), r.get("ra.getMs"), r.get("ra.restoreMs"),
                         r.get("rb.runningMs"), r.get("rb.serveMs"), r.get("ra.touchMs"), r.get("rb.touchMs"),
                         r.get("rb.pagesAtTouch"), r.get("rb.pfAtTouch"), r.get("rb.allInMs"), r.get("rb.servedPages"),
-                        r.get("rb.servedRequests")));
+                        r.get("rb.servedRequests"), ratio(r, "b.cMs", "a.cMs"), ratio(r, "rb.runningMs", "ra.runningMs")));
             }
-            t.append(String.format(Locale.ROOT, "| median | %.0f | %.0f | %.0f / %.0f | | %.0f | | %.0f | | | | %.0f | |%n",
+            t.append(String.format(Locale.ROOT, "| median | %.0f | %.0f | %.0f / %.0f | | %.0f | | %.0f | | | | %.0f | | %.2f | %.2f |%n",
                     median("a.cMs"), median("b.cMs"), median("a.frozenUs") / 1000, median("b.frozenUs") / 1000,
-                    median("ra.runningMs"), median("rb.runningMs"), median("rb.allInMs")));
+                    median("ra.runningMs"), median("rb.runningMs"), median("rb.allInMs"),
+                    medianOf(r -> ratio(r, "b.cMs", "a.cMs")), medianOf(r -> ratio(r, "rb.runningMs", "ra.runningMs"))));
             t.append(String.format(Locale.ROOT, "ingest C / dump-then-put C = %.2f (target <= %.1f); "
                     + "lazy running / get-then-restore running = %.2f (target <= %.1f)", ingestRatio(), INGEST_TARGET,
                     lazyRatio(), LAZY_TARGET));
             return t.toString();
+        }
+
+        private static double ratio(Map<String, String> r, String over, String under) {
+            return Double.parseDouble(r.get(over)) / Double.parseDouble(r.get(under));
         }
 
         private static double us(Map<String, String> r, String key) {
@@ -186,15 +191,19 @@ class CriuCheckpointBenchIT {
             j.put("dumpThenPutFrozenMs", median("a.frozenUs") / 1000);
             j.put("ingestFrozenMs", median("b.frozenUs") / 1000);
             j.put("ingestRatio", round2(ingestRatio()));
+            j.put("ingestRatioMedianOfReps", round2(medianOf(r -> ratio(r, "b.cMs", "a.cMs"))));
             j.put("getThenRestoreRunningMs", median("ra.runningMs"));
             j.put("lazyRunningMs", median("rb.runningMs"));
             j.put("lazyRatio", round2(lazyRatio()));
+            j.put("lazyRatioMedianOfReps", round2(medianOf(r -> ratio(r, "rb.runningMs", "ra.runningMs"))));
             j.put("lazyPagesAtTouch", median("rb.pagesAtTouch"));
             j.put("lazyPageFaultsAtTouch", median("rb.pfAtTouch"));
             j.put("lazyPagesCopied", median("rb.pagesCopied"));
             j.put("lazyServedPages", median("rb.servedPages"));
             j.put("lazyServedRequests", median("rb.servedRequests"));
             j.put("lazyAllInMs", median("rb.allInMs"));
+            j.put("lazyTouchTenthMs", median("rb.touchMs"));
+            j.put("getRestoreTouchTenthMs", median("ra.touchMs"));
             j.put("lazyLocalPagesAllocatedBytes", median("rb.localPagesAllocated"));
             StringBuilder s = new StringBuilder("{");
             j.forEach((k, v) -> s.append(s.length() > 1 ? "," : "").append('"').append(k).append("\":")
