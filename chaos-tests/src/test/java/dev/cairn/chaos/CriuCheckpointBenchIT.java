@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -145,37 +146,54 @@ class CriuCheckpointBenchIT {
         }
 
         String table() {
-            StringBuilder t = new StringBuilder();
-            t.append(String.format(Locale.ROOT, "criu bench: %d MB, %d repetitions, started %s, machine %s%n", mb,
+            List<String> lines = new ArrayList<>();
+            lines.add(String.format(Locale.ROOT, "criu bench: %d MB, %d repetitions, started %s, machine %s", mb,
                     rounds.size(), started, machine));
-            t.append("| rep | C (a) dump+put ms | C (b) ingest ms | frozen (a) / (b) ms | dump / put (a) ms"
-                    + " | running (a) get+restore ms | get / restore (a) ms | running (b) lazy ms | (b) files written ms"
-                    + " | touch 1/10 (a) / (b) ms | (b) pages in at touch / #PF | (b) all pages in ms"
-                    + " | (b) pages served / requests | C (b) / (a) | running (b) / (a) |\n");
-            t.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+            lines.add(row("rep", "C (a) dump+put ms", "C (b) ingest ms", "frozen (a) / (b) ms", "dump / put (a) ms",
+                    "running (a) get+restore ms", "get / restore (a) ms", "running (b) lazy ms", "(b) files written ms",
+                    "touch 1/10 (a) / (b) ms", "(b) pages in at touch / #PF", "(b) all pages in ms",
+                    "(b) pages served / requests", "C (b) / (a)", "running (b) / (a)"));
+            lines.add(row(Collections.nCopies(15, "---").toArray(String[]::new)));
             for (Map<String, String> r : rounds) {
-                t.append(String.format(Locale.ROOT, "| %s | %s | %s | %.0f / %.0f | %s / %s | %s | %s / %s | %s | %s | %s / %s | %s / %s | %s | %s / %s | %.2f | %.2f |%n",
-                        r.get("rep"), r.get("a.cMs"), r.get("b.cMs"), us(r, "a.frozenUs"), us(r, "b.frozenUs"),
-                        r.get("a.dumpMs"), r.get("a.putMs"), r.get("ra.runningMs"), r.get("ra.getMs"), r.get("ra.restoreMs"),
-                        r.get("rb.runningMs"), r.get("rb.serveMs"), r.get("ra.touchMs"), r.get("rb.touchMs"),
-                        r.get("rb.pagesAtTouch"), r.get("rb.pfAtTouch"), r.get("rb.allInMs"), r.get("rb.servedPages"),
-                        r.get("rb.servedRequests"), ratio(r, "b.cMs", "a.cMs"), ratio(r, "rb.runningMs", "ra.runningMs")));
+                lines.add(row(r.get("rep"), r.get("a.cMs"), r.get("b.cMs"),
+                        pair(whole(ms(r, "a.frozenUs")), whole(ms(r, "b.frozenUs"))), pair(r.get("a.dumpMs"), r.get("a.putMs")),
+                        r.get("ra.runningMs"), pair(r.get("ra.getMs"), r.get("ra.restoreMs")), r.get("rb.runningMs"),
+                        r.get("rb.serveMs"), pair(r.get("ra.touchMs"), r.get("rb.touchMs")),
+                        pair(r.get("rb.pagesAtTouch"), r.get("rb.pfAtTouch")), r.get("rb.allInMs"),
+                        pair(r.get("rb.servedPages"), r.get("rb.servedRequests")), two(ratio(r, "b.cMs", "a.cMs")),
+                        two(ratio(r, "rb.runningMs", "ra.runningMs"))));
             }
-            t.append(String.format(Locale.ROOT, "| median | %.0f | %.0f | %.0f / %.0f | | %.0f | | %.0f | | | | %.0f | | %.2f | %.2f |%n",
-                    median("a.cMs"), median("b.cMs"), median("a.frozenUs") / 1000, median("b.frozenUs") / 1000,
-                    median("ra.runningMs"), median("rb.runningMs"), median("rb.allInMs"),
-                    medianOf(r -> ratio(r, "b.cMs", "a.cMs")), medianOf(r -> ratio(r, "rb.runningMs", "ra.runningMs"))));
-            t.append(String.format(Locale.ROOT, "ingest C / dump-then-put C = %.2f (target <= %.1f); "
+            lines.add(row("median", whole(median("a.cMs")), whole(median("b.cMs")),
+                    pair(whole(median("a.frozenUs") / 1000), whole(median("b.frozenUs") / 1000)), "",
+                    whole(median("ra.runningMs")), "", whole(median("rb.runningMs")), "", "", "", whole(median("rb.allInMs")), "",
+                    two(medianOf(r -> ratio(r, "b.cMs", "a.cMs"))), two(medianOf(r -> ratio(r, "rb.runningMs", "ra.runningMs")))));
+            lines.add(String.format(Locale.ROOT, "ingest C / dump-then-put C = %.2f (target <= %.1f); "
                     + "lazy running / get-then-restore running = %.2f (target <= %.1f)", ingestRatio(), INGEST_TARGET,
                     lazyRatio(), LAZY_TARGET));
-            return t.toString();
+            return String.join("\n", lines);
+        }
+
+        private static String row(String... cells) {
+            return "| " + String.join(" | ", cells) + " |";
+        }
+
+        private static String pair(String a, String b) {
+            return a + " / " + b;
+        }
+
+        private static String whole(double x) {
+            return String.format(Locale.ROOT, "%.0f", x);
+        }
+
+        private static String two(double x) {
+            return String.format(Locale.ROOT, "%.2f", x);
         }
 
         private static double ratio(Map<String, String> r, String over, String under) {
             return Double.parseDouble(r.get(over)) / Double.parseDouble(r.get(under));
         }
 
-        private static double us(Map<String, String> r, String key) {
+        private static double ms(Map<String, String> r, String key) {
             return Double.parseDouble(r.getOrDefault(key, "0")) / 1000;
         }
 
