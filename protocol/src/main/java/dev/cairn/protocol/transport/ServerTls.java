@@ -7,6 +7,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.ReferenceCountedOpenSslContext;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
@@ -57,11 +58,12 @@ public final class ServerTls {
     }
 
     /**
-     * What encrypts: BoringSSL (netty-tcnative) where its native library loads, which Netty then
-     * prefers, else the JDK's TLS; for the start log, since the two differ in cost.
+     * What encrypts this node's ports, read from the context the node built, not from what could
+     * load: BoringSSL (netty-tcnative) where its native library loads, which Netty then prefers,
+     * else the JDK's TLS; for the start log, since the two differ in cost.
      */
     public String implementation() {
-        return TlsProtocols.implementation();
+        return context instanceof ReferenceCountedOpenSslContext ? TlsProtocols.BORINGSSL : TlsProtocols.JDK;
     }
 
     /**

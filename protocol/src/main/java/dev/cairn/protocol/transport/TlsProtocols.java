@@ -30,9 +30,12 @@ final class TlsProtocols {
         return ssl;
     }
 
+    static final String BORINGSSL = "BoringSSL (netty-tcnative)";
+    static final String JDK = "the JDK";
+
     /** "BoringSSL" when Netty's OpenSSL binding loaded (and is what SslContextBuilder picks), else "the JDK". */
     static String implementation() {
-        return io.netty.handler.ssl.OpenSsl.isAvailable() ? "BoringSSL (netty-tcnative)" : "the JDK";
+        return io.netty.handler.ssl.OpenSsl.isAvailable() ? BORINGSSL : JDK;
     }
 
     /** Why a TLS setup or handshake failed, in a few words (no class names). */

@@ -109,6 +109,28 @@ class TlsHandshakeTest {
     }
 
     /**
+     * That BoringSSL loads is not enough: the node's ports (the protocol port and the HTTP port both
+     * take their TLS from {@link ServerTls}) must encrypt with it, as the start log says. A context
+     * that fell back to the JDK's TLS would make HTTPS gets cost more without anything failing.
+     */
+    @Test
+    void aNodesPortsEncryptWithBoringSslAndSayWhichTlsTheyUse() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(io.netty.handler.ssl.OpenSsl.isAvailable(),
+                "BoringSSL is shipped for x86-64 Linux only");
+        ServerTls tls = ServerTls.of(TlsConfig.node(ca.cert(), node1.cert(), node1.key()));
+        io.netty.channel.embedded.EmbeddedChannel port = new io.netty.channel.embedded.EmbeddedChannel();
+        try {
+            tls.addTo(port.pipeline());
+            javax.net.ssl.SSLEngine engine = port.pipeline().get(io.netty.handler.ssl.SslHandler.class).engine();
+            assertTrue(engine instanceof io.netty.handler.ssl.ReferenceCountedOpenSslEngine,
+                    "the port encrypts with " + engine.getClass().getName());
+            assertEquals("BoringSSL (netty-tcnative)", tls.implementation());
+        } finally {
+            port.finishAndReleaseAll();
+        }
+    }
+
+    /**
      * With BoringSSL, both ends hand their TLS a quarter MiB per encryption call, not Netty's one
      * 16 KiB record (it costs them less CPU so): a 4 MiB message leaves each end in about 17
      * encrypted buffers, not 257, and still arrives whole and in order.
