@@ -17,10 +17,15 @@ final class CatalogImageMessages {
 
     private CatalogImageMessages() {}
 
-    record CommitImage(ImageName name, ImageRoot root) implements Request {
+    /** A commit without a session; {@code parent} is the image's lineage (null for none). */
+    record CommitImage(ImageName name, ImageRoot root, ImageName parent) implements Request {
         CommitImage {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(root, "root");
+        }
+
+        CommitImage(ImageName name, ImageRoot root) {
+            this(name, root, null);
         }
 
         @Override
