@@ -37,8 +37,11 @@ final class ParentChain {
                            Function<String, ImageInfo> stat) {
         List<Step> steps = new ArrayList<>();
         Path dir = dest.toAbsolutePath().normalize();
-        requireFree(dir, child, null);
         steps.add(new Step(child, dir));
+        if (child.parent() == null) {
+            return steps; // a plain get: the restore itself checks its destination
+        }
+        requireFree(dir, child, null);
         ImageInfo current = child;
         while (current.parent() != null) {
             String target = linkTarget(manifests.apply(current));
@@ -89,8 +92,9 @@ final class ParentChain {
         }
         try (Stream<Path> children = Files.list(dir)) {
             if (children.findAny().isPresent()) {
-                throw new CairnException.LocalIo(what + ": the directory is not empty; move it away, or use"
-                        + " get --flatten for one self-contained image; nothing was written", null);
+                throw new CairnException.LocalIo(what + ": the directory is not empty; " + (child == null
+                        ? "pass a new or empty directory" : "move it away, or use get --flatten for one self-contained image")
+                        + "; nothing was written", null);
             }
         } catch (IOException e) {
             throw new CairnException.LocalIo(what + ": " + Failures.local(e), e);
