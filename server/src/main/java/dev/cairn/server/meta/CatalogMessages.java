@@ -251,9 +251,9 @@ final class CatalogMessages {
     // ---- requests
 
     static byte[] encode(Request request) {
-        ImageName parent = parentOf(request);
+        ImageName parent = CatalogImageMessages.parentOf(request);
         if (parent != null) {
-            byte[] commit = encode(withoutParent(request));
+            byte[] commit = encode(CatalogImageMessages.withoutParent(request));
             ByteBuffer b = ByteBuffer.allocate(2 + 2 + ImageName.MAX_LENGTH + 2 + commit.length);
             b.put((byte) Type.WITH_PARENT.sinceVersion).put((byte) Type.WITH_PARENT.code);
             putString(b, parent.value());
@@ -365,7 +365,7 @@ final class CatalogMessages {
                 case REMOVE_QUOTA -> new RemoveQuota(getString(b));
                 case WITH_PARENT -> {
                     ImageName parent = new ImageName(getString(b));
-                    yield withParent(decodeRequest(ByteBuffer.wrap(getBytes(b, MAX_STRING_BYTES))), parent);
+                    yield CatalogImageMessages.withParent(decodeRequest(ByteBuffer.wrap(getBytes(b, MAX_STRING_BYTES))), parent);
                 }
             };
             checkFullyRead(b);
@@ -377,34 +377,6 @@ final class CatalogMessages {
         } catch (IllegalArgumentException e) {
             throw new MalformedMessageException("catalog message is invalid: " + e.getMessage(), e);
         }
-    }
-
-    // ---- lineage: a commit's parent travels in a WITH_PARENT wrapper
-
-    /** The parent a commit names, or null (for every other request too). */
-    static ImageName parentOf(Request request) {
-        if (request instanceof CommitImage c) {
-            return c.parent();
-        }
-        return request instanceof CommitInSession c ? c.parent() : null;
-    }
-
-    private static Request withoutParent(Request commit) {
-        if (commit instanceof CommitImage c) {
-            return new CommitImage(c.name(), c.root());
-        }
-        CommitInSession c = (CommitInSession) commit;
-        return new CommitInSession(c.name(), c.root(), c.sessionId(), c.leaderMillis(), c.closesSession());
-    }
-
-    private static Request withParent(Request commit, ImageName parent) {
-        if (commit instanceof CommitImage c && c.parent() == null) {
-            return new CommitImage(c.name(), c.root(), parent);
-        }
-        if (commit instanceof CommitInSession c && c.parent() == null) {
-            return new CommitInSession(c.name(), c.root(), c.sessionId(), c.leaderMillis(), c.closesSession(), parent);
-        }
-        throw new MalformedMessageException("a parent can only wrap a commit without one, not " + commit.type());
     }
 
     // ---- helpers
