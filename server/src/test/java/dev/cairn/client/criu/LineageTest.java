@@ -233,6 +233,24 @@ class LineageTest {
         }
     }
 
+    /**
+     * GC has no lineage rule of its own: a parent stays while a child names it, so its manifest
+     * keeps its chunks live. After an epoch that swept, the chain still restores byte for byte.
+     */
+    @Test
+    void gcKeepsEveryPageAChildNeedsBecauseTheParentStays() throws Exception {
+        client.put("gc/doomed", new java.io.ByteArrayInputStream(random(new Random(3), 4)));
+        client.delete("gc/doomed");
+        assertTrue(dev.cairn.client.CairnAdmin.of(client).gc(java.time.Duration.ofSeconds(60)).completed());
+
+        Path dest = dir.resolve("after-gc/ckpt-3");
+        client.getWithParents("job/ckpt-3", dest, RestoreOptions.DEFAULT, ProgressListener.NONE);
+        for (String name : List.of("ckpt-1", "ckpt-2", "ckpt-3")) {
+            assertArrayEquals(Files.readAllBytes(dir.resolve("dumps").resolve(name).resolve("pages-1.img")),
+                    Files.readAllBytes(dir.resolve("after-gc").resolve(name).resolve("pages-1.img")), name);
+        }
+    }
+
     record Run(int code, String out, String err) {}
 
     static synchronized Run cairn(String... args) {
