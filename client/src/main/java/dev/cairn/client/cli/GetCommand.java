@@ -5,6 +5,8 @@ import dev.cairn.client.CairnException;
 import dev.cairn.client.GetResult;
 import dev.cairn.client.ProgressListener;
 import dev.cairn.client.RestoreOptions;
+import dev.cairn.client.criu.PageServerCodec;
+import dev.cairn.client.criu.PagemapFlattener;
 import java.io.BufferedOutputStream;
 import java.io.OutputStream;
 import java.nio.file.Path;
@@ -48,6 +50,9 @@ final class GetCommand implements Callable<Integer> {
 
     @Parameters(index = "1", paramLabel = "DEST", description = "a new or empty directory, or - for stdout")
     String dest;
+
+    /** What --flatten did, for the output; null otherwise. */
+    private PagemapFlattener.Result flattened;
 
     private RestoreOptions restoreOptions() {
         return keepSetId ? RestoreOptions.DEFAULT.withKeepSetId() : RestoreOptions.DEFAULT;
@@ -110,7 +115,11 @@ final class GetCommand implements Callable<Integer> {
             out.flush();
             return List.of(r);
         } else if (flatten) {
-            return List.of(cairn.getFlattened(name, invocation.path(dest), restoreOptions(), progress));
+            // As CairnClient.getFlattened, in its two steps, so the output can say what flattening did.
+            Path to = invocation.path(dest);
+            GetResult r = cairn.get(name, to, restoreOptions(), progress);
+            flattened = PagemapFlattener.flatten(cairn, cairn.stat(name), to);
+            return List.of(r);
         }
         return cairn.getWithParents(name, invocation.path(dest), restoreOptions(), progress);
     }
@@ -126,8 +135,10 @@ final class GetCommand implements Callable<Integer> {
             invocation.out().println("restored parent " + p.name() + " of " + results.get(i - 1).name() + ": "
                     + Output.bytes(p.logicalBytes()) + ", " + p.entries() + " entries");
         }
-        if (flatten) {
-            invocation.out().println("flattened " + r.name() + ": one self-contained image, no parent link");
+        if (flattened != null) {
+            invocation.out().println("flattened " + r.name() + ": " + flattened.pagemaps() + " pagemaps rewritten, "
+                    + flattened.pagesFromAncestors() + " pages (" + Output.bytes(flattened.pagesFromAncestors()
+                    * PageServerCodec.PAGE_BYTES) + ") copied in from its parents, no parent link");
         }
         if (shared.json) {
             Map<String, Object> j = new LinkedHashMap<>();
@@ -138,8 +149,9 @@ final class GetCommand implements Callable<Integer> {
             if (!parents.isEmpty()) {
                 j.put("parents", parents);
             }
-            if (flatten) {
-                j.put("flattened", true);
+            if (flattened != null) {
+                j.put("flattenedPagemaps", flattened.pagemaps());
+                j.put("pagesFromParents", flattened.pagesFromAncestors());
             }
             Output.json(invocation.out(), j);
         }

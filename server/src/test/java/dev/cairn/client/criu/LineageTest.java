@@ -208,7 +208,9 @@ class LineageTest {
         Path dest = dir.resolve("flat/ckpt-3");
         Run get = cairn("get", "--flatten", "job/ckpt-3", dest.toString(), "--cluster", cluster.endpoints(), "--json");
         assertEquals(0, get.code(), get.err());
-        assertTrue(get.out().contains("flattened job/ckpt-3"), get.out());
+        assertTrue(get.out().contains("flattened job/ckpt-3: 1 pagemaps rewritten, 6 pages (24.0 KiB) copied in from its"
+                + " parents"), get.out());
+        assertTrue(get.out().contains("\"pagesFromParents\":6"), get.out());
 
         StoredPagemap flat = StoredPagemap.parse("pagemap-42.img", Files.readAllBytes(dest.resolve("pagemap-42.img")));
         assertEquals(1, flat.pagesId());
