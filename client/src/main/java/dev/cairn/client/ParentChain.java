@@ -31,7 +31,10 @@ final class ParentChain {
      * its child's stored {@code parent} link is relative (an absolute link, or none, is restored
      * as it is and ends the chain: Cairn writes only under places the link names relative to
      * DEST). Refuses, before anything is written, a place that exists and is not an empty
-     * directory, and a link that points into another image's place.
+     * directory, a link that points into another image's place, and one that points anywhere but
+     * beside DEST (a sibling of it, as CRIU's {@code --prev-images-dir ../ckpt-1} makes): an image
+     * is written by whoever put it, and a get, often run as root, must not let its link choose
+     * where on the host files appear.
      */
     static List<Step> plan(ImageInfo child, Path dest, Function<ImageInfo, Manifest> manifests,
                            Function<String, ImageInfo> stat) {
@@ -53,6 +56,12 @@ final class ParentChain {
                         + " ancestors, the most a get brings back; use get --flatten");
             }
             Path next = dir.resolve(target).normalize();
+            Path beside = steps.get(0).dir().getParent();
+            if (beside == null || !beside.equals(next.getParent())) {
+                throw new CairnException.LocalIo("cannot restore the parents of " + child.name() + ": the parent link of "
+                        + current.name() + " ('" + target + "') points to " + next + ", not beside " + steps.get(0).dir()
+                        + "; a get writes parents only next to DEST: use get --flatten; nothing was written", null);
+            }
             ImageInfo parent = stat.apply(current.parent().value());
             for (Step s : steps) {
                 if (next.startsWith(s.dir()) || s.dir().startsWith(next)) {

@@ -204,6 +204,26 @@ class LineageTest {
     }
 
     @Test
+    void aLinkThatPointsAnywhereButBesideDestRefusesTheGet() throws Exception {
+        Path far = Files.createDirectories(dir.resolve("dumps/far"));
+        Files.writeString(far.resolve("core-1.img"), "far");
+        client.put("elsewhere/base", far);
+        Path climbing = Files.createDirectories(dir.resolve("dumps/climbing"));
+        Files.createSymbolicLink(climbing.resolve("parent"), Path.of("../../elsewhere/base"));
+        client.put("job/climbing", climbing);
+        assertEquals(new ImageName("elsewhere/base"), client.stat("job/climbing").parent());
+
+        Path dest = dir.resolve("climb/job/climbing");
+        CairnException.LocalIo e = assertThrows(CairnException.LocalIo.class, () -> client.getWithParents(
+                "job/climbing", dest, RestoreOptions.DEFAULT, ProgressListener.NONE));
+        assertTrue(e.getMessage().contains("not beside " + dest), e.getMessage());
+        assertTrue(e.getMessage().contains("use get --flatten; nothing was written"), e.getMessage());
+        assertFalse(Files.exists(dir.resolve("climb")));
+        client.delete("job/climbing");
+        client.delete("elsewhere/base");
+    }
+
+    @Test
     void flattenWritesEveryPageFromTheChainAndNoInParentEntry() throws Exception {
         Path dest = dir.resolve("flat/ckpt-3");
         Run get = cairn("get", "--flatten", "job/ckpt-3", dest.toString(), "--cluster", cluster.endpoints(), "--json");
