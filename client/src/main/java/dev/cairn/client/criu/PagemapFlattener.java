@@ -2,6 +2,7 @@ package dev.cairn.client.criu;
 
 import dev.cairn.client.CairnClient;
 import dev.cairn.client.CairnException;
+import dev.cairn.client.Lineage;
 import dev.cairn.engine.manifest.FileEntry;
 import dev.cairn.engine.manifest.ImageInfo;
 import java.io.IOException;
@@ -52,6 +53,10 @@ public final class PagemapFlattener {
         }
         PagemapFlattener f = new PagemapFlattener(client);
         for (ImageInfo at = child; at.parent() != null; ) {
+            if (f.ancestors.size() == Lineage.MAX_CHAIN) {
+                throw new CairnException("image " + child.name() + " has more than " + Lineage.MAX_CHAIN
+                        + " ancestors, the most a get reads; " + dir + " holds the image as stored, not flattened");
+            }
             at = client.stat(at.parent().value());
             f.ancestors.add(StoredImage.open(client, at.name().value()));
         }
