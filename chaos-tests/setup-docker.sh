@@ -11,7 +11,9 @@
 #
 # The image (default cairn-chaos:trixie) is a Debian trixie minbase rootfs made with debootstrap
 # and `docker import`ed (no registry is needed): it has iptables (partitions), criu 4.x (the CRIU
-# round trip), procps. The JDK and the Cairn jars are bind-mounted by the tests, not copied.
+# round trip), procps, and crit, CRIU's image tool (Debian package python3-pycriu: the lineage test
+# makes incremental pagemaps with it). The JDK and the Cairn jars are bind-mounted by the tests,
+# not copied. An existing image without crit (built before the lineage test) is rebuilt.
 set -uo pipefail
 
 IMAGE="${CAIRN_CHAOS_IMAGE:-cairn-chaos:trixie}"
@@ -58,17 +60,23 @@ if ! engine_up; then
 fi
 say "engine $(docker version --format '{{.Server.Version}}' 2>/dev/null) answers"
 
-# 3. The image.
+# 3. The image. One that lacks crit was built before the lineage test needed it: build it again.
+has_crit() { docker run --rm "$IMAGE" sh -c 'command -v crit' >/dev/null 2>&1; }
+state="missing"
 if docker image inspect "$IMAGE" >/dev/null 2>&1; then
-  say "image $IMAGE present"
-  exit 0
+  if has_crit; then
+    say "image $IMAGE present"
+    exit 0
+  fi
+  state="without crit"
+  say "image $IMAGE has no crit (package python3-pycriu), which the CRIU lineage test needs: rebuilding it"
 fi
-can_admin || give_up "image $IMAGE missing and debootstrap needs root"
-command -v debootstrap >/dev/null 2>&1 || give_up "image $IMAGE missing and no debootstrap"
+can_admin || give_up "image $IMAGE $state and debootstrap needs root"
+command -v debootstrap >/dev/null 2>&1 || give_up "image $IMAGE $state and no debootstrap"
 ROOT="$(mktemp -d)"
 trap '$SUDO rm -rf "$ROOT"' EXIT
 say "building $IMAGE: debootstrap $SUITE (about a minute)"
-if ! $SUDO debootstrap --variant=minbase --include=iptables,criu,procps,iproute2 "$SUITE" "$ROOT" \
+if ! $SUDO debootstrap --variant=minbase --include=iptables,criu,python3-pycriu,procps,iproute2 "$SUITE" "$ROOT" \
     >"$ROOT.debootstrap.log" 2>&1; then
   tail -20 "$ROOT.debootstrap.log" >&2
   give_up "debootstrap failed (log above)"

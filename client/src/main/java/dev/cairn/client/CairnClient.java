@@ -144,6 +144,16 @@ public final class CairnClient implements AutoCloseable {
         return put(name, source, ProgressListener.NONE);
     }
 
+    /**
+     * Stores a directory as {@link #put(String, Path, ProgressListener)} does, recording the image
+     * it was dumped on (CRIU's incremental dumps): {@code parent} when not null, else the image
+     * its top-level {@code parent} symlink names, read relative to {@code name}. A parent that is
+     * not stored fails the put with {@link CairnException.ImageNotFound}; nothing is stored.
+     */
+    public PutResult put(String name, Path source, String parent, ProgressListener progress) {
+        return put(() -> uploader(progress).putPath(name(name), source, parent));
+    }
+
     /** Stores everything {@code in} yields as a single-stream image. The stream is not closed. */
     public PutResult put(String name, InputStream in, ProgressListener progress) {
         return put(() -> uploader(progress).putStream(name(name), in));
@@ -231,6 +241,38 @@ public final class CairnClient implements AutoCloseable {
 
     public GetResult get(String name, Path destination) {
         return get(name, destination, ProgressListener.NONE);
+    }
+
+    /**
+     * Restores image {@code name} into {@code destination} and, for an image with lineage, each
+     * ancestor where its child's stored {@code parent} link points (relative to the child's
+     * directory), so {@code criu restore -D destination} finds the chain. Every place must be new
+     * or an empty directory; that is checked for all of them before anything is written. Returns
+     * one result per image written, the image itself first.
+     */
+    public List<GetResult> getWithParents(String name, Path destination, RestoreOptions options,
+                                          ProgressListener progress) {
+        cluster.refreshIfOlderThan(MEMBERSHIP_MAX_AGE);
+        ImageRestorer reader = new ImageRestorer(cluster, ProgressListener.NONE);
+        List<GetResult> results = new java.util.ArrayList<>();
+        for (ParentChain.Step step : ParentChain.plan(stat(name), destination, reader::manifest, this::stat)) {
+            results.add(new ImageRestorer(cluster, progress, options).toDirectory(step.image(), step.dir()));
+        }
+        return results;
+    }
+
+    /**
+     * Restores image {@code name} into {@code destination} as one self-contained CRIU image: no
+     * {@code parent} link, and every pagemap entry its ancestors held (flagged in-parent) replaced
+     * by their pages, so no pagemap has an in-parent entry. An image without lineage is restored
+     * as {@link #get(String, Path, RestoreOptions, ProgressListener)} does.
+     */
+    public GetResult getFlattened(String name, Path destination, RestoreOptions options, ProgressListener progress) {
+        ImageInfo info = stat(name);
+        cluster.refreshIfOlderThan(MEMBERSHIP_MAX_AGE);
+        GetResult written = new ImageRestorer(cluster, progress, options).toDirectory(info, destination);
+        dev.cairn.client.criu.PagemapFlattener.flatten(this, info, destination);
+        return written;
     }
 
     /** Writes a stream image (or an image of one file) to {@code out}. The stream is not closed. */

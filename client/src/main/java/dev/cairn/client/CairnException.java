@@ -51,6 +51,13 @@ public class CairnException extends RuntimeException {
         }
     }
 
+    /** The image is the parent of another image (its lineage), so it stays while that image does. */
+    public static final class ImageInUse extends CairnException {
+        public ImageInUse(String message) {
+            super(message);
+        }
+    }
+
     /** The image name breaks the naming rules. */
     public static final class InvalidName extends CairnException {
         public InvalidName(String message) {

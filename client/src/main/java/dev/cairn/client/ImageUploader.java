@@ -41,6 +41,8 @@ final class ImageUploader {
     private final java.util.function.Consumer<java.util.UUID> beforeCommit;
     private long done;
     private long total = -1;
+    /** The image this put's image was dumped on (its lineage), or null. */
+    private ImageName parent;
 
     ImageUploader(Cluster cluster, ProgressListener progress, java.time.Duration sessionLease,
                   SessionRenewals renewals, java.util.function.Consumer<java.util.UUID> beforeCommit) {
@@ -53,6 +55,15 @@ final class ImageUploader {
 
     /** A directory (its contents become the image) or a single regular file. */
     PutResult putPath(ImageName name, Path source) {
+        return putPath(name, source, null);
+    }
+
+    /**
+     * As {@link #putPath(ImageName, Path)}, recording the image's parent: {@code explicitParent}
+     * when given, else the one the directory's top-level {@code parent} link names (docs/criu.md,
+     * Lineage). The link itself is stored as it is, like any symlink.
+     */
+    PutResult putPath(ImageName name, Path source, String explicitParent) {
         if (!Files.exists(source, LinkOption.NOFOLLOW_LINKS)) {
             throw new CairnException.LocalIo("cannot put " + source + ": no such file or directory", null);
         }
@@ -62,6 +73,7 @@ final class ImageUploader {
         } catch (SourceException e) {
             throw new CairnException.LocalIo(e.getMessage(), e);
         }
+        parent = Lineage.parentOf(name, source, explicitParent);
         total = ImageBuilder.sizeOf(entries);
         return put(name, builder -> builder.fromDirectory(entries));
     }
@@ -109,6 +121,7 @@ final class ImageUploader {
                 Runtime.getRuntime().availableProcessors())) {
             CompletableFuture<Void> opened = writer.sendAfter(() -> {
                 refuseEarly(name);
+                requireParent(name);
                 cluster.metadataCall(MessageType.OPEN_SESSION, open);
                 renewer.start();
             });
@@ -139,6 +152,19 @@ final class ImageUploader {
         if (!found.isEmpty()) {
             throw new CairnException.ImageExists("image " + name + " already exists (committed at index "
                     + found.get(0).commitIndex() + "); images are immutable, choose a new name");
+        }
+    }
+
+    /**
+     * Fails the put before any chunk is sent when its parent is not stored; the commit checks
+     * again, in the catalog, so a parent removed in between still refuses it.
+     */
+    private void requireParent(ImageName name) {
+        if (parent != null && ImageMessages.decodeImages(
+                cluster.metadataCall(MessageType.GET_IMAGE, ImageMessages.encodeName(parent)).header()).isEmpty()) {
+            throw new CairnException.ImageNotFound("the parent of image " + name + ", image " + parent
+                    + ", is not stored; put " + parent + " first, or name the image it was dumped on with --parent;"
+                    + " nothing was stored");
         }
     }
 
@@ -222,7 +248,8 @@ final class ImageUploader {
         renewer.check();
         // Refused (SessionExpired) if the session's lease ran out: GC may have swept what it uploaded.
         NodeConnection.Reply reply = cluster.metadataCall(MessageType.COMMIT_IMAGE,
-                new ImageMessages.CommitImage(name, root, cluster.nextCall(), session, writer.newStoredBytes(), true).encode());
+                new ImageMessages.CommitImage(name, root, cluster.nextCall(), session, writer.newStoredBytes(), true, parent)
+                        .encode());
         long commitIndex = Messages.decodeLong(reply.header());
         return new PutResult(name.value(), manifest.logicalBytes(), writer.sentBytes(), manifest.chunkCount(),
                 writer.newChunks(), writer.uniqueStoredBytes(), commitIndex);

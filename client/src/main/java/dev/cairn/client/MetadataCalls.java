@@ -126,6 +126,7 @@ final class MetadataCalls {
             case UNAUTHENTICATED -> new CairnException.NotAuthenticated(e.getMessage());
             case FORBIDDEN -> new CairnException.NotAllowed(e.getMessage());
             case QUOTA_EXCEEDED -> new CairnException.QuotaExceeded(e.getMessage());
+            case IN_USE -> new CairnException.ImageInUse(e.getMessage());
             case CORRUPT_CHUNK -> new CairnException.CorruptData("node " + e.nodeId() + ": " + e.getMessage());
             default -> new CairnException("node " + e.nodeId() + " failed: " + e.getMessage());
         };

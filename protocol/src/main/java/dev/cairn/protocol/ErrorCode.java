@@ -25,7 +25,9 @@ public enum ErrorCode {
     /** The token is valid but its role or its prefixes do not allow this request. */
     FORBIDDEN(11),
     /** A commit would take a name prefix over its byte quota: nothing was committed. */
-    QUOTA_EXCEEDED(12);
+    QUOTA_EXCEEDED(12),
+    /** A delete of an image that another image names as its parent: nothing was deleted. */
+    IN_USE(13);
 
     private final int code;
 

@@ -49,16 +49,19 @@ public final class ImageMessages {
      * The session is a trailing optional field, so an older client's request still decodes;
      * {@code newStoredBytes} (the put's figure for the node's dedup metrics, or {@link #UNKNOWN})
      * is another, and {@code closesSession} (the commit ends the session, so the client sends no
-     * CLOSE_SESSION after it succeeds) a third, present only when true.
+     * CLOSE_SESSION after it succeeds) a third, present only when true. {@code parent} (the image
+     * an incremental dump was made on, its lineage; null for none) is a fourth, present only when set.
      */
     public record CommitImage(ImageName name, ImageRoot root, CallId call, java.util.UUID session, long newStoredBytes,
-                              boolean closesSession) {
+                              boolean closesSession, ImageName parent) {
         /** Tag of the optional session field after the call id. */
         private static final int SESSION_FIELD = 1;
         /** Tag of the optional put figure: encoded bytes of the chunks the put had to send (once, not per replica). */
         private static final int NEW_BYTES_FIELD = 2;
         /** Tag of the flag that the commit, if it succeeds, closes the session; a tag with no value. */
         private static final int CLOSES_SESSION_FIELD = 3;
+        /** Tag of the optional parent image's name (a string). */
+        private static final int PARENT_FIELD = 4;
         /** {@link #newStoredBytes} of a commit whose client did not say (older clients, tests). */
         public static final long UNKNOWN = -1;
 
@@ -66,6 +69,11 @@ public final class ImageMessages {
             if (closesSession && session == null) {
                 throw new IllegalArgumentException("a commit without a session cannot close one");
             }
+        }
+
+        public CommitImage(ImageName name, ImageRoot root, CallId call, java.util.UUID session, long newStoredBytes,
+                           boolean closesSession) {
+            this(name, root, call, session, newStoredBytes, closesSession, null);
         }
 
         public CommitImage(ImageName name, ImageRoot root, CallId call, java.util.UUID session, long newStoredBytes) {
@@ -96,6 +104,9 @@ public final class ImageMessages {
             if (closesSession) {
                 w.u8(CLOSES_SESSION_FIELD);
             }
+            if (parent != null) {
+                w.u8(PARENT_FIELD).string(parent.value());
+            }
             return w.toBuffer();
         }
 
@@ -107,12 +118,13 @@ public final class ImageMessages {
             java.util.UUID session = null;
             long newBytes = UNKNOWN;
             boolean closes = false;
+            ImageName parent = null;
             // Optional tagged fields, in tag order; a node of an older build refuses what it does not know.
             int lastTag = 0;
             while (r.remaining() > 0) {
                 int trailing = r.remaining();
                 int tag = r.u8("field tag");
-                if (tag <= lastTag || tag > CLOSES_SESSION_FIELD) {
+                if (tag <= lastTag || tag > PARENT_FIELD) {
                     throw new ProtocolException("commit request has " + trailing + " unexpected trailing bytes");
                 }
                 lastTag = tag;
@@ -123,6 +135,8 @@ public final class ImageMessages {
                         throw new ProtocolException("commit request closes a session it does not name");
                     }
                     closes = true;
+                } else if (tag == PARENT_FIELD) {
+                    parent = imageName(r.string("parent image name"));
                 } else {
                     newBytes = r.i64("new stored bytes");
                     if (newBytes < 0) {
@@ -131,7 +145,7 @@ public final class ImageMessages {
                 }
             }
             r.end("commit request");
-            return new CommitImage(name, decodeRoot(root), call, session, newBytes, closes);
+            return new CommitImage(name, decodeRoot(root), call, session, newBytes, closes, parent);
         }
     }
 
@@ -225,9 +239,45 @@ public final class ImageMessages {
         }
     }
 
-    /** GET_IMAGE and LIST_IMAGES responses: a list of catalog entries (zero or one for GET_IMAGE). */
+    /**
+     * GET_IMAGE and LIST_IMAGES responses: a list of catalog entries (zero or one for GET_IMAGE),
+     * then, only when an image in it has a parent, the lineage section (see {@link #writeParents}).
+     */
     public static ByteBuffer encodeImages(List<ImageInfo> images) {
-        return writeImages(new WireWriter(16 + images.size() * 160), images).toBuffer();
+        return writeParents(writeImages(new WireWriter(16 + images.size() * 160), images), images).toBuffer();
+    }
+
+    /** Tag of the optional lineage section at the end of an image list. */
+    private static final int PARENTS_SECTION = 1;
+
+    /**
+     * The lineage section: u8 tag 1, then each image's parent (a string, "" for none) in list
+     * order. Written only when an image has a parent, so answers without lineage are as before.
+     */
+    private static WireWriter writeParents(WireWriter w, List<ImageInfo> images) {
+        if (images.stream().anyMatch(i -> i.parent() != null)) {
+            w.u8(PARENTS_SECTION);
+            for (ImageInfo info : images) {
+                w.string(info.parent() == null ? "" : info.parent().value());
+            }
+        }
+        return w;
+    }
+
+    private static List<ImageInfo> readParents(WireReader r, List<ImageInfo> images) {
+        if (r.remaining() == 0) {
+            return images;
+        }
+        int trailing = r.remaining();
+        if (r.u8("lineage tag") != PARENTS_SECTION) {
+            throw new ProtocolException("image list has " + trailing + " unexpected trailing bytes");
+        }
+        List<ImageInfo> out = new ArrayList<>(images.size());
+        for (ImageInfo info : images) {
+            String parent = r.string("parent image name");
+            out.add(new ImageInfo(info.name(), info.root(), info.commitIndex(), parent.isEmpty() ? null : imageName(parent)));
+        }
+        return out;
     }
 
     private static WireWriter writeImages(WireWriter w, List<ImageInfo> images) {
@@ -240,7 +290,7 @@ public final class ImageMessages {
 
     public static List<ImageInfo> decodeImages(ByteBuffer header) {
         WireReader r = new WireReader(header);
-        List<ImageInfo> images = readImages(r);
+        List<ImageInfo> images = readParents(r, readImages(r));
         r.end("image list");
         return images;
     }
@@ -248,13 +298,15 @@ public final class ImageMessages {
     /** The answer to a session read: the entries, then the catalog index the node answered at. */
     public record SessionImages(List<ImageInfo> images, long servedIndex) {
         public ByteBuffer encode() {
-            return writeImages(new WireWriter(24 + images.size() * 160), images).i64(servedIndex).toBuffer();
+            return writeParents(writeImages(new WireWriter(24 + images.size() * 160), images).i64(servedIndex), images)
+                    .toBuffer();
         }
 
         public static SessionImages decode(ByteBuffer header) {
             WireReader r = new WireReader(header);
             List<ImageInfo> images = readImages(r);
             long served = r.i64("served index");
+            images = readParents(r, images);
             r.end("session image list");
             return new SessionImages(images, served);
         }

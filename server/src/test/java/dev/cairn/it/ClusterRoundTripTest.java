@@ -103,6 +103,8 @@ class ClusterRoundTripTest {
         Files.createSymbolicLink(src.resolve("parent"), Path.of("../dump-0"));
         Files.setPosixFilePermissions(src.resolve("a/b"), PosixFilePermissions.fromString("r-xr-xr-x"));
 
+        // A top-level 'parent' link is CRIU's lineage: it must name a stored image (docs/criu.md, Lineage).
+        client.put("trees/dump-0", new ByteArrayInputStream(new byte[] {0}));
         client.put("trees/one", src);
         Path restored = dir.resolve("tree-restored");
         client.get("trees/one", restored);

@@ -30,7 +30,7 @@ public final class CairnCli implements Runnable {
         Map<String, Class<?>> m = new LinkedHashMap<>();
         m.put("dev", DevCommand.class);
         m.put("put", ImageCommands.Put.class);
-        m.put("get", ImageCommands.Get.class);
+        m.put("get", GetCommand.class);
         m.put("ls", ImageCommands.Ls.class);
         m.put("stat", ImageCommands.Stat.class);
         m.put("rm", ImageCommands.Rm.class);

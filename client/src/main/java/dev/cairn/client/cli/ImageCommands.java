@@ -100,6 +100,11 @@ final class ImageCommands {
         @Parameters(index = "1", paramLabel = "PATH", description = "a directory, a file, or - for stdin")
         String path;
 
+        @Option(names = "--parent", paramLabel = "PARENT", description = "the image this directory was dumped on "
+                + "(CRIU's incremental dumps); by default the image its top-level 'parent' link names, read relative to "
+                + "NAME (job/ckpt-2 with ../ckpt-1 is job/ckpt-1). The parent must be stored, and stays while this image does")
+        String parent;
+
         @picocli.CommandLine.Option(names = "--zstd-level", paramLabel = "N", defaultValue = "3",
                 description = "zstd level for the chunks, -7..19 (default: ${DEFAULT-VALUE}; lower is faster, higher smaller)")
         int zstdLevel;
@@ -118,6 +123,9 @@ final class ImageCommands {
             if (allowTruncatedTar && !tar) {
                 throw new CairnException("--allow-truncated-tar is about tar archives; add --tar, or leave it out");
             }
+            if (parent != null && (tar || path.equals("-"))) {
+                throw new CairnException("--parent is about a directory of CRIU images; put the directory, or leave it out");
+            }
             try (ClientUse use = shared.client(zstdLevel)) {
                 CairnClient cairn = use.client();
                 Invocation invocation = Invocation.current();
@@ -128,7 +136,8 @@ final class ImageCommands {
                         r = path.equals("-") ? cairn.putTar(name, System.in, putOptions(), progress)
                                 : putTarFile(cairn, progress);
                     } else {
-                        r = path.equals("-") ? cairn.put(name, System.in, progress) : cairn.put(name, invocation.path(path), progress);
+                        r = path.equals("-") ? cairn.put(name, System.in, progress)
+                                : cairn.put(name, invocation.path(path), parent, progress);
                     }
                 } finally {
                     if (progress instanceof ProgressBar bar) {
@@ -166,95 +175,7 @@ final class ImageCommands {
         };
     }
 
-    private static final int IO_BUFFER_BYTES = 1 << 20;
-
-    @Command(name = "get", mixinStandardHelpOptions = true,
-            description = "Restores image NAME into directory DEST (created; must be empty), or to stdout with -. "
-                    + "Every chunk is verified against its SHA-256; files and directories are fsync'd before success.",
-            footer = {"", "Examples:", "  cairn get job-7/ckpt-1 /tmp/restore", "  cairn get job-7/archive - | tar -x",
-                "  cairn get --tar job-7/ckpt-1 - | tar -t"})
-    static final class Get implements Callable<Integer> {
-        @Mixin
-        Shared shared;
-
-        @Option(names = "--tar", description = "write the image as a tar archive to DEST (a file, created; or - for stdout)")
-        boolean tar;
-
-        @Option(names = "--keep-setid", description = "keep the setuid and setgid bits of the image's files and "
-                + "directories (stripped by default: an image from another host or tenant could plant a setuid binary); "
-                + "also in --tar output")
-        boolean keepSetId;
-
-        private dev.cairn.client.RestoreOptions restoreOptions() {
-            return keepSetId ? dev.cairn.client.RestoreOptions.DEFAULT.withKeepSetId() : dev.cairn.client.RestoreOptions.DEFAULT;
-        }
-
-        @Parameters(index = "0", paramLabel = "NAME", description = "image name")
-        String name;
-
-        @Parameters(index = "1", paramLabel = "DEST", description = "a new or empty directory, or - for stdout")
-        String dest;
-
-        private GetResult getTarFile(CairnClient cairn, ProgressListener progress) throws java.io.IOException {
-            Path file = Invocation.current().path(dest);
-            try {
-                // Never overwrite a file the user already has.
-                java.nio.file.Files.createFile(file);
-            } catch (java.nio.file.FileAlreadyExistsException e) {
-                throw new CairnException.LocalIo("cannot write " + dest + ": the file exists; pass a new file name", e);
-            }
-            try (java.io.FileOutputStream fileOut = new java.io.FileOutputStream(file.toFile());
-                 OutputStream out = new BufferedOutputStream(fileOut, IO_BUFFER_BYTES)) {
-                GetResult r = cairn.getTar(name, out, restoreOptions(), progress);
-                out.flush();
-                // The archive is on disk before success is reported.
-                fileOut.getFD().sync();
-                return r;
-            }
-        }
-
-        @Override
-        public Integer call() throws Exception {
-            try (ClientUse use = shared.client()) {
-                CairnClient cairn = use.client();
-                Invocation invocation = Invocation.current();
-                ProgressListener progress = ProgressBar.of(invocation, "get " + name);
-                GetResult r;
-                try {
-                    if (tar && dest.equals("-")) {
-                        OutputStream out = new BufferedOutputStream(invocation.out(), IO_BUFFER_BYTES);
-                        r = cairn.getTar(name, out, restoreOptions(), progress);
-                        out.flush();
-                    } else if (tar) {
-                        r = getTarFile(cairn, progress);
-                    } else if (dest.equals("-")) {
-                        OutputStream out = new BufferedOutputStream(invocation.out(), 1 << 20);
-                        r = cairn.get(name, out, progress);
-                        out.flush();
-                    } else {
-                        r = cairn.get(name, invocation.path(dest), restoreOptions(), progress);
-                    }
-                } finally {
-                    if (progress instanceof ProgressBar bar) {
-                        bar.finish();
-                    }
-                }
-                if (!dest.equals("-")) {
-                    invocation.out().println("restored " + r.name() + " into " + dest + ": " + Output.bytes(r.logicalBytes())
-                            + ", " + r.entries() + " entries");
-                    if (shared.json) {
-                        Map<String, Object> j = new LinkedHashMap<>();
-                        j.put("name", r.name());
-                        j.put("logicalBytes", r.logicalBytes());
-                        j.put("entries", r.entries());
-                        j.put("chunks", r.chunks());
-                        Output.json(invocation.out(), j);
-                    }
-                }
-                return 0;
-            }
-        }
-    }
+    static final int IO_BUFFER_BYTES = 1 << 20;
 
     @Command(name = "ls", mixinStandardHelpOptions = true,
             description = "Lists images, one a line: name, logical size in bytes, creation time (tab-separated).",
@@ -289,7 +210,8 @@ final class ImageCommands {
     }
 
     @Command(name = "stat", mixinStandardHelpOptions = true,
-            description = "Shows image NAME: files, logical size, chunks, stored size, commit index.",
+            description = "Shows image NAME: files, logical size, chunks, stored size, commit index, and the parent "
+                    + "image of an incremental dump.",
             footer = {"", "Example:", "  cairn stat job-7/ckpt-1"})
     static final class Stat implements Callable<Integer> {
         @Mixin
@@ -311,6 +233,9 @@ final class ImageCommands {
                 invocation.out().println("stored size:  " + i.root().storedBytes() + " (" + Output.bytes(i.root().storedBytes()) + ")");
                 invocation.out().println("commit index: " + i.commitIndex());
                 invocation.out().println("created:      " + Instant.ofEpochMilli(i.root().createdMillis()));
+                if (i.parent() != null) {
+                    invocation.out().println("parent:       " + i.parent());
+                }
                 if (shared.json) {
                     Output.json(invocation.out(), describe(i));
                 }
@@ -320,7 +245,8 @@ final class ImageCommands {
     }
 
     @Command(name = "rm", mixinStandardHelpOptions = true,
-            description = "Deletes image NAME. Its chunks are freed when garbage collection finds them unreferenced.",
+            description = "Deletes image NAME. Its chunks are freed when garbage collection finds them unreferenced. "
+                    + "Refused while another image names NAME as its parent: remove that image first.",
             footer = {"", "Example:", "  cairn rm job-7/ckpt-1"})
     static final class Rm implements Callable<Integer> {
         @Mixin
@@ -353,6 +279,9 @@ final class ImageCommands {
         m.put("storedBytes", i.root().storedBytes());
         m.put("commitIndex", i.commitIndex());
         m.put("created", Instant.ofEpochMilli(i.root().createdMillis()).toString());
+        if (i.parent() != null) {
+            m.put("parent", i.parent().value());
+        }
         return m;
     }
 

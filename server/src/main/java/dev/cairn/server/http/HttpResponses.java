@@ -27,7 +27,7 @@ final class HttpResponses {
         if (e instanceof CairnException.ImageNotFound) {
             return HttpResponseStatus.NOT_FOUND;
         }
-        if (e instanceof CairnException.ImageExists) {
+        if (e instanceof CairnException.ImageExists || e instanceof CairnException.ImageInUse) {
             return HttpResponseStatus.CONFLICT;
         }
         if (e instanceof CairnException.InvalidName || e instanceof CairnException.LocalIo) {

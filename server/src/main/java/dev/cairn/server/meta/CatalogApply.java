@@ -81,6 +81,8 @@ final class CatalogApply {
             case REMOVE_QUOTA -> QuotaEntries.remove((CatalogQuotaMessages.RemoveQuota) request, at);
             // A query type in the log: startTransaction refuses it, but a log is applied as written.
             case GET_IMAGE, LIST_IMAGES -> Reply.refused(Status.INVALID, request.type() + " is a query, not a write");
+            // Decoding unwraps it into the commit it carries, so no request has this type in memory.
+            case WITH_PARENT -> Reply.refused(Status.INVALID, "a parent wrapper without its commit");
         };
     }
 

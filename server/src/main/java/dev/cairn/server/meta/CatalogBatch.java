@@ -25,11 +25,27 @@ final class CatalogBatch implements AutoCloseable {
     }
 
     void putImage(ImageName name, ImageRoot root, long commitIndex) throws RocksDBException {
-        batch.put(columns.images(), CatalogColumns.key(name), CatalogReplyCodec.encodeEntry(commitIndex, root));
+        putImage(name, root, commitIndex, null);
+    }
+
+    /** Records an image and, when it has a parent, the parent's child index entry with it. */
+    void putImage(ImageName name, ImageRoot root, long commitIndex, ImageName parent) throws RocksDBException {
+        batch.put(columns.images(), CatalogColumns.key(name), CatalogReplyCodec.encodeEntry(commitIndex, root, parent));
+        if (parent != null) {
+            batch.put(columns.children(), CatalogColumns.childKey(parent, name), new byte[0]);
+        }
     }
 
     void deleteImage(ImageName name) throws RocksDBException {
+        deleteImage(name, null);
+    }
+
+    /** Forgets an image and, when it had a parent, its entry in the parent's child index. */
+    void deleteImage(ImageName name, ImageName parent) throws RocksDBException {
         batch.delete(columns.images(), CatalogColumns.key(name));
+        if (parent != null) {
+            batch.delete(columns.children(), CatalogColumns.childKey(parent, name));
+        }
     }
 
     /** Records the reply of call {@code callKey}, first applied at {@code index}. */

@@ -288,6 +288,8 @@ final class CatalogCalls implements AutoCloseable {
                 throw new CatalogException(Code.BUSY, reply.message());
             case QUOTA_EXCEEDED:
                 throw new CatalogException(Code.QUOTA_EXCEEDED, reply.message());
+            case IN_USE:
+                throw new CatalogException(Code.IN_USE, reply.message());
             default:
                 throw new CatalogException(Code.INVALID, reply.message());
         }

@@ -28,6 +28,7 @@ final class CatalogColumns implements AutoCloseable {
     private static final byte[] MEMBERS = "members".getBytes(StandardCharsets.UTF_8);
     private static final byte[] TOKENS = "tokens".getBytes(StandardCharsets.UTF_8);
     private static final byte[] QUOTAS = "quotas".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] CHILDREN = "children".getBytes(StandardCharsets.UTF_8);
     static final byte[] MEMBERSHIP_INDEX = "membership-index".getBytes(StandardCharsets.UTF_8);
     static final byte[] GC_EPOCH = "epoch".getBytes(StandardCharsets.UTF_8);
     static final byte[] LOG_TIME = "log-time".getBytes(StandardCharsets.UTF_8);
@@ -62,7 +63,9 @@ final class CatalogColumns implements AutoCloseable {
                 new ColumnFamilyDescriptor(GC, cfOptions),
                 new ColumnFamilyDescriptor(MEMBERS, cfOptions),
                 new ColumnFamilyDescriptor(TOKENS, cfOptions),
-                new ColumnFamilyDescriptor(QUOTAS, cfOptions));
+                new ColumnFamilyDescriptor(QUOTAS, cfOptions),
+                // Since format version 9; a catalog of an older build gets it, empty, when opened.
+                new ColumnFamilyDescriptor(CHILDREN, cfOptions));
         List<ColumnFamilyHandle> handles = new ArrayList<>();
         try {
             RocksDB db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
@@ -108,6 +111,21 @@ final class CatalogColumns implements AutoCloseable {
 
     ColumnFamilyHandle quotas() {
         return handles.get(8);
+    }
+
+    /** Lineage, child by parent: key parent NUL child, empty value (names hold no NUL). */
+    ColumnFamilyHandle children() {
+        return handles.get(9);
+    }
+
+    /** The key of image {@code child}'s lineage in {@code children}: its parent's name, NUL, its name. */
+    static byte[] childKey(ImageName parent, ImageName child) {
+        return (parent.value() + '\0' + child.value()).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The start of every key in {@code children} of the children of {@code parent}. */
+    static byte[] childPrefix(ImageName parent) {
+        return (parent.value() + '\0').getBytes(StandardCharsets.UTF_8);
     }
 
     /** The key of image {@code name} in {@code images}. */

@@ -20,7 +20,9 @@ public final class CatalogException extends RuntimeException {
         /** A commit named an upload session that is closed or whose lease ran out: put the image again. */
         SESSION_EXPIRED,
         /** A commit would take a name prefix over its byte quota; nothing was committed. */
-        QUOTA_EXCEEDED
+        QUOTA_EXCEEDED,
+        /** A delete of an image that another image names as its parent; nothing was deleted. */
+        IN_USE
     }
 
     private final Code code;

@@ -4,6 +4,7 @@ import dev.cairn.engine.ImageName;
 import dev.cairn.engine.manifest.ImageRoot;
 import dev.cairn.server.meta.CatalogMessages.Request;
 import dev.cairn.server.meta.CatalogMessages.Type;
+import dev.cairn.server.meta.CatalogSessionMessages.CommitInSession;
 import java.util.Objects;
 import java.util.regex.Pattern;
 
@@ -17,10 +18,15 @@ final class CatalogImageMessages {
 
     private CatalogImageMessages() {}
 
-    record CommitImage(ImageName name, ImageRoot root) implements Request {
+    /** A commit without a session; {@code parent} is the image's lineage (null for none). */
+    record CommitImage(ImageName name, ImageRoot root, ImageName parent) implements Request {
         CommitImage {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(root, "root");
+        }
+
+        CommitImage(ImageName name, ImageRoot root) {
+            this(name, root, null);
         }
 
         @Override
@@ -78,5 +84,35 @@ final class CatalogImageMessages {
             return "list limit " + limit + " is out of range 1.." + CatalogMessages.MAX_LIST_LIMIT;
         }
         return null;
+    }
+
+    // ---- lineage: a commit's parent travels in a WITH_PARENT wrapper (CatalogMessages writes it)
+
+    /** The parent a commit names, or null (for every other request too). */
+    static ImageName parentOf(Request request) {
+        if (request instanceof CommitImage c) {
+            return c.parent();
+        }
+        return request instanceof CommitInSession c ? c.parent() : null;
+    }
+
+    /** The commit {@code commit} (one with a parent) carries, as it is written inside the wrapper. */
+    static Request withoutParent(Request commit) {
+        if (commit instanceof CommitImage c) {
+            return new CommitImage(c.name(), c.root());
+        }
+        CommitInSession c = (CommitInSession) commit;
+        return new CommitInSession(c.name(), c.root(), c.sessionId(), c.leaderMillis(), c.closesSession());
+    }
+
+    /** The commit a WITH_PARENT entry wraps, with its parent set; anything else inside one is malformed. */
+    static Request withParent(Request commit, ImageName parent) {
+        if (commit instanceof CommitImage c && c.parent() == null) {
+            return new CommitImage(c.name(), c.root(), parent);
+        }
+        if (commit instanceof CommitInSession c && c.parent() == null) {
+            return new CommitInSession(c.name(), c.root(), c.sessionId(), c.leaderMillis(), c.closesSession(), parent);
+        }
+        throw new CatalogMessages.MalformedMessageException("a parent can only wrap a commit without one, not " + commit.type());
     }
 }

@@ -62,7 +62,7 @@ final class CatalogMessages {
      * written with the version that introduced its type ({@link Type#sinceVersion}), so entries of
      * the old types stay readable by older servers during a rolling upgrade.
      */
-    static final int FORMAT_VERSION = 8;
+    static final int FORMAT_VERSION = 9;
 
     /** Upper bound of a {@code LIST_IMAGES} limit, so that a reply stays small. */
     static final int MAX_LIST_LIMIT = 1000;
@@ -107,7 +107,13 @@ final class CatalogMessages {
         /** Sets a name prefix's byte quota; a new one counts the images already under the prefix. */
         SET_QUOTA(19, false, 8),
         /** Removes a name prefix's byte quota. */
-        REMOVE_QUOTA(20, false, 8);
+        REMOVE_QUOTA(20, false, 8),
+        /**
+         * A commit (types 1, 10 or 16) of an image that names its parent image (CRIU's incremental
+         * dumps): the parent's name, then the commit message. In memory it is the commit itself,
+         * with its {@code parent} set; only the bytes wrap it, so older entries stay as they were.
+         */
+        WITH_PARENT(21, false, 9);
 
         final int code;
         final boolean readOnly;
@@ -187,7 +193,9 @@ final class CatalogMessages {
         /** A commit or renewal named an upload session that is not open (closed, expired, or never opened). */
         SESSION_EXPIRED(5),
         /** A commit would take a quota prefix over its maximum (since format version 8; only commits). */
-        QUOTA_EXCEEDED(6);
+        QUOTA_EXCEEDED(6),
+        /** A delete of an image that another image names as its parent (since format version 9; only deletes). */
+        IN_USE(7);
 
         final int code;
 
@@ -243,6 +251,15 @@ final class CatalogMessages {
     // ---- requests
 
     static byte[] encode(Request request) {
+        ImageName parent = CatalogImageMessages.parentOf(request);
+        if (parent != null) {
+            byte[] commit = encode(CatalogImageMessages.withoutParent(request));
+            ByteBuffer b = ByteBuffer.allocate(2 + 2 + ImageName.MAX_LENGTH + 2 + commit.length);
+            b.put((byte) Type.WITH_PARENT.sinceVersion).put((byte) Type.WITH_PARENT.code);
+            putString(b, parent.value());
+            putBytes(b, commit);
+            return copyOut(b);
+        }
         int members = request instanceof SeedMembers seed ? seed.members().size() : 1;
         ByteBuffer b = ByteBuffer.allocate(2 + 24 + 2 + 2 + 2 + ImageName.MAX_LENGTH + 2 + 2 * ImageRoot.ENCODED_LENGTH + 16 + 8
                 + 4 + members * MAX_MEMBER_BYTES + CatalogTokenMessages.MAX_TOKEN_BYTES);
@@ -346,6 +363,10 @@ final class CatalogMessages {
                 case REVOKE_TOKEN -> new RevokeToken(getString(b));
                 case SET_QUOTA -> new SetQuota(getString(b), b.getLong());
                 case REMOVE_QUOTA -> new RemoveQuota(getString(b));
+                case WITH_PARENT -> {
+                    ImageName parent = new ImageName(getString(b));
+                    yield CatalogImageMessages.withParent(decodeRequest(ByteBuffer.wrap(getBytes(b, MAX_STRING_BYTES))), parent);
+                }
             };
             checkFullyRead(b);
             return request;

@@ -19,13 +19,16 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The bytes of a catalog reply and of a stored image value (commit index and root), the two
- * formats that have stayed at version 1; requests are in {@link CatalogMessages}.
+ * The bytes of a catalog reply and of a stored image value (commit index, root and, since
+ * version 2, the parent); requests are in {@link CatalogMessages}. Both are written at version 1
+ * unless an image in them has a parent, so a catalog without lineage is byte for byte as before.
  */
 final class CatalogReplyCodec {
 
-    /** Replies and stored catalog values have not changed since version 1. */
+    /** Replies and stored catalog values without lineage. */
     private static final int REPLY_VERSION = 1;
+    /** Replies and stored catalog values whose images carry their parent (str, "" for none) after the root. */
+    private static final int LINEAGE_VERSION = 2;
 
     private static final int MAX_MESSAGE_CHARS = 1024;
 
@@ -34,14 +37,18 @@ final class CatalogReplyCodec {
     static byte[] encode(Reply reply) {
         String message = reply.message().length() > MAX_MESSAGE_CHARS
                 ? reply.message().substring(0, MAX_MESSAGE_CHARS) : reply.message();
-        int perImage = 2 + ImageName.MAX_LENGTH + 8 + 2 + ImageRoot.ENCODED_LENGTH;
+        int perImage = 2 + ImageName.MAX_LENGTH + 8 + 2 + ImageRoot.ENCODED_LENGTH + 2 + ImageName.MAX_LENGTH;
         ByteBuffer b = ByteBuffer.allocate(2 + 8 + 4 + reply.images().size() * perImage + 2 + 4 * MAX_MESSAGE_CHARS);
-        b.put((byte) REPLY_VERSION).put((byte) reply.status().code).putLong(reply.index());
+        boolean lineage = reply.images().stream().anyMatch(i -> i.parent() != null);
+        b.put((byte) (lineage ? LINEAGE_VERSION : REPLY_VERSION)).put((byte) reply.status().code).putLong(reply.index());
         b.putInt(reply.images().size());
         for (ImageInfo info : reply.images()) {
             putString(b, info.name().value());
             b.putLong(info.commitIndex());
             putBytes(b, info.root().encode());
+            if (lineage) {
+                putString(b, info.parent() == null ? "" : info.parent().value());
+            }
         }
         putString(b, message);
         return copyOut(b);
@@ -49,7 +56,7 @@ final class CatalogReplyCodec {
 
     static Reply decodeReply(ByteBuffer b) {
         try {
-            CatalogMessages.checkVersion(b);
+            int version = CatalogMessages.checkVersion(b);
             Status status = Status.of(b.get() & 0xff);
             long index = b.getLong();
             int count = b.getInt();
@@ -61,8 +68,8 @@ final class CatalogReplyCodec {
             for (int i = 0; i < count; i++) {
                 ImageName name = new ImageName(getString(b));
                 long commitIndex = b.getLong();
-                images.add(new ImageInfo(name, CatalogMessages.decodeRoot(getBytes(b, CatalogMessages.MAX_ROOT_BYTES)),
-                        commitIndex));
+                ImageRoot root = CatalogMessages.decodeRoot(getBytes(b, CatalogMessages.MAX_ROOT_BYTES));
+                images.add(new ImageInfo(name, root, commitIndex, version >= LINEAGE_VERSION ? parent(b) : null));
             }
             String message = getString(b);
             checkFullyRead(b);
@@ -76,21 +83,39 @@ final class CatalogReplyCodec {
         }
     }
 
-    // ---- stored catalog values: version, commit index, root
+    /** A parent written as a string, "" for none. */
+    private static ImageName parent(ByteBuffer b) {
+        String parent = getString(b);
+        return parent.isEmpty() ? null : new ImageName(parent);
+    }
+
+    // ---- stored catalog values: version, commit index, root, and (version 2) the parent
 
     static byte[] encodeEntry(long commitIndex, ImageRoot root) {
+        return encodeEntry(commitIndex, root, null);
+    }
+
+    static byte[] encodeEntry(long commitIndex, ImageRoot root, ImageName parent) {
         byte[] rootBytes = root.encode();
-        ByteBuffer b = ByteBuffer.allocate(1 + 8 + rootBytes.length);
-        b.put((byte) REPLY_VERSION).putLong(commitIndex).put(rootBytes);
-        return b.array();
+        ByteBuffer b = ByteBuffer.allocate(1 + 8 + rootBytes.length + 2 + ImageName.MAX_LENGTH);
+        b.put((byte) (parent == null ? REPLY_VERSION : LINEAGE_VERSION)).putLong(commitIndex).put(rootBytes);
+        if (parent != null) {
+            putString(b, parent.value());
+        }
+        return copyOut(b);
     }
 
     static ImageInfo decodeEntry(ImageName name, byte[] value) {
         ByteBuffer b = ByteBuffer.wrap(value);
         try {
-            CatalogMessages.checkVersion(b);
+            int version = CatalogMessages.checkVersion(b);
+            if (version > LINEAGE_VERSION) {
+                throw new MalformedMessageException("catalog entry for " + name + " has version " + version
+                        + "; this build reads 1.." + LINEAGE_VERSION);
+            }
             long commitIndex = b.getLong();
-            ImageInfo info = new ImageInfo(name, ImageRoot.decode(b), commitIndex);
+            ImageRoot root = ImageRoot.decode(b);
+            ImageInfo info = new ImageInfo(name, root, commitIndex, version >= LINEAGE_VERSION ? parent(b) : null);
             checkFullyRead(b);
             return info;
         } catch (BufferUnderflowException e) {

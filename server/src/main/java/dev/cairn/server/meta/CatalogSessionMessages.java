@@ -81,14 +81,18 @@ final class CatalogSessionMessages {
      * Commits an image whose chunks were uploaded in session {@code sessionId}. Stamped, so that
      * apply judges the lease by log time: a session that GC stopped waiting for cannot commit.
      * With {@code closesSession} (type COMMIT_CLOSING_SESSION) a commit that succeeds also ends
-     * the session.
+     * the session. {@code parent} is the image's lineage (null for none).
      */
-    record CommitInSession(ImageName name, ImageRoot root, UUID sessionId, long leaderMillis, boolean closesSession)
-            implements Stamped {
+    record CommitInSession(ImageName name, ImageRoot root, UUID sessionId, long leaderMillis, boolean closesSession,
+                           ImageName parent) implements Stamped {
         CommitInSession {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(root, "root");
             Objects.requireNonNull(sessionId, "sessionId");
+        }
+
+        CommitInSession(ImageName name, ImageRoot root, UUID sessionId, long leaderMillis, boolean closesSession) {
+            this(name, root, sessionId, leaderMillis, closesSession, null);
         }
 
         @Override
@@ -98,7 +102,7 @@ final class CatalogSessionMessages {
 
         @Override
         public CommitInSession stamped(long millis) {
-            return new CommitInSession(name, root, sessionId, millis, closesSession);
+            return new CommitInSession(name, root, sessionId, millis, closesSession, parent);
         }
     }
 }

@@ -132,6 +132,20 @@ final class CatalogStore implements AutoCloseable {
         }
     }
 
+    /** One image that names {@code parent} as its parent (the first by name), if any does. */
+    Optional<ImageName> firstChild(ImageName parent) {
+        byte[] prefix = CatalogColumns.childPrefix(parent);
+        try (ReadOptions options = new ReadOptions(); RocksIterator it = db.newIterator(columns.children(), options)) {
+            it.seek(prefix);
+            if (!it.isValid() || !startsWith(it.key(), prefix)) {
+                return Optional.empty();
+            }
+            byte[] key = it.key();
+            return Optional.of(new ImageName(new String(key, prefix.length, key.length - prefix.length,
+                    StandardCharsets.UTF_8)));
+        }
+    }
+
     /** Images whose name starts with {@code prefix}, in name order, at most {@code limit}. */
     List<ImageInfo> list(String prefix, int limit) {
         byte[] start = prefix.getBytes(StandardCharsets.UTF_8);

@@ -176,8 +176,18 @@ public final class MetaService implements AutoCloseable {
      */
     public CompletableFuture<Long> commitImage(ImageName name, ImageRoot root, UUID sessionId, UUID clientId, long callId,
                                                boolean closesSession) {
-        return requests.submit(new Call(clientId, callId, new CommitInSession(name, root, sessionId, 0, closesSession)))
-                .thenApply(Reply::index);
+        return commitImage(name, root, sessionId, clientId, callId, closesSession, null);
+    }
+
+    /**
+     * As {@link #commitImage(ImageName, ImageRoot, UUID, UUID, long, boolean)}, recording
+     * {@code parent} (null for none) as the image's lineage: refused with NOT_FOUND when no image
+     * of that name is stored (a WITH_PARENT entry, format version 9).
+     */
+    public CompletableFuture<Long> commitImage(ImageName name, ImageRoot root, UUID sessionId, UUID clientId, long callId,
+                                               boolean closesSession, ImageName parent) {
+        return requests.submit(new Call(clientId, callId,
+                new CommitInSession(name, root, sessionId, 0, closesSession, parent))).thenApply(Reply::index);
     }
 
     /**

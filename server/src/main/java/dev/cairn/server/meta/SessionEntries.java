@@ -30,7 +30,7 @@ final class SessionEntries {
                     + (session.isEmpty() ? "not open" : "expired (" + (now - session.get().leaseExpiryMillis())
                     + " ms of log time ago)") + "; image " + c.name() + " was not committed, put it again");
         }
-        Reply reply = ImageEntries.commit(c.name(), c.root(), at);
+        Reply reply = ImageEntries.commit(c.name(), c.root(), c.parent(), at);
         if (c.closesSession() && reply.status() == Status.OK) {
             at.batch().deleteSession(c.sessionId());
         }

@@ -54,7 +54,9 @@ final class CatalogRequests {
                 throw new ProtocolException("a commit in an upload session must carry a call id");
             }
             index = meta.commitImage(commit.name(), commit.root(), commit.session(), commit.call().clientId(),
-                    commit.call().callId(), commit.closesSession());
+                    commit.call().callId(), commit.closesSession(), commit.parent());
+        } else if (commit.parent() != null) {
+            throw new ProtocolException("a commit that names a parent must be in an upload session");
         } else {
             index = commit.call() == null ? meta.commitImage(commit.name(), commit.root())
                     : meta.commitImage(commit.name(), commit.root(), commit.call().clientId(), commit.call().callId());

@@ -168,6 +168,7 @@ public final class RequestHandler {
                 case BUSY -> ErrorCode.UNAVAILABLE;
                 case SESSION_EXPIRED -> ErrorCode.SESSION_EXPIRED;
                 case QUOTA_EXCEEDED -> ErrorCode.QUOTA_EXCEEDED;
+                case IN_USE -> ErrorCode.IN_USE;
             }, c.getMessage());
         }
         if (t instanceof ImageName.InvalidNameException) {
