@@ -7,17 +7,19 @@ import dev.cairn.client.PutResult;
 import dev.cairn.client.criu.CriuDump;
 import dev.cairn.client.criu.LazyImageDir;
 import dev.cairn.client.criu.LazyPageServer;
+import dev.cairn.client.criu.LazyRestores;
 import dev.cairn.client.criu.StoredImage;
 import dev.cairn.client.criu.PageServerLimits;
 import dev.cairn.client.criu.PageServerListener;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
@@ -51,8 +53,13 @@ final class CriuCommand implements Runnable {
         int port;
 
         PageServerListener bind() {
+            return bind(1);
+        }
+
+        /** A listener that queues up to {@code waiting} connections (lazy restores beyond those served at once). */
+        PageServerListener bind(int waiting) {
             try {
-                return PageServerListener.bind(InetAddress.getByName(address), port, PageServerLimits.DEFAULT);
+                return PageServerListener.bind(InetAddress.getByName(address), port, PageServerLimits.DEFAULT, waiting);
             } catch (IOException e) {
                 throw new CairnException.LocalIo(e.getMessage(), e);
             }
@@ -139,10 +146,17 @@ final class CriuCommand implements Runnable {
             description = "Writes image NAME into --images-dir, its pages-*.img only with the pages criu restore reads "
                     + "itself (the lazy ones left as holes), then serves the lazy pages to one criu lazy-pages "
                     + "--page-server connection, each read from the store when criu asks for it. "
-                    + "Exits 0 once lazy-pages has closed the connection after its last page.",
+                    + "Exits 0 once lazy-pages has closed the connection after its last page. "
+                    + "With --restores N (N > 1) it writes the image into DIR/1 ... DIR/N, one directory per restore, "
+                    + "and serves N connections, each on its own thread, then exits: 0 when every one closed after its "
+                    + "last page, else 1.",
             footer = {"", "Example:", "  cairn criu lazy-pages job-7/ckpt-1 --port 27000 --images-dir /tmp/lazy &",
                 "  criu lazy-pages --page-server --address 127.0.0.1 --port 27000 -D /tmp/lazy &",
-                "  criu restore --lazy-pages -D /tmp/lazy --shell-job"})
+                "  criu restore --lazy-pages -D /tmp/lazy --shell-job",
+                "", "Four restores of one image (each in its own PID namespace or container):",
+                "  cairn criu lazy-pages job-7/ckpt-1 --port 27000 --images-dir /tmp/lazy --restores 4 &",
+                "  criu lazy-pages --page-server --address 127.0.0.1 --port 27000 -D /tmp/lazy/1 &",
+                "  criu restore --lazy-pages -D /tmp/lazy/1 --shell-job    # and so on for 2, 3 and 4"})
     static final class LazyPages implements Callable<Integer> {
         @Mixin
         ImageCommands.Shared shared;
@@ -152,30 +166,60 @@ final class CriuCommand implements Runnable {
 
         @Option(names = "--images-dir", paramLabel = "DIR", required = true,
                 description = "a new or empty directory for the image's files, pages files sparse (criu lazy-pages and "
-                        + "criu restore --lazy-pages -D)")
+                        + "criu restore --lazy-pages -D); with --restores N, its subdirectories 1 to N")
         Path imagesDir;
+
+        @Option(names = "--restores", paramLabel = "N", defaultValue = "1",
+                description = "how many lazy restores to serve before exiting (default: ${DEFAULT-VALUE}); at most "
+                        + "the page server's maxLazyRestores are served at once, the others wait their turn")
+        int restores;
 
         @Parameters(index = "0", paramLabel = "NAME", description = "image name: segments of [A-Za-z0-9._-] separated by /")
         String name;
 
         @Override
         public Integer call() {
+            if (restores < 1) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                        "--restores must be at least 1, not " + restores);
+            }
             Invocation invocation = Invocation.current();
+            PageServerLimits limits = PageServerLimits.DEFAULT;
             try (ImageCommands.ClientUse use = shared.client()) {
                 StoredImage image = StoredImage.open(use.client(), name);
-                int files = LazyImageDir.write(image, invocation.path(imagesDir.toString()));
-                PageServerListener listener = listen.bind();
-                invocation.err().println("wrote " + files + " files of " + name + " to " + imagesDir
-                        + "; serving its pages on " + listen.address + ":" + listener.port());
+                Path dir = invocation.path(imagesDir.toString());
+                List<Path> dirs = new ArrayList<>();
+                for (int i = 1; i <= restores; i++) {
+                    dirs.add(restores == 1 ? dir : dir.resolve(Integer.toString(i)));
+                }
+                int files = LazyImageDir.write(image, dirs);
+                PageServerListener listener = listen.bind(restores);
+                invocation.err().println(restores == 1
+                        ? "wrote " + files + " files of " + name + " to " + imagesDir + "; serving its pages on "
+                                + listen.address + ":" + listener.port()
+                        : "wrote " + files + " files of " + name + " to each of " + imagesDir.resolve("1") + " ... "
+                                + imagesDir.resolve(Integer.toString(restores)) + "; serving its pages to " + restores
+                                + " restores on " + listen.address + ":" + listener.port());
                 invocation.err().flush();
-                LazyPageServer server = new LazyPageServer(image, PageServerLimits.DEFAULT, invocation.err());
-                Socket connection = listener.accept(PageServerLimits.DEFAULT.idleTimeout());
-                boolean closed = server.serve(connection);
+                LazyPageServer server = new LazyPageServer(image, limits, invocation.err());
+                LazyRestores.Outcome outcome = LazyRestores.serve(listener, server, restores, limits, invocation.err());
                 invocation.out().println("served " + server.pagesServed() + " pages of " + name + " in "
-                        + server.requests() + " requests");
-                if (!closed) {
-                    invocation.err().println("cairn: the lazy restore did not finish its conversation; "
-                            + "see criu's restore and lazy-pages logs for why");
+                        + server.requests() + " requests" + (restores == 1 ? "" : " to " + restores + " restores"));
+                if (shared.json) {
+                    Map<String, Object> j = new LinkedHashMap<>();
+                    j.put("name", name);
+                    j.put("pagesServed", server.pagesServed());
+                    j.put("requests", server.requests());
+                    j.put("restores", outcome.restores());
+                    j.put("failedRestores", outcome.failed());
+                    Output.json(invocation.out(), j);
+                }
+                if (!outcome.allClosed()) {
+                    invocation.err().println(restores == 1
+                            ? "cairn: the lazy restore did not finish its conversation; see criu's restore and lazy-pages "
+                                    + "logs for why"
+                            : "cairn: " + outcome.failed() + " of " + restores + " lazy restores did not finish their "
+                                    + "conversation; see the lines above and criu's restore and lazy-pages logs for why");
                     return 1;
                 }
                 return 0;
@@ -183,6 +227,9 @@ final class CriuCommand implements Runnable {
                 throw new CairnException.LocalIo(e.getMessage(), e);
             }
         }
+
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
     }
 
     private static int store(ImageCommands.Shared shared, String name, PageServerListener listener, List<String> command,

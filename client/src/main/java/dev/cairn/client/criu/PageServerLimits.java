@@ -16,11 +16,26 @@ import java.time.Duration;
  * @param idleTimeout how long criu may send nothing before the dump is given up. 5 minutes by
  *     default: between its connect and its first pagemap, and between its last pagemap and its
  *     close, criu freezes the tree and writes the rest of the image to disk, which takes seconds
- *     to minutes on a large tree; a dump silent for longer has hung
+ *     to minutes on a large tree; a dump silent for longer has hung. A lazy restore waits as long
+ *     for its connection and between its requests: lazy-pages asks only while the restored process
+ *     touches pages it does not have yet
+ * @param maxLazyRestores the most lazy restores one {@code cairn criu lazy-pages} serves at once.
+ *     16 by default: each holds a thread, a connection and one step of an answer (1 MiB), and its
+ *     reads go to the cluster alongside the others', so 16 keeps a checkpoint host's memory and the
+ *     nodes' read load small while a job's restore on a few hosts at once is never queued; more
+ *     restores than this wait in the listen queue until one ends
  */
-public record PageServerLimits(int maxPagesPerMessage, int maxPagemapEntries, Duration idleTimeout) {
+public record PageServerLimits(int maxPagesPerMessage, int maxPagemapEntries, Duration idleTimeout, int maxLazyRestores) {
 
-    public static final PageServerLimits DEFAULT = new PageServerLimits(65_536, 1 << 20, Duration.ofMinutes(5));
+    public static final PageServerLimits DEFAULT = new PageServerLimits(65_536, 1 << 20, Duration.ofMinutes(5),
+            PageServerLimits.DEFAULT_MAX_LAZY_RESTORES);
+
+    /** Limits of a dump (the lazy restores' default applies). */
+    public PageServerLimits(int maxPagesPerMessage, int maxPagemapEntries, Duration idleTimeout) {
+        this(maxPagesPerMessage, maxPagemapEntries, idleTimeout, DEFAULT_MAX_LAZY_RESTORES);
+    }
+
+    private static final int DEFAULT_MAX_LAZY_RESTORES = 16;
 
     public PageServerLimits {
         if (maxPagesPerMessage < 1) {
@@ -33,10 +48,13 @@ public record PageServerLimits(int maxPagesPerMessage, int maxPagemapEntries, Du
         if (idleTimeout == null || idleTimeout.isNegative() || idleTimeout.isZero()) {
             throw new IllegalArgumentException("the page server's idle timeout must be positive, not " + idleTimeout);
         }
+        if (maxLazyRestores < 1) {
+            throw new IllegalArgumentException("at least 1 lazy restore must be allowed at once, not " + maxLazyRestores);
+        }
     }
 
     /** These limits with at most {@code pages} pages per message. */
     public PageServerLimits withMaxPagesPerMessage(int pages) {
-        return new PageServerLimits(pages, maxPagemapEntries, idleTimeout);
+        return new PageServerLimits(pages, maxPagemapEntries, idleTimeout, maxLazyRestores);
     }
 }
