@@ -11,6 +11,7 @@ import dev.cairn.client.criu.LazyRestores;
 import dev.cairn.client.criu.StoredImage;
 import dev.cairn.client.criu.PageServerLimits;
 import dev.cairn.client.criu.PageServerListener;
+import dev.cairn.config.PageServerConfig;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Files;
@@ -52,17 +53,47 @@ final class CriuCommand implements Runnable {
                 description = "port the page server listens on (default: a free one)")
         int port;
 
-        PageServerListener bind() {
-            return bind(1);
+        PageServerListener bind(PageServerLimits limits) {
+            return bind(limits, 1);
         }
 
         /** A listener that queues up to {@code waiting} connections (lazy restores beyond those served at once). */
-        PageServerListener bind(int waiting) {
+        PageServerListener bind(PageServerLimits limits, int waiting) {
             try {
-                return PageServerListener.bind(InetAddress.getByName(address), port, PageServerLimits.DEFAULT, waiting);
+                return PageServerListener.bind(InetAddress.getByName(address), port, limits, waiting);
             } catch (IOException e) {
                 throw new CairnException.LocalIo(e.getMessage(), e);
             }
+        }
+    }
+
+    /** The page server's limits (dev.cairn.config.PageServerConfig): defaults with their reasons in docs/configuration.md. */
+    static final class Limits {
+        @Option(names = "--idle-timeout", paramLabel = "SECONDS",
+                description = "how long criu may send nothing (and a lazy restore may take to connect) before it is "
+                        + "given up (default: 300)")
+        Long idleTimeoutSeconds;
+
+        @Option(names = "--max-pages-per-message", paramLabel = "N",
+                description = "the most pages one page-server message may carry or ask for (default: 65536)")
+        Integer maxPagesPerMessage;
+
+        @Option(names = "--max-pagemap-entries", paramLabel = "N",
+                description = "the most entries one pagemap may have (default: 1048576)")
+        Integer maxPagemapEntries;
+
+        /** The limits these flags set, the others at their defaults; a bad value is refused with its name. */
+        PageServerLimits limits() {
+            return limits(null);
+        }
+
+        PageServerLimits limits(Integer maxLazyRestores) {
+            PageServerConfig d = PageServerConfig.DEFAULT;
+            return PageServerLimits.of(new PageServerConfig(
+                    maxPagesPerMessage != null ? maxPagesPerMessage : d.maxPagesPerMessage(),
+                    maxPagemapEntries != null ? maxPagemapEntries : d.maxPagemapEntries(),
+                    idleTimeoutSeconds != null ? java.time.Duration.ofSeconds(idleTimeoutSeconds) : d.idleTimeout(),
+                    maxLazyRestores != null ? maxLazyRestores : d.maxLazyRestores()));
         }
     }
 
@@ -77,6 +108,9 @@ final class CriuCommand implements Runnable {
 
         @Mixin
         Listen listen;
+
+        @Mixin
+        Limits limits;
 
         @Option(names = "--criu", paramLabel = "PATH", defaultValue = "criu",
                 description = "the criu binary (default: ${DEFAULT-VALUE}, from PATH)")
@@ -98,11 +132,12 @@ final class CriuCommand implements Runnable {
                 throw new CairnException.LocalIo("cannot make a directory for criu's other image files: " + e.getMessage(), e);
             }
             try {
-                PageServerListener listener = listen.bind();
+                PageServerLimits pageServer = limits.limits();
+                PageServerListener listener = listen.bind(pageServer);
                 List<String> command = new ArrayList<>(List.of(criu, "dump", "-D", dir.toString(), "--page-server",
                         "--address", listen.address, "--port", Integer.toString(listener.port())));
                 command.addAll(criuArgs);
-                return store(shared, name, listener, command, dir, "criu dump " + name);
+                return store(shared, name, listener, command, dir, "criu dump " + name, pageServer);
             } finally {
                 deleteQuietly(dir);
             }
@@ -121,6 +156,9 @@ final class CriuCommand implements Runnable {
         @Mixin
         Listen listen;
 
+        @Mixin
+        Limits limits;
+
         @Option(names = "--images-dir", paramLabel = "DIR", required = true,
                 description = "the directory COMMAND has criu write its other image files to (criu -D, runc --image-path)")
         Path imagesDir;
@@ -134,11 +172,12 @@ final class CriuCommand implements Runnable {
 
         @Override
         public Integer call() {
-            PageServerListener listener = listen.bind();
+            PageServerLimits pageServer = limits.limits();
+            PageServerListener listener = listen.bind(pageServer);
             Invocation.current().err().println("page server for " + name + " listening on " + listen.address + ":"
                     + listener.port());
             return store(shared, name, listener, command, Invocation.current().path(imagesDir.toString()),
-                    "criu page-server " + name);
+                    "criu page-server " + name, pageServer);
         }
     }
 
@@ -164,6 +203,9 @@ final class CriuCommand implements Runnable {
         @Mixin
         Listen listen;
 
+        @Mixin
+        Limits limits;
+
         @Option(names = "--images-dir", paramLabel = "DIR", required = true,
                 description = "a new or empty directory for the image's files, pages files sparse (criu lazy-pages and "
                         + "criu restore --lazy-pages -D); with --restores N, its subdirectories 1 to N")
@@ -173,6 +215,10 @@ final class CriuCommand implements Runnable {
                 description = "how many lazy restores to serve before exiting (default: ${DEFAULT-VALUE}); at most "
                         + "the page server's maxLazyRestores are served at once, the others wait their turn")
         int restores;
+
+        @Option(names = "--max-lazy-restores", paramLabel = "N",
+                description = "the most restores served at once (default: 16)")
+        Integer maxLazyRestores;
 
         @Parameters(index = "0", paramLabel = "NAME", description = "image name: segments of [A-Za-z0-9._-] separated by /")
         String name;
@@ -184,7 +230,7 @@ final class CriuCommand implements Runnable {
                         "--restores must be at least 1, not " + restores);
             }
             Invocation invocation = Invocation.current();
-            PageServerLimits limits = PageServerLimits.DEFAULT;
+            PageServerLimits pageServer = limits.limits(maxLazyRestores);
             try (ImageCommands.ClientUse use = shared.client()) {
                 StoredImage image = StoredImage.open(use.client(), name);
                 Path dir = invocation.path(imagesDir.toString());
@@ -193,7 +239,7 @@ final class CriuCommand implements Runnable {
                     dirs.add(restores == 1 ? dir : dir.resolve(Integer.toString(i)));
                 }
                 int files = LazyImageDir.write(image, dirs);
-                PageServerListener listener = listen.bind(restores);
+                PageServerListener listener = listen.bind(pageServer, restores);
                 invocation.err().println(restores == 1
                         ? "wrote " + files + " files of " + name + " to " + imagesDir + "; serving its pages on "
                                 + listen.address + ":" + listener.port()
@@ -201,8 +247,8 @@ final class CriuCommand implements Runnable {
                                 + imagesDir.resolve(Integer.toString(restores)) + "; serving its pages to " + restores
                                 + " restores on " + listen.address + ":" + listener.port());
                 invocation.err().flush();
-                LazyPageServer server = new LazyPageServer(image, limits, invocation.err());
-                LazyRestores.Outcome outcome = LazyRestores.serve(listener, server, restores, limits, invocation.err());
+                LazyPageServer server = new LazyPageServer(image, pageServer, invocation.err());
+                LazyRestores.Outcome outcome = LazyRestores.serve(listener, server, restores, pageServer, invocation.err());
                 invocation.out().println("served " + server.pagesServed() + " pages of " + name + " in "
                         + server.requests() + " requests" + (restores == 1 ? "" : " to " + restores + " restores"));
                 if (shared.json) {
@@ -233,14 +279,14 @@ final class CriuCommand implements Runnable {
     }
 
     private static int store(ImageCommands.Shared shared, String name, PageServerListener listener, List<String> command,
-                             Path imagesDir, String what) {
+                             Path imagesDir, String what, PageServerLimits limits) {
         Invocation invocation = Invocation.current();
         try (ImageCommands.ClientUse use = shared.client()) {
             CairnClient cairn = use.client();
             ProgressListener progress = ProgressBar.of(invocation, what);
             PutResult r;
             try {
-                r = CriuDump.run(cairn, name, listener, command, imagesDir, invocation.err(), PageServerLimits.DEFAULT, progress);
+                r = CriuDump.run(cairn, name, listener, command, imagesDir, invocation.err(), limits, progress);
             } catch (IOException e) {
                 throw new CairnException.LocalIo(e.getMessage(), e);
             } finally {

@@ -177,4 +177,30 @@ class LazyRestoresTest {
         assertEquals(new LazyRestores.Outcome(2, 1), served.get(30, TimeUnit.SECONDS));
         assertTrue(log.toString().contains("without PS_IOV_CLOSE"), log.toString());
     }
+
+    @Test
+    void restoresPastTheCapWaitTheirTurnAndAreThenServed() throws Exception {
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        PageServerLimits one = PageServerLimits.of(dev.cairn.config.PageServerConfig.DEFAULT.withMaxLazyRestores(1));
+        LazyPageServer server = new LazyPageServer(StoredImage.open(client, "job/many"), one, new PrintStream(log, true));
+        PageServerListener listener = PageServerListener.bind(InetAddress.getLoopbackAddress(), 0, one, 2);
+        CompletableFuture<LazyRestores.Outcome> served = serveInBackground(listener, server, 2, one, log);
+        try (LazyPages first = new LazyPages(listener.port()); LazyPages second = new LazyPages(listener.port())) {
+            first.getAndCheck(0, 2);
+            // the second connection waits in the listen queue while the first holds the one slot
+            first.close(true);
+            second.getAndCheck(2, 2);
+            second.close(true);
+        }
+        assertEquals(new LazyRestores.Outcome(2, 0), served.get(30, TimeUnit.SECONDS), log.toString());
+    }
+
+    @Test
+    void aLimitOutsideItsRangeIsRefusedNamingItAndItsDefault() {
+        CriuCommandTest.Run r = CriuCommandTest.cairn("criu", "lazy-pages", "job/many", "--cluster", cluster.endpoints(),
+                "--images-dir", dir.resolve("never").toString(), "--max-lazy-restores", "0");
+        assertEquals(1, r.code(), r.err());
+        assertEquals("cairn: page server maxLazyRestores must be 1..1024, not 0; 16 is the default", r.err().strip());
+        assertTrue(Files.notExists(dir.resolve("never")), "nothing is written before the limits are checked");
+    }
 }
