@@ -81,8 +81,9 @@ final class Cluster implements AutoCloseable {
     /**
      * Connects for chunk reads whose node has no open connection (ChunkReader): a connect to a
      * host that died without a word blocks until the connect timeout, and must hold up neither a
-     * read's caller nor the background thread. Four threads: a node whose connect just failed is
-     * not dialed again for a while (NodeConnection), so the queue behind a dead node drains at once.
+     * read's caller nor the background thread. Four threads: a read queued behind a dead node's
+     * connect has usually been answered by another replica by the time a thread takes it, and is
+     * then dropped without a dial (ChunkReader), so the queue drains as fast as reads are answered.
      */
     private final java.util.concurrent.ThreadPoolExecutor connector = new java.util.concurrent.ThreadPoolExecutor(
             4, 4, 30, TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(), r -> {

@@ -51,17 +51,6 @@ final class NodeConnection implements AutoCloseable {
     private final Object connectLock = new Object();
     private volatile Channel channel;
     private volatile boolean closed;
-    /**
-     * Why the last connect failed and when ({@code System.nanoTime}), or null after a success.
-     * For {@link #RECONNECT_PAUSE} after a failure calls fail at once instead of dialing again:
-     * against a host that died without a word each dial waits out the connect timeout, and the
-     * calls queued behind it (connects are one at a time) would each wait as long again.
-     */
-    private volatile String connectFailure;
-    private volatile long connectFailedAtNanos;
-
-    /** A second: short against a node's restart, long against the calls a busy client makes in it. */
-    static final Duration RECONNECT_PAUSE = Duration.ofSeconds(1);
 
     NodeConnection(String nodeId, String host, int port, int maxFrameBytes, Duration timeout, EventLoopGroup group) {
         this(nodeId, host, port, maxFrameBytes, timeout, group, null, ClientTls.OFF);
@@ -171,11 +160,6 @@ final class NodeConnection implements AutoCloseable {
             if (ch != null && ch.isActive()) {
                 return ch;
             }
-            String failure = connectFailure;
-            if (failure != null && System.nanoTime() - connectFailedAtNanos < RECONNECT_PAUSE.toNanos()) {
-                throw new Failures.NodeUnreachable(nodeId, endpoint(), failure + "; not dialed again for "
-                        + RECONNECT_PAUSE.toMillis() + " ms after a failed connect", null);
-            }
             Bootstrap bootstrap = new Bootstrap()
                     .group(group)
                     .channel(NioSocketChannel.class)
@@ -194,11 +178,8 @@ final class NodeConnection implements AutoCloseable {
                 ch = bootstrap.connect(host, port).syncUninterruptibly().channel();
                 ClientTls.awaitHandshake(ch, timeout);
             } catch (Exception e) {
-                connectFailure = Failures.cause(e);
-                connectFailedAtNanos = System.nanoTime();
                 throw new Failures.NodeUnreachable(nodeId, endpoint(), Failures.cause(e), e);
             }
-            connectFailure = null;
             Channel opened = ch;
             ch.closeFuture().addListener(f -> failAll(opened));
             if (token != null) {

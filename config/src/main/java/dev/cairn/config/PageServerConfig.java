@@ -43,7 +43,11 @@ public record PageServerConfig(int maxPagesPerMessage, int maxPagemapEntries, Du
      * queued; more wait in the listen queue until one ends.
      */
     public static final int DEFAULT_MAX_LAZY_RESTORES = 16;
-    /** The largest {@code maxLazyRestores}: each is a thread and a socket of the checkpoint host. */
+    /**
+     * The largest {@code maxLazyRestores}, and of the restores one server is started for: each
+     * served at once is a thread and a socket of the checkpoint host, and each restore gets its own
+     * directory of the image's files.
+     */
     public static final int MAX_LAZY_RESTORES = 1024;
 
     public static final PageServerConfig DEFAULT = new PageServerConfig(DEFAULT_MAX_PAGES_PER_MESSAGE,

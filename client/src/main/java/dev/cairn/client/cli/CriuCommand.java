@@ -225,9 +225,9 @@ final class CriuCommand implements Runnable {
 
         @Override
         public Integer call() {
-            if (restores < 1) {
-                throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                        "--restores must be at least 1, not " + restores);
+            if (restores < 1 || restores > PageServerConfig.MAX_LAZY_RESTORES) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--restores must be 1.."
+                        + PageServerConfig.MAX_LAZY_RESTORES + " (each gets a directory of the image's files), not " + restores);
             }
             Invocation invocation = Invocation.current();
             PageServerLimits pageServer = limits.limits(maxLazyRestores);
@@ -248,30 +248,34 @@ final class CriuCommand implements Runnable {
                                 + " restores on " + listen.address + ":" + listener.port());
                 invocation.err().flush();
                 LazyPageServer server = new LazyPageServer(image, pageServer, invocation.err());
-                LazyRestores.Outcome outcome = LazyRestores.serve(listener, server, restores, pageServer, invocation.err());
-                invocation.out().println("served " + server.pagesServed() + " pages of " + name + " in "
-                        + server.requests() + " requests" + (restores == 1 ? "" : " to " + restores + " restores"));
-                if (shared.json) {
-                    Map<String, Object> j = new LinkedHashMap<>();
-                    j.put("name", name);
-                    j.put("pagesServed", server.pagesServed());
-                    j.put("requests", server.requests());
-                    j.put("restores", outcome.restores());
-                    j.put("failedRestores", outcome.failed());
-                    Output.json(invocation.out(), j);
-                }
-                if (!outcome.allClosed()) {
-                    invocation.err().println(restores == 1
-                            ? "cairn: the lazy restore did not finish its conversation; see criu's restore and lazy-pages "
-                                    + "logs for why"
-                            : "cairn: " + outcome.failed() + " of " + restores + " lazy restores did not finish their "
-                                    + "conversation; see the lines above and criu's restore and lazy-pages logs for why");
-                    return 1;
-                }
-                return 0;
+                return report(invocation, server, LazyRestores.serve(listener, server, restores, pageServer, invocation.err()));
             } catch (IOException e) {
                 throw new CairnException.LocalIo(e.getMessage(), e);
             }
+        }
+
+        /** Prints what was served (and its JSON); 0 when every restore closed its conversation, else 1. */
+        private int report(Invocation invocation, LazyPageServer server, LazyRestores.Outcome outcome) {
+            invocation.out().println("served " + server.pagesServed() + " pages of " + name + " in "
+                    + server.requests() + " requests" + (restores == 1 ? "" : " to " + restores + " restores"));
+            if (shared.json) {
+                Map<String, Object> j = new LinkedHashMap<>();
+                j.put("name", name);
+                j.put("pagesServed", server.pagesServed());
+                j.put("requests", server.requests());
+                j.put("restores", outcome.restores());
+                j.put("failedRestores", outcome.failed());
+                Output.json(invocation.out(), j);
+            }
+            if (outcome.allClosed()) {
+                return 0;
+            }
+            invocation.err().println(restores == 1
+                    ? "cairn: the lazy restore did not finish its conversation; see criu's restore and lazy-pages "
+                            + "logs for why"
+                    : "cairn: " + outcome.failed() + " of " + restores + " lazy restores did not finish their "
+                            + "conversation; see the lines above and criu's restore and lazy-pages logs for why");
+            return 1;
         }
 
         @picocli.CommandLine.Spec
