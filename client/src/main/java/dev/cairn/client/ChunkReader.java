@@ -174,18 +174,44 @@ final class ChunkReader {
             return requests;
         }
 
+        /**
+         * Sends {@code request}, its hedge armed first. On this thread when the node's connection is
+         * open (or the node is this process); otherwise the connect, which against a host that died
+         * without a word waits out the connect timeout (5 s), runs on the client's connector threads:
+         * it then holds up neither the caller, whose fetch the hedge answers from another replica,
+         * nor the background thread that runs every read's hedges.
+         */
         private void send(Request request) {
-            List<ChunkId> asked = new ArrayList<>(request.indexes.size());
-            request.indexes.forEach(i -> asked.add(ids.get(i)));
-            long sentAt = cluster.readLatency().now();
             synchronized (this) {
                 if (finished) {
                     request.indexes.forEach(i -> outstanding[i]--);
                     return;
                 }
-                request.sentAtNanos = sentAt;
+                request.sentAtNanos = cluster.readLatency().now();
                 armHedge(request, hedgeDelayNanos(request.node));
             }
+            if (cluster.isLocal(request.node) || cluster.isConnected(request.node)) {
+                transmit(request);
+                return;
+            }
+            try {
+                cluster.connector().execute(() -> transmit(request));
+            } catch (RejectedExecutionException e) {
+                answered(request, null, new CairnException("the client was closed during a read"));
+            }
+        }
+
+        private void transmit(Request request) {
+            synchronized (this) {
+                if (finished) { // answered by another replica while this one waited for its connect
+                    request.answered = true;
+                    request.indexes.forEach(i -> outstanding[i]--);
+                    return;
+                }
+            }
+            List<ChunkId> asked = new ArrayList<>(request.indexes.size());
+            request.indexes.forEach(i -> asked.add(ids.get(i)));
+            long sentAt = request.sentAtNanos;
             cluster.getChunks(request.node, asked).whenComplete((fetched, error) -> {
                 // Timed on the network thread, when the answer arrived; decoded on the client's decoders.
                 // A read in process is no round trip: it would shrink the hedge delay of network reads.

@@ -78,6 +78,24 @@ final class Cluster implements AutoCloseable {
                 return t;
             });
 
+    /**
+     * Connects for chunk reads whose node has no open connection (ChunkReader): a connect to a
+     * host that died without a word blocks until the connect timeout, and must hold up neither a
+     * read's caller nor the background thread. Four threads: a read queued behind a dead node's
+     * connect has usually been answered by another replica by the time a thread takes it, and is
+     * then dropped without a dial (ChunkReader), so the queue drains as fast as reads are answered.
+     */
+    private final java.util.concurrent.ThreadPoolExecutor connector = new java.util.concurrent.ThreadPoolExecutor(
+            4, 4, 30, TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
+                Thread t = new Thread(r, "cairn-client-connect");
+                t.setDaemon(true);
+                return t;
+            });
+
+    {
+        connector.allowCoreThreadTimeOut(true);
+    }
+
     private Cluster(ClientConfig config, Messages.ClusterInfo info, EventLoopGroup group, LocalChunks local,
                     dev.cairn.engine.Clock clock, ClientTls tls) {
         this.tls = tls;
@@ -319,6 +337,17 @@ final class Cluster implements AutoCloseable {
         return decoders;
     }
 
+    /** The client's threads for the chunk reads that must connect first. */
+    java.util.concurrent.Executor connector() {
+        return connector;
+    }
+
+    /** Whether this client has an open connection to {@code nodeId} (a call to it needs no connect). */
+    boolean isConnected(String nodeId) {
+        NodeConnection c = view.connections().get(nodeId);
+        return c != null && c.isConnected();
+    }
+
     /** The client's thread for hedge timers and follow-up reads and read-repairs. */
     java.util.concurrent.ScheduledExecutorService background() {
         return background;
@@ -411,6 +440,7 @@ final class Cluster implements AutoCloseable {
     public void close() {
         background.shutdownNow();
         decoders.shutdownNow();
+        connector.shutdownNow();
         view.connections().values().forEach(NodeConnection::close);
         retired.forEach(NodeConnection::close);
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();

@@ -76,6 +76,12 @@ final class NodeConnection implements AutoCloseable {
         return host + ":" + port;
     }
 
+    /** True while the connection is open: a call needs no connect. */
+    boolean isConnected() {
+        Channel ch = channel;
+        return ch != null && ch.isActive();
+    }
+
     /**
      * Sends a request whose payload is the given buffers back to back (not copied). The future
      * fails with {@link RemoteError} for an ERROR answer and with an IOException when the node

@@ -5,7 +5,9 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 
@@ -35,28 +37,47 @@ public final class LazyImageDir {
      * sparse with only their non-lazy pages; returns how many files were written.
      */
     public static int write(StoredImage image, Path dir) throws IOException {
-        Files.createDirectories(dir);
-        try (var existing = Files.list(dir)) {
-            if (existing.findAny().isPresent()) {
-                throw new IOException("cannot write the images of " + image.name() + " into " + dir
-                        + ": the directory is not empty; give a new or empty one");
+        return write(image, List.of(dir));
+    }
+
+    /**
+     * Writes the same files into each of {@code dirs} (each new or empty: criu restore and criu
+     * lazy-pages keep their socket and logs in their images directory, so each restore needs one
+     * of its own), reading each byte from the store once; returns how many files each dir got.
+     */
+    public static int write(StoredImage image, List<Path> dirs) throws IOException {
+        List<Path> roots = new ArrayList<>(dirs.size());
+        for (Path dir : dirs) {
+            Files.createDirectories(dir);
+            try (var existing = Files.list(dir)) {
+                if (existing.findAny().isPresent()) {
+                    throw new IOException("cannot write the images of " + image.name() + " into " + dir
+                            + ": the directory is not empty; give a new or empty one");
+                }
             }
+            roots.add(dir.toAbsolutePath().normalize());
         }
-        Path root = dir.toAbsolutePath().normalize();
         Map<String, StoredPagemap> pagemapOf = pagemapsByPagesFile(image);
         int written = 0;
         for (FileEntry file : image.files()) {
-            Path target = root.resolve(file.path()).normalize();
-            if (!target.startsWith(root) || target.equals(root)) {
-                throw new IOException("image " + image.name() + " names a file outside its directory (" + file.path()
-                        + "); it is not a dump Cairn stored, so nothing more is written");
+            List<Path> targets = new ArrayList<>(roots.size());
+            for (Path root : roots) {
+                Path target = root.resolve(file.path()).normalize();
+                if (!target.startsWith(root) || target.equals(root)) {
+                    throw new IOException("image " + image.name() + " names a file outside its directory (" + file.path()
+                            + "); it is not a dump Cairn stored, so nothing more is written");
+                }
+                Files.createDirectories(target.getParent());
+                targets.add(target);
             }
-            Files.createDirectories(target.getParent());
             StoredPagemap pagemap = pagemapOf.get(file.path());
             if (isPages(file.path()) && pagemap != null) {
-                writeSparse(image, file, pagemap, target);
+                writeSparse(image, file, pagemap, targets);
             } else {
-                Files.write(target, image.readAll(file));
+                byte[] bytes = image.readAll(file);
+                for (Path target : targets) {
+                    Files.write(target, bytes);
+                }
             }
             written++;
         }
@@ -70,18 +91,23 @@ public final class LazyImageDir {
             int slash = file.path().lastIndexOf('/');
             String base = file.path().substring(slash + 1);
             if (base.startsWith("pagemap-") && base.endsWith(".img")) {
-                StoredPagemap pagemap = StoredPagemap.parse(file.path(), image.readAll(file));
+                StoredPagemap pagemap = StoredPagemap.read(image, file);
                 byPages.put(file.path().substring(0, slash + 1) + "pages-" + pagemap.pagesId() + ".img", pagemap);
             }
         }
         return byPages;
     }
 
-    /** The pages file at its full length, with only the present, non-lazy entries' pages written. */
-    private static void writeSparse(StoredImage image, FileEntry file, StoredPagemap pagemap, Path target)
+    /** The pages file at its full length, with only the present, non-lazy entries' pages written, in each target. */
+    private static void writeSparse(StoredImage image, FileEntry file, StoredPagemap pagemap, List<Path> targets)
             throws IOException {
-        try (RandomAccessFile out = new RandomAccessFile(target.toFile(), "rw")) {
-            out.setLength(file.size());
+        List<RandomAccessFile> outs = new ArrayList<>(targets.size());
+        try {
+            for (Path target : targets) {
+                RandomAccessFile out = new RandomAccessFile(target.toFile(), "rw");
+                outs.add(out);
+                out.setLength(file.size());
+            }
             for (StoredPagemap.Entry e : pagemap.entries()) {
                 if (!PageFlags.present(e.flags()) || (e.flags() & PageFlags.LAZY) != 0) {
                     continue;
@@ -94,11 +120,19 @@ public final class LazyImageDir {
                         throw new IOException(file.path() + " of image " + image.name() + " is shorter than its pagemap "
                                 + "says; the image is not a whole dump");
                     }
-                    out.seek(offset);
-                    out.write(bytes);
+                    for (RandomAccessFile out : outs) {
+                        out.seek(offset);
+                        out.write(bytes);
+                    }
                 }
             }
-            out.getFD().sync();
+            for (RandomAccessFile out : outs) {
+                out.getFD().sync();
+            }
+        } finally {
+            for (RandomAccessFile out : outs) {
+                out.close();
+            }
         }
     }
 }

@@ -11,7 +11,8 @@ import java.time.Duration;
 /**
  * A listening socket for one dump: criu's page-xfer opens exactly one connection per dump (and
  * per pre-dump) and sends every pagemap through it, so the listener accepts one connection and
- * stops listening. Plain blocking sockets: one dump is one sequential conversation.
+ * stops listening. Plain blocking sockets: one dump is one sequential conversation. Lazy restores
+ * keep it listening for as many connections as restores are served ({@link LazyRestores}).
  */
 public final class PageServerListener implements AutoCloseable {
 
@@ -23,11 +24,20 @@ public final class PageServerListener implements AutoCloseable {
         this.limits = limits;
     }
 
-    /** Listens on {@code address}:{@code port} (0 picks a free port). */
+    /** Listens on {@code address}:{@code port} (0 picks a free port) for one connection. */
     public static PageServerListener bind(InetAddress address, int port, PageServerLimits limits) throws IOException {
+        return bind(address, port, limits, 1);
+    }
+
+    /**
+     * Listens on {@code address}:{@code port} for up to {@code waiting} connections queued at once
+     * (the lazy restores that connect while others are served).
+     */
+    public static PageServerListener bind(InetAddress address, int port, PageServerLimits limits, int waiting)
+            throws IOException {
         ServerSocket server = new ServerSocket();
         try {
-            server.bind(new InetSocketAddress(address, port), 1);
+            server.bind(new InetSocketAddress(address, port), Math.max(1, waiting));
         } catch (IOException e) {
             server.close();
             throw new IOException("cannot listen for criu on " + address.getHostAddress() + ":" + port + ": "

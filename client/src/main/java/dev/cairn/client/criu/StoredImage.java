@@ -11,17 +11,20 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * One stored image opened for partial reads: its manifest once, then any byte range of any of its
- * regular files, fetching (and verifying) only the chunks that overlap the range.
+ * regular files, fetching (and verifying) only the chunks that overlap the range. Safe to share
+ * between threads (the lazy restores served at once): the files are fixed at open, the chunk
+ * offsets are computed once per file into a concurrent map, and each read is its own fetch.
  */
 public final class StoredImage {
 
     private final CairnClient client;
     private final String name;
     private final Map<String, FileEntry> files = new HashMap<>();
-    private final Map<String, long[]> starts = new HashMap<>();
+    private final Map<String, long[]> starts = new ConcurrentHashMap<>();
 
     private StoredImage(CairnClient client, String name, List<FileEntry> entries) {
         this.client = client;

@@ -1,5 +1,7 @@
 package dev.cairn.client.criu;
 
+import dev.cairn.client.CairnException;
+import dev.cairn.engine.manifest.FileEntry;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -21,6 +23,9 @@ final class StoredPagemap {
 
     /** Where a requested range starts in the pages file, and how many of its pages one answer may carry. */
     record Slice(long pageIndex, long nrPages) {}
+
+    /** No mapping of a 64-bit address space has more pages than this (2^52 pages of 4 KiB). */
+    private static final long MAX_ENTRY_PAGES = 1L << 52;
 
     private final long pagesId;
     private final List<Entry> entries;
@@ -57,6 +62,20 @@ final class StoredPagemap {
         return null;
     }
 
+    /**
+     * Reads and parses {@code file} of {@code image}; a file that is not a pagemap CRIU can have
+     * written fails with {@link CairnException.CorruptData}, naming the image and the file.
+     */
+    static StoredPagemap read(StoredImage image, FileEntry file) {
+        try {
+            return parse(file.path(), image.readAll(file));
+        } catch (IllegalArgumentException e) {
+            throw new CairnException.CorruptData("image " + image.name() + " cannot be restored lazily: " + e.getMessage()
+                    + "; it is damaged or was not stored from a criu dump (cairn verify " + image.name()
+                    + " checks its chunks)");
+        }
+    }
+
     /** Parses a pagemap image; {@code name} is for the error message. */
     static StoredPagemap parse(String name, byte[] image) {
         ByteBuffer in = ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN);
@@ -71,6 +90,11 @@ final class StoredPagemap {
                 long[] f = fields(in, name);
                 long count = f[5] != 0 ? f[5] : f[2];
                 int flags = (int) f[4];
+                if (count <= 0 || count > MAX_ENTRY_PAGES || f[1] % PageServerCodec.PAGE_BYTES != 0
+                        || f[4] < 0 || f[4] > (PageFlags.PARENT | PageFlags.LAZY | PageFlags.PRESENT)) {
+                    throw bad(name, "entry " + (entries.size() + 1) + " has " + count + " pages at 0x"
+                            + Long.toHexString(f[1]) + " with flags " + f[4] + ", which no dump has");
+                }
                 if (flags == 0) { // CRIU before page flags: in_parent, else present
                     flags = f[3] != 0 ? PageFlags.PARENT : PageFlags.PRESENT;
                 }
@@ -80,7 +104,7 @@ final class StoredPagemap {
                 }
             }
             return new StoredPagemap(head[1], List.copyOf(entries));
-        } catch (java.nio.BufferUnderflowException e) {
+        } catch (java.nio.BufferUnderflowException | IndexOutOfBoundsException e) {
             throw bad(name, "it ends inside a message");
         }
     }
@@ -104,13 +128,20 @@ final class StoredPagemap {
                         f[number] = v;
                     }
                 }
-                case 1 -> m.position(m.position() + 8);
-                case 2 -> m.position(m.position() + (int) varint(m));
-                case 5 -> m.position(m.position() + 4);
+                case 1 -> skip(m, 8);
+                case 2 -> skip(m, varint(m));
+                case 5 -> skip(m, 4);
                 default -> throw bad(name, "a field has wire type " + (key & 7) + ", which pagemaps do not use");
             }
         }
         return f;
+    }
+
+    private static void skip(ByteBuffer m, long bytes) {
+        if (bytes < 0 || bytes > m.remaining()) {
+            throw new java.nio.BufferUnderflowException();
+        }
+        m.position(m.position() + (int) bytes);
     }
 
     private static long varint(ByteBuffer in) {

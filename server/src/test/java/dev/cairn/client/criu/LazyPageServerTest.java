@@ -210,4 +210,72 @@ class LazyPageServerTest {
         System.arraycopy(pages, 0, expected, 0, 3 * PAGE);
         assertArrayEquals(expected, local);
     }
+
+    @Test
+    void aDamagedStoredPagemapIsOneClearErrorLineAndExit1() throws Exception {
+        Path image = Files.createDirectories(dir.resolve("damaged"));
+        Files.write(image.resolve("pagemap-5.img"), "a core image, not a pagemap".getBytes());
+        Files.write(image.resolve("pages-1.img"), new byte[PAGE]);
+        client.put("job/damaged", image);
+
+        CriuCommandTest.Run r = CriuCommandTest.cairn("criu", "lazy-pages", "job/damaged", "--cluster", cluster.endpoints(),
+                "--images-dir", dir.resolve("damaged-out").toString());
+
+        assertEquals(1, r.code(), r.err());
+        assertEquals("cairn: image job/damaged cannot be restored lazily: pagemap-5.img of the stored image is not a "
+                + "pagemap CRIU can have written: it does not start with CRIU's pagemap magics; it is damaged or was not "
+                + "stored from a criu dump (cairn verify job/damaged checks its chunks)", r.err().strip());
+        assertEquals("", r.out());
+    }
+
+    @Test
+    void cairnCriuLazyPagesServesTwoRestoresFromTwoDirectoriesAndPrintsJson() throws Exception {
+        int port;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        Path images = dir.resolve("two-restores");
+        CompletableFuture<CriuCommandTest.Run> run = CompletableFuture.supplyAsync(() -> CriuCommandTest.cairn(
+                "criu", "lazy-pages", "job/lazy", "--cluster", cluster.endpoints(), "--port", Integer.toString(port),
+                "--images-dir", images.toString(), "--restores", "2", "--json"));
+        Socket first = connectWhenListening(port, run);
+        try (Socket a = first; Socket b = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            for (Socket s : java.util.List.of(b, a)) { // the second restore is answered while the first is open
+                s.getOutputStream().write(PageServerCodec.encode(PageServerMessage.get(PID, BASE + 20L * PAGE, 4)));
+                s.getOutputStream().write(PageServerCodec.encode(PageServerMessage.close()));
+                DataInputStream in = new DataInputStream(s.getInputStream());
+                byte[] got = new byte[4 * PAGE];
+                assertEquals(4, answer(in, got).nrPages());
+                assertArrayEquals(slice(3, 4), got);
+                assertEquals(0, in.readInt());
+            }
+        }
+        CriuCommandTest.Run r = run.get(30, TimeUnit.SECONDS);
+        assertEquals(0, r.code(), r.err());
+        String[] lines = r.out().strip().split("\n");
+        assertEquals("served 8 pages of job/lazy in 2 requests to 2 restores", lines[0]);
+        assertEquals("{\"name\":\"job/lazy\",\"pagesServed\":8,\"requests\":2,\"restores\":2,\"failedRestores\":0}",
+                lines[lines.length - 1]);
+        assertTrue(r.err().contains("wrote 3 files of job/lazy to each of " + images.resolve("1")), r.err());
+        for (String restore : java.util.List.of("1", "2")) {
+            try (var list = Files.list(images.resolve(restore))) {
+                assertEquals(java.util.List.of("core-42.img", "pagemap-42.img", "pages-65537.img"),
+                        list.map(p -> p.getFileName().toString()).sorted().toList());
+            }
+        }
+    }
+
+    /** Polls (bounded) until the command listens on {@code port}: it reads the manifest and writes files first. */
+    private static Socket connectWhenListening(int port, CompletableFuture<CriuCommandTest.Run> run) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            try {
+                return new Socket(InetAddress.getLoopbackAddress(), port);
+            } catch (java.net.ConnectException e) {
+                assertFalse(run.isDone(), () -> "cairn criu lazy-pages ended early: " + run.join());
+                assertTrue(System.nanoTime() < deadline, "cairn criu lazy-pages never listened");
+                Thread.sleep(20);
+            }
+        }
+    }
 }

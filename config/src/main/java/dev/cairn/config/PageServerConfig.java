@@ -1,0 +1,84 @@
+package dev.cairn.config;
+
+import java.time.Duration;
+
+/**
+ * Named limits of the CRIU page server a client runs ({@code cairn criu dump}, {@code page-server},
+ * {@code lazy-pages}; docs/criu.md): what bounds one connection of criu before Cairn trusts what
+ * it sends, and how many lazy restores one server answers at once.
+ *
+ * @param maxPagesPerMessage the most pages one message may carry bytes for, or ask for in a
+ *     {@code PS_IOV_GET} ({@link #DEFAULT_MAX_PAGES_PER_MESSAGE})
+ * @param maxPagemapEntries the most entries one pagemap may have ({@link #DEFAULT_MAX_PAGEMAP_ENTRIES})
+ * @param idleTimeout how long criu may send nothing, and how long a lazy restore may take to
+ *     connect ({@link #DEFAULT_IDLE_TIMEOUT})
+ * @param maxLazyRestores the most lazy restores one server answers at once ({@link #DEFAULT_MAX_LAZY_RESTORES})
+ */
+public record PageServerConfig(int maxPagesPerMessage, int maxPagemapEntries, Duration idleTimeout, int maxLazyRestores) {
+
+    /**
+     * 65,536 pages (256 MiB): CRIU sends the pages of one pipe buffer per message and sizes its
+     * pipes to at most about 1,024 pages, so a real dump stays far below; a count past the bound
+     * is a corrupt or hostile stream, refused before any page is read.
+     */
+    public static final int DEFAULT_MAX_PAGES_PER_MESSAGE = 65_536;
+    /**
+     * 1,048,576 (about 20 MiB held): a pagemap is kept in memory, about 20 bytes an entry, until its
+     * pages are stored; CRIU writes one entry per run of contiguous dumped pages, and even a process
+     * of hundreds of GiB has far fewer runs.
+     */
+    public static final int DEFAULT_MAX_PAGEMAP_ENTRIES = 1 << 20;
+    /**
+     * 5 minutes: between its connect and its first pagemap, and between its last pagemap and its
+     * close, criu freezes the tree and writes the rest of the image to disk, which takes seconds to
+     * minutes on a large tree; a dump silent for longer has hung. A lazy restore waits as long for
+     * its connection and between its requests: lazy-pages asks only while the restored process
+     * touches pages it does not have yet.
+     */
+    public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(5);
+    /**
+     * 16: each restore served holds a thread, a connection and one step of an answer (1 MiB), and
+     * its reads go to the cluster alongside the others', so 16 keeps a checkpoint host's memory and
+     * the nodes' read load small while the restores of a job on a few hosts at once are never
+     * queued; more wait in the listen queue until one ends.
+     */
+    public static final int DEFAULT_MAX_LAZY_RESTORES = 16;
+    /**
+     * The largest {@code maxLazyRestores}, and of the restores one server is started for: each
+     * served at once is a thread and a socket of the checkpoint host, and each restore gets its own
+     * directory of the image's files.
+     */
+    public static final int MAX_LAZY_RESTORES = 1024;
+
+    public static final PageServerConfig DEFAULT = new PageServerConfig(DEFAULT_MAX_PAGES_PER_MESSAGE,
+            DEFAULT_MAX_PAGEMAP_ENTRIES, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_LAZY_RESTORES);
+
+    public PageServerConfig {
+        if (maxPagesPerMessage < 1) {
+            throw new ConfigException("page server maxPagesPerMessage must be at least 1, not " + maxPagesPerMessage
+                    + "; " + DEFAULT_MAX_PAGES_PER_MESSAGE + " is the default");
+        }
+        if (maxPagemapEntries < 1) {
+            throw new ConfigException("page server maxPagemapEntries must be at least 1, not " + maxPagemapEntries
+                    + "; " + DEFAULT_MAX_PAGEMAP_ENTRIES + " is the default");
+        }
+        if (idleTimeout == null || idleTimeout.isNegative() || idleTimeout.isZero()) {
+            throw new ConfigException("page server idleTimeout must be a positive duration, not " + idleTimeout
+                    + "; " + DEFAULT_IDLE_TIMEOUT.toSeconds() + " s is the default");
+        }
+        if (maxLazyRestores < 1 || maxLazyRestores > MAX_LAZY_RESTORES) {
+            throw new ConfigException("page server maxLazyRestores must be 1.." + MAX_LAZY_RESTORES + ", not "
+                    + maxLazyRestores + "; " + DEFAULT_MAX_LAZY_RESTORES + " is the default");
+        }
+    }
+
+    /** The same, answering at most {@code restores} lazy restores at once. */
+    public PageServerConfig withMaxLazyRestores(int restores) {
+        return new PageServerConfig(maxPagesPerMessage, maxPagemapEntries, idleTimeout, restores);
+    }
+
+    /** The same, with another idle timeout. */
+    public PageServerConfig withIdleTimeout(Duration timeout) {
+        return new PageServerConfig(maxPagesPerMessage, maxPagemapEntries, timeout, maxLazyRestores);
+    }
+}
