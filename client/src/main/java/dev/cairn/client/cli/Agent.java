@@ -45,13 +45,6 @@ final class Agent implements AutoCloseable {
     static final Set<String> COMMANDS = Set.of("put", "get", "ls", "stat", "rm", "criu");
     /** Commands other than criu's that run at once; further requests wait for a turn. */
     static final int MAX_RUNNING = 8;
-    /**
-     * criu commands that run at once, on turns of their own: a lazy-pages serves for as long as its
-     * restore runs, and must not hold the turns of puts and gets. Four: the lazy restores a host runs
-     * at once (docs/criu.md serves up to 16 from one command with --restores) plus a dump. One more is
-     * refused at once rather than queued, as a queued dump's criu would hold its process frozen.
-     */
-    static final int MAX_CRIU = 4;
 
     private final ServerSocket server;
     private final Path stateFile;
@@ -59,9 +52,10 @@ final class Agent implements AutoCloseable {
     /** One line per command and per stopped command: what ran, for whom, how it ended. */
     private final PrintStream log;
     private final ExecutorService running = Executors.newFixedThreadPool(MAX_RUNNING, daemon("cairn-agent-command"));
-    /** criu commands' threads: at most {@link #MAX_CRIU}, by {@link #criuTurns}. */
+    /** criu commands' threads: at most {@link AgentLimits#maxCriuCommands}, by {@link #criuTurns}. */
     private final ExecutorService criuRunning = Executors.newCachedThreadPool(daemon("cairn-agent-criu"));
-    private final java.util.concurrent.Semaphore criuTurns = new java.util.concurrent.Semaphore(MAX_CRIU);
+    private final java.util.concurrent.Semaphore criuTurns;
+    private final int maxCriu;
     /**
      * Reads handshakes and requests, a thread per connection, apart from the commands: a caller that
      * has not proved itself never holds one of their turns. {@link WaitingConnections} bounds how many.
@@ -79,6 +73,8 @@ final class Agent implements AutoCloseable {
                   dev.cairn.engine.Clock clock) {
         this.server = server;
         this.waiting = new WaitingConnections(limits, deadlines, log);
+        this.maxCriu = limits.maxCriuCommands();
+        this.criuTurns = new java.util.concurrent.Semaphore(maxCriu);
         this.clock = clock;
         this.stateFile = stateFile;
         this.handshake = handshake;
@@ -183,7 +179,7 @@ final class Agent implements AutoCloseable {
             return;
         }
         if (!criuTurns.tryAcquire()) {
-            answerAndClose(socket, answer, new AgentRequest.Refused(1, "the agent already runs " + MAX_CRIU
+            answerAndClose(socket, answer, new AgentRequest.Refused(1, "the agent already runs " + maxCriu
                     + " criu commands, the most it runs at once; wait for one to end, or run this one without CAIRN_AGENT"));
             return;
         }

@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
                 + "caller that proves it can read FILE (mode 0600), with the agent's own file rights; it proves the same "
                 + "to the caller first, and neither sends the token. At most 64 connections wait for their request at "
                 + "once (a new one closes the oldest). Commands with - (stdin or "
-                + "stdout) always run in their own JVM. criu commands run at most 4 at once, on turns of their own; the "
+                + "stdout) always run in their own JVM. criu commands run at most 4 at once (--max-criu), on turns of their own; the "
                 + "program they start (criu, runc) runs with the agent's rights (start the agent as the user who runs "
                 + "criu), in the caller's directory, with the caller's PATH and CAIRN_* variables. Each command gets a line on stderr: what ran, in which directory, "
                 + "its exit code and time. SIGTERM or Ctrl-C lets running commands end and removes FILE."},
@@ -37,14 +37,23 @@ final class AgentCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}; bin/cairn needs milliseconds)")
     int requestTimeoutSeconds;
 
+    @Option(names = "--max-criu", paramLabel = "N", defaultValue = "4",
+            description = "cairn criu commands run at once, on turns of their own (a lazy-pages serves for as long as "
+                    + "its restore runs); one more is refused (default: ${DEFAULT-VALUE}, at most 64)")
+    int maxCriu;
+
     @Override
     public Integer call() throws Exception {
         if (requestTimeoutSeconds < 1) {
             throw new dev.cairn.config.ConfigException("--request-timeout must be at least 1 second, got " + requestTimeoutSeconds);
         }
         Path file = (state != null ? state : defaultState()).toAbsolutePath();
+        if (maxCriu < 1 || maxCriu > AgentLimits.MAX_CRIU_COMMANDS) {
+            throw new dev.cairn.config.ConfigException("--max-criu must be 1 to " + AgentLimits.MAX_CRIU_COMMANDS
+                    + ", got " + maxCriu);
+        }
         AgentLimits limits = new AgentLimits(java.time.Duration.ofSeconds(requestTimeoutSeconds),
-                AgentLimits.DEFAULT.maxWaitingConnections());
+                AgentLimits.DEFAULT.maxWaitingConnections(), maxCriu);
         Agent agent = Agent.start(port, file, System.err, limits);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

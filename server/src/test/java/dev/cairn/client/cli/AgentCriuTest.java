@@ -206,7 +206,7 @@ class AgentCriuTest {
         List<Socket> callers = new ArrayList<>();
         List<Long> pids = new ArrayList<>();
         try {
-            for (int i = 0; i < Agent.MAX_CRIU; i++) {
+            for (int i = 0; i < AgentLimits.DEFAULT.maxCriuCommands(); i++) {
                 Path pidFile = work.resolve("waiting-" + i + ".pid");
                 Socket s = new Socket(InetAddress.getLoopbackAddress(), agent.port());
                 callers.add(s);
@@ -216,7 +216,7 @@ class AgentCriuTest {
             }
             List<String> refused = request("criu", "dump", "agent-criu/one-more", "--cluster", cluster.endpoints(),
                     "--criu", bin.resolve("fake-criu").toString(), "--", "wait", "0", work.resolve("more.pid").toString());
-            assertEquals(List.of("e cairn: the agent already runs " + Agent.MAX_CRIU + " criu commands, the most it runs at "
+            assertEquals(List.of("e cairn: the agent already runs " + AgentLimits.DEFAULT.maxCriuCommands() + " criu commands, the most it runs at "
                     + "once; wait for one to end, or run this one without CAIRN_AGENT", "x 1"), refused);
             assertTrue(Files.notExists(work.resolve("more.pid")));
             List<String> ls = request("ls", "--cluster", cluster.endpoints());
