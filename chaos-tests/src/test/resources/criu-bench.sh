@@ -5,6 +5,8 @@
 #   check          criu check --feature uffd-noncoop: can this kernel restore lazily at all?
 #   machine        SHA-256 of 512 MiB of zeros on one core, 512 MiB written with one fdatasync, and
 #                  how long `cairn --version` takes (the JVM start every cairn command pays)
+#   agent          start `cairn agent` (with CAIRN_BENCH_AGENT set, every later cairn command but
+#                  `cairn --version` goes to it through bin/cairn, as a checkpoint host with an agent runs)
 #   start MB       start the memory process (criu-bench-mem.pl): MB MiB of random bytes it can check
 #   dump-put NAME  (a) criu dump -D /dump to the container's disk, then cairn put NAME /dump
 #   ingest NAME    (b) cairn criu dump NAME: the pages go through cairn's page server into the store
@@ -21,8 +23,17 @@ B=/bench
 MEM=/usr/local/bin/criu-bench-mem.pl
 # written over the heartbeat before a restore: the process's own 11 bytes are digits
 MARK=restoring.
+CP="/opt/cairn/client/cairn-client.jar:/opt/cairn/client/lib/*"
+AGENT_STATE=/tmp/cairn-agent
+cairn_jvm() {
+  /opt/jdk/bin/java -cp "$CP" dev.cairn.client.cli.CairnCli "$@"
+}
 cairn() {
-  /opt/jdk/bin/java -cp "/opt/cairn/client/cairn-client.jar:/opt/cairn/client/lib/*" dev.cairn.client.cli.CairnCli "$@"
+  if [ -n "${CAIRN_BENCH_AGENT:-}" ]; then
+    CAIRN_AGENT=$AGENT_STATE /opt/cairn/bin/cairn "$@"
+  else
+    cairn_jvm "$@"
+  fi
 }
 now() { echo $(( $(date +%s%N) / 1000000 )); }
 fail() { echo "$*" >&2; exit 1; }
@@ -80,8 +91,19 @@ case "$1" in
     t0=$(now); dd if=/dev/zero of=/tmp/write-test bs=1M count=512 conv=fdatasync 2>/dev/null; t1=$(now)
     rm -f /tmp/write-test
     echo "writeMBps=$((536870912 * 1000 / (t1 - t0) / 1000000))"
-    t0=$(now); cairn --version >/dev/null; t1=$(now)
+    t0=$(now); cairn_jvm --version >/dev/null; t1=$(now)
     echo "cairnVersionMs=$((t1 - t0))" ;;
+  agent)
+    # as bin/cairn starts it: a node's heap and collector
+    rm -f $AGENT_STATE /tmp/agent.out
+    setsid /opt/jdk/bin/java -Xmx512m -XX:+UseParallelGC -cp "$CP" dev.cairn.client.cli.CairnCli agent \
+      --state $AGENT_STATE </dev/null >/tmp/agent.out 2>/tmp/agent.log &
+    n=0
+    until grep -q '^ready' /tmp/agent.out 2>/dev/null; do
+      [ $n -ge $((T * 100)) ] && fail "cairn agent did not start: $(cat /tmp/agent.log)"
+      sleep 0.01; n=$((n + 1))
+    done
+    echo "agent=$(head -1 /tmp/agent.out)" ;;
   start)
     stop
     rm -rf $B && mkdir -p $B
@@ -169,5 +191,5 @@ case "$1" in
     echo "localPagesBytes=$(cat /lazy/pages-*.img | wc -c)"
     echo "localPagesAllocated=$(du -cB1 /lazy/pages-*.img | tail -1 | cut -f1)"
     verify_and_stop ;;
-  *) echo "usage: $0 check|machine|start MB|dump-put NAME|ingest NAME|get-restore NAME|lazy NAME" >&2; exit 2 ;;
+  *) echo "usage: $0 check|machine|agent|start MB|dump-put NAME|ingest NAME|get-restore NAME|lazy NAME" >&2; exit 2 ;;
 esac

@@ -34,13 +34,16 @@ import org.testcontainers.utility.MountableFile;
  * table and, last, one JSON line (also written to {@code criu-bench/result.json} under the chaos
  * output folder). Without it, a smoke run of one repetition on 16 MB keeps the steps working in
  * {@code ./mvnw verify}: both restores must bring back a process whose every page checks; its
- * times are printed, never asserted.
+ * times are printed, never asserted. With {@code -Dcairn.bench.criu.agent=true} a {@code cairn
+ * agent} runs in the container and every cairn command of both ways goes to it through {@code
+ * bin/cairn}, as on a checkpoint host with an agent.
  */
 class CriuCheckpointBenchIT {
 
     private static final String SCRIPT = CriuContainer.scriptPath("criu-bench.sh");
     private static final String MEMORY_PROGRAM = "criu-bench-mem.pl";
     private static final String BENCH = "cairn.bench.criu";
+    private static final String AGENT = BENCH + ".agent";
 
     @Test
     @EnabledIfSystemProperty(named = BENCH, matches = "true")
@@ -63,13 +66,22 @@ class CriuCheckpointBenchIT {
              GenericContainer<?> criu = CriuContainer.create(env, cluster, "criu-bench.sh")) {
             criu.withCopyFileToContainer(MountableFile.forClasspathResource(MEMORY_PROGRAM, 0755),
                     CriuContainer.scriptPath(MEMORY_PROGRAM)).withEnv("CRIU_TIMEOUT", "300");
+            boolean agent = Boolean.getBoolean(AGENT);
+            if (agent) { // bin/cairn beside the bound-in client jars; it needs only bash and coreutils to hand commands over
+                criu.withCopyFileToContainer(MountableFile.forHostPath(env.root.resolve("bin/cairn"), 0755),
+                        ChaosEnv.CAIRN_IN_CONTAINER + "/bin/cairn").withEnv("CAIRN_BENCH_AGENT", "1");
+            }
             criu.start();
             try {
                 Container.ExecResult probe = criu.execInContainer(SCRIPT, "check");
                 Assumptions.assumeTrue(probe.getExitCode() == 0, () -> "CRIU benchmark skipped: this kernel ("
                         + System.getProperty("os.version") + ") cannot restore lazily: "
                         + (probe.getStdout() + probe.getStderr()).strip().replace('\n', ' '));
-                Map<String, String> machine = measureMachine ? step(criu, "machine") : Map.of();
+                Map<String, String> machine = new LinkedHashMap<>(measureMachine ? step(criu, "machine") : Map.of());
+                if (agent) {
+                    step(criu, "agent");
+                    machine.put("agent", "true");
+                }
                 List<Map<String, String>> rounds = new ArrayList<>();
                 for (int rep = 1; rep <= reps; rep++) {
                     rounds.add(round(criu, rep, mb));
@@ -82,6 +94,7 @@ class CriuCheckpointBenchIT {
             } finally {
                 CriuContainer.copyOut(criu, "/lazy-logs/lazy-pages.log", dir.resolve("last-lazy-pages.log"));
                 CriuContainer.copyOut(criu, "/lazy-logs/restore.log", dir.resolve("last-lazy-restore.log"));
+                CriuContainer.copyOut(criu, "/tmp/agent.log", dir.resolve("agent.log"));
                 cluster.writeLogs(dir);
             }
         }

@@ -28,8 +28,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A resident client for one host: it runs {@code put}, {@code get}, {@code ls}, {@code stat} and
- * {@code rm} for {@code bin/cairn}, which forwards them here when {@code $CAIRN_AGENT} names this
+ * A resident client for one host: it runs {@code put}, {@code get}, {@code ls}, {@code stat},
+ * {@code rm} and {@code criu} for {@code bin/cairn}, which forwards them here when {@code $CAIRN_AGENT} names this
  * agent's state file. A checkpoint agent that calls the CLI once per checkpoint then pays neither a
  * JVM start nor a cold JIT per checkpoint, and keeps its connections to the cluster.
  *
@@ -42,8 +42,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class Agent implements AutoCloseable {
 
-    static final Set<String> COMMANDS = Set.of("put", "get", "ls", "stat", "rm");
-    /** Commands that run at once; further requests wait for a turn. */
+    static final Set<String> COMMANDS = Set.of("put", "get", "ls", "stat", "rm", "criu");
+    /** Commands other than criu's that run at once; further requests wait for a turn. */
     static final int MAX_RUNNING = 8;
 
     private final ServerSocket server;
@@ -52,6 +52,10 @@ final class Agent implements AutoCloseable {
     /** One line per command and per stopped command: what ran, for whom, how it ended. */
     private final PrintStream log;
     private final ExecutorService running = Executors.newFixedThreadPool(MAX_RUNNING, daemon("cairn-agent-command"));
+    /** criu commands' threads: at most {@link AgentLimits#maxCriuCommands}, by {@link #criuTurns}. */
+    private final ExecutorService criuRunning = Executors.newCachedThreadPool(daemon("cairn-agent-criu"));
+    private final java.util.concurrent.Semaphore criuTurns;
+    private final int maxCriu;
     /**
      * Reads handshakes and requests, a thread per connection, apart from the commands: a caller that
      * has not proved itself never holds one of their turns. {@link WaitingConnections} bounds how many.
@@ -69,6 +73,8 @@ final class Agent implements AutoCloseable {
                   dev.cairn.engine.Clock clock) {
         this.server = server;
         this.waiting = new WaitingConnections(limits, deadlines, log);
+        this.maxCriu = limits.maxCriuCommands();
+        this.criuTurns = new java.util.concurrent.Semaphore(maxCriu);
         this.clock = clock;
         this.stateFile = stateFile;
         this.handshake = handshake;
@@ -154,8 +160,7 @@ final class Agent implements AutoCloseable {
             answer = new TaggedLines(socket.getOutputStream());
             AgentRequest request = AgentRequest.read(in, answer, handshake);
             if (waiting.complete(socket)) {
-                TaggedLines to = answer;
-                running.execute(() -> serve(socket, request, in, to));
+                dispatch(socket, request, in, answer);
             }
         } catch (AgentRequest.Refused e) {
             if (waiting.complete(socket)) {
@@ -164,6 +169,31 @@ final class Agent implements AutoCloseable {
         } catch (IOException | RejectedExecutionException e) {
             waiting.complete(socket);
             closeQuietly(socket); // the caller went away, its deadline passed, or the agent is stopping
+        }
+    }
+
+    /** A criu command on a criu turn, refused when all are taken; the others on the common turns. */
+    private void dispatch(Socket socket, AgentRequest request, InputStream in, TaggedLines answer) {
+        if (request.args().isEmpty() || !request.args().get(0).equals("criu")) {
+            running.execute(() -> serve(socket, request, in, answer));
+            return;
+        }
+        if (!criuTurns.tryAcquire()) {
+            answerAndClose(socket, answer, new AgentRequest.Refused(1, "the agent already runs " + maxCriu
+                    + " criu commands, the most it runs at once; wait for one to end, or run this one without CAIRN_AGENT"));
+            return;
+        }
+        try {
+            criuRunning.execute(() -> {
+                try {
+                    serve(socket, request, in, answer);
+                } finally {
+                    criuTurns.release();
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            criuTurns.release();
+            throw e;
         }
     }
 
@@ -210,10 +240,11 @@ final class Agent implements AutoCloseable {
         TaggedLines.Stream err = answer.stream('e');
         PrintStream outPrint = new PrintStream(out, true, StandardCharsets.UTF_8);
         PrintStream errPrint = new PrintStream(err, true, StandardCharsets.UTF_8);
+        AgentCaller caller = new AgentCaller(workingDir, request.environment());
         Invocation invocation = new Invocation(outPrint, errPrint, workingDir, request.clusterEnv(),
-                request.tokenFileEnv(), request.tlsCaEnv(), false, sharedClients, clock);
+                request.tokenFileEnv(), request.tlsCaEnv(), false, sharedClients, clock, caller);
         String description = "'" + String.join(" ", args) + "' in " + cwd;
-        CallerWatch watch = new CallerWatch(fromCaller, Thread.currentThread(), description, log);
+        CallerWatch watch = new CallerWatch(fromCaller, Thread.currentThread(), caller::callerLeft, description, log);
         daemon("cairn-agent-caller").newThread(watch).start();
         long startNs = clock.nanoTime();
         int code = 1;
@@ -261,8 +292,10 @@ final class Agent implements AutoCloseable {
         readers.shutdownNow();
         deadlines.shutdownNow();
         running.shutdown();
+        criuRunning.shutdown();
         try {
             running.awaitTermination(30, TimeUnit.SECONDS);
+            criuRunning.awaitTermination(1, TimeUnit.SECONDS); // a lazy-pages may serve for hours: not waited for
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -21,8 +21,10 @@ import javax.crypto.spec.SecretKeySpec;
  */
 final class AgentHandshake {
 
-    /** The first field of a request of this protocol. */
-    static final String TAG = "cairn-agent-2";
+    /** The first field of a request of this protocol: after its arguments come the caller's PATH and CAIRN_* variables. */
+    static final String TAG = "cairn-agent-3";
+    /** The first field of the protocol before it carried the caller's environment; still served, with the agent's own. */
+    static final String PREVIOUS_TAG = "cairn-agent-2";
     /** The first field of the protocol before the handshake, whose second field was the token in clear. */
     static final String OLD_TAG = "cairn-agent-1";
     /** A nonce: 32 random bytes in lowercase hex. */

@@ -6,20 +6,29 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * One command a caller hands to the agent, read after the handshake: the caller's absolute working
  * directory, its {@code CAIRN_CLUSTER}, {@code CAIRN_TOKEN_FILE} and {@code CAIRN_TLS_CA} (each null
- * when unset or empty), and the command's arguments.
+ * when unset or empty), the command's arguments, and the caller's {@code PATH} and {@code CAIRN_*}
+ * variables for the processes the command starts (null from a caller of the previous protocol).
  */
-record AgentRequest(String workingDir, String clusterEnv, String tokenFileEnv, String tlsCaEnv, List<String> args) {
+record AgentRequest(String workingDir, String clusterEnv, String tokenFileEnv, String tlsCaEnv, List<String> args,
+                    Map<String, String> environment) {
 
     static final int MAX_FIELD_BYTES = 64 * 1024;
     static final int MAX_ARGS = 256;
+    /** A shell exports a few dozen CAIRN_* variables at most; more is not a caller of bin/cairn. */
+    static final int MAX_ENVIRONMENT = 64;
+    private static final Pattern PASSED_VARIABLE = Pattern.compile("(PATH|CAIRN_[A-Za-z0-9_]*)=.*", Pattern.DOTALL);
 
     AgentRequest {
         args = List.copyOf(args);
+        environment = environment == null ? null : Map.copyOf(environment);
     }
 
     /**
@@ -33,7 +42,8 @@ record AgentRequest(String workingDir, String clusterEnv, String tokenFileEnv, S
             throw new Refused(4, "this bin/cairn speaks the agent's old protocol, which sent the token in clear; the agent "
                     + "refuses it. Use the bin/cairn that came with the agent (update it), or unset CAIRN_AGENT");
         }
-        if (!tag.equals(AgentHandshake.TAG)) {
+        boolean withEnvironment = tag.equals(AgentHandshake.TAG);
+        if (!withEnvironment && !tag.equals(AgentHandshake.PREVIOUS_TAG)) {
             throw new Refused(2, "not a cairn agent request; is CAIRN_AGENT the state file that cairn agent printed?");
         }
         String callerNonce = readField(in);
@@ -65,7 +75,33 @@ record AgentRequest(String workingDir, String clusterEnv, String tokenFileEnv, S
         for (int i = 0; i < argc; i++) {
             args.add(readField(in));
         }
-        return new AgentRequest(workingDir, orNull(clusterEnv), orNull(tokenFileEnv), orNull(tlsCaEnv), args);
+        Map<String, String> environment = withEnvironment ? readEnvironment(in) : null;
+        return new AgentRequest(workingDir, orNull(clusterEnv), orNull(tokenFileEnv), orNull(tlsCaEnv), args, environment);
+    }
+
+    /** The count, then NAME=VALUE fields; only PATH and CAIRN_* are taken, as only they are sent. */
+    private static Map<String, String> readEnvironment(InputStream in) throws IOException, Refused {
+        String count = readField(in);
+        int n;
+        try {
+            n = Integer.parseInt(count);
+        } catch (NumberFormatException e) {
+            throw new Refused(2, "bad environment count in the request: " + count);
+        }
+        if (n < 0 || n > MAX_ENVIRONMENT) {
+            throw new Refused(2, "a request carries 0 to " + MAX_ENVIRONMENT + " environment variables, not " + n);
+        }
+        Map<String, String> environment = new HashMap<>();
+        for (int i = 0; i < n; i++) {
+            String variable = readField(in);
+            if (!PASSED_VARIABLE.matcher(variable).matches()) {
+                throw new Refused(2, "the agent takes only PATH and CAIRN_* from the caller's environment, not "
+                        + variable.split("=", 2)[0]);
+            }
+            int eq = variable.indexOf('=');
+            environment.put(variable.substring(0, eq), variable.substring(eq + 1));
+        }
+        return environment;
     }
 
     private static String orNull(String variable) {

@@ -240,6 +240,7 @@ final class CriuCommand implements Runnable {
                 }
                 int files = LazyImageDir.write(image, dirs);
                 PageServerListener listener = listen.bind(pageServer, restores);
+                invocation.children().closeWhenCallerLeaves(listener); // in the agent: no restore is awaited for a caller gone
                 invocation.err().println(restores == 1
                         ? "wrote " + files + " files of " + name + " to " + imagesDir + "; serving its pages on "
                                 + listen.address + ":" + listener.port()
@@ -290,7 +291,8 @@ final class CriuCommand implements Runnable {
             ProgressListener progress = ProgressBar.of(invocation, what);
             PutResult r;
             try {
-                r = CriuDump.run(cairn, name, listener, command, imagesDir, invocation.err(), limits, progress);
+                r = CriuDump.run(cairn, name, listener, command, imagesDir, invocation.err(), limits, progress,
+                        invocation.children().launcher());
             } catch (IOException e) {
                 throw new CairnException.LocalIo(e.getMessage(), e);
             } finally {

@@ -9,12 +9,33 @@ import java.nio.file.Path;
 /**
  * What one run of a command works with: where it prints, what its relative paths are relative
  * to, the cluster, token file and CA its environment names ({@code CAIRN_CLUSTER},
- * {@code CAIRN_TOKEN_FILE}, {@code CAIRN_TLS_CA}; null when unset), whether it may draw progress, and where its client comes
- * from, and its clock (progress rates, start-up deadlines). A CLI process runs one command with the process's own ({@link #ofProcess}); the agent
+ * {@code CAIRN_TOKEN_FILE}, {@code CAIRN_TLS_CA}; null when unset), whether it may draw progress, where its client comes
+ * from, how it starts child processes, and its clock (progress rates, start-up deadlines). A CLI process runs one command with the process's own ({@link #ofProcess}); the agent
  * ({@link Agent}) runs each request with the caller's, on the thread that serves it.
  */
 record Invocation(PrintStream out, PrintStream err, Path workingDir, String clusterEnv, String tokenFileEnv,
-                  String tlsCaEnv, boolean progress, Clients clients, Clock clock) {
+                  String tlsCaEnv, boolean progress, Clients clients, Clock clock, Children children) {
+
+    /** How a command starts child processes (criu, runc), and what is closed if its caller goes away. */
+    interface Children {
+        dev.cairn.client.criu.CriuDump.Launcher launcher();
+
+        /** Closes {@code resource} when the caller goes away; in a CLI process, the process's end does that. */
+        void closeWhenCallerLeaves(AutoCloseable resource);
+    }
+
+    /** Children in this process's directory and environment; they end with it. */
+    static final Children OWN_PROCESS = new Children() {
+        @Override
+        public dev.cairn.client.criu.CriuDump.Launcher launcher() {
+            return dev.cairn.client.criu.CriuDump.HERE;
+        }
+
+        @Override
+        public void closeWhenCallerLeaves(AutoCloseable resource) {
+            // the CLI process's end closes everything
+        }
+    };
 
     /** Where commands get a client, and give it back when they are done with it. */
     interface Clients {
@@ -41,7 +62,7 @@ record Invocation(PrintStream out, PrintStream err, Path workingDir, String clus
     static Invocation ofProcess() {
         return new Invocation(System.out, System.err, Path.of("").toAbsolutePath(), System.getenv("CAIRN_CLUSTER"),
                 System.getenv("CAIRN_TOKEN_FILE"), System.getenv(dev.cairn.config.ClientConfig.TLS_CA_ENV),
-                Output.stderrIsTerminal(), CONNECT_PER_COMMAND, Clock.SYSTEM);
+                Output.stderrIsTerminal(), CONNECT_PER_COMMAND, Clock.SYSTEM, OWN_PROCESS);
     }
 
     /** The invocation the calling thread runs. */

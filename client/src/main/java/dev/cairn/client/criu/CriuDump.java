@@ -26,6 +26,16 @@ public final class CriuDump {
 
     private CriuDump() {}
 
+    /** Starts the dumping command: in which directory, with which environment, and who may stop it. */
+    @FunctionalInterface
+    public interface Launcher {
+        /** The started command, its stderr merged into its stdout (both are relayed to the log). */
+        Process start(List<String> command) throws IOException;
+    }
+
+    /** In this process's working directory and environment: the CLI's launcher. */
+    public static final Launcher HERE = command -> new ProcessBuilder(command).redirectErrorStream(true).start();
+
     /**
      * Starts {@code command}, takes its page-server connection on {@code listener} and stores the
      * dump as {@code name}; the command's output goes to {@code log}. Nothing is committed unless
@@ -34,10 +44,17 @@ public final class CriuDump {
     public static PutResult run(CairnClient client, String name, PageServerListener listener, List<String> command,
                                 Path imagesDir, OutputStream log, PageServerLimits limits, ProgressListener progress)
             throws IOException {
+        return run(client, name, listener, command, imagesDir, log, limits, progress, HERE);
+    }
+
+    /** The same, with the command started by {@code launcher} (the agent's runs it as its caller would). */
+    public static PutResult run(CairnClient client, String name, PageServerListener listener, List<String> command,
+                                Path imagesDir, OutputStream log, PageServerLimits limits, ProgressListener progress,
+                                Launcher launcher) throws IOException {
         String what = command.get(0);
         Process process;
         try {
-            process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            process = launcher.start(command);
         } catch (IOException e) {
             throw new IOException("cannot run " + what + ": " + e.getMessage() + " (is it installed and on PATH?)", e);
         }

@@ -71,6 +71,15 @@ class AgentLimitsTest {
     }
 
     @Test
+    void criuCommandsAtOnceAreBoundedAndDefaultToFour() {
+        assertEquals(4, AgentLimits.DEFAULT.maxCriuCommands());
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> new AgentLimits(Duration.ofSeconds(10), 64, 0));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> new AgentLimits(Duration.ofSeconds(10), 64, AgentLimits.MAX_CRIU_COMMANDS + 1));
+    }
+
+    @Test
     void aConnectionThatSendsNothingIsClosedAtTheDeadline() throws Exception {
         start(new AgentLimits(Duration.ofMillis(300), 64));
         Socket silent = connect();

@@ -104,11 +104,11 @@ class BinCairnAgentTest {
     /**
      * The agent's side of the handshake and request, as the agent does it: the caller's tag and
      * nonce, this side's nonce and proof, then the caller's proof (checked here) and its fields
-     * until its last argument. Returns the fields after the caller's proof.
+     * until its last environment variable. Returns the fields after the caller's proof.
      */
     private static List<String> handshakeAndRequest(Socket s) throws IOException {
         InputStream in = s.getInputStream();
-        assertEquals("cairn-agent-2", readField(in));
+        assertEquals("cairn-agent-3", readField(in));
         String callerNonce = readField(in);
         assertTrue(callerNonce.matches("[0-9a-f]{64}"), callerNonce);
         String agentNonce = "cd".repeat(32);
@@ -121,6 +121,11 @@ class BinCairnAgentTest {
         }
         int argc = Integer.parseInt(fields.get(4));
         for (int i = 0; i < argc; i++) {
+            fields.add(readField(in));
+        }
+        String envc = readField(in);
+        fields.add(envc);
+        for (int i = 0; i < Integer.parseInt(envc); i++) {
             fields.add(readField(in));
         }
         return fields;
@@ -154,8 +159,15 @@ class BinCairnAgentTest {
             assertEquals(7, r.code(), "the agent's exit code is the command's");
             assertEquals("stored x: 1 KiB\n{\"a\": \"b c\"}\n", r.out());
             assertEquals("cairn: a warning\n", r.err());
+            List<String> fields = request.get(10, TimeUnit.SECONDS);
             assertEquals(List.of(dir.toRealPath().toString(), "127.0.0.1:7000", "tokens/team-a", "", "4",
-                    "put", "--json", "job/1", "dir with space"), request.get(10, TimeUnit.SECONDS));
+                    "put", "--json", "job/1", "dir with space"), fields.subList(0, 9));
+            // then the caller's PATH and CAIRN_* variables, for the processes a criu command starts
+            List<String> environment = fields.subList(10, fields.size());
+            assertEquals(Integer.parseInt(fields.get(9)), environment.size());
+            assertTrue(environment.contains("CAIRN_CLUSTER=127.0.0.1:7000"), environment.toString());
+            assertTrue(environment.stream().anyMatch(v -> v.startsWith("PATH=")), environment.toString());
+            assertTrue(environment.stream().allMatch(v -> v.startsWith("PATH=") || v.startsWith("CAIRN_")), environment.toString());
         }
     }
 
@@ -246,7 +258,7 @@ class BinCairnAgentTest {
     private static void assertOnlyTheChallenge(String received) {
         assertFalse(received.contains(TOKEN), "the impostor got the token: " + received);
         assertFalse(received.contains("secret-job"), "the impostor got the arguments: " + received);
-        assertTrue(received.matches("cairn-agent-2\u0000[0-9a-f]{64}\u0000"), "only the tag and a nonce: " + received);
+        assertTrue(received.matches("cairn-agent-3\u0000[0-9a-f]{64}\u0000"), "only the tag and a nonce: " + received);
     }
 
     @Test

@@ -228,7 +228,7 @@ class AgentTest {
 
         List<String> admin = request("admin", "health");
         assertEquals("x 2", admin.get(admin.size() - 1));
-        assertEquals("e cairn: the agent runs get, ls, put, rm, stat; run other commands without CAIRN_AGENT", admin.get(0));
+        assertEquals("e cairn: the agent runs criu, get, ls, put, rm, stat; run other commands without CAIRN_AGENT", admin.get(0));
         assertEquals(before, commandsLogged());
     }
 
@@ -311,6 +311,7 @@ class AgentTest {
         List<String> fields = new ArrayList<>(List.of(proof(token, "caller:" + callerNonce + ":" + agentNonce),
                 work.toString(), cluster.endpoints(), "", "", Integer.toString(args.length)));
         fields.addAll(List.of(args));
+        fields.add("0"); // no environment: only a criu command's child processes would use it
         write(out, fields);
     }
 
@@ -322,7 +323,7 @@ class AgentTest {
         out.flush();
     }
 
-    private static String proof(String tokenHex, String message) {
+    static String proof(String tokenHex, String message) {
         try {
             javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
             mac.init(new javax.crypto.spec.SecretKeySpec(java.util.HexFormat.of().parseHex(tokenHex), "HmacSHA256"));
