@@ -11,6 +11,11 @@ import java.util.ArrayDeque;
  * so criu sends at memory speed while they fit and at the store's speed past them. Nothing is
  * written to disk. The reader gets every byte written before the writer's end or failure, then
  * the end or that failure.
+ *
+ * <p>The reader starts only once the writer has ended or the pipe has filled: on a machine whose
+ * cores the upload keeps busy (hashing, compressing, three replicas), an upload running beside the
+ * read slowed it, and with it criu's freeze, several times over. Past the first fill the two run
+ * side by side, as without the pipe.
  */
 final class IngestBuffer {
 
@@ -27,6 +32,8 @@ final class IngestBuffer {
     private boolean ended;
     private IOException failure;
     private boolean abandoned;
+    /** Set once the writer had to wait, or ended: from then on the reader takes what is there. */
+    private boolean draining;
 
     /** A pipe holding at most {@code limitBytes} unread (at least one page's worth is always let through). */
     IngestBuffer(long limitBytes) {
@@ -56,6 +63,10 @@ final class IngestBuffer {
     /** Adds {@code len} bytes, waiting while the pipe is full; fails once the reader has abandoned it. */
     synchronized void write(byte[] b, int off, int len) throws IOException {
         while (!abandoned && held > 0 && held + len > limit) {
+            if (!draining) {
+                draining = true;
+                notifyAll();
+            }
             await();
         }
         if (abandoned) {
@@ -119,7 +130,7 @@ final class IngestBuffer {
         if (len == 0) {
             return 0;
         }
-        while (held == 0 && !ended && failure == null && !abandoned) {
+        while ((held == 0 || !draining) && !ended && failure == null && !abandoned) {
             await();
         }
         if (held == 0) {

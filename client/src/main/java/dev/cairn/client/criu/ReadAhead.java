@@ -27,6 +27,12 @@ final class ReadAhead implements AutoCloseable {
     static final int BATCH_PAGES = 256;
     /** Batches one restore keeps ahead of its last request: 16 MiB, if the budget has room. */
     static final int WINDOW_BATCHES = 16;
+    /**
+     * How far past a recent request's end a request may start and still go on from it: a process
+     * reading its memory with a stride (every tenth page, in the benchmark) faults a few pages at
+     * a time, and the pages between are sent later by the background walk anyway.
+     */
+    static final int STRIDE_PAGES = 64;
 
     /** Page bytes held read ahead over all the restores of one server, at most {@code limit}. */
     static final class Budget {
@@ -238,7 +244,7 @@ final class ReadAhead implements AutoCloseable {
 
     /**
      * True when a request from {@code first} goes on where the pages sent so far end, or where a
-     * recent request ended (skipping pages sent since), or into pages read ahead.
+     * recent request ended (skipping pages sent since, or within a stride), or into pages read ahead.
      */
     private static boolean walks(FileState state, long first) {
         if (state.sent.nextClearBit(0) == first) {
@@ -249,7 +255,7 @@ final class ReadAhead implements AutoCloseable {
             return true;
         }
         for (long end : state.recentEnds) {
-            if (end >= 0 && end <= first && state.sent.nextClearBit((int) end) == first) {
+            if (end >= 0 && end <= first && (first - end <= STRIDE_PAGES || state.sent.nextClearBit((int) end) == first)) {
                 return true;
             }
         }
