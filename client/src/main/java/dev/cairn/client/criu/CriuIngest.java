@@ -45,12 +45,12 @@ public final class CriuIngest {
     static PutResult ingest(CairnClient client, String name, Socket connection, RestOfDump rest,
                             PageServerLimits limits, ProgressListener progress, IngestBuffer buffer) throws IOException {
         try (Socket socket = connection) {
-            InputStream in = new BufferedInputStream(socket.getInputStream(), 64 * 1024);
             PageServerDump dump;
             if (buffer == null) {
+                InputStream in = new BufferedInputStream(socket.getInputStream(), 64 * 1024);
                 dump = new PageServerDump(in, socket.getOutputStream(), limits);
             } else {
-                IngestPump.start(in, socket.getOutputStream(), limits, buffer);
+                IngestPump.start(socket.getInputStream(), socket.getOutputStream(), limits, buffer);
                 dump = new PageServerDump(buffer.input(), OutputStream.nullOutputStream(), limits);
             }
             try {

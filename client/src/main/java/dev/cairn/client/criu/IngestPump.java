@@ -1,5 +1,6 @@
 package dev.cairn.client.criu;
 
+import java.io.BufferedInputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,9 +17,12 @@ import java.io.OutputStream;
  */
 final class IngestPump {
 
+    /** Bytes asked of the socket per read. */
+    private static final int READ_BYTES = 256 * 1024;
+
     private IngestPump() {}
 
-    /** Starts reading {@code in} into {@code buffer} on a thread of its own, answering on {@code answers}. */
+    /** Starts reading {@code in} (the socket's own stream) into {@code buffer} on a thread of its own, answering on {@code answers}. */
     static Thread start(InputStream in, OutputStream answers, PageServerLimits limits, IngestBuffer buffer) {
         Thread t = new Thread(() -> pump(in, answers, limits, buffer), "cairn-page-server-read");
         t.setDaemon(true);
@@ -27,7 +31,8 @@ final class IngestPump {
     }
 
     private static void pump(InputStream in, OutputStream answers, PageServerLimits limits, IngestBuffer buffer) {
-        PageServerReader reader = new PageServerReader(new FilterInputStream(in) {
+        // The copy into the buffer sits under the read buffer: one copy per socket read, not per page.
+        PageServerReader reader = new PageServerReader(new BufferedInputStream(new FilterInputStream(in) {
             @Override
             public int read(byte[] b, int off, int len) throws IOException {
                 int n;
@@ -43,7 +48,7 @@ final class IngestPump {
                 }
                 return n;
             }
-        }, limits);
+        }, READ_BYTES), limits);
         byte[] page = new byte[PageServerCodec.PAGE_BYTES];
         try {
             for (PageServerMessage m; (m = reader.next()) != null; ) {

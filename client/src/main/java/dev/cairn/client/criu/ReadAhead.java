@@ -18,8 +18,9 @@ import java.util.concurrent.FutureTask;
  * used by its thread only; what it holds is counted against a {@link Budget} shared by every
  * restore the server answers, so the server's memory stays bounded whatever the number of restores.
  *
- * <p>A request for pages no batch holds is read at once on the conversation's thread (a fault
- * goes first); one whose batch is queued but not started runs that batch itself.
+ * <p>A request for pages no batch holds, or whose batch is still queued, is read at once on the
+ * conversation's thread, only its own pages (a fault goes first, and does not wait for a 1 MiB
+ * read); one whose batch is being read waits for that read.
  */
 final class ReadAhead implements AutoCloseable {
 
@@ -90,12 +91,20 @@ final class ReadAhead implements AutoCloseable {
         final int pages;
         /** Pages of the batch this restore has yet to be sent. */
         int unsent;
+        /** Set when a background thread begins the read: a request then waits for it rather than read again. */
+        volatile boolean started;
 
         Batch(StoredImage image, FileEntry file, long first, int pages, int unsent) {
             super(() -> image.read(file, first * PageServerCodec.PAGE_BYTES, pages * PageServerCodec.PAGE_BYTES));
             this.first = first;
             this.pages = pages;
             this.unsent = unsent;
+        }
+
+        @Override
+        public void run() {
+            started = true;
+            super.run();
         }
 
         long end() {
@@ -166,6 +175,14 @@ final class ReadAhead implements AutoCloseable {
                 stop = next == null ? end : Math.min(end, next.getKey());
                 copy(image.read(file, page * PageServerCodec.PAGE_BYTES, (int) (stop - page) * PageServerCodec.PAGE_BYTES),
                         0, out, page - first, stop - page);
+            } else if (!batch.started) { // still queued: read only these pages now, the batch stays for the rest
+                stop = Math.min(end, batch.end());
+                copy(image.read(file, page * PageServerCodec.PAGE_BYTES, (int) (stop - page) * PageServerCodec.PAGE_BYTES),
+                        0, out, page - first, stop - page);
+                batch.unsent -= countUnsent(state, page, stop);
+                if (batch.unsent <= 0) {
+                    evict(state, batch);
+                }
             } else {
                 stop = Math.min(end, batch.end());
                 byte[] bytes = take(batch);
@@ -191,8 +208,8 @@ final class ReadAhead implements AutoCloseable {
     /**
      * Starts background reads of the pages after {@code from} in {@code file} that this restore has
      * not been sent and no batch holds, when the last request was part of a walk through the pages
-     * (criu's background transfer) rather than a fault elsewhere: a fault's neighbours are seldom
-     * asked for next, and reading them would take the room the walk needs. Reads at most {@link
+     * (criu's background transfer, or a process reading with a stride) rather than a lone fault
+     * elsewhere, whose neighbours would take the room the walk needs. Reads at most {@link
      * #WINDOW_BATCHES} batches ahead, and this restore's share of the budget.
      */
     void readAfter(FileEntry file, StoredPagemap pagemap, long from) {
@@ -266,9 +283,8 @@ final class ReadAhead implements AutoCloseable {
         return files.computeIfAbsent(file.path(), p -> new FileState(file, pagemap));
     }
 
-    /** The batch's bytes, reading them on this thread if no background thread has started; null when the read failed. */
+    /** The bytes of a batch a background thread has started reading; null when the read failed. */
     private static byte[] take(Batch batch) {
-        batch.run(); // does nothing when a background thread has run, or is running, it
         try {
             return batch.get();
         } catch (ExecutionException e) {
