@@ -29,6 +29,12 @@ final class IngestBuffer {
 
     private final long limit;
     private final ArrayDeque<ByteBuffer> segments = new ArrayDeque<>();
+    /**
+     * Segments the reader has emptied, used again before any new one: memory outside the heap is
+     * returned only when the collector runs, so a dump larger than the buffer would otherwise
+     * allocate its whole size there.
+     */
+    private final ArrayDeque<ByteBuffer> spare = new ArrayDeque<>();
     private int headRead;
     private int tailWritten = SEGMENT_BYTES;
     private long held;
@@ -79,7 +85,8 @@ final class IngestBuffer {
         }
         for (int done = 0; done < len; ) {
             if (tailWritten == SEGMENT_BYTES) {
-                segments.addLast(ByteBuffer.allocateDirect(SEGMENT_BYTES));
+                ByteBuffer reused = spare.pollFirst();
+                segments.addLast(reused != null ? reused : ByteBuffer.allocateDirect(SEGMENT_BYTES));
                 tailWritten = 0;
             }
             int n = Math.min(len - done, SEGMENT_BYTES - tailWritten);
@@ -111,6 +118,7 @@ final class IngestBuffer {
     synchronized void abandon() {
         abandoned = true;
         segments.clear();
+        spare.clear();
         held = 0;
         notifyAll();
     }
@@ -151,7 +159,7 @@ final class IngestBuffer {
         headRead += n;
         held -= n;
         if (headRead == SEGMENT_BYTES || (segments.size() == 1 && headRead == tailWritten)) {
-            segments.pollFirst();
+            spare.addLast(segments.pollFirst());
             headRead = 0;
             if (segments.isEmpty()) {
                 tailWritten = SEGMENT_BYTES;
