@@ -173,30 +173,21 @@ final class ReadAhead implements AutoCloseable {
             if (batch == null) {
                 Map.Entry<Long, Batch> next = state.batches.higherEntry(page);
                 stop = next == null ? end : Math.min(end, next.getKey());
-                copy(image.read(file, page * PageServerCodec.PAGE_BYTES, (int) (stop - page) * PageServerCodec.PAGE_BYTES),
-                        0, out, page - first, stop - page);
+                readNow(file, page, stop, out, page - first);
             } else if (!batch.started) { // still queued: read only these pages now, the batch stays for the rest
                 stop = Math.min(end, batch.end());
-                copy(image.read(file, page * PageServerCodec.PAGE_BYTES, (int) (stop - page) * PageServerCodec.PAGE_BYTES),
-                        0, out, page - first, stop - page);
-                batch.unsent -= countUnsent(state, page, stop);
-                if (batch.unsent <= 0) {
-                    evict(state, batch);
-                }
+                readNow(file, page, stop, out, page - first);
+                sentFrom(state, batch, page, stop);
             } else {
                 stop = Math.min(end, batch.end());
                 byte[] bytes = take(batch);
                 if (bytes == null) { // its read failed: read these pages now, and say why if that fails too
                     evict(state, batch);
-                    copy(image.read(file, page * PageServerCodec.PAGE_BYTES, (int) (stop - page) * PageServerCodec.PAGE_BYTES),
-                            0, out, page - first, stop - page);
+                    readNow(file, page, stop, out, page - first);
                 } else {
                     pagesFromMemory += stop - page;
                     copy(bytes, page - batch.first, out, page - first, stop - page);
-                    batch.unsent -= countUnsent(state, page, stop);
-                    if (batch.unsent <= 0) {
-                        evict(state, batch);
-                    }
+                    sentFrom(state, batch, page, stop);
                 }
             }
             state.sent.set((int) page, (int) stop);
@@ -292,6 +283,20 @@ final class ReadAhead implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return null;
+        }
+    }
+
+    /** Pages {@code [from, to)} of {@code file} read from the store now, into {@code out} from page {@code at}. */
+    private void readNow(FileEntry file, long from, long to, byte[] out, long at) {
+        copy(image.read(file, from * PageServerCodec.PAGE_BYTES, (int) (to - from) * PageServerCodec.PAGE_BYTES),
+                0, out, at, to - from);
+    }
+
+    /** Pages {@code [from, to)} of {@code batch} are being sent: the batch leaves once all of its are. */
+    private void sentFrom(FileState state, Batch batch, long from, long to) {
+        batch.unsent -= countUnsent(state, from, to);
+        if (batch.unsent <= 0) {
+            evict(state, batch);
         }
     }
 
