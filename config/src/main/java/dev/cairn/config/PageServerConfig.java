@@ -13,8 +13,13 @@ import java.time.Duration;
  * @param idleTimeout how long criu may send nothing, and how long a lazy restore may take to
  *     connect ({@link #DEFAULT_IDLE_TIMEOUT})
  * @param maxLazyRestores the most lazy restores one server answers at once ({@link #DEFAULT_MAX_LAZY_RESTORES})
+ * @param lazyReadAheadBytes the most page bytes one lazy-pages server holds read ahead of its
+ *     restores' requests, over all of them ({@link #DEFAULT_LAZY_READ_AHEAD_BYTES}); 0 reads only what is asked
+ * @param ingestBufferBytes the most page bytes a dump holds in memory between criu's connection and
+ *     the upload ({@link #DEFAULT_INGEST_BUFFER_BYTES}); 0 reads criu only as fast as the store takes the pages
  */
-public record PageServerConfig(int maxPagesPerMessage, int maxPagemapEntries, Duration idleTimeout, int maxLazyRestores) {
+public record PageServerConfig(int maxPagesPerMessage, int maxPagemapEntries, Duration idleTimeout, int maxLazyRestores,
+                               long lazyReadAheadBytes, long ingestBufferBytes) {
 
     /**
      * 65,536 pages (256 MiB): CRIU sends the pages of one pipe buffer per message and sizes its
@@ -49,9 +54,31 @@ public record PageServerConfig(int maxPagesPerMessage, int maxPagemapEntries, Du
      * directory of the image's files.
      */
     public static final int MAX_LAZY_RESTORES = 1024;
+    /**
+     * 64 MiB: criu lazy-pages' background transfer asks for the pages in order, a few at a time, and
+     * each answer read from the store on demand costs a round trip to the cluster; reading 16 MiB
+     * ahead per restore in 1 MiB batches answers most requests from memory. Shared by all restores
+     * one server answers (pages leave it once sent), so 4 restores at once each keep 16 MiB ahead
+     * and a checkpoint host's memory stays bounded whatever {@code --restores} is.
+     */
+    public static final long DEFAULT_LAZY_READ_AHEAD_BYTES = 64L << 20;
+    /**
+     * 512 MiB: criu sends the pages while the process tree is frozen, so the freeze lasts as long as
+     * Cairn takes to read them; a buffer that holds a few-hundred-MB process whole lets criu send at
+     * memory speed and thaw the tree while the upload drains it. Past it, criu waits for the store
+     * again. Never more than half the client's heap is used (the rest is the upload's).
+     */
+    public static final long DEFAULT_INGEST_BUFFER_BYTES = 512L << 20;
 
     public static final PageServerConfig DEFAULT = new PageServerConfig(DEFAULT_MAX_PAGES_PER_MESSAGE,
-            DEFAULT_MAX_PAGEMAP_ENTRIES, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_LAZY_RESTORES);
+            DEFAULT_MAX_PAGEMAP_ENTRIES, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_LAZY_RESTORES, DEFAULT_LAZY_READ_AHEAD_BYTES,
+            DEFAULT_INGEST_BUFFER_BYTES);
+
+    /** The given limits, with the default read-ahead and ingest buffer. */
+    public PageServerConfig(int maxPagesPerMessage, int maxPagemapEntries, Duration idleTimeout, int maxLazyRestores) {
+        this(maxPagesPerMessage, maxPagemapEntries, idleTimeout, maxLazyRestores, DEFAULT_LAZY_READ_AHEAD_BYTES,
+                DEFAULT_INGEST_BUFFER_BYTES);
+    }
 
     public PageServerConfig {
         if (maxPagesPerMessage < 1) {
@@ -70,15 +97,31 @@ public record PageServerConfig(int maxPagesPerMessage, int maxPagemapEntries, Du
             throw new ConfigException("page server maxLazyRestores must be 1.." + MAX_LAZY_RESTORES + ", not "
                     + maxLazyRestores + "; " + DEFAULT_MAX_LAZY_RESTORES + " is the default");
         }
+        if (lazyReadAheadBytes < 0) {
+            throw new ConfigException("page server lazyReadAheadBytes must be 0 (off) or more, not " + lazyReadAheadBytes
+                    + "; " + DEFAULT_LAZY_READ_AHEAD_BYTES + " is the default");
+        }
+        if (ingestBufferBytes < 0) {
+            throw new ConfigException("page server ingestBufferBytes must be 0 (off) or more, not " + ingestBufferBytes
+                    + "; " + DEFAULT_INGEST_BUFFER_BYTES + " is the default");
+        }
     }
 
     /** The same, answering at most {@code restores} lazy restores at once. */
     public PageServerConfig withMaxLazyRestores(int restores) {
-        return new PageServerConfig(maxPagesPerMessage, maxPagemapEntries, idleTimeout, restores);
+        return new PageServerConfig(maxPagesPerMessage, maxPagemapEntries, idleTimeout, restores, lazyReadAheadBytes,
+                ingestBufferBytes);
     }
 
     /** The same, with another idle timeout. */
     public PageServerConfig withIdleTimeout(Duration timeout) {
-        return new PageServerConfig(maxPagesPerMessage, maxPagemapEntries, timeout, maxLazyRestores);
+        return new PageServerConfig(maxPagesPerMessage, maxPagemapEntries, timeout, maxLazyRestores, lazyReadAheadBytes,
+                ingestBufferBytes);
+    }
+
+    /** The same, with another read-ahead bound and ingest buffer. */
+    public PageServerConfig withBuffers(long readAheadBytes, long bufferBytes) {
+        return new PageServerConfig(maxPagesPerMessage, maxPagemapEntries, idleTimeout, maxLazyRestores, readAheadBytes,
+                bufferBytes);
     }
 }

@@ -7,6 +7,8 @@ import dev.cairn.engine.image.ImageBuilder;
 import dev.cairn.engine.image.SourceException;
 import java.io.BufferedInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -18,7 +20,9 @@ import java.util.Iterator;
  * Stores one CRIU dump as one image: the pages and pagemaps that arrive over the page-server
  * connection, then the rest of the dump (the files criu wrote to its {@code -D} directory), and
  * commits once at the end. A connection that ends early or breaks the protocol, or a rest that
- * cannot be read, commits nothing.
+ * cannot be read, commits nothing. The connection is read into a bounded memory buffer as fast
+ * as criu sends ({@link IngestPump}, {@link PageServerLimits#ingestBufferBytes()}), so criu's
+ * freeze does not wait for the store; past the buffer, criu waits for the upload.
  */
 public final class CriuIngest {
 
@@ -33,25 +37,49 @@ public final class CriuIngest {
     /** Reads {@code connection} (closing it) and {@code rest} into image {@code name}. */
     public static PutResult ingest(CairnClient client, String name, Socket connection, RestOfDump rest,
                                    PageServerLimits limits, ProgressListener progress) throws IOException {
-        try (Socket socket = connection) {
-            PageServerDump dump = new PageServerDump(new BufferedInputStream(socket.getInputStream(), 64 * 1024),
-                    socket.getOutputStream(), limits);
-            return client.putEntries(name, new ImageBuilder.EntrySource() {
-                private ImageBuilder.EntrySource after;
+        long bytes = Math.min(limits.ingestBufferBytes(), Runtime.getRuntime().maxMemory() / 2);
+        return ingest(client, name, connection, rest, limits, progress, bytes > 0 ? new IngestBuffer(bytes) : null);
+    }
 
-                @Override
-                public ImageBuilder.StreamedEntry next() throws IOException {
-                    if (after == null) {
-                        ImageBuilder.StreamedEntry e = dump.next();
-                        if (e != null) {
-                            return e;
-                        }
-                        after = rest.open();
-                    }
-                    return after.next();
+    /** As above, through {@code buffer}, or reading the connection only as the upload asks when it is null. */
+    static PutResult ingest(CairnClient client, String name, Socket connection, RestOfDump rest,
+                            PageServerLimits limits, ProgressListener progress, IngestBuffer buffer) throws IOException {
+        try (Socket socket = connection) {
+            PageServerDump dump;
+            if (buffer == null) {
+                InputStream in = new BufferedInputStream(socket.getInputStream(), 64 * 1024);
+                dump = new PageServerDump(in, socket.getOutputStream(), limits);
+            } else {
+                IngestPump.start(socket.getInputStream(), socket.getOutputStream(), limits, buffer);
+                dump = new PageServerDump(buffer.input(), OutputStream.nullOutputStream(), limits);
+            }
+            try {
+                return upload(client, name, dump, rest, progress);
+            } finally {
+                if (buffer != null) {
+                    buffer.abandon(); // a pump still reading stops at its next write
                 }
-            }, progress);
+            }
         }
+    }
+
+    private static PutResult upload(CairnClient client, String name, PageServerDump dump, RestOfDump rest,
+                                    ProgressListener progress) {
+        return client.putEntries(name, new ImageBuilder.EntrySource() {
+            private ImageBuilder.EntrySource after;
+
+            @Override
+            public ImageBuilder.StreamedEntry next() throws IOException {
+                if (after == null) {
+                    ImageBuilder.StreamedEntry e = dump.next();
+                    if (e != null) {
+                        return e;
+                    }
+                    after = rest.open();
+                }
+                return after.next();
+            }
+        }, progress);
     }
 
     /** The files, directories and symlinks of {@code dir}, in canonical order, each file opened when it is read. */

@@ -9,6 +9,10 @@ import java.net.Socket;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -18,7 +22,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * holds is refused by closing the connection, as CRIU's server does.
  *
  * <p>Several conversations (one per restore) may be served at once, each on its own thread: the
- * parsed pagemaps are shared, the counters are totals over all of them.
+ * parsed pagemaps are shared, the counters are totals over all of them. Each conversation reads
+ * ahead of its requests ({@link ReadAhead}, per restore since each restore walks its pages at its
+ * own pace and a page leaves memory once that restore has been sent it), on a few background
+ * threads and within one byte budget shared by all ({@link PageServerLimits#lazyReadAheadBytes()}).
  */
 public final class LazyPageServer {
 
@@ -28,6 +35,11 @@ public final class LazyPageServer {
      * step's bytes at a time, so memory stays at 1 MiB per restore whatever lazy-pages asks.
      */
     static final int PAGES_PER_STEP = 256;
+    /**
+     * Background reads at once over all conversations: each is one fetch of a 1 MiB batch, which the
+     * cluster answers from several nodes, so a few keep the reads flowing without crowding out faults.
+     */
+    static final int READ_AHEAD_THREADS = 4;
 
     private final StoredImage image;
     private final PageServerLimits limits;
@@ -36,12 +48,25 @@ public final class LazyPageServer {
     private final Map<Long, Optional<StoredPagemap>> pagemaps = new ConcurrentHashMap<>();
     private final AtomicLong requests = new AtomicLong();
     private final AtomicLong pagesServed = new AtomicLong();
+    private final AtomicLong pagesFromMemory = new AtomicLong();
+    private final ReadAhead.Budget budget;
+    private final ExecutorService readers;
 
     /** A server of {@code image}'s pages; what it refuses and why goes to {@code log}. */
     public LazyPageServer(StoredImage image, PageServerLimits limits, PrintStream log) {
         this.image = image;
         this.limits = limits;
         this.log = log;
+        this.budget = new ReadAhead.Budget(limits.lazyReadAheadBytes());
+        AtomicLong threads = new AtomicLong();
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(READ_AHEAD_THREADS, READ_AHEAD_THREADS, 10, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), r -> {
+                    Thread t = new Thread(r, "cairn-read-ahead-" + threads.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        pool.allowCoreThreadTimeOut(true); // a server between restores holds no threads
+        this.readers = pool;
     }
 
     /** {@code PS_IOV_GET} requests answered so far, over every conversation. */
@@ -54,6 +79,21 @@ public final class LazyPageServer {
         return pagesServed.get();
     }
 
+    /** Pages sent that had been read ahead, over every conversation. */
+    public long pagesFromReadAhead() {
+        return pagesFromMemory.get();
+    }
+
+    /** Bytes held read ahead now, over every conversation. */
+    long readAheadHeldBytes() {
+        return budget.held();
+    }
+
+    /** The most bytes held read ahead at once so far; never more than the limit. */
+    long readAheadPeakBytes() {
+        return budget.peak();
+    }
+
     /**
      * Answers the requests on {@code connection} in order until lazy-pages sends its close (true)
      * or the conversation ends otherwise (false: the connection ended, a request was refused, or
@@ -61,37 +101,45 @@ public final class LazyPageServer {
      * threads at once, one connection each.
      */
     public boolean serve(Socket connection) throws IOException {
-        try (connection) {
-            PageServerReader reader = new PageServerReader(connection.getInputStream(), limits);
-            OutputStream out = connection.getOutputStream();
-            while (true) {
-                PageServerMessage m = reader.next();
-                if (m == null) {
-                    log.println("cairn: lazy-pages closed the connection without PS_IOV_CLOSE");
-                    return false;
-                }
-                switch (m.command()) {
-                    case GET -> {
-                        if (!answer(m, out)) {
-                            return false;
-                        }
-                    }
-                    case CLOSE, FORCE_CLOSE -> {
-                        out.write(PageServerCodec.closeAnswer(0));
-                        out.flush();
-                        return true;
-                    }
-                    default -> {
-                        log.println("cairn: lazy-pages sent " + m.describe() + ", which a lazy restore never sends; "
-                                + "the connection is closed");
+        try (connection; ReadAhead ahead = new ReadAhead(image, readers, budget)) {
+            try {
+                return converse(connection, ahead);
+            } finally {
+                pagesFromMemory.addAndGet(ahead.pagesFromMemory());
+            }
+        }
+    }
+
+    private boolean converse(Socket connection, ReadAhead ahead) throws IOException {
+        PageServerReader reader = new PageServerReader(connection.getInputStream(), limits);
+        OutputStream out = connection.getOutputStream();
+        while (true) {
+            PageServerMessage m = reader.next();
+            if (m == null) {
+                log.println("cairn: lazy-pages closed the connection without PS_IOV_CLOSE");
+                return false;
+            }
+            switch (m.command()) {
+                case GET -> {
+                    if (!answer(m, out, ahead)) {
                         return false;
                     }
+                }
+                case CLOSE, FORCE_CLOSE -> {
+                    out.write(PageServerCodec.closeAnswer(0));
+                    out.flush();
+                    return true;
+                }
+                default -> {
+                    log.println("cairn: lazy-pages sent " + m.describe() + ", which a lazy restore never sends; "
+                            + "the connection is closed");
+                    return false;
                 }
             }
         }
     }
 
-    private boolean answer(PageServerMessage get, OutputStream out) throws IOException {
+    private boolean answer(PageServerMessage get, OutputStream out, ReadAhead ahead) throws IOException {
         StoredPagemap pagemap;
         try {
             pagemap = pagemap(get.dstId());
@@ -101,8 +149,8 @@ public final class LazyPageServer {
         }
         StoredPagemap.Slice slice = pagemap == null ? null : pagemap.find(get.vaddr(), get.nrPages());
         FileEntry pages = pagemap == null ? null : image.file("pages-" + pagemap.pagesId() + ".img");
-        long first = slice == null ? 0 : slice.pageIndex() * PageServerCodec.PAGE_BYTES;
-        if (slice == null || pages == null || first + slice.nrPages() * PageServerCodec.PAGE_BYTES > pages.size()) {
+        if (slice == null || pages == null
+                || (slice.pageIndex() + slice.nrPages()) * PageServerCodec.PAGE_BYTES > pages.size()) {
             log.println("cairn: lazy-pages asked for " + get.describe() + ", which image " + image.name()
                     + " does not hold; the connection is closed, as CRIU's own page server does");
             return false;
@@ -113,7 +161,7 @@ public final class LazyPageServer {
             int step = (int) Math.min(PAGES_PER_STEP, slice.nrPages() - done);
             byte[] bytes;
             try {
-                bytes = image.read(pages, first + done * PageServerCodec.PAGE_BYTES, step * PageServerCodec.PAGE_BYTES);
+                bytes = ahead.read(pages, pagemap, slice.pageIndex() + done, step);
             } catch (CairnException e) {
                 // The header is out: lazy-pages cannot be told otherwise than by the connection's end.
                 log.println("cairn: cannot read the pages of " + get.describe() + " from the store: " + e.getMessage()
@@ -123,6 +171,9 @@ public final class LazyPageServer {
             out.write(bytes);
         }
         out.flush();
+        if (limits.lazyReadAheadBytes() > 0) {
+            ahead.readAfter(pages, pagemap, slice.pageIndex() + slice.nrPages());
+        }
         requests.incrementAndGet();
         pagesServed.addAndGet(slice.nrPages());
         return true;

@@ -15,14 +15,23 @@ import java.time.Duration;
  * @param idleTimeout how long criu may send nothing before the dump (or the lazy restore) is given up
  * @param maxLazyRestores the most lazy restores one {@code cairn criu lazy-pages} serves at once;
  *     more wait in the listen queue until one ends
+ * @param lazyReadAheadBytes the most page bytes a lazy-pages server holds read ahead, over all its restores
+ * @param ingestBufferBytes the most page bytes a dump holds between criu's connection and the upload
  */
-public record PageServerLimits(int maxPagesPerMessage, int maxPagemapEntries, Duration idleTimeout, int maxLazyRestores) {
+public record PageServerLimits(int maxPagesPerMessage, int maxPagemapEntries, Duration idleTimeout, int maxLazyRestores,
+                               long lazyReadAheadBytes, long ingestBufferBytes) {
 
     public static final PageServerLimits DEFAULT = of(PageServerConfig.DEFAULT);
 
     /** Limits of a dump (the lazy restores' default applies). */
     public PageServerLimits(int maxPagesPerMessage, int maxPagemapEntries, Duration idleTimeout) {
         this(maxPagesPerMessage, maxPagemapEntries, idleTimeout, PageServerConfig.DEFAULT_MAX_LAZY_RESTORES);
+    }
+
+    /** Limits with the default read-ahead and ingest buffer. */
+    public PageServerLimits(int maxPagesPerMessage, int maxPagemapEntries, Duration idleTimeout, int maxLazyRestores) {
+        this(maxPagesPerMessage, maxPagemapEntries, idleTimeout, maxLazyRestores,
+                PageServerConfig.DEFAULT_LAZY_READ_AHEAD_BYTES, PageServerConfig.DEFAULT_INGEST_BUFFER_BYTES);
     }
 
     public PageServerLimits {
@@ -39,16 +48,27 @@ public record PageServerLimits(int maxPagesPerMessage, int maxPagemapEntries, Du
         if (maxLazyRestores < 1) {
             throw new IllegalArgumentException("at least 1 lazy restore must be allowed at once, not " + maxLazyRestores);
         }
+        if (lazyReadAheadBytes < 0 || ingestBufferBytes < 0) {
+            throw new IllegalArgumentException("the read-ahead and the ingest buffer must be 0 (off) or more bytes, not "
+                    + lazyReadAheadBytes + " and " + ingestBufferBytes);
+        }
     }
 
     /** The limits a client config sets. */
     public static PageServerLimits of(PageServerConfig config) {
         return new PageServerLimits(config.maxPagesPerMessage(), config.maxPagemapEntries(), config.idleTimeout(),
-                config.maxLazyRestores());
+                config.maxLazyRestores(), config.lazyReadAheadBytes(), config.ingestBufferBytes());
     }
 
     /** These limits with at most {@code pages} pages per message. */
     public PageServerLimits withMaxPagesPerMessage(int pages) {
-        return new PageServerLimits(pages, maxPagemapEntries, idleTimeout, maxLazyRestores);
+        return new PageServerLimits(pages, maxPagemapEntries, idleTimeout, maxLazyRestores, lazyReadAheadBytes,
+                ingestBufferBytes);
+    }
+
+    /** These limits with another read-ahead bound and ingest buffer (bytes; 0 turns either off). */
+    public PageServerLimits withBuffers(long readAheadBytes, long bufferBytes) {
+        return new PageServerLimits(maxPagesPerMessage, maxPagemapEntries, idleTimeout, maxLazyRestores, readAheadBytes,
+                bufferBytes);
     }
 }
