@@ -13,12 +13,10 @@ import java.util.ArrayDeque;
  * written to disk. The reader gets every byte written before the writer's end or failure, then
  * the end or that failure.
  *
- * <p>The reader starts only once the writer has ended or half the bound waits unread: on a machine
- * whose cores the upload keeps busy (hashing, compressing, three replicas), an upload running beside
- * the read slowed it, and with it criu's freeze, several times over, so a dump that fits in half the
- * bound streams in alone. A larger one is uploaded while it still arrives: held back until the pipe
- * filled, the upload started too late to make room, and criu sent the rest at the store's speed (a
- * 301 MB dump through the agent's 227 MiB buffer: 1.0-1.5 s of criu's memory write against 0.3 s).
+ * <p>The reader starts only once the writer has ended or the pipe has filled: on a machine whose
+ * cores the upload keeps busy (hashing, compressing, three replicas), an upload running beside the
+ * read slowed it, and with it criu's freeze, several times over. Past the first fill the two run
+ * side by side, as without the pipe.
  */
 final class IngestBuffer {
 
@@ -45,7 +43,7 @@ final class IngestBuffer {
     private boolean ended;
     private IOException failure;
     private boolean abandoned;
-    /** Set once half the bound waited, the writer had to wait, or ended: from then on the reader takes what is there. */
+    /** Set once the writer had to wait, or ended: from then on the reader takes what is there. */
     private boolean draining;
 
     /** A pipe holding at most {@code limitBytes} unread (at least one page's worth is always let through). */
@@ -99,9 +97,6 @@ final class IngestBuffer {
         held += len;
         written += len;
         peak = Math.max(peak, held);
-        if (!draining && held >= limit / 2) {
-            draining = true; // the upload starts now, with half the bound left for criu to fill meanwhile
-        }
         notifyAll();
     }
 
