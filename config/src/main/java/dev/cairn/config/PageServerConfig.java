@@ -66,7 +66,8 @@ public record PageServerConfig(int maxPagesPerMessage, int maxPagemapEntries, Du
      * 512 MiB: criu sends the pages while the process tree is frozen, so the freeze lasts as long as
      * Cairn takes to read them; a buffer that holds a few-hundred-MB process whole lets criu send at
      * memory speed and thaw the tree while the upload drains it. Past it, criu waits for the store
-     * again. Never more than half the client's heap is used (the rest is the upload's).
+     * again. Never more than three quarters of the client's heap limit, which by default also bounds
+     * the memory outside the heap that the buffer takes; the last quarter stays for the sockets'.
      */
     public static final long DEFAULT_INGEST_BUFFER_BYTES = 512L << 20;
 

@@ -37,8 +37,19 @@ public final class CriuIngest {
     /** Reads {@code connection} (closing it) and {@code rest} into image {@code name}. */
     public static PutResult ingest(CairnClient client, String name, Socket connection, RestOfDump rest,
                                    PageServerLimits limits, ProgressListener progress) throws IOException {
-        long bytes = Math.min(limits.ingestBufferBytes(), Runtime.getRuntime().maxMemory() / 2);
+        long bytes = bufferBytes(limits.ingestBufferBytes(), Runtime.getRuntime().maxMemory());
         return ingest(client, name, connection, rest, limits, progress, bytes > 0 ? new IngestBuffer(bytes) : null);
+    }
+
+    /**
+     * The ingest buffer a dump gets: the configured bound, within three quarters of {@code maxMemory},
+     * which is also the JVM's default limit for the memory outside the heap that the buffer takes.
+     * Half of it, as before, gave the agent (512 MiB heap) 227 MiB, less than a 301 MB dump: criu sent
+     * the rest at the store's speed, frozen 1.4-2.1 s against 0.7-1.4 s with the whole dump buffered. The
+     * last quarter stays for the sockets' own buffers outside the heap.
+     */
+    static long bufferBytes(long configured, long maxMemory) {
+        return Math.min(configured, maxMemory / 4 * 3);
     }
 
     /** As above, through {@code buffer}, or reading the connection only as the upload asks when it is null. */
