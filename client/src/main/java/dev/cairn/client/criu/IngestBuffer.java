@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import java.util.function.IntFunction;
 
 /**
  * A bounded in-memory pipe between the thread that reads criu's page-server connection and the
@@ -28,6 +29,7 @@ final class IngestBuffer {
     private static final int SEGMENT_BYTES = 1 << 20;
 
     private final long limit;
+    private final IntFunction<ByteBuffer> allocator;
     private final ArrayDeque<ByteBuffer> segments = new ArrayDeque<>();
     /**
      * Segments the reader has emptied, used again before any new one: memory outside the heap is
@@ -48,7 +50,13 @@ final class IngestBuffer {
 
     /** A pipe holding at most {@code limitBytes} unread (at least one page's worth is always let through). */
     IngestBuffer(long limitBytes) {
+        this(limitBytes, ByteBuffer::allocateDirect);
+    }
+
+    /** As above, taking new segments from {@code allocator} (a test's, to run out of memory on cue). */
+    IngestBuffer(long limitBytes, IntFunction<ByteBuffer> allocator) {
         this.limit = Math.max(PageServerCodec.PAGE_BYTES, limitBytes);
+        this.allocator = allocator;
     }
 
     /** The most bytes this pipe lets wait unread. */
@@ -85,19 +93,50 @@ final class IngestBuffer {
         }
         for (int done = 0; done < len; ) {
             if (tailWritten == SEGMENT_BYTES) {
-                ByteBuffer reused = spare.pollFirst();
-                segments.addLast(reused != null ? reused : ByteBuffer.allocateDirect(SEGMENT_BYTES));
+                ByteBuffer next = nextSegment();
+                segments.addLast(next);
                 tailWritten = 0;
             }
             int n = Math.min(len - done, SEGMENT_BYTES - tailWritten);
             segments.peekLast().put(tailWritten, b, off + done, n);
             tailWritten += n;
             done += n;
+            // counted piece by piece, so that a wait for a segment below leaves the reader a
+            // consistent pipe to drain
+            held += n;
+            written += n;
         }
-        held += len;
-        written += len;
         peak = Math.max(peak, held);
         notifyAll();
+    }
+
+    /**
+     * A segment to write into: an emptied one, else a new one; when the memory outside the heap is
+     * used up (several dumps at once in one agent share the JVM's limit), the writer waits for the
+     * reader to empty one, so the dump goes on at the store's speed instead of failing or hanging.
+     */
+    private ByteBuffer nextSegment() throws IOException {
+        while (true) {
+            ByteBuffer reused = spare.pollFirst();
+            if (reused != null) {
+                return reused;
+            }
+            if (abandoned) {
+                throw new IOException("the upload of the dump stopped; criu's stream is no longer read");
+            }
+            try {
+                return allocator.apply(SEGMENT_BYTES);
+            } catch (OutOfMemoryError e) {
+                if (held == 0) {
+                    throw new IOException("no memory is left outside the Java heap for the dump's pages (other dumps"
+                            + " in this JVM hold it); lower pageServer.ingestBufferBytes, run fewer dumps at once, or"
+                            + " give the JVM more (-XX:MaxDirectMemorySize)");
+                }
+                draining = true;
+                notifyAll();
+                await();
+            }
+        }
     }
 
     /** The writer is done: the reader sees the end after the last byte. */
