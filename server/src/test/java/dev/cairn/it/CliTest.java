@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The cairn command line against a real cluster: outputs, JSON last lines, one-line errors and exit codes. */
-class CliTest {
+public class CliTest {
 
     @TempDir
     static Path dir;
@@ -40,8 +40,9 @@ class CliTest {
         }
     }
 
-    record Run(int code, String out, String err) {
-        String lastLine() {
+    /** What one CLI run printed and returned. */
+    public record Run(int code, String out, String err) {
+        public String lastLine() {
             String[] lines = out.strip().split("\n");
             return lines[lines.length - 1];
         }
@@ -67,7 +68,8 @@ class CliTest {
         return m;
     }
 
-    static synchronized Run cairn(String... args) {
+    /** Runs the CLI in this JVM, capturing its output; every test package uses this one runner, so runs never interleave. */
+    public static synchronized Run cairn(String... args) {
         PrintStream oldOut = System.out;
         PrintStream oldErr = System.err;
         ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -8,6 +8,8 @@ import dev.cairn.client.CairnClient;
 import dev.cairn.client.CairnException;
 import dev.cairn.client.criu.RecordedDumps;
 import dev.cairn.it.TestCluster;
+import dev.cairn.it.CliTest;
+import dev.cairn.it.CliTest.Run;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -100,7 +102,6 @@ class AgentCriuTest {
         }
     }
 
-    record Run(int code, String out, String err) {}
 
     /** bin/cairn with the agent, run in the work directory with the stand-in's directory first on PATH. */
     static Process binCairn(String... args) throws IOException {
@@ -123,20 +124,8 @@ class AgentCriuTest {
     }
 
     /** The same command in this JVM as a CLI process runs it (its paths absolute: this JVM's directory is not the work's). */
-    static synchronized Run withoutAgent(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = CairnCli.run(args);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    static Run withoutAgent(String... args) {
+        return CliTest.cairn(args);
     }
 
     private static String readAll(InputStream in) {

@@ -1,5 +1,6 @@
 package dev.cairn.client.criu;
 
+import static dev.cairn.it.CliTest.cairn;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -7,11 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cairn.client.CairnClient;
 import dev.cairn.client.CairnException;
-import dev.cairn.client.cli.CairnCli;
 import dev.cairn.it.TestCluster;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import dev.cairn.it.CliTest.Run;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -80,23 +78,7 @@ class CriuCommandTest {
         }
     }
 
-    record Run(int code, String out, String err) {}
 
-    static synchronized Run cairn(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = CairnCli.run(args);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
 
     private Run criuDump(String name, String streamArg, int exit) {
         return cairn("criu", "dump", name, "--cluster", cluster.endpoints(), "--criu", fakeCriu.toString(), "--json",

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cairn.client.CairnClient;
 import dev.cairn.it.TestCluster;
+import dev.cairn.it.CliTest;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.PrintStream;
@@ -172,7 +173,7 @@ class LazyPageServerTest {
             port = free.getLocalPort();
         }
         Path images = dir.resolve("lazy-dir");
-        CompletableFuture<CriuCommandTest.Run> run = CompletableFuture.supplyAsync(() -> CriuCommandTest.cairn(
+        CompletableFuture<CliTest.Run> run = CompletableFuture.supplyAsync(() -> CliTest.cairn(
                 "criu", "lazy-pages", "job/lazy", "--cluster", cluster.endpoints(), "--port", Integer.toString(port),
                 "--images-dir", images.toString()));
         Socket s = null;
@@ -195,7 +196,7 @@ class LazyPageServerTest {
             assertArrayEquals(slice(0, 2), got);
             assertEquals(0, in.readInt());
         }
-        CriuCommandTest.Run r = run.get(30, TimeUnit.SECONDS);
+        CliTest.Run r = run.get(30, TimeUnit.SECONDS);
         assertEquals(0, r.code(), r.err());
         assertEquals("served 2 pages of job/lazy in 1 requests", r.out().strip());
         assertTrue(r.err().contains("wrote 3 files of job/lazy"), r.err());
@@ -218,7 +219,7 @@ class LazyPageServerTest {
         Files.write(image.resolve("pages-1.img"), new byte[PAGE]);
         client.put("job/damaged", image);
 
-        CriuCommandTest.Run r = CriuCommandTest.cairn("criu", "lazy-pages", "job/damaged", "--cluster", cluster.endpoints(),
+        CliTest.Run r = CliTest.cairn("criu", "lazy-pages", "job/damaged", "--cluster", cluster.endpoints(),
                 "--images-dir", dir.resolve("damaged-out").toString());
 
         assertEquals(1, r.code(), r.err());
@@ -235,7 +236,7 @@ class LazyPageServerTest {
             port = free.getLocalPort();
         }
         Path images = dir.resolve("two-restores");
-        CompletableFuture<CriuCommandTest.Run> run = CompletableFuture.supplyAsync(() -> CriuCommandTest.cairn(
+        CompletableFuture<CliTest.Run> run = CompletableFuture.supplyAsync(() -> CliTest.cairn(
                 "criu", "lazy-pages", "job/lazy", "--cluster", cluster.endpoints(), "--port", Integer.toString(port),
                 "--images-dir", images.toString(), "--restores", "2", "--json"));
         Socket first = connectWhenListening(port, run);
@@ -250,7 +251,7 @@ class LazyPageServerTest {
                 assertEquals(0, in.readInt());
             }
         }
-        CriuCommandTest.Run r = run.get(30, TimeUnit.SECONDS);
+        CliTest.Run r = run.get(30, TimeUnit.SECONDS);
         assertEquals(0, r.code(), r.err());
         String[] lines = r.out().strip().split("\n");
         assertEquals("served 8 pages of job/lazy in 2 requests to 2 restores", lines[0]);
@@ -266,7 +267,7 @@ class LazyPageServerTest {
     }
 
     /** Polls (bounded) until the command listens on {@code port}: it reads the manifest and writes files first. */
-    private static Socket connectWhenListening(int port, CompletableFuture<CriuCommandTest.Run> run) throws Exception {
+    private static Socket connectWhenListening(int port, CompletableFuture<CliTest.Run> run) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (true) {
             try {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cairn.client.CairnClient;
 import dev.cairn.it.TestCluster;
+import dev.cairn.it.CliTest;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.PrintStream;
@@ -197,7 +198,7 @@ class LazyRestoresTest {
 
     @Test
     void aLimitOutsideItsRangeIsRefusedNamingItAndItsDefault() {
-        CriuCommandTest.Run r = CriuCommandTest.cairn("criu", "lazy-pages", "job/many", "--cluster", cluster.endpoints(),
+        CliTest.Run r = CliTest.cairn("criu", "lazy-pages", "job/many", "--cluster", cluster.endpoints(),
                 "--images-dir", dir.resolve("never").toString(), "--max-lazy-restores", "0");
         assertEquals(1, r.code(), r.err());
         assertEquals("cairn: page server maxLazyRestores must be 1..1024, not 0; 16 is the default", r.err().strip());

@@ -1,5 +1,6 @@
 package dev.cairn.client.criu;
 
+import static dev.cairn.it.CliTest.cairn;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -12,16 +13,14 @@ import dev.cairn.client.CairnException;
 import dev.cairn.client.GetResult;
 import dev.cairn.client.ProgressListener;
 import dev.cairn.client.RestoreOptions;
-import dev.cairn.client.cli.CairnCli;
 import dev.cairn.engine.ImageName;
 import dev.cairn.it.TestCluster;
+import dev.cairn.it.CliTest.Run;
 import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -273,21 +272,5 @@ class LineageTest {
         }
     }
 
-    record Run(int code, String out, String err) {}
 
-    static synchronized Run cairn(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = CairnCli.run(args);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
 }
